@@ -1,0 +1,117 @@
+"""Development identity provider: stands in for the national login node on this machine.
+
+It signs assertions (RS256 JWTs) for any test PESEL and staff role with a key pair created locally
+in ``.local/dev-idp/``. The local host mounts it only when the deployment is local, and the login
+function trusts its issuer only then (see ``shared.services.identity``).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+import uuid
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import jwt
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+from flask import Flask, Response, request
+from pydantic import BaseModel, Field, ValidationError
+from stdnum.pl import pesel as pesel_number
+
+from shared.config import get_settings
+
+STATE = Path(os.environ.get("EREG_STATE_DIR", Path(__file__).resolve().parent.parent / ".local"))
+KEY_FILE = STATE / "dev-idp" / "signing-key.pem"
+ASSERTION_TTL_S = 300
+
+
+@lru_cache(maxsize=1)
+def signing_key() -> rsa.RSAPrivateKey:
+    if KEY_FILE.exists():
+        key = serialization.load_pem_private_key(KEY_FILE.read_bytes(), password=None)
+        assert isinstance(key, rsa.RSAPrivateKey)
+        return key
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+    temporary = KEY_FILE.with_suffix(f".{os.getpid()}.tmp")
+    temporary.write_bytes(
+        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
+    )
+    os.replace(temporary, KEY_FILE)  # another process may have raced us: reload whichever won
+    signing_key.cache_clear()
+    return signing_key()
+
+
+def key_id() -> str:
+    public = (
+        signing_key()
+        .public_key()
+        .public_bytes(serialization.Encoding.DER, serialization.PublicFormat.SubjectPublicKeyInfo)
+    )
+    return uuid.uuid5(uuid.NAMESPACE_OID, public.hex()).hex[:16]
+
+
+def jwks() -> dict[str, Any]:
+    public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(signing_key().public_key()))
+    return {"keys": [{**public_jwk, "kid": key_id(), "use": "sig", "alg": "RS256"}]}
+
+
+class AssertionRequest(BaseModel):
+    pesel: str
+    given_name: str = Field(min_length=1, max_length=200)
+    family_name: str = Field(min_length=1, max_length=200)
+    roles: list[str] = Field(default_factory=list)
+    point_ids: list[str] = Field(default_factory=list)
+
+
+def issue_assertion(claims: AssertionRequest, ttl_s: int = ASSERTION_TTL_S) -> str:
+    settings = get_settings()
+    now = int(time.time())
+    payload = {
+        "iss": settings.dev_idp_issuer,
+        "aud": settings.assertion_audience,
+        "sub": claims.pesel,
+        "jti": str(uuid.uuid4()),
+        "iat": now,
+        "nbf": now,
+        "exp": now + ttl_s,
+        "pesel": claims.pesel,
+        "given_name": claims.given_name,
+        "family_name": claims.family_name,
+        "roles": claims.roles,
+        "point_ids": claims.point_ids,
+    }
+    return jwt.encode(payload, signing_key(), algorithm="RS256", headers={"kid": key_id()})
+
+
+def _problem(status: int, code: str, title: str, field: str | None = None) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "code": code}
+    if field:
+        body["field"] = field
+    return Response(json.dumps(body, ensure_ascii=False), status=status, mimetype="application/problem+json")
+
+
+def create_dev_idp() -> Flask:
+    app = Flask("dev_idp")
+
+    @app.get("/dev/idp/jwks.json")
+    def get_jwks() -> Response:
+        return Response(json.dumps(jwks()), mimetype="application/json")
+
+    @app.post("/dev/idp/assertions")
+    def post_assertion() -> Response:
+        try:
+            claims = AssertionRequest.model_validate(request.get_json(force=True, silent=True) or {})
+        except ValidationError as error:
+            first = error.errors()[0]
+            return _problem(400, "invalid_field", "Nieprawidłowe dane", ".".join(map(str, first["loc"])))
+        if not pesel_number.is_valid(claims.pesel):
+            return _problem(400, "invalid_pesel", "Nieprawidłowy numer PESEL", "pesel")
+        body = {"assertion": issue_assertion(claims)}
+        return Response(json.dumps(body), status=201, mimetype="application/json")
+
+    return app

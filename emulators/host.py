@@ -1,0 +1,130 @@
+"""The local function host: every function of main.py in one process, at its production path.
+
+Each function is its own functions-framework app (``create_app`` per target), exactly what Cloud
+Functions deploys; a small dispatcher picks the app by path and hands it the full path, as the load
+balancer does in production. Pub/Sub push subscriptions call ``/_push/<function>/projects/P/topics/T``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import requests
+
+from emulators.ports import LOOPBACK, is_listening
+
+REPO = Path(__file__).resolve().parent.parent
+OPENAPI = REPO / "openapi.yaml"
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+
+
+@dataclass(frozen=True)
+class HttpMount:
+    pattern: str  # regular expression over the full path
+    function: str  # entry point in main.py
+
+
+# Production routing of the load balancer: path -> function. More specific patterns first.
+HTTP_MOUNTS = (HttpMount(r"^/api/v1/health/?$", "health"),)
+
+PUSH_PATH = re.compile(r"^/_push/(?P<function>[a-z_]+)/projects/[^/]+/topics/[^/]+/?$")
+
+
+def _problem(status: int, code: str, title: str) -> tuple[str, list[tuple[str, str]], bytes]:
+    body = json.dumps({"type": "about:blank", "title": title, "status": status, "code": code}, ensure_ascii=False)
+    return (
+        f"{status} {'Not Found' if status == 404 else 'Error'}",
+        [("Content-Type", "application/problem+json")],
+        body.encode(),
+    )
+
+
+class LocalHost:
+    def __init__(self, http_apps: dict[str, WSGIApp], push_apps: dict[str, WSGIApp], extra: dict[str, WSGIApp]):
+        self._http = [(re.compile(m.pattern), http_apps[m.function]) for m in HTTP_MOUNTS if m.function in http_apps]
+        self._push = push_apps
+        self._extra = extra  # exact path prefix -> app (openapi, dev identity provider)
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        path: str = environ.get("PATH_INFO", "")
+        for pattern, app in self._http:
+            if pattern.match(path):
+                return app(environ, start_response)
+        push = PUSH_PATH.match(path)
+        if push and push["function"] in self._push:
+            return self._push[push["function"]](environ, start_response)
+        for prefix, app in self._extra.items():
+            if path == prefix or path.startswith(prefix + "/"):
+                return app(environ, start_response)
+        status, headers, body = _problem(404, "not_found", "Nie ma takiego zasobu")
+        start_response(status, headers)
+        return [body]
+
+
+def serve_openapi(environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+    start_response("200 OK", [("Content-Type", "application/yaml; charset=utf-8")])
+    return [OPENAPI.read_bytes()]
+
+
+def create_host() -> LocalHost:
+    """The WSGI app gunicorn serves (``emulators.host:create_host()``)."""
+    import functions_framework
+
+    from shared.bootstrap import get_container
+    from shared.topology import PUSH_SUBSCRIPTIONS
+
+    source = str(REPO / "main.py")
+    http_apps = {
+        mount.function: functions_framework.create_app(mount.function, source, "http") for mount in HTTP_MOUNTS
+    }
+    push_apps = {
+        sub.function: functions_framework.create_app(sub.function, source, "cloudevent") for sub in PUSH_SUBSCRIPTIONS
+    }
+    extra: dict[str, WSGIApp] = {"/openapi.yaml": serve_openapi}
+    if get_container().settings.is_local:
+        from emulators.dev_idp import create_dev_idp
+
+        extra["/dev/idp"] = create_dev_idp()
+    return LocalHost(http_apps, push_apps, extra)
+
+
+def start_host(
+    env: dict[str, str], port: int, threads: int = 16, log_path: Path | None = None
+) -> subprocess.Popen[bytes]:
+    """Start the host with gunicorn on loopback; returns once it answers health (or raises)."""
+    from emulators.stack import StackError
+
+    if is_listening(port):
+        raise StackError(f"Port {port} for the local function host is already in use by another program.")
+    command = [
+        sys.executable, "-m", "gunicorn", "emulators.host:create_host()", f"--bind={LOOPBACK}:{port}",
+        "--workers=1", "--worker-class=gthread", f"--threads={threads}", "--timeout=120",
+        "--graceful-timeout=5", "--log-level=warning", "--backlog=2048",
+    ]  # fmt: skip
+    out = log_path.open("ab") if log_path else None  # None: the host logs to our terminal
+    process = subprocess.Popen(
+        command, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
+        stdin=subprocess.DEVNULL, start_new_session=True,
+    )  # fmt: skip
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            tail = log_path.read_text(errors="replace")[-3000:] if log_path else ""
+            raise StackError(f"The local function host exited at start.\n{tail}")
+        try:
+            requests.get(f"http://{LOOPBACK}:{port}/api/v1/health", timeout=5)
+            return process
+        except requests.RequestException:
+            time.sleep(0.2)
+    process.kill()
+    raise StackError("The local function host did not answer within 60 s.")

@@ -1,0 +1,232 @@
+"""Deterministic demo data: vaccination points in all 16 voivodeships, slots, programme, patients.
+
+The same seed and scale give the same data. ``points`` is the scale knob: a few hundred for the
+demo, 6,000 for the national-scale benchmarks. Rows go to Spanner as bulk mutations.
+"""
+
+from __future__ import annotations
+
+import random
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from google.cloud import spanner
+
+from shared.adapters.firestore_db import FirestoreDocuments
+from shared.adapters.spanner_db import SpannerDatabase
+from shared.domain.programme import Cohort, Programme, Vaccine
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+# Cities with county rights, by voivodeship: TERYT county code, name, postal code prefix.
+# Their municipality code is the county code + "011" (e.g. Warszawa 1465 -> 1465011).
+CITIES: dict[str, tuple[str, list[tuple[str, str, str]]]] = {
+    "02": ("dolnośląskie", [("0264", "Wrocław", "50"), ("0262", "Legnica", "59"), ("0265", "Wałbrzych", "58"),
+                           ("0261", "Jelenia Góra", "58")]),
+    "04": ("kujawsko-pomorskie", [("0461", "Bydgoszcz", "85"), ("0463", "Toruń", "87"), ("0464", "Włocławek", "87"),
+                                 ("0462", "Grudziądz", "86")]),
+    "06": ("lubelskie", [("0663", "Lublin", "20"), ("0662", "Chełm", "22"), ("0664", "Zamość", "22"),
+                        ("0661", "Biała Podlaska", "21")]),
+    "08": ("lubuskie", [("0862", "Zielona Góra", "65"), ("0861", "Gorzów Wielkopolski", "66")]),
+    "10": ("łódzkie", [("1061", "Łódź", "90"), ("1062", "Piotrków Trybunalski", "97"), ("1063", "Skierniewice", "96")]),
+    "12": ("małopolskie", [("1261", "Kraków", "30"), ("1263", "Tarnów", "33"), ("1262", "Nowy Sącz", "33")]),
+    "14": ("mazowieckie", [("1465", "Warszawa", "00"), ("1463", "Radom", "26"), ("1462", "Płock", "09"),
+                          ("1464", "Siedlce", "08"), ("1461", "Ostrołęka", "07")]),
+    "16": ("opolskie", [("1661", "Opole", "45")]),
+    "18": ("podkarpackie", [("1863", "Rzeszów", "35"), ("1862", "Przemyśl", "37"), ("1861", "Krosno", "38"),
+                           ("1864", "Tarnobrzeg", "39")]),
+    "20": ("podlaskie", [("2061", "Białystok", "15"), ("2063", "Suwałki", "16"), ("2062", "Łomża", "18")]),
+    "22": ("pomorskie", [("2261", "Gdańsk", "80"), ("2262", "Gdynia", "81"), ("2263", "Słupsk", "76"),
+                        ("2264", "Sopot", "81")]),
+    "24": ("śląskie", [("2469", "Katowice", "40"), ("2464", "Częstochowa", "42"), ("2466", "Gliwice", "44"),
+                      ("2461", "Bielsko-Biała", "43"), ("2462", "Bytom", "41")]),
+    "26": ("świętokrzyskie", [("2661", "Kielce", "25")]),
+    "28": ("warmińsko-mazurskie", [("2862", "Olsztyn", "10"), ("2861", "Elbląg", "82")]),
+    "30": ("wielkopolskie", [("3064", "Poznań", "60"), ("3061", "Kalisz", "62"), ("3062", "Konin", "62"),
+                            ("3063", "Leszno", "64")]),
+    "32": ("zachodniopomorskie", [("3262", "Szczecin", "70"), ("3261", "Koszalin", "75"),
+                                 ("3263", "Świnoujście", "72")]),
+}  # fmt: skip
+
+STREETS = ["ul. Szpitalna", "ul. Zdrowia", "al. Jana Pawła II", "ul. Kościuszki", "ul. Mickiewicza",
+           "ul. Słowackiego", "ul. Sienkiewicza", "ul. Piłsudskiego", "ul. Lipowa", "ul. Kolejowa",
+           "ul. Ogrodowa", "ul. Polna", "ul. Długa", "ul. Armii Krajowej", "ul. 3 Maja"]  # fmt: skip
+KINDS = ["Punkt Szczepień Powszechnych", "Przychodnia Rejonowa", "Centrum Medyczne", "Szpital Miejski",
+         "Niepubliczny Zakład Opieki Zdrowotnej", "Poradnia Podstawowej Opieki Zdrowotnej"]  # fmt: skip
+
+SLOT_HOURS = range(8, 16)  # eight one-hour slots a day, local time
+
+
+def demo_programme(now: datetime) -> Programme:
+    opened = (now - timedelta(days=30)).replace(microsecond=0)
+    return Programme(
+        version=1,
+        vaccines=[
+            Vaccine(code="comirnaty", name="Comirnaty (Pfizer-BioNTech)", doses=2, interval_min_days=21,
+                    interval_max_days=42, min_age=12),
+            Vaccine(code="spikevax", name="Spikevax (Moderna)", doses=2, interval_min_days=28, interval_max_days=42),
+            Vaccine(code="vaxzevria", name="Vaxzevria (AstraZeneca)", doses=2, interval_min_days=28,
+                    interval_max_days=84),
+            Vaccine(code="jcovden", name="Jcovden (Janssen)", doses=1),
+        ],
+        cohorts=[
+            Cohort(code="seniors", name="Seniorzy", birth_year_from=1900, birth_year_to=1961, opens_at=opened),
+            Cohort(code="adults", name="Dorośli", birth_year_from=1962, birth_year_to=2008, opens_at=opened),
+            Cohort(code="teens", name="Młodzież 12-17", birth_year_from=2009, birth_year_to=2014, opens_at=opened),
+        ],
+    )  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoPoint:
+    point_id: str
+    name: str
+    voivodeship: str
+    county: str
+    municipality: str
+    city: str
+    street: str
+    postal_code: str
+    vaccines: list[str]
+
+
+def _uuid(rng: random.Random) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+def generate_points(count: int, seed: int = 2021) -> list[DemoPoint]:
+    rng = random.Random(seed)
+    voivodeships = sorted(CITIES)
+    vaccine_sets = [["comirnaty"], ["comirnaty", "spikevax"], ["vaxzevria", "jcovden"], ["comirnaty", "jcovden"],
+                    ["spikevax"]]  # fmt: skip
+    points = []
+    for index in range(count):
+        voivodeship = voivodeships[index % len(voivodeships)]
+        county, city, postal = rng.choice(CITIES[voivodeship][1])
+        points.append(
+            DemoPoint(
+                point_id=_uuid(rng),
+                name=f"{rng.choice(KINDS)} nr {index + 1} w {city}",
+                voivodeship=voivodeship,
+                county=county,
+                municipality=f"{county}011",
+                city=city,
+                street=f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
+                postal_code=f"{postal}-{rng.randint(1, 999):03d}",
+                vaccines=rng.choice(vaccine_sets),
+            )
+        )
+    return points
+
+
+def slot_rows(point: DemoPoint, first_day: date, days: int, capacity: int) -> Iterator[tuple[object, ...]]:
+    for offset in range(days):
+        day = first_day + timedelta(days=offset)
+        for hour in SLOT_HOURS:
+            starts_at = datetime(day.year, day.month, day.day, hour, tzinfo=WARSAW).astimezone(UTC)
+            vaccine = point.vaccines[hour % len(point.vaccines)]
+            yield (point.point_id, starts_at, vaccine, capacity, 0, point.voivodeship, point.county,
+                   point.municipality, True)  # fmt: skip
+
+
+SLOT_COLUMNS = ("PointId", "StartsAt", "Vaccine", "Capacity", "Booked", "Voivodeship", "County", "Municipality",
+                "FreeMarker")  # fmt: skip
+POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
+                 "Vaccines", "Active")  # fmt: skip
+
+
+def pesel_for(birth: date, serial: int, female: bool) -> str:
+    """A PESEL with a valid checksum (test data only)."""
+    month = birth.month + {1800: 80, 1900: 0, 2000: 20, 2100: 40, 2200: 60}[birth.year // 100 * 100]
+    serial = serial % 1000
+    sex_digit = (serial % 5) * 2 + (0 if female else 1)
+    digits = f"{birth.year % 100:02d}{month:02d}{birth.day:02d}{serial:03d}{sex_digit}"
+    weights = (1, 3, 7, 9, 1, 3, 7, 9, 1, 3)
+    check = (10 - sum(int(d) * w for d, w in zip(digits, weights, strict=True)) % 10) % 10
+    return digits + str(check)
+
+
+GIVEN = [("Anna", True), ("Maria", True), ("Katarzyna", True), ("Małgorzata", True), ("Zofia", True),
+         ("Jan", False), ("Piotr", False), ("Krzysztof", False), ("Andrzej", False), ("Tomasz", False)]  # fmt: skip
+FAMILY = [("Nowak", "Nowak"), ("Kowalska", "Kowalski"), ("Wiśniewska", "Wiśniewski"), ("Wójcik", "Wójcik"),
+          ("Kamińska", "Kamiński"), ("Lewandowska", "Lewandowski"), ("Zielińska", "Zieliński")]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class DemoPatient:
+    patient_id: str
+    pesel: str
+    given_name: str
+    family_name: str
+    birth_date: date
+
+
+def generate_patients(count: int, seed: int = 1989) -> list[DemoPatient]:
+    rng = random.Random(seed)
+    patients = []
+    for index in range(count):
+        birth = date(rng.randint(1935, 2005), rng.randint(1, 12), rng.randint(1, 28))
+        given, female = GIVEN[index % len(GIVEN)]
+        family = rng.choice(FAMILY)[0 if female else 1]
+        pesel = pesel_for(birth, index, female)
+        patients.append(DemoPatient(_uuid(rng), pesel, given, family, birth))
+    return patients
+
+
+@dataclass(frozen=True)
+class SeedSummary:
+    points: int
+    slots: int
+    patients: int
+    seconds: float
+
+
+def seed(
+    database: SpannerDatabase,
+    documents: FirestoreDocuments,
+    *,
+    points: int = 300,
+    days: int = 14,
+    capacity: int = 6,
+    patients: int = 50,
+    now: datetime | None = None,
+    points_per_batch: int = 50,
+) -> SeedSummary:
+    started = time.perf_counter()
+    now = now or datetime.now(UTC)
+    documents.publish_programme(demo_programme(now))
+    first_day = now.astimezone(WARSAW).date() + timedelta(days=1)
+    all_points = generate_points(points)
+    slot_count = 0
+    for chunk_start in range(0, len(all_points), points_per_batch):
+        chunk = all_points[chunk_start : chunk_start + points_per_batch]
+        rows = [row for point in chunk for row in slot_rows(point, first_day, days, capacity)]
+        with database.batch() as batch:
+            batch.insert_or_update(
+                "Points",
+                columns=POINT_COLUMNS,
+                values=[(p.point_id, p.name, p.voivodeship, p.county, p.municipality, p.city, p.street,
+                         p.postal_code, p.vaccines, True) for p in chunk],
+            )  # fmt: skip
+            batch.insert_or_update("Slots", columns=SLOT_COLUMNS, values=rows)
+        slot_count += len(rows)
+    demo_patients = generate_patients(patients)
+    rng = random.Random(7)
+    with database.batch() as batch:
+        batch.insert_or_update(
+            "Patients",
+            columns=("PatientId", "Pesel", "GivenName", "FamilyName", "BirthDate", "CreatedAt", "UpdatedAt"),
+            values=[(p.patient_id, p.pesel, p.given_name, p.family_name, p.birth_date, spanner.COMMIT_TIMESTAMP,
+                     spanner.COMMIT_TIMESTAMP) for p in demo_patients],
+        )  # fmt: skip
+        batch.insert_or_update(
+            "Referrals",
+            columns=("PatientId", "ReferralId", "Vaccine", "Status", "IssuedAt", "ValidUntil", "IssuedBy"),
+            values=[(p.patient_id, _uuid(rng), None, "ACTIVE", now, now + timedelta(days=180), "seed")
+                    for p in demo_patients],
+        )  # fmt: skip
+    return SeedSummary(len(all_points), slot_count, len(demo_patients), round(time.perf_counter() - started, 1))

@@ -1,0 +1,1 @@
+"""One module per Cloud Function: parse, authorise, validate, call a service, map to HTTP."""

@@ -1,0 +1,9 @@
+"""Entry points of every Cloud Function.
+
+Cloud Functions deploys from the repo root with ``--entry-point NAME``, so ``shared/`` ships with
+every function; each function still deploys on its own.
+"""
+
+from functions.health import health
+
+__all__ = ["health"]

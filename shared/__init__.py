@@ -1,0 +1,1 @@
+"""The core every Cloud Function imports: domain rules, services, storage adapters, config."""

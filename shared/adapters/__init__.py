@@ -1,0 +1,1 @@
+"""One adapter per backend: the only modules that import a Google Cloud client library."""

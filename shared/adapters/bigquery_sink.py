@@ -1,0 +1,43 @@
+"""BigQuery: the ministry's reporting dataset."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from google.cloud import bigquery
+
+
+class ReportingWarehouse:
+    def __init__(self, client: bigquery.Client, dataset: str) -> None:
+        self.client = client
+        self.dataset = dataset
+
+    def table_id(self, table: str) -> str:
+        return f"{self.client.project}.{self.dataset}.{table}"
+
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]], row_ids: Sequence[str]) -> None:
+        """Stream rows; ``row_ids`` are insert ids (best-effort de-duplication in BigQuery)."""
+        errors = self.client.insert_rows_json(self.table_id(table), list(rows), row_ids=list(row_ids))
+        if errors:
+            raise RuntimeError(f"BigQuery refused {len(errors)} row(s) of {table}: {errors[:3]}")
+
+    def query(self, sql: str, params: Mapping[str, Any] | None = None) -> list[dict[str, Any]]:
+        parameters = [
+            bigquery.ScalarQueryParameter(name, _bq_type(value), value) for name, value in (params or {}).items()
+        ]
+        job = self.client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=parameters))
+        return [dict(row.items()) for row in job.result()]
+
+    def ping(self, timeout_s: float) -> None:
+        self.client.get_dataset(f"{self.client.project}.{self.dataset}", timeout=timeout_s)
+
+
+def _bq_type(value: Any) -> str:
+    if isinstance(value, bool):
+        return "BOOL"
+    if isinstance(value, int):
+        return "INT64"
+    if isinstance(value, float):
+        return "FLOAT64"
+    return "STRING"

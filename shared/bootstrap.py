@@ -1,0 +1,109 @@
+"""Composition root: builds every client once per process and hands adapters to the services.
+
+Cloud Functions reuses a process for many requests, so the clients (gRPC channels, HTTP pools)
+live as long as the process. Nothing is built at import time: the first request builds them.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from functools import cached_property
+
+from shared.adapters.bigquery_sink import ReportingWarehouse
+from shared.adapters.firestore_db import FirestoreDocuments
+from shared.adapters.pubsub_bus import MessageBus
+from shared.adapters.spanner_db import SpannerDatabase, open_database
+from shared.config import Settings, get_settings
+from shared.logs import configure_logging
+from shared.services.health import HealthReport, check_backends
+
+
+def _point_clients_at_emulators(settings: Settings) -> None:
+    # The client libraries switch to their emulator (insecure channel, no credentials) only
+    # through these variables, so settings win over whatever the environment had.
+    for variable, host in (
+        ("SPANNER_EMULATOR_HOST", settings.spanner_emulator_host),
+        ("FIRESTORE_EMULATOR_HOST", settings.firestore_emulator_host),
+        ("PUBSUB_EMULATOR_HOST", settings.pubsub_emulator_host),
+    ):
+        if host:
+            os.environ[variable] = host
+    if settings.spanner_emulator_host:
+        # With multiplexed sessions for read-write transactions, concurrent transactions on the
+        # emulator fail with FailedPrecondition (see DESIGN.md).
+        os.environ["GOOGLE_CLOUD_SPANNER_MULTIPLEXED_SESSIONS_FOR_RW"] = "false"
+
+
+@dataclass
+class Container:
+    settings: Settings
+
+    @cached_property
+    def spanner(self) -> SpannerDatabase:
+        from google.cloud import spanner
+
+        client = spanner.Client(project=self.settings.project_id)
+        database = open_database(client, self.settings.spanner_instance, self.settings.spanner_database)
+        return SpannerDatabase(database, self.settings.spanner_max_rw_transactions)
+
+    @cached_property
+    def firestore(self) -> FirestoreDocuments:
+        from google.cloud import firestore
+
+        client = firestore.Client(project=self.settings.project_id, database=self.settings.firestore_database)
+        return FirestoreDocuments(client)
+
+    @cached_property
+    def bus(self) -> MessageBus:
+        from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+
+        return MessageBus(pubsub_v1.PublisherClient(), self.settings)
+
+    @cached_property
+    def warehouse(self) -> ReportingWarehouse:
+        from google.api_core.client_options import ClientOptions
+        from google.auth.credentials import AnonymousCredentials
+        from google.cloud import bigquery
+
+        if self.settings.bigquery_emulator_host:
+            client = bigquery.Client(
+                project=self.settings.project_id,
+                credentials=AnonymousCredentials(),  # type: ignore[no-untyped-call]
+                client_options=ClientOptions(api_endpoint=f"http://{self.settings.bigquery_emulator_host}"),
+            )
+        else:
+            client = bigquery.Client(project=self.settings.project_id)
+        return ReportingWarehouse(client, self.settings.bigquery_dataset)
+
+    def health(self) -> HealthReport:
+        probes = {
+            "spanner": lambda t: self.spanner.ping(t),
+            "firestore": lambda t: self.firestore.ping(t),
+            "pubsub": lambda t: self.bus.ping(t),
+            "bigquery": lambda t: self.warehouse.ping(t),
+        }
+        return check_backends(probes, self.settings.health_timeout_s)
+
+
+_container: Container | None = None
+_lock = threading.Lock()
+
+
+def get_container() -> Container:
+    global _container
+    if _container is None:
+        with _lock:
+            if _container is None:
+                settings = get_settings()
+                configure_logging(settings.log_level)
+                _point_clients_at_emulators(settings)
+                _container = Container(settings)
+    return _container
+
+
+def build_container(settings: Settings) -> Container:
+    """A container for explicit settings (tests, tools); does not replace the process one."""
+    _point_clients_at_emulators(settings)
+    return Container(settings)

@@ -1,0 +1,66 @@
+"""Settings read from the environment, with defaults for the local stack.
+
+Every process reads them once (see ``shared.bootstrap``). In the cloud the emulator hosts are
+unset and the deployment is ``cloud``; locally ``emulators/`` sets them.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from typing import Literal
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+LOCAL_PROJECT_ID = "demo-ereg"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="EREG_", extra="ignore", frozen=True, populate_by_name=True)
+
+    deployment: Literal["local", "cloud"] = "local"
+    project_id: str = Field(default=LOCAL_PROJECT_ID, validation_alias="GOOGLE_CLOUD_PROJECT")
+
+    spanner_instance: str = "ereg"
+    spanner_database: str = "ereg"
+    # Read-write transactions in flight per process: the emulator runs one at a time and aborts
+    # the rest, so locally 1; production Spanner locks rows and takes many.
+    spanner_max_rw_transactions: int = 1
+    spanner_search_staleness_s: float = 5.0
+    firestore_database: str = "(default)"
+    # Prefix of every topic and subscription name, so several stacks can share one emulator.
+    pubsub_prefix: str = ""
+    bigquery_dataset: str = "reporting"
+    bigquery_location: str = "EU"
+
+    # Emulator addresses (host:port). Unset in the cloud.
+    spanner_emulator_host: str | None = Field(default=None, validation_alias="SPANNER_EMULATOR_HOST")
+    firestore_emulator_host: str | None = Field(default=None, validation_alias="FIRESTORE_EMULATOR_HOST")
+    pubsub_emulator_host: str | None = Field(default=None, validation_alias="PUBSUB_EMULATOR_HOST")
+    bigquery_emulator_host: str | None = Field(default=None, validation_alias="BIGQUERY_EMULATOR_HOST")
+
+    # Base URL that push subscriptions call (the local function host, or the functions' URL).
+    push_endpoint: str = "http://127.0.0.1:8080"
+
+    # Identity: assertions of the national login node (in the cloud, Identity Platform ID tokens).
+    assertion_audience: str = "e-rejestracja"
+    login_node_issuer: str = "https://login.gov.pl"
+    login_node_jwks_url: str | None = None
+    # The development identity provider (emulators/dev_idp.py); trusted only when local.
+    dev_idp_issuer: str = "https://dev-idp.e-rejestracja.local"
+    dev_idp_jwks_url: str = "http://127.0.0.1:8080/dev/idp/jwks.json"
+
+    health_timeout_s: float = 2.0
+    log_level: str = "INFO"
+
+    @property
+    def is_local(self) -> bool:
+        return self.deployment == "local"
+
+    def topic(self, name: str) -> str:
+        return f"{self.pubsub_prefix}{name}"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,1 @@
+"""Use cases. Each takes its adapters as arguments; none imports a client library."""

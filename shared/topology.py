@@ -1,0 +1,38 @@
+"""Pub/Sub topics and push subscriptions: one declaration for the local bootstrap and infra/.
+
+Every push subscription has a retry policy and a dead-letter topic. The push path ends in
+``/projects/P/topics/T`` so that functions-framework fills in the CloudEvent's source.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+VISIT_EVENTS = "visit-events"
+SMS_REQUESTS = "sms-requests"
+OUTBOX_SWEEP_TICKS = "outbox-sweep-ticks"
+REMINDER_TICKS = "reminder-ticks"
+
+TOPICS = (VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS)
+
+
+def dead_letter_topic(topic: str) -> str:
+    return f"{topic}-dead-letter"
+
+
+@dataclass(frozen=True)
+class PushSubscription:
+    name: str
+    topic: str
+    function: str  # entry point in main.py that the push calls
+    ack_deadline_s: int = 30
+    min_backoff_s: int = 1
+    max_backoff_s: int = 60
+    max_delivery_attempts: int = 5
+
+    def push_path(self, project_id: str, topic_name: str) -> str:
+        return f"/_push/{self.function}/projects/{project_id}/topics/{topic_name}"
+
+
+# Filled in as the event-driven functions arrive; the bootstrap creates exactly these.
+PUSH_SUBSCRIPTIONS: tuple[PushSubscription, ...] = ()

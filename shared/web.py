@@ -1,0 +1,128 @@
+"""HTTP plumbing shared by every function: routing, problem responses, JSON bodies.
+
+A function is a ``Routes`` table of (method, path pattern) -> handler. The load balancer (and the
+local host) hands each function the full path, so patterns are production paths.
+Errors are RFC 9457 ``application/problem+json`` with a stable ``code``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+from flask import Request, Response
+from pydantic import BaseModel, ValidationError
+from werkzeug.exceptions import MethodNotAllowed, NotFound
+from werkzeug.routing import Map, Rule
+
+from shared.config import get_settings
+from shared.logs import set_trace
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+ModelT = TypeVar("ModelT", bound=BaseModel)
+
+
+@dataclass
+class Problem(Exception):
+    """A refusal that maps to a 4xx (or 503) answer. ``code`` is stable; ``title`` is Polish."""
+
+    status: int
+    code: str
+    title: str
+    detail: str | None = None
+    field: str | None = None
+    headers: dict[str, str] = dataclasses.field(default_factory=dict)
+    extra: dict[str, Any] = dataclasses.field(default_factory=dict)
+
+    def to_response(self) -> Response:
+        body: dict[str, Any] = {
+            "type": f"https://e-rejestracja.gov.pl/problems/{self.code}",
+            "title": self.title,
+            "status": self.status,
+            "code": self.code,
+        }
+        if self.detail:
+            body["detail"] = self.detail
+        if self.field:
+            body["field"] = self.field
+        body.update(self.extra)
+        return Response(
+            json.dumps(body, ensure_ascii=False),
+            status=self.status,
+            headers=self.headers,
+            mimetype=PROBLEM_JSON,
+        )
+
+
+def bad_request(field_name: str, detail: str, code: str = "invalid_field") -> Problem:
+    return Problem(400, code, "Nieprawidłowe dane w żądaniu", detail=detail, field=field_name)
+
+
+def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | None = None) -> Response:
+    return Response(
+        json.dumps(body, ensure_ascii=False, default=str),
+        status=status,
+        headers=dict(headers or {}),
+        mimetype="application/json",
+    )
+
+
+def parse_json(request: Request, model: type[ModelT]) -> ModelT:
+    """Parse the body into ``model``; any flaw is a 400 naming the field."""
+    raw = request.get_data(cache=True)
+    if len(raw) > 64 * 1024:
+        raise Problem(413, "body_too_large", "Treść żądania jest zbyt duża")
+    try:
+        payload = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError):
+        raise Problem(400, "malformed_json", "Treść żądania nie jest poprawnym JSON-em") from None
+    if not isinstance(payload, dict):
+        raise Problem(400, "malformed_json", "Treść żądania musi być obiektem JSON")
+    try:
+        return model.model_validate(payload)
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"]) or "body"
+        raise bad_request(location, first["msg"]) from None
+
+
+Handler = Callable[..., Response]
+
+
+class Routes:
+    """The routes of one function; ``dispatch`` is the whole function body."""
+
+    def __init__(self, routes: Mapping[tuple[str, str], Handler]) -> None:
+        self._handlers: dict[str, Handler] = {}
+        rules = []
+        for index, ((method, pattern), handler) in enumerate(routes.items()):
+            endpoint = f"{index}:{handler.__name__}"
+            self._handlers[endpoint] = handler
+            rules.append(Rule(pattern, methods=[method], endpoint=endpoint, strict_slashes=False))
+        self._map = Map(rules)
+
+    def dispatch(self, request: Request) -> Response:
+        set_trace(get_settings().project_id, request.headers.get("X-Cloud-Trace-Context"))
+        adapter = self._map.bind_to_environ(request.environ)
+        try:
+            endpoint, arguments = adapter.match(request.path, method=request.method)
+            return self._handlers[str(endpoint)](request, **arguments)
+        except Problem as problem:
+            return problem.to_response()
+        except NotFound:
+            return Problem(404, "not_found", "Nie ma takiego zasobu").to_response()
+        except MethodNotAllowed as error:
+            allowed = ", ".join(sorted(error.valid_methods or []))
+            return Problem(405, "method_not_allowed", "Metoda niedozwolona", headers={"Allow": allowed}).to_response()
+        except Exception:
+            log.exception("unhandled error", extra={"fields": {"path": request.path, "method": request.method}})
+            return Problem(500, "internal_error", "Wewnętrzny błąd systemu").to_response()
+
+
+__all__ = ["BaseModel", "Problem", "Routes", "bad_request", "json_response", "parse_json"]
