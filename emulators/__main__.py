@@ -80,10 +80,9 @@ e-Registration is running.
   dev login node {base}/dev/idp/assertions
 
 A demo login ({patient.given_name} {patient.family_name}, PESEL {patient.pesel}):
-  A=$(curl -s -X POST {base}/dev/idp/assertions -H 'Content-Type: application/json' \\
-        -d '{{"pesel": "{patient.pesel}", "given_name": "{patient.given_name}", \\
-              "family_name": "{patient.family_name}"}}' \\
-        | python3 -c 'import json,sys; print(json.load(sys.stdin)["assertion"])')
+  B='{{"pesel": "{patient.pesel}", "given_name": "{patient.given_name}", "family_name": "{patient.family_name}"}}'
+  A=$(curl -s -X POST {base}/dev/idp/assertions -H 'Content-Type: application/json' -d "$B" \\
+      | python3 -c 'import json,sys; print(json.load(sys.stdin)["assertion"])')
   curl -s -X POST {base}/api/v1/login -H 'Content-Type: application/json' -d "{{\\"assertion\\": \\"$A\\"}}"
 
 Ctrl-C stops everything this command started.""",
