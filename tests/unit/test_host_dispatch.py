@@ -33,7 +33,7 @@ def test_push_path_reaches_the_event_function() -> None:
 
 
 def test_prefix_mount_does_not_swallow_lookalike_paths() -> None:
-    assert _client().get("/dev/idp/jwks.json").json["app"] == "idp"
+    assert _client().get("/dev/idp/jwks.json").get_json()["app"] == "idp"
     response = _client().get("/dev/idpx")
     assert response.status_code == 404
     assert response.headers["Content-Type"] == "application/problem+json"
