@@ -5,5 +5,6 @@ every function; each function still deploys on its own.
 """
 
 from functions.health import health
+from functions.login import login
 
-__all__ = ["health"]
+__all__ = ["health", "login"]

@@ -35,7 +35,10 @@ class HttpMount:
 
 
 # Production routing of the load balancer: path -> function. More specific patterns first.
-HTTP_MOUNTS = (HttpMount(r"^/api/v1/health/?$", "health"),)
+HTTP_MOUNTS = (
+    HttpMount(r"^/api/v1/health/?$", "health"),
+    HttpMount(r"^/api/v1/(login|logout|session)/?$", "login"),
+)
 
 PUSH_PATH = re.compile(r"^/_push/(?P<function>[a-z_]+)/projects/[^/]+/topics/[^/]+/?$")
 

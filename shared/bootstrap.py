@@ -9,15 +9,24 @@ from __future__ import annotations
 import os
 import threading
 from dataclasses import dataclass
+from datetime import timedelta
 from functools import cached_property
 
+from cachetools import TTLCache
+
 from shared.adapters.bigquery_sink import ReportingWarehouse
-from shared.adapters.firestore_db import FirestoreDocuments
+from shared.adapters.firestore_db import FirestoreDocuments, SessionStore
+from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus
 from shared.adapters.spanner_db import SpannerDatabase, open_database
+from shared.adapters.spanner_patients import PatientRepository
 from shared.config import Settings, get_settings
+from shared.domain.identity import SessionPolicy
+from shared.domain.programme import Programme
+from shared.domain.ratelimit import RateLimiter
 from shared.logs import configure_logging
 from shared.services.health import HealthReport, check_backends
+from shared.services.identity import AssertionVerifier, IdentityService, KeySource
 
 
 def _point_clients_at_emulators(settings: Settings) -> None:
@@ -76,6 +85,45 @@ class Container:
         else:
             client = bigquery.Client(project=self.settings.project_id)
         return ReportingWarehouse(client, self.settings.bigquery_dataset)
+
+    @cached_property
+    def rate_limiter(self) -> RateLimiter:
+        return RateLimiter()
+
+    @cached_property
+    def programme_cache(self) -> TTLCache[str, Programme | None]:
+        return TTLCache(maxsize=1, ttl=self.settings.programme_cache_s)
+
+    def programme(self) -> Programme | None:
+        """The programme configuration, re-read at most every few seconds per process."""
+        cache = self.programme_cache
+        if "current" not in cache:
+            cache["current"] = self.firestore.current_programme()
+        return cache["current"]
+
+    @cached_property
+    def identity(self) -> IdentityService:
+        settings = self.settings
+        issuers: dict[str, KeySource] = {}
+        if settings.login_node_jwks_url:
+            issuers[settings.login_node_issuer] = JwksKeySource(settings.login_node_jwks_url)
+        if settings.is_local:
+            # The development identity provider exists only on this machine, whatever else is configured.
+            issuers[settings.dev_idp_issuer] = JwksKeySource(settings.dev_idp_jwks_url)
+        return IdentityService(
+            verifier=AssertionVerifier(issuers, settings.assertion_audience, settings.assertion_leeway_s),
+            sessions=SessionStore(self.firestore.client),
+            patients=PatientRepository(self.spanner),
+            programme=self.programme,
+            patient_policy=SessionPolicy(
+                absolute=timedelta(minutes=settings.patient_session_absolute_min),
+                idle=timedelta(minutes=settings.patient_session_idle_min),
+            ),
+            staff_policy=SessionPolicy(
+                absolute=timedelta(minutes=settings.staff_session_absolute_min),
+                idle=timedelta(minutes=settings.staff_session_idle_min),
+            ),
+        )
 
     def health(self) -> HealthReport:
         probes = {

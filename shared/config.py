@@ -50,6 +50,24 @@ class Settings(BaseSettings):
     dev_idp_issuer: str = "https://dev-idp.e-rejestracja.local"
     dev_idp_jwks_url: str = "http://127.0.0.1:8080/dev/idp/jwks.json"
 
+    assertion_leeway_s: int = 30
+    patient_session_absolute_min: int = 120
+    patient_session_idle_min: int = 30
+    staff_session_absolute_min: int = 600
+    staff_session_idle_min: int = 60
+    programme_cache_s: float = 30.0
+
+    # Token buckets, "scope:who" -> [per second, burst]. Per process; Cloud Armor adds edge limits.
+    rate_limits: dict[str, tuple[float, int]] = {
+        "login:ip": (10.0, 30),
+        "search:session": (5.0, 20),
+        "search:ip": (50.0, 100),
+        "booking:session": (1.0, 5),
+        "booking:ip": (10.0, 30),
+    }
+    # Proxies in front of the functions that append to X-Forwarded-For (the load balancer: 1).
+    trusted_proxy_hops: int = 0
+
     health_timeout_s: float = 2.0
     log_level: str = "INFO"
 

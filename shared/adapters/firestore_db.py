@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
+from datetime import datetime
 from typing import Any
 
+from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
+from shared.domain.identity import AssertionReplayed, Role, Session
 from shared.domain.programme import Programme
 
 PROGRAMME = "programme"
@@ -32,3 +36,73 @@ class FirestoreDocuments:
         batch.set(self.client.collection(PROGRAMME_VERSIONS).document(str(programme.version)), body)
         batch.set(self.client.collection(PROGRAMME).document("current"), body)
         batch.commit()
+
+
+SESSIONS = "sessions"
+USED_ASSERTIONS = "used_assertions"
+STAFF = "staff"
+
+
+class SessionStore:
+    """Sessions keyed by the hash of their token, and the one-time-use record of assertions."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self.client = client
+
+    def open(
+        self,
+        session: Session,
+        assertion_key: str,
+        assertion_expires_at: datetime,
+        staff_profile: dict[str, Any] | None = None,
+    ) -> None:
+        """Record the assertion as used and open the session in one commit; a replay opens nothing."""
+        batch = self.client.batch()
+        batch.create(
+            self.client.collection(USED_ASSERTIONS).document(assertion_key),
+            {"expires_at": assertion_expires_at, "used_at": session.created_at},
+        )
+        batch.set(self.client.collection(SESSIONS).document(session.session_id), _session_document(session))
+        if staff_profile is not None and session.staff_id:
+            batch.set(self.client.collection(STAFF).document(session.staff_id), staff_profile, merge=True)
+        try:
+            batch.commit()
+        except (gexc.AlreadyExists, gexc.Conflict) as error:
+            raise AssertionReplayed() from error
+
+    def get(self, session_id: str) -> Session | None:
+        snapshot = self.client.collection(SESSIONS).document(session_id).get()
+        data = snapshot.to_dict() if snapshot.exists else None
+        if not data:
+            return None
+        return Session(
+            session_id=session_id,
+            roles=frozenset(Role(r) for r in data["roles"]),
+            created_at=data["created_at"],
+            expires_at=data["expires_at"],
+            last_seen_at=data["last_seen_at"],
+            patient_id=data.get("patient_id"),
+            staff_id=data.get("staff_id"),
+            point_ids=frozenset(data.get("point_ids", [])),
+            revoked=bool(data.get("revoked", False)),
+        )
+
+    def touch(self, session_id: str, now: datetime) -> None:
+        self.client.collection(SESSIONS).document(session_id).update({"last_seen_at": now})
+
+    def revoke(self, session_id: str, now: datetime) -> None:
+        with contextlib.suppress(gexc.NotFound):
+            self.client.collection(SESSIONS).document(session_id).update({"revoked": True, "revoked_at": now})
+
+
+def _session_document(session: Session) -> dict[str, Any]:
+    return {
+        "roles": sorted(session.roles),
+        "created_at": session.created_at,
+        "expires_at": session.expires_at,
+        "last_seen_at": session.last_seen_at,
+        "patient_id": session.patient_id,
+        "staff_id": session.staff_id,
+        "point_ids": sorted(session.point_ids),
+        "revoked": session.revoked,
+    }

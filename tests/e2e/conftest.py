@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import itertools
+from collections.abc import Callable, Iterator
+from datetime import date
+from typing import Any
 
 import pytest
+import requests
 
 from emulators.host import start_host
 from emulators.ports import LOOPBACK, free_port
 from emulators.provision import provision
-from emulators.seed import seed
+from emulators.seed import pesel_for, seed
 from emulators.stack import STATE_DIR, _kill_group
 from shared.bootstrap import build_container
 from tests.conftest import isolated_settings
@@ -33,9 +37,69 @@ def host_url(emulator_env: dict[str, str]) -> Iterator[str]:
         "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
         "EREG_PUSH_ENDPOINT": base,
         "EREG_DEV_IDP_JWKS_URL": settings.dev_idp_jwks_url,
+        "EREG_TRUSTED_PROXY_HOPS": "1",
     }
     STATE_DIR.joinpath("logs").mkdir(parents=True, exist_ok=True)
     process = start_host(env, port, log_path=STATE_DIR / "logs" / "e2e-host.log")
     yield base
     _kill_group(process.pid)
     container.spanner.database.drop()
+
+
+class Api:
+    """A small client for the local host: the dev identity provider, login, authorised calls."""
+
+    def __init__(self, base: str, client_ip: str) -> None:
+        self.base = base
+        self.http = requests.Session()
+        # The host trusts one proxy hop, as behind the load balancer: this is the caller's address.
+        self.http.headers["X-Forwarded-For"] = client_ip
+
+    def url(self, path: str) -> str:
+        return f"{self.base}{path}"
+
+    def assertion(self, pesel: str, roles: list[str] | None = None, point_ids: list[str] | None = None) -> str:
+        response = self.http.post(
+            self.url("/dev/idp/assertions"),
+            json={"pesel": pesel, "given_name": "Jan", "family_name": "Testowy", "roles": roles or [],
+                  "point_ids": point_ids or []},
+            timeout=10,
+        )  # fmt: skip
+        assert response.status_code == 201, response.text
+        return str(response.json()["assertion"])
+
+    def login(self, pesel: str, roles: list[str] | None = None, point_ids: list[str] | None = None) -> dict[str, Any]:
+        response = self.http.post(
+            self.url("/api/v1/login"), json={"assertion": self.assertion(pesel, roles, point_ids)}, timeout=10
+        )
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    def call(self, method: str, path: str, token: str | None = None, **kwargs) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return self.http.request(method, self.url(path), headers=headers, timeout=30, **kwargs)
+
+
+_addresses = itertools.count(1)
+
+
+@pytest.fixture
+def api(host_url: str) -> Api:
+    """A client with an address of its own (documentation range), so rate limits stay per test."""
+    n = next(_addresses)
+    return Api(host_url, f"198.51.{100 + n // 250}.{n % 250 + 1}")
+
+
+_pesels = itertools.count(100)
+
+
+@pytest.fixture
+def new_pesel() -> Callable[..., str]:
+    """A valid PESEL that no other test in this run uses."""
+
+    def make(birth: date = date(1980, 5, 17), female: bool = False) -> str:
+        return pesel_for(birth, next(_pesels), female)
+
+    return make

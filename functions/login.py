@@ -1,0 +1,97 @@
+"""`login`: POST /api/v1/login {assertion}; POST /api/v1/logout; GET /api/v1/session."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import functions_framework
+from flask import Request, Response
+from pydantic import BaseModel, Field
+
+from shared.auth import enforce_rate_limit, guarded
+from shared.bootstrap import get_container
+from shared.domain.identity import Principal
+from shared.services.identity import LoginRefused, LoginResult
+from shared.web import Problem, Routes, json_response, parse_json
+
+REFUSAL_TITLE = "Logowanie nie powiodło się"
+
+
+class LoginRequest(BaseModel):
+    assertion: str = Field(min_length=1, max_length=16_384)
+
+
+def post_login(request: Request) -> Response:
+    enforce_rate_limit("login", request)
+    body = parse_json(request, LoginRequest)
+    try:
+        result = get_container().identity.login(body.assertion, datetime.now(UTC))
+    except LoginRefused as refusal:
+        raise Problem(401, refusal.reason, REFUSAL_TITLE) from None
+    return json_response(login_body(result), headers={"Cache-Control": "no-store"})
+
+
+@guarded()
+def post_logout(request: Request, principal: Principal) -> Response:
+    get_container().identity.logout(principal, datetime.now(UTC))
+    return Response(status=204)
+
+
+@guarded()
+def get_session(request: Request, principal: Principal) -> Response:
+    return json_response(
+        {
+            "roles": sorted(principal.roles),
+            "patient_id": principal.patient_id,
+            "staff_id": principal.staff_id,
+            "point_ids": sorted(principal.point_ids),
+        },
+        headers={"Cache-Control": "no-store"},
+    )
+
+
+def login_body(result: LoginResult) -> dict[str, Any]:
+    session = result.session
+    body: dict[str, Any] = {
+        "session_token": result.session_token,
+        "expires_at": session.expires_at.isoformat(),
+        "roles": sorted(session.roles),
+    }
+    if result.patient is not None:
+        patient = result.patient
+        eligibility = result.eligibility
+        body["patient"] = {
+            "patient_id": patient.patient_id,
+            "given_name": patient.given_name,
+            "family_name": patient.family_name,
+            "birth_date": patient.birth_date.isoformat(),
+            "eligibility": {
+                "status": eligibility.code if eligibility else "no_programme",
+                "cohort": eligibility.cohort.code if eligibility and eligibility.cohort else None,
+                "opens_at": eligibility.cohort.opens_at.isoformat() if eligibility and eligibility.cohort else None,
+            },
+            "referral": {
+                "referral_id": result.referral.referral_id,
+                "valid_until": result.referral.valid_until.isoformat(),
+            }
+            if result.referral
+            else None,
+        }
+    else:
+        body["staff"] = {"staff_id": session.staff_id, "point_ids": sorted(session.point_ids)}
+    return body
+
+
+routes = Routes(
+    {
+        ("POST", "/api/v1/login"): post_login,
+        ("POST", "/api/v1/logout"): post_logout,
+        ("GET", "/api/v1/session"): get_session,
+    }
+)
+
+
+@functions_framework.http
+def login(request: Request) -> Response:
+    return routes.dispatch(request)

@@ -1,0 +1,117 @@
+"""Patients and their e-referrals in Spanner, read by key through the Read API."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+from typing import Any
+
+from google.cloud import spanner
+from google.cloud.spanner_v1.keyset import KeyRange, KeySet
+
+from shared.adapters.spanner_db import SpannerDatabase
+from shared.domain.identity import Person
+from shared.domain.patients import PatientRecord, Referral
+
+PATIENT_COLUMNS = ("PatientId", "Pesel", "GivenName", "FamilyName", "BirthDate", "Phone")
+REFERRAL_COLUMNS = ("PatientId", "ReferralId", "Vaccine", "Status", "IssuedAt", "ValidUntil")
+
+
+def _patient(row: list[Any]) -> PatientRecord:
+    return PatientRecord(*row)
+
+
+def _referral(row: list[Any]) -> Referral:
+    return Referral(*row)
+
+
+class PatientRepository:
+    def __init__(self, database: SpannerDatabase) -> None:
+        self.database = database
+
+    def find_by_pesel(self, reader: Any, pesel: str) -> PatientRecord | None:
+        rows = list(reader.read("Patients", PATIENT_COLUMNS, KeySet(keys=[[pesel]]), index="PatientsByPesel"))
+        return _patient(rows[0]) if rows else None
+
+    def get(self, reader: Any, patient_id: str) -> PatientRecord | None:
+        rows = list(reader.read("Patients", PATIENT_COLUMNS, KeySet(keys=[[patient_id]])))
+        return _patient(rows[0]) if rows else None
+
+    def referrals(self, reader: Any, patient_id: str) -> list[Referral]:
+        prefix = KeySet(ranges=[KeyRange(start_closed=[patient_id], end_closed=[patient_id])])
+        return [_referral(row) for row in reader.read("Referrals", REFERRAL_COLUMNS, prefix)]
+
+    def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
+        """The patient and their referrals from one consistent snapshot (no locks)."""
+        with self.database.snapshot(multi_use=True) as snapshot:
+            patient = self.find_by_pesel(snapshot, pesel)
+            return patient, self.referrals(snapshot, patient.patient_id) if patient else []
+
+    def register(
+        self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str
+    ) -> tuple[PatientRecord, Referral | None]:
+        """Create or refresh the patient and, if asked and none is valid, issue an e-referral."""
+
+        def work(transaction: Any) -> tuple[PatientRecord, Referral | None]:
+            existing = self.find_by_pesel(transaction, person.pesel)
+            if existing is None:
+                patient = PatientRecord(
+                    str(uuid.uuid4()), person.pesel, person.given_name, person.family_name, person.birth_date, None
+                )
+                transaction.insert(
+                    "Patients",
+                    columns=(*PATIENT_COLUMNS, "CreatedAt", "UpdatedAt"),
+                    values=[(*_values(patient), spanner.COMMIT_TIMESTAMP, spanner.COMMIT_TIMESTAMP)],
+                )
+                referrals: list[Referral] = []
+            else:
+                patient = existing
+                if not existing.matches(person):
+                    patient = PatientRecord(
+                        existing.patient_id, existing.pesel, person.given_name, person.family_name,
+                        existing.birth_date, existing.phone,
+                    )  # fmt: skip
+                    transaction.update(
+                        "Patients",
+                        columns=("PatientId", "GivenName", "FamilyName", "UpdatedAt"),
+                        values=[
+                            (patient.patient_id, patient.given_name, patient.family_name, spanner.COMMIT_TIMESTAMP)
+                        ],
+                    )
+                referrals = self.referrals(transaction, patient.patient_id)
+            referral = next((r for r in referrals if r.is_valid(now)), None)
+            if referral is None and issue_referral:
+                referral = Referral(
+                    patient.patient_id,
+                    str(uuid.uuid4()),
+                    None,
+                    "ACTIVE",
+                    now,
+                    now + timedelta(days=referral_valid_days),
+                )
+                transaction.insert(
+                    "Referrals",
+                    columns=(*REFERRAL_COLUMNS, "IssuedBy"),
+                    values=[(*_referral_values(referral), issued_by)],
+                )
+            return patient, referral
+
+        return self.database.run_in_transaction(work)
+
+
+def _values(patient: PatientRecord) -> tuple[Any, ...]:
+    return (
+        patient.patient_id,
+        patient.pesel,
+        patient.given_name,
+        patient.family_name,
+        patient.birth_date,
+        patient.phone,
+    )
+
+
+def _referral_values(referral: Referral) -> tuple[Any, ...]:
+    return (
+        referral.patient_id, referral.referral_id, referral.vaccine, referral.status, referral.issued_at,
+        referral.valid_until,
+    )  # fmt: skip

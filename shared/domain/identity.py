@@ -1,0 +1,162 @@
+"""Who is calling and what they may touch: people, roles, sessions, eligibility. No I/O."""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from stdnum.exceptions import ValidationError as StdnumError
+from stdnum.pl import pesel as pesel_number
+
+from shared.domain.programme import Cohort, Programme
+
+
+class Role(StrEnum):
+    PATIENT = "patient"
+    AGENT = "agent"
+    POINT_STAFF = "point_staff"
+    ADMIN = "admin"
+    ANALYST = "analyst"
+
+
+STAFF_ROLES = frozenset({Role.AGENT, Role.POINT_STAFF, Role.ADMIN, Role.ANALYST})
+
+
+class InvalidIdentity(ValueError):
+    """The assertion names a person or a role the system cannot accept."""
+
+
+class AssertionReplayed(Exception):
+    """The assertion was used before: each one opens at most one session."""
+
+
+class UnknownSigningKey(LookupError):
+    """The identity provider has no key with the id the token names."""
+
+
+def birth_date_from_pesel(pesel: str) -> date:
+    """The birth date a valid PESEL encodes; raises InvalidIdentity for an invalid one."""
+    try:
+        pesel_number.validate(pesel)
+        birth: date = pesel_number.get_birth_date(pesel)
+    except StdnumError as error:
+        raise InvalidIdentity("invalid PESEL") from error
+    return birth
+
+
+def is_valid_pesel(value: str) -> bool:
+    return bool(pesel_number.is_valid(value))
+
+
+@dataclass(frozen=True)
+class Person:
+    """A person as the national login node vouches for them."""
+
+    pesel: str
+    given_name: str
+    family_name: str
+    roles: frozenset[Role] = frozenset()
+    point_ids: frozenset[str] = frozenset()
+
+    @property
+    def birth_date(self) -> date:
+        return birth_date_from_pesel(self.pesel)
+
+    @property
+    def is_staff(self) -> bool:
+        return bool(self.roles & STAFF_ROLES)
+
+
+def person_from_claims(claims: dict[str, object]) -> Person:
+    pesel = claims.get("pesel") or claims.get("sub")
+    given, family = claims.get("given_name"), claims.get("family_name")
+    if not isinstance(pesel, str) or not is_valid_pesel(pesel):
+        raise InvalidIdentity("invalid PESEL")
+    if not isinstance(given, str) or not isinstance(family, str) or not given.strip() or not family.strip():
+        raise InvalidIdentity("missing names")
+    raw_roles = claims.get("roles") or []
+    raw_points = claims.get("point_ids") or []
+    if not isinstance(raw_roles, list) or not isinstance(raw_points, list):
+        raise InvalidIdentity("roles and point_ids must be lists")
+    try:
+        roles = frozenset(Role(r) for r in raw_roles) - {Role.PATIENT}
+    except ValueError as error:
+        raise InvalidIdentity("unknown role") from error
+    point_ids = frozenset(str(p) for p in raw_points)
+    if Role.POINT_STAFF in roles and not point_ids:
+        raise InvalidIdentity("point staff without a point")
+    return Person(pesel, given.strip()[:200], family.strip()[:200], roles, point_ids)
+
+
+def staff_id_for(pesel: str) -> str:
+    """A stable pseudonymous id for a staff member (audit trails name it, never the PESEL)."""
+    return "staff-" + hashlib.sha256(f"e-rejestracja-staff:{pesel}".encode()).hexdigest()[:24]
+
+
+@dataclass(frozen=True)
+class Principal:
+    """The caller of a request, from their session."""
+
+    session_id: str
+    roles: frozenset[Role]
+    patient_id: str | None = None
+    staff_id: str | None = None
+    point_ids: frozenset[str] = field(default_factory=frozenset)
+
+    def has(self, role: Role) -> bool:
+        return role in self.roles
+
+    def serves_point(self, point_id: str) -> bool:
+        return Role.POINT_STAFF in self.roles and point_id in self.point_ids
+
+    def owns_patient(self, patient_id: str) -> bool:
+        return self.patient_id is not None and self.patient_id == patient_id
+
+
+@dataclass(frozen=True)
+class SessionPolicy:
+    absolute: timedelta
+    idle: timedelta
+    # last_seen is written at most this often, so a busy session does not cost a write a request
+    touch_every: timedelta = timedelta(seconds=60)
+
+
+@dataclass(frozen=True)
+class Session:
+    session_id: str  # the hash of the token: the token itself is never stored
+    roles: frozenset[Role]
+    created_at: datetime
+    expires_at: datetime
+    last_seen_at: datetime
+    patient_id: str | None = None
+    staff_id: str | None = None
+    point_ids: frozenset[str] = frozenset()
+    revoked: bool = False
+
+    def is_live(self, now: datetime, policy: SessionPolicy) -> bool:
+        return not self.revoked and now < self.expires_at and now < self.last_seen_at + policy.idle
+
+    def needs_touch(self, now: datetime, policy: SessionPolicy) -> bool:
+        return now - self.last_seen_at >= policy.touch_every
+
+    def principal(self) -> Principal:
+        return Principal(self.session_id, self.roles, self.patient_id, self.staff_id, self.point_ids)
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    cohort: Cohort | None
+    open: bool
+
+    @property
+    def code(self) -> str:
+        if self.cohort is None:
+            return "no_cohort"
+        return "open" if self.open else "cohort_not_open"
+
+
+def eligibility(programme: Programme, birth_date: date, now: datetime) -> Eligibility:
+    cohort = programme.cohort_of(birth_date)
+    return Eligibility(cohort, cohort is not None and cohort.is_open(now))

@@ -1,0 +1,34 @@
+"""Patients and their e-referrals as the rules see them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from shared.domain.identity import Person
+
+
+@dataclass(frozen=True)
+class PatientRecord:
+    patient_id: str
+    pesel: str
+    given_name: str
+    family_name: str
+    birth_date: date
+    phone: str | None
+
+    def matches(self, person: Person) -> bool:
+        return (self.given_name, self.family_name) == (person.given_name, person.family_name)
+
+
+@dataclass(frozen=True)
+class Referral:
+    patient_id: str
+    referral_id: str
+    vaccine: str | None
+    status: str
+    issued_at: datetime
+    valid_until: datetime
+
+    def is_valid(self, now: datetime) -> bool:
+        return self.status == "ACTIVE" and now < self.valid_until

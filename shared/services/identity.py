@@ -1,0 +1,237 @@
+"""Login, logout and session checks.
+
+``login`` verifies the national login node's assertion, creates or refreshes the patient (issuing an
+e-referral when their cohort is open and they have none), and opens a session. The hot path for a
+returning patient is one snapshot read in Spanner and one Firestore commit.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+import secrets
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+import jwt
+
+from shared.domain.identity import (
+    AssertionReplayed,
+    Eligibility,
+    InvalidIdentity,
+    Person,
+    Principal,
+    Role,
+    Session,
+    SessionPolicy,
+    UnknownSigningKey,
+    eligibility,
+    person_from_claims,
+    staff_id_for,
+)
+from shared.domain.patients import PatientRecord, Referral
+from shared.domain.programme import Programme
+
+# Asymmetric algorithms only: never "none", never HMAC (a public key must not become a shared secret).
+ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
+TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+
+
+class LoginRefused(Exception):
+    """The assertion is not acceptable; ``reason`` is a stable code."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class NotAuthenticated(Exception):
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class KeySource(Protocol):
+    def key_for(self, kid: str | None) -> jwt.PyJWK: ...
+
+
+class SessionRepository(Protocol):
+    def open(
+        self, session: Session, assertion_key: str, assertion_expires_at: datetime, staff_profile: Any = None
+    ) -> None: ...
+    def get(self, session_id: str) -> Session | None: ...
+    def touch(self, session_id: str, now: datetime) -> None: ...
+    def revoke(self, session_id: str, now: datetime) -> None: ...
+
+
+class Patients(Protocol):
+    def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]: ...
+    def register(
+        self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str
+    ) -> tuple[PatientRecord, Referral | None]: ...
+
+
+class AssertionVerifier:
+    def __init__(self, issuers: Mapping[str, KeySource], audience: str, leeway_s: int = 30) -> None:
+        self.issuers = dict(issuers)
+        self.audience = audience
+        self.leeway_s = leeway_s
+
+    def verify(self, token: str) -> dict[str, Any]:
+        try:
+            header = jwt.get_unverified_header(token)
+            unverified = jwt.decode(token, options={"verify_signature": False})
+        except jwt.PyJWTError:
+            raise LoginRefused("malformed_assertion") from None
+        algorithm = header.get("alg")
+        if algorithm not in ALLOWED_ALGORITHMS:
+            raise LoginRefused("algorithm_not_allowed")
+        keys = self.issuers.get(str(unverified.get("iss")))
+        if keys is None:
+            raise LoginRefused("untrusted_issuer")
+        try:
+            key = keys.key_for(header.get("kid"))
+        except UnknownSigningKey:
+            raise LoginRefused("unknown_signing_key") from None
+        if key.algorithm_name != algorithm:
+            raise LoginRefused("algorithm_not_allowed")
+        try:
+            claims: dict[str, Any] = jwt.decode(
+                token,
+                key.key,
+                algorithms=[algorithm],
+                audience=self.audience,
+                issuer=str(unverified.get("iss")),
+                leeway=self.leeway_s,
+                options={"require": ["exp", "iat", "iss", "aud"]},
+            )
+        except jwt.ExpiredSignatureError:
+            raise LoginRefused("assertion_expired") from None
+        except jwt.ImmatureSignatureError:
+            raise LoginRefused("assertion_not_yet_valid") from None
+        except jwt.InvalidAudienceError:
+            raise LoginRefused("wrong_audience") from None
+        except jwt.InvalidSignatureError:
+            raise LoginRefused("bad_signature") from None
+        except jwt.PyJWTError:
+            raise LoginRefused("malformed_assertion") from None
+        return claims
+
+
+@dataclass(frozen=True)
+class LoginResult:
+    session_token: str
+    session: Session
+    patient: PatientRecord | None
+    referral: Referral | None
+    eligibility: Eligibility | None
+
+
+def session_id_of(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def assertion_key(claims: Mapping[str, Any], token: str) -> str:
+    """One-time-use key: the issuer's assertion id, or a hash of the whole token where it has none."""
+    jti = claims.get("jti")
+    basis = f"{claims.get('iss')}|{jti}" if jti else f"token|{token}"
+    return hashlib.sha256(basis.encode()).hexdigest()
+
+
+class IdentityService:
+    def __init__(
+        self,
+        verifier: AssertionVerifier,
+        sessions: SessionRepository,
+        patients: Patients,
+        programme: Callable[[], Programme | None],
+        patient_policy: SessionPolicy,
+        staff_policy: SessionPolicy,
+    ) -> None:
+        self.verifier = verifier
+        self.sessions = sessions
+        self.patients = patients
+        self.programme = programme
+        self.patient_policy = patient_policy
+        self.staff_policy = staff_policy
+
+    def login(self, assertion: str, now: datetime) -> LoginResult:
+        claims = self.verifier.verify(assertion)
+        try:
+            person = person_from_claims(claims)
+        except InvalidIdentity:
+            raise LoginRefused("invalid_identity") from None
+        token = secrets.token_urlsafe(32)
+        replay_key = assertion_key(claims, assertion)
+        assertion_expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        if person.is_staff:
+            return self._login_staff(person, token, replay_key, assertion_expires, now)
+        return self._login_patient(person, token, replay_key, assertion_expires, now)
+
+    def _login_patient(
+        self, person: Person, token: str, replay_key: str, assertion_expires: datetime, now: datetime
+    ) -> LoginResult:
+        programme = self.programme()
+        status = eligibility(programme, person.birth_date, now) if programme else None
+        patient, referrals = self.patients.lookup(person.pesel)
+        referral = next((r for r in referrals if r.is_valid(now)), None)
+        needs_referral = status is not None and status.open and referral is None
+        if patient is None or not patient.matches(person) or needs_referral:
+            patient, referral = self.patients.register(
+                person,
+                now,
+                issue_referral=needs_referral,
+                referral_valid_days=programme.referral_valid_days if programme else 180,
+                issued_by="login",
+            )
+        session = self._new_session(token, now, self.patient_policy, frozenset({Role.PATIENT}))
+        session = Session(**{**vars(session), "patient_id": patient.patient_id})
+        self._open(session, replay_key, assertion_expires)
+        return LoginResult(token, session, patient, referral, status)
+
+    def _login_staff(
+        self, person: Person, token: str, replay_key: str, assertion_expires: datetime, now: datetime
+    ) -> LoginResult:
+        staff_id = staff_id_for(person.pesel)
+        session = self._new_session(token, now, self.staff_policy, person.roles)
+        session = Session(**{**vars(session), "staff_id": staff_id, "point_ids": person.point_ids})
+        profile = {
+            "given_name": person.given_name,
+            "family_name": person.family_name,
+            "roles": sorted(person.roles),
+            "point_ids": sorted(person.point_ids),
+            "last_login_at": now,
+        }
+        self._open(session, replay_key, assertion_expires, profile)
+        return LoginResult(token, session, None, None, None)
+
+    def _new_session(self, token: str, now: datetime, policy: SessionPolicy, roles: frozenset[Role]) -> Session:
+        return Session(session_id_of(token), roles, now, now + policy.absolute, now)
+
+    def _open(
+        self, session: Session, replay_key: str, assertion_expires: datetime, profile: dict[str, Any] | None = None
+    ) -> None:
+        try:
+            self.sessions.open(session, replay_key, assertion_expires, profile)
+        except AssertionReplayed:
+            raise LoginRefused("assertion_replayed") from None
+
+    def authenticate(self, token: str | None, now: datetime) -> Principal:
+        if not token:
+            raise NotAuthenticated("no_session")
+        if not TOKEN_SHAPE.match(token):
+            raise NotAuthenticated("invalid_session")
+        session = self.sessions.get(session_id_of(token))
+        if session is None:
+            raise NotAuthenticated("invalid_session")
+        policy = self.patient_policy if Role.PATIENT in session.roles else self.staff_policy
+        if not session.is_live(now, policy):
+            raise NotAuthenticated("session_expired")
+        if session.needs_touch(now, policy):
+            self.sessions.touch(session.session_id, now)
+        return session.principal()
+
+    def logout(self, principal: Principal, now: datetime) -> None:
+        self.sessions.revoke(principal.session_id, now)
