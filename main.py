@@ -6,5 +6,7 @@ every function; each function still deploys on its own.
 
 from functions.health import health
 from functions.login import login
+from functions.slots import slots
+from functions.visits import visits
 
-__all__ = ["health", "login"]
+__all__ = ["health", "login", "slots", "visits"]

@@ -38,6 +38,8 @@ class HttpMount:
 HTTP_MOUNTS = (
     HttpMount(r"^/api/v1/health/?$", "health"),
     HttpMount(r"^/api/v1/(login|logout|session)/?$", "login"),
+    HttpMount(r"^/api/v1/(slots|points)/?$", "slots"),
+    HttpMount(r"^/api/v1/visits(/[^/]+)?/?$", "visits"),
 )
 
 PUSH_PATH = re.compile(r"^/_push/(?P<function>[a-z_]+)/projects/[^/]+/topics/[^/]+/?$")
@@ -102,7 +104,7 @@ def create_host() -> LocalHost:
 
 
 def start_host(
-    env: dict[str, str], port: int, threads: int = 16, log_path: Path | None = None
+    env: dict[str, str], port: int, threads: int = 16, log_path: Path | None = None, workers: int = 1
 ) -> subprocess.Popen[bytes]:
     """Start the host with gunicorn on loopback; returns once it answers health (or raises)."""
     from emulators.stack import StackError
@@ -111,7 +113,7 @@ def start_host(
         raise StackError(f"Port {port} for the local function host is already in use by another program.")
     command = [
         sys.executable, "-m", "gunicorn", "emulators.host:create_host()", f"--bind={LOOPBACK}:{port}",
-        "--workers=1", "--worker-class=gthread", f"--threads={threads}", "--timeout=120",
+        f"--workers={workers}", "--worker-class=gthread", f"--threads={threads}", "--timeout=120",
         "--graceful-timeout=5", "--log-level=warning", "--backlog=2048",
     ]  # fmt: skip
     out = log_path.open("ab") if log_path else None  # None: the host logs to our terminal

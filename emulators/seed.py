@@ -123,9 +123,18 @@ def generate_points(count: int, seed: int = 2021) -> list[DemoPoint]:
     return points
 
 
-def slot_rows(point: DemoPoint, first_day: date, days: int, capacity: int) -> Iterator[tuple[object, ...]]:
-    for offset in range(days):
-        day = first_day + timedelta(days=offset)
+# Second doses come 21 to 84 days after the first, so besides the days open for first doses the
+# schedules also hold a block of days three weeks on (DESIGN's "two weeks of slots" plus dose 2).
+SECOND_DOSE_BLOCK_OFFSET = 21
+
+
+def slot_days(first_day: date, days: int, second_dose_days: int) -> list[date]:
+    offsets = list(range(days)) + [SECOND_DOSE_BLOCK_OFFSET + i for i in range(second_dose_days)]
+    return [first_day + timedelta(days=offset) for offset in sorted(set(offsets))]
+
+
+def slot_rows(point: DemoPoint, days: list[date], capacity: int) -> Iterator[tuple[object, ...]]:
+    for day in days:
         for hour in SLOT_HOURS:
             starts_at = datetime(day.year, day.month, day.day, hour, tzinfo=WARSAW).astimezone(UTC)
             vaccine = point.vaccines[hour % len(point.vaccines)]
@@ -191,6 +200,7 @@ def seed(
     *,
     points: int = 300,
     days: int = 14,
+    second_dose_days: int = 14,
     capacity: int = 6,
     patients: int = 50,
     now: datetime | None = None,
@@ -200,11 +210,12 @@ def seed(
     now = now or datetime.now(UTC)
     documents.publish_programme(demo_programme(now))
     first_day = now.astimezone(WARSAW).date() + timedelta(days=1)
+    open_days = slot_days(first_day, days, second_dose_days)
     all_points = generate_points(points)
     slot_count = 0
     for chunk_start in range(0, len(all_points), points_per_batch):
         chunk = all_points[chunk_start : chunk_start + points_per_batch]
-        rows = [row for point in chunk for row in slot_rows(point, first_day, days, capacity)]
+        rows = [row for point in chunk for row in slot_rows(point, open_days, capacity)]
         with database.batch() as batch:
             batch.insert_or_update(
                 "Points",
@@ -215,6 +226,12 @@ def seed(
             batch.insert_or_update("Slots", columns=SLOT_COLUMNS, values=rows)
         slot_count += len(rows)
     demo_patients = generate_patients(patients)
+    if demo_patients:
+        _insert_patients(database, demo_patients, now)
+    return SeedSummary(len(all_points), slot_count, len(demo_patients), round(time.perf_counter() - started, 1))
+
+
+def _insert_patients(database: SpannerDatabase, demo_patients: list[DemoPatient], now: datetime) -> None:
     rng = random.Random(7)
     with database.batch() as batch:
         batch.insert_or_update(
@@ -229,4 +246,3 @@ def seed(
             values=[(p.patient_id, _uuid(rng), None, "ACTIVE", now, now + timedelta(days=180), "seed")
                     for p in demo_patients],
         )  # fmt: skip
-    return SeedSummary(len(all_points), slot_count, len(demo_patients), round(time.perf_counter() - started, 1))

@@ -40,13 +40,13 @@ def client_address(request: Request) -> str:
     return request.remote_addr or "unknown"
 
 
-def enforce_rate_limit(scope: str, request: Request, principal: Principal | None = None) -> None:
+def enforce_rate_limit(scope: str, request: Request, session_key: str | None = None) -> None:
     """429 with Retry-After when the caller's address or session is over the limit for ``scope``."""
     container = get_container()
     now = time.monotonic()
     checks = [("ip", client_address(request))]
-    if principal is not None:
-        checks.append(("session", principal.session_id))
+    if session_key is not None:
+        checks.append(("session", session_key))
     for who, key in checks:
         configured = container.settings.rate_limits.get(f"{scope}:{who}")
         if configured is None:
@@ -88,7 +88,7 @@ def guarded(
             if roles and not principal.roles & set(roles):
                 raise Problem(403, "forbidden_role", "Brak uprawnień do tej operacji")
             if rate_limit:
-                enforce_rate_limit(rate_limit, request, principal)
+                enforce_rate_limit(rate_limit, request, principal.session_id)
             return handler(request, principal, **arguments)
 
         return wrapper

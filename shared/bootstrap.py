@@ -18,6 +18,7 @@ from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.adapters.firestore_db import FirestoreDocuments, SessionStore
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus
+from shared.adapters.spanner_booking import BookingStore
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_patients import PatientRepository
 from shared.config import Settings, get_settings
@@ -27,6 +28,8 @@ from shared.domain.ratelimit import RateLimiter
 from shared.logs import configure_logging
 from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
+from shared.services.search import PointDirectory, SlotSearch
+from shared.services.visits import VisitService
 
 
 def _point_clients_at_emulators(settings: Settings) -> None:
@@ -113,7 +116,7 @@ class Container:
         return IdentityService(
             verifier=AssertionVerifier(issuers, settings.assertion_audience, settings.assertion_leeway_s),
             sessions=SessionStore(self.firestore.client),
-            patients=PatientRepository(self.spanner),
+            patients=self.patients,
             programme=self.programme,
             patient_policy=SessionPolicy(
                 absolute=timedelta(minutes=settings.patient_session_absolute_min),
@@ -123,6 +126,29 @@ class Container:
                 absolute=timedelta(minutes=settings.staff_session_absolute_min),
                 idle=timedelta(minutes=settings.staff_session_idle_min),
             ),
+        )
+
+    @cached_property
+    def patients(self) -> PatientRepository:
+        return PatientRepository(self.spanner)
+
+    @cached_property
+    def points(self) -> PointDirectory:
+        return PointDirectory(self.spanner)
+
+    @cached_property
+    def visits(self) -> VisitService:
+        return VisitService(self.spanner, BookingStore(), self.patients, self.programme)
+
+    @cached_property
+    def search(self) -> SlotSearch:
+        return SlotSearch(
+            self.spanner,
+            BookingStore(),
+            self.points,
+            self.programme,
+            staleness_s=self.settings.spanner_search_staleness_s,
+            cache_ttl_s=self.settings.search_cache_s,
         )
 
     def health(self) -> HealthReport:

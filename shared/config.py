@@ -27,6 +27,7 @@ class Settings(BaseSettings):
     # the rest, so locally 1; production Spanner locks rows and takes many.
     spanner_max_rw_transactions: int = 1
     spanner_search_staleness_s: float = 5.0
+    search_cache_s: float = 3.0
     firestore_database: str = "(default)"
     # Prefix of every topic and subscription name, so several stacks can share one emulator.
     pubsub_prefix: str = ""

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from flask import Request, Response
+from google.api_core import exceptions as gexc
 from pydantic import BaseModel, ValidationError
 from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
@@ -92,6 +93,16 @@ def parse_json(request: Request, model: type[ModelT]) -> ModelT:
         raise bad_request(location, first["msg"]) from None
 
 
+def parse_query(request: Request, model: type[ModelT]) -> ModelT:
+    """Parse the query string (first value of each name) into ``model``; a flaw is a 400 naming it."""
+    try:
+        return model.model_validate(request.args.to_dict(flat=True))
+    except ValidationError as error:
+        first = error.errors()[0]
+        location = ".".join(str(part) for part in first["loc"]) or "query"
+        raise bad_request(location, first["msg"]) from None
+
+
 Handler = Callable[..., Response]
 
 
@@ -120,9 +131,17 @@ class Routes:
         except MethodNotAllowed as error:
             allowed = ", ".join(sorted(error.valid_methods or []))
             return Problem(405, "method_not_allowed", "Metoda niedozwolona", headers={"Allow": allowed}).to_response()
+        except (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.Aborted, gexc.RetryError):
+            log.warning("backend unavailable", exc_info=True, extra={"fields": {"path": request.path}})
+            return Problem(
+                503,
+                "backend_unavailable",
+                "Usługa chwilowo niedostępna, spróbuj za chwilę",
+                headers={"Retry-After": "2"},
+            ).to_response()
         except Exception:
             log.exception("unhandled error", extra={"fields": {"path": request.path, "method": request.method}})
             return Problem(500, "internal_error", "Wewnętrzny błąd systemu").to_response()
 
 
-__all__ = ["BaseModel", "Problem", "Routes", "bad_request", "json_response", "parse_json"]
+__all__ = ["BaseModel", "Problem", "Routes", "bad_request", "json_response", "parse_json", "parse_query"]

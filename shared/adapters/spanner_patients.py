@@ -42,10 +42,16 @@ class PatientRepository:
         return [_referral(row) for row in reader.read("Referrals", REFERRAL_COLUMNS, prefix)]
 
     def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
-        """The patient and their referrals from one consistent snapshot (no locks)."""
-        with self.database.snapshot(multi_use=True) as snapshot:
+        """The patient and their referrals: two single-use snapshot reads, no locks.
+
+        Not one multi-use snapshot: the emulator drops read-only transactions when others start.
+        """
+        with self.database.snapshot() as snapshot:
             patient = self.find_by_pesel(snapshot, pesel)
-            return patient, self.referrals(snapshot, patient.patient_id) if patient else []
+        if patient is None:
+            return None, []
+        with self.database.snapshot() as snapshot:
+            return patient, self.referrals(snapshot, patient.patient_id)
 
     def register(
         self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str

@@ -26,7 +26,7 @@ def host_url(emulator_env: dict[str, str]) -> Iterator[str]:
     settings = isolated_settings(push_endpoint=base, dev_idp_jwks_url=f"{base}/dev/idp/jwks.json")
     container = build_container(settings)
     provision(settings, container.warehouse.client)
-    seed(container.spanner, container.firestore, points=32, days=3, patients=5)
+    seed(container.spanner, container.firestore, points=32, days=3, second_dose_days=3, patients=5)
     env = {
         **emulator_env,
         "EREG_DEPLOYMENT": "local",
@@ -38,6 +38,9 @@ def host_url(emulator_env: dict[str, str]) -> Iterator[str]:
         "EREG_PUSH_ENDPOINT": base,
         "EREG_DEV_IDP_JWKS_URL": settings.dev_idp_jwks_url,
         "EREG_TRUSTED_PROXY_HOPS": "1",
+        # Strong reads: the tests check free places right after they change them.
+        "EREG_SPANNER_SEARCH_STALENESS_S": "0",
+        "EREG_SEARCH_CACHE_S": "0",
     }
     STATE_DIR.joinpath("logs").mkdir(parents=True, exist_ok=True)
     process = start_host(env, port, log_path=STATE_DIR / "logs" / "e2e-host.log")

@@ -7,7 +7,7 @@ from datetime import date
 
 from stdnum.pl import pesel
 
-from emulators.seed import CITIES, SLOT_HOURS, generate_patients, generate_points, pesel_for, slot_rows
+from emulators.seed import CITIES, SLOT_HOURS, generate_patients, generate_points, pesel_for, slot_days, slot_rows
 
 
 def test_same_seed_same_points() -> None:
@@ -29,10 +29,13 @@ def test_national_scale_generates_six_thousand_distinct_points() -> None:
     assert len({p.point_id for p in generate_points(6000)}) == 6000
 
 
-def test_two_weeks_of_slots_per_point() -> None:
+def test_two_weeks_of_slots_per_point_plus_a_second_dose_block() -> None:
     point = generate_points(1)[0]
-    rows = list(slot_rows(point, date(2026, 12, 1), days=14, capacity=6))
-    assert len(rows) == 14 * len(SLOT_HOURS)
+    days = slot_days(date(2026, 12, 1), days=14, second_dose_days=14)
+    assert days[0] == date(2026, 12, 1) and days[13] == date(2026, 12, 14)
+    assert days[14] == date(2026, 12, 22) and len(days) == 28
+    rows = list(slot_rows(point, days, capacity=6))
+    assert len(rows) == 28 * len(SLOT_HOURS)
     assert all(row[2] in point.vaccines for row in rows)
 
 

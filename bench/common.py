@@ -1,0 +1,122 @@
+"""What every benchmark shares: the emulators, an isolated database, the host, a load generator."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from emulators.host import start_host
+from emulators.ports import LOOPBACK, Ports, free_port
+from emulators.provision import provision
+from emulators.stack import STATE_DIR, LocalStack, _kill_group
+from shared.bootstrap import Container, build_container
+from shared.config import Settings
+
+# Benchmarks measure capacity, not the per-client limits, so those are lifted here.
+NO_RATE_LIMITS = {key: (1e9, 1_000_000) for key in Settings().rate_limits}
+
+
+@dataclass
+class BenchStack:
+    base_url: str
+    container: Container
+    env: dict[str, str]
+
+
+@contextmanager
+def bench_stack(name: str, workers: int = 1, threads: int = 32) -> Iterator[BenchStack]:
+    """Emulators (reused if up), a fresh database named for this benchmark, and a host over it."""
+    stack = LocalStack(Ports.from_env(), os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
+    stack.start()
+    os.environ.update(stack.env())
+    port = free_port()
+    base = f"http://{LOOPBACK}:{port}"
+    suffix = f"{name}{int(time.time()) % 100000}"
+    settings = Settings(  # type: ignore[call-arg]
+        spanner_database=f"b{suffix}",
+        firestore_database=f"b{suffix}",
+        pubsub_prefix=f"b{suffix}-",
+        bigquery_dataset=f"b{suffix}".replace("-", "_"),
+        push_endpoint=base,
+        dev_idp_jwks_url=f"{base}/dev/idp/jwks.json",
+    )
+    container = build_container(settings)
+    provision(settings, container.warehouse.client)
+    env = {
+        **stack.env(),
+        "EREG_DEPLOYMENT": "local",
+        "EREG_SPANNER_DATABASE": settings.spanner_database,
+        "EREG_FIRESTORE_DATABASE": settings.firestore_database,
+        "EREG_PUBSUB_PREFIX": settings.pubsub_prefix,
+        "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
+        "EREG_PUSH_ENDPOINT": base,
+        "EREG_DEV_IDP_JWKS_URL": settings.dev_idp_jwks_url,
+        "EREG_RATE_LIMITS": json.dumps(NO_RATE_LIMITS),
+        "EREG_LOG_LEVEL": "WARNING",
+    }
+    host = None
+    try:
+        STATE_DIR.joinpath("logs").mkdir(parents=True, exist_ok=True)
+        host = start_host(
+            env, port, threads=threads, workers=workers, log_path=STATE_DIR / "logs" / f"bench-{name}.log"
+        )
+        yield BenchStack(base, container, env)
+    finally:
+        if host is not None:
+            _kill_group(host.pid)
+        try:
+            container.spanner.database.drop()
+        finally:
+            stack.stop()
+
+
+@dataclass
+class LoadResult:
+    requests: int
+    failures: int
+    seconds: float
+    p50_ms: float
+    p95_ms: float
+    p99_ms: float
+
+    @property
+    def per_second(self) -> float:
+        return self.requests / self.seconds if self.seconds else 0.0
+
+    def line(self, label: str) -> str:
+        return (
+            f"{label}: {self.requests} requests in {self.seconds:.1f} s = {self.per_second:.0f}/s, "
+            f"failures {self.failures}, p50 {self.p50_ms:.0f} ms, p95 {self.p95_ms:.0f} ms, p99 {self.p99_ms:.0f} ms"
+        )
+
+
+def run_load(base_url: str, users: int, seconds: float, task_factory: str, payload: Any) -> LoadResult:
+    """Closed-loop load: ``users`` clients each call ``task(client)`` in turn for ``seconds``.
+
+    ``task_factory`` names "module:function" that turns ``payload`` into the task. The load runs in
+    ``bench.load``, a process of its own, because locust patches the standard library with gevent,
+    which the gRPC clients of this process must not see.
+    """
+    with tempfile.NamedTemporaryFile("w", suffix=".json", delete=False) as file:
+        json.dump(payload, file)
+    try:
+        completed = subprocess.run(
+            [sys.executable, "-m", "bench.load", base_url, str(users), str(seconds), task_factory, file.name],
+            capture_output=True, text=True, timeout=seconds + 180, check=False,
+        )  # fmt: skip
+    finally:
+        os.unlink(file.name)
+    if completed.returncode != 0:
+        raise RuntimeError(f"load generator failed:\n{completed.stderr[-3000:]}")
+    figures = json.loads(completed.stdout.strip().splitlines()[-1])
+    if figures["errors"]:
+        print(f"  errors: {figures['errors']}", flush=True)
+    return LoadResult(**{k: v for k, v in figures.items() if k != "errors"})

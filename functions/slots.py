@@ -1,0 +1,116 @@
+"""`slots`: GET /api/v1/slots (free slots, earliest first) and GET /api/v1/points. Anyone may call."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from datetime import UTC, datetime, timedelta
+
+import functions_framework
+from flask import Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from shared.auth import bearer_token, enforce_rate_limit
+from shared.bootstrap import get_container
+from shared.domain.booking import local_iso
+from shared.services.search import MAX_RANGE, InvalidSearch, SearchFilters
+from shared.web import Routes, bad_request, json_response, parse_query
+
+VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
+UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
+
+
+class RegionQuery(BaseModel):
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+
+    voivodeship: str | None = Field(default=None, pattern=VOIVODESHIP)
+    county: str | None = Field(default=None, pattern=r"^\d{4}$")
+    municipality: str | None = Field(default=None, pattern=r"^\d{7}$")
+
+    def check_nesting(self) -> None:
+        if self.voivodeship and self.county and not self.county.startswith(self.voivodeship):
+            raise bad_request("county", "Powiat nie leży w podanym województwie")
+        if self.county and self.municipality and not self.municipality.startswith(self.county):
+            raise bad_request("municipality", "Gmina nie leży w podanym powiecie")
+        if self.voivodeship and self.municipality and not self.municipality.startswith(self.voivodeship):
+            raise bad_request("municipality", "Gmina nie leży w podanym województwie")
+
+
+class SlotQuery(RegionQuery):
+    point_id: str | None = Field(default=None, pattern=UUID)
+    vaccine: str | None = Field(default=None, pattern=r"^[a-z0-9-]{2,40}$")
+    from_: AwareDatetime | None = Field(default=None, alias="from")
+    to: AwareDatetime | None = None
+    limit: int = Field(default=20, ge=1, le=100)
+    page_token: str | None = Field(default=None, max_length=512)
+
+
+def _rate_limit(request: Request) -> None:
+    # Searches are anonymous: a session token only picks the bucket; it is not looked up.
+    token = bearer_token(request)
+    enforce_rate_limit("search", request, hashlib.sha256(token.encode()).hexdigest() if token else None)
+
+
+def _cache_headers(request: Request) -> dict[str, str]:
+    # Anonymous searches may be served by the CDN for a few seconds; others only by the browser.
+    scope = "private" if request.headers.get("Authorization") else "public"
+    return {"Cache-Control": f"{scope}, max-age=5", "Vary": "Authorization"}
+
+
+def get_slots(request: Request) -> Response:
+    _rate_limit(request)
+    query = parse_query(request, SlotQuery)
+    query.check_nesting()
+    container = get_container()
+    now = datetime.now(UTC)
+    programme = container.programme()
+    if query.vaccine and (programme is None or programme.vaccine(query.vaccine) is None):
+        raise bad_request("vaccine", "Nieznana szczepionka", code="unknown_vaccine")
+    start = (query.from_ or now).astimezone(UTC)
+    end = (query.to or start + timedelta(days=14)).astimezone(UTC)
+    if end <= start:
+        raise bad_request("to", "Koniec zakresu musi być po jego początku")
+    if end - start > MAX_RANGE:
+        raise bad_request("to", "Zakres dat może mieć najwyżej 92 dni")
+    filters = SearchFilters(
+        query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
+    )
+    try:
+        page = container.search.search(filters, query.page_token, now)
+    except InvalidSearch as invalid:
+        raise bad_request(invalid.field, invalid.detail) from None
+    body = {
+        "slots": [
+            {
+                "point_id": slot.point_id,
+                "point_name": point.name,
+                "address": point.address,
+                "starts_at": local_iso(slot.starts_at),
+                "vaccine": slot.vaccine,
+                "free_places": slot.free_places,
+            }
+            for slot, point in page.slots
+        ],
+        "next_page_token": page.next_page_token,
+    }
+    return json_response(body, headers=_cache_headers(request))
+
+
+def get_points(request: Request) -> Response:
+    _rate_limit(request)
+    query = parse_query(request, RegionQuery)
+    query.check_nesting()
+    voivodeship = query.voivodeship or (query.county or query.municipality or "")[:2]
+    if not re.match(VOIVODESHIP, voivodeship):
+        raise bad_request("voivodeship", "Podaj województwo, powiat albo gminę")
+    county = query.county or (query.municipality[:4] if query.municipality else None)
+    points = get_container().points.in_region(voivodeship, county, query.municipality)
+    return json_response({"points": [p.as_json() for p in points]}, headers=_cache_headers(request))
+
+
+routes = Routes({("GET", "/api/v1/slots"): get_slots, ("GET", "/api/v1/points"): get_points})
+
+
+@functions_framework.http
+def slots(request: Request) -> Response:
+    return routes.dispatch(request)

@@ -1,0 +1,193 @@
+"""Slots, visits and the rules of booking, moving and cancelling them. Plain Python, no I/O.
+
+A booking takes a place in a slot for dose 1 and, for a multi-dose vaccine, a place for each next
+dose inside its interval window after the previous one. Only these rules change a slot's counter.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from shared.domain.identity import Eligibility
+from shared.domain.patients import Referral
+from shared.domain.programme import Vaccine
+
+WARSAW = ZoneInfo("Europe/Warsaw")
+
+
+def local_iso(moment: datetime) -> str:
+    """ISO 8601 in the business time zone, with its offset (what people and clients are shown)."""
+    return moment.astimezone(WARSAW).isoformat()
+
+
+class VisitStatus(StrEnum):
+    BOOKED = "BOOKED"
+    CANCELLED = "CANCELLED"
+    COMPLETED = "COMPLETED"
+    NO_SHOW = "NO_SHOW"
+
+
+class Channel(StrEnum):
+    WEB = "WEB"
+    CALL_CENTRE = "CALL_CENTRE"
+    POINT = "POINT"
+    SMS = "SMS"
+
+
+class BookingRefused(Exception):
+    """A rule refused the change. ``code`` is stable; ``status`` is the HTTP status it maps to."""
+
+    def __init__(self, status: int, code: str, detail: str = "", field: str | None = None) -> None:
+        super().__init__(code)
+        self.status = status
+        self.code = code
+        self.detail = detail
+        self.field = field
+
+
+@dataclass(frozen=True)
+class Slot:
+    point_id: str
+    starts_at: datetime
+    vaccine: str
+    capacity: int
+    booked: int
+    voivodeship: str = ""
+    county: str = ""
+    municipality: str = ""
+
+    @property
+    def free_places(self) -> int:
+        return max(0, self.capacity - self.booked)
+
+    @property
+    def key(self) -> tuple[str, datetime, str]:
+        return (self.point_id, self.starts_at, self.vaccine)
+
+    def taken(self) -> Slot:
+        if self.free_places <= 0:
+            raise BookingRefused(409, "slot_full", "W tym terminie nie ma już wolnych miejsc")
+        return replace(self, booked=self.booked + 1)
+
+    def released(self) -> Slot:
+        return replace(self, booked=max(0, self.booked - 1))
+
+
+@dataclass(frozen=True)
+class Visit:
+    patient_id: str
+    visit_id: str
+    series_id: str
+    dose: int
+    vaccine: str
+    point_id: str
+    starts_at: datetime
+    status: VisitStatus
+    channel: Channel
+    check_in_code: str
+
+    @property
+    def is_active(self) -> bool:
+        return self.status == VisitStatus.BOOKED
+
+    @property
+    def booked_day(self) -> date | None:
+        """Local day of a booked visit (reminders are sent the day before); None otherwise."""
+        return self.starts_at.astimezone(WARSAW).date() if self.is_active else None
+
+    def moved_to(self, slot: Slot) -> Visit:
+        return replace(self, point_id=slot.point_id, starts_at=slot.starts_at)
+
+    def with_status(self, status: VisitStatus) -> Visit:
+        return replace(self, status=status)
+
+
+def new_visit(patient_id: str, series_id: str, dose: int, slot: Slot, channel: Channel) -> Visit:
+    return Visit(
+        patient_id=patient_id,
+        visit_id=str(uuid.uuid4()),
+        series_id=series_id,
+        dose=dose,
+        vaccine=slot.vaccine,
+        point_id=slot.point_id,
+        starts_at=slot.starts_at,
+        status=VisitStatus.BOOKED,
+        channel=channel,
+        check_in_code=f"{secrets.randbelow(10_000):04d}",
+    )
+
+
+@dataclass(frozen=True)
+class DoseWindow:
+    dose: int
+    earliest: datetime
+    latest: datetime
+
+    def contains(self, moment: datetime) -> bool:
+        return self.earliest <= moment <= self.latest
+
+
+def next_dose_window(vaccine: Vaccine, dose: int, previous_dose_at: datetime) -> DoseWindow:
+    """When dose ``dose`` (2+) may be given after the previous one, whole local days."""
+    local = previous_dose_at.astimezone(WARSAW)
+    first_day = (local + timedelta(days=vaccine.interval_min_days)).date()
+    last_day = (local + timedelta(days=vaccine.interval_max_days)).date()
+    earliest = datetime(first_day.year, first_day.month, first_day.day, tzinfo=WARSAW)
+    latest = datetime(last_day.year, last_day.month, last_day.day, 23, 59, 59, tzinfo=WARSAW)
+    return DoseWindow(dose, earliest, latest)
+
+
+def earliest_free(slots: Iterable[Slot], window: DoseWindow, vaccine: str) -> Slot | None:
+    fitting = [s for s in slots if s.vaccine == vaccine and s.free_places > 0 and window.contains(s.starts_at)]
+    return min(fitting, key=lambda s: (s.starts_at, s.point_id), default=None)
+
+
+def check_may_book(
+    *,
+    vaccine: Vaccine | None,
+    vaccine_code: str,
+    eligibility: Eligibility | None,
+    referral: Referral | None,
+    birth_date: date,
+    visits: Iterable[Visit],
+    slot_starts_at: datetime,
+    now: datetime,
+) -> Vaccine:
+    """Every rule a first-dose booking must pass, in the order a patient would want to hear them."""
+    if vaccine is None:
+        raise BookingRefused(400, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
+    if slot_starts_at <= now:
+        raise BookingRefused(422, "slot_in_past", "Ten termin już minął", field="starts_at")
+    if eligibility is None or eligibility.cohort is None:
+        raise BookingRefused(403, "not_eligible", "Nie należysz do grupy uprawnionej do szczepienia")
+    if not eligibility.open:
+        raise BookingRefused(
+            422, "cohort_not_open", f"Rejestracja dla Twojej grupy rusza {eligibility.cohort.opens_at:%d.%m.%Y %H:%M}"
+        )
+    if referral is None or not referral.is_valid(now) or referral.vaccine not in (None, vaccine.code):
+        raise BookingRefused(403, "no_referral", "Brak ważnego e-skierowania na szczepienie")
+    if _age_on(birth_date, slot_starts_at.astimezone(WARSAW).date()) < vaccine.min_age:
+        raise BookingRefused(422, "too_young", f"Ta szczepionka jest dla osób od {vaccine.min_age} lat")
+    for visit in visits:
+        if visit.is_active:
+            raise BookingRefused(409, "already_booked", "Masz już umówioną wizytę na szczepienie")
+        if visit.status == VisitStatus.COMPLETED and visit.dose == 1:
+            raise BookingRefused(409, "dose_already_given", "Pierwsza dawka została już podana")
+    return vaccine
+
+
+def _age_on(birth_date: date, day: date) -> int:
+    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
+
+
+def check_may_change(visit: Visit, now: datetime) -> None:
+    if not visit.is_active:
+        raise BookingRefused(409, "visit_not_active", "Tej wizyty nie można już zmienić")
+    if visit.starts_at <= now:
+        raise BookingRefused(422, "visit_started", "Termin tej wizyty już minął")
