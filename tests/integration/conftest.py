@@ -1,11 +1,19 @@
 from __future__ import annotations
 
+import itertools
+import uuid
 from collections.abc import Iterator
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
 from emulators.provision import provision
+from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, demo_programme, pesel_for
+from shared.adapters.spanner_booking import BookingStore
 from shared.bootstrap import Container, build_container
+from shared.domain.booking import WARSAW
+from shared.domain.identity import Person
+from shared.services.visits import VisitService
 from tests.conftest import isolated_settings
 
 
@@ -19,3 +27,46 @@ def backends(emulator_env: dict[str, str]) -> Iterator[Container]:
     container.warehouse.client.delete_dataset(
         f"{container.settings.project_id}.{container.settings.bigquery_dataset}", delete_contents=True
     )
+
+
+NOW = datetime.now(UTC).replace(microsecond=0)
+_serial = itertools.count(1)
+
+
+def add_point(container: Container, slots: list[tuple[datetime, str, int]]) -> str:
+    """A vaccination point in Warsaw with the given (start, vaccine, capacity) slots; returns its id."""
+    point_id = str(uuid.uuid4())
+    with container.spanner.batch() as batch:
+        batch.insert(
+            "Points",
+            columns=POINT_COLUMNS,
+            values=[(point_id, "Punkt testowy", "14", "1465", "1465011", "Warszawa", "ul. Długa 1", "00-001",
+                     sorted({v for _, v, _ in slots}), True)],
+        )  # fmt: skip
+        batch.insert(
+            "Slots",
+            columns=SLOT_COLUMNS,
+            values=[(point_id, start, vaccine, capacity, 0, "14", "1465", "1465011", True)
+                    for start, vaccine, capacity in slots],
+        )  # fmt: skip
+    return point_id
+
+
+def add_patient(container: Container, birth: date = date(1980, 1, 1)) -> str:
+    """A registered patient with a valid e-referral; returns the patient id."""
+    person = Person(pesel_for(birth, next(_serial), female=False), "Jan", "Testowy")
+    patient, _ = container.patients.register(person, NOW, issue_referral=True, referral_valid_days=180, issued_by="t")
+    with container.spanner.batch() as batch:
+        batch.update("Patients", columns=("PatientId", "Phone"), values=[(patient.patient_id, "+48601234567")])
+    return patient.patient_id
+
+
+def visit_service(container: Container) -> VisitService:
+    programme = demo_programme(NOW)
+    return VisitService(container.spanner, BookingStore(), container.patients, lambda: programme)
+
+
+def at(days: int, hour: int) -> datetime:
+    """A local (Warsaw) hour ``days`` from today, as the UTC instant Spanner keys hold."""
+    day = NOW.astimezone(WARSAW).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=WARSAW).astimezone(UTC)
