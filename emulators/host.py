@@ -39,6 +39,8 @@ HTTP_MOUNTS = (
     HttpMount(r"^/api/v1/health/?$", "health"),
     HttpMount(r"^/api/v1/(login|logout|session)/?$", "login"),
     HttpMount(r"^/api/v1/(slots|points)/?$", "slots"),
+    HttpMount(r"^/api/v1/points/[^/]+/(visits|schedule)/?$", "point"),
+    HttpMount(r"^/api/v1/agent/", "agent"),
     HttpMount(r"^/api/v1/visits(/[^/]+)?/?$", "visits"),
 )
 

@@ -2,104 +2,15 @@
 
 from __future__ import annotations
 
-import hashlib
-import re
-from datetime import UTC, datetime
-from typing import Any
-
 import functions_framework
 from flask import Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.auth import guarded
 from shared.bootstrap import get_container
-from shared.domain.booking import BookingRefused, Channel, Visit
-from shared.domain.contact import InvalidPhone, polish_mobile
+from shared.domain.booking import Channel
 from shared.domain.identity import Principal, Role
-from shared.services.visits import Answer, BookingRequest, visit_json
-from shared.web import Problem, Routes, bad_request, json_response, parse_json
-
-IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-
-
-class BookingBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    point_id: str = Field(pattern=UUID)
-    starts_at: AwareDatetime
-    vaccine: str = Field(pattern=r"^[a-z0-9-]{2,40}$")
-    phone: str | None = Field(default=None, max_length=32)
-
-
-class MoveBody(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    point_id: str = Field(pattern=UUID)
-    starts_at: AwareDatetime
-
-
-def refused(refusal: BookingRefused) -> Problem:
-    return Problem(refusal.status, refusal.code, refusal.detail or "Operacja odrzucona", field=refusal.field)
-
-
-def booking_request(body: BookingBody) -> BookingRequest:
-    try:
-        phone = polish_mobile(body.phone) if body.phone is not None else None
-    except InvalidPhone:
-        raise bad_request("phone", "Podaj polski numer telefonu komórkowego", code="invalid_phone") from None
-    return BookingRequest(body.point_id, body.starts_at.astimezone(UTC), body.vaccine, phone)
-
-
-def request_fingerprint(request: BookingRequest) -> str:
-    canonical = f"{request.point_id}|{request.starts_at.isoformat()}|{request.vaccine}|{request.phone}"
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def idempotency_key(request: Request) -> str:
-    key = request.headers.get("Idempotency-Key")
-    if key is None:
-        raise bad_request("Idempotency-Key", "Nagłówek Idempotency-Key jest wymagany", code="idempotency_key_required")
-    if not IDEMPOTENCY_KEY.match(key):
-        raise bad_request("Idempotency-Key", "Nieprawidłowy klucz Idempotency-Key")
-    return key
-
-
-def answer_response(answer: Answer) -> Response:
-    if answer.status == 204:
-        return Response(status=204)
-    headers = {"Cache-Control": "no-store"}
-    if answer.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(with_points(answer.body), status=answer.status, headers=headers)
-
-
-def with_points(body: dict[str, Any]) -> dict[str, Any]:
-    """Add each visit's point name and address (what the patient needs to get there)."""
-    visits = body.get("visits", [])
-    points = get_container().points.get_many(v["point_id"] for v in visits)
-    for visit in visits:
-        point = points.get(visit["point_id"])
-        visit["point_name"] = point.name if point else None
-        visit["address"] = point.address if point else None
-    return body
-
-
-def book(principal: Principal, request: Request, channel: Channel, patient_id: str) -> Response:
-    key = idempotency_key(request)
-    booking = booking_request(parse_json(request, BookingBody))
-    try:
-        answer = get_container().visits.book(
-            patient_id, booking, channel, datetime.now(UTC), key, request_fingerprint(booking)
-        )
-    except BookingRefused as refusal:
-        raise refused(refusal) from None
-    return answer_response(answer)
-
-
-def listing(visits: list[Visit]) -> Response:
-    body = {"visits": [visit_json(v, with_code=True) for v in visits]}
-    return json_response(with_points(body), headers={"Cache-Control": "no-store"})
+from shared.visit_http import BookingBody, book, cancel, listing, move
+from shared.web import Routes, parse_json
 
 
 @guarded(Role.PATIENT)
@@ -111,7 +22,7 @@ def get_visits(request: Request, principal: Principal) -> Response:
 @guarded(Role.PATIENT, rate_limit="booking")
 def post_visit(request: Request, principal: Principal) -> Response:
     assert principal.patient_id is not None
-    return book(principal, request, Channel.WEB, principal.patient_id)
+    return book(request, parse_json(request, BookingBody), Channel.WEB, principal.patient_id)
 
 
 @guarded(Role.PATIENT, rate_limit="booking")
@@ -122,29 +33,6 @@ def patch_visit(request: Request, principal: Principal, visit_id: str) -> Respon
 @guarded(Role.PATIENT, rate_limit="booking")
 def delete_visit(request: Request, principal: Principal, visit_id: str) -> Response:
     return cancel(visit_id, principal.patient_id)
-
-
-def move(request: Request, visit_id: str, actor_patient_id: str | None) -> Response:
-    body = parse_json(request, MoveBody)
-    if not re.match(UUID, visit_id):
-        raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
-    try:
-        answer = get_container().visits.move(
-            visit_id, body.point_id, body.starts_at.astimezone(UTC), actor_patient_id, datetime.now(UTC)
-        )
-    except BookingRefused as refusal:
-        raise refused(refusal) from None
-    return answer_response(answer)
-
-
-def cancel(visit_id: str, actor_patient_id: str | None) -> Response:
-    if not re.match(UUID, visit_id):
-        raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
-    try:
-        answer = get_container().visits.cancel(visit_id, actor_patient_id, datetime.now(UTC))
-    except BookingRefused as refusal:
-        raise refused(refusal) from None
-    return answer_response(answer)
 
 
 routes = Routes(

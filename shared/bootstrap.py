@@ -15,7 +15,7 @@ from functools import cached_property
 from cachetools import TTLCache
 
 from shared.adapters.bigquery_sink import ReportingWarehouse
-from shared.adapters.firestore_db import FirestoreDocuments, SessionStore
+from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, SessionStore
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus
 from shared.adapters.spanner_booking import BookingStore
@@ -127,6 +127,10 @@ class Container:
                 idle=timedelta(minutes=settings.staff_session_idle_min),
             ),
         )
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.firestore.client)
 
     @cached_property
     def patients(self) -> PatientRepository:

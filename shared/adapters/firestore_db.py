@@ -106,3 +106,20 @@ def _session_document(session: Session) -> dict[str, Any]:
         "point_ids": sorted(session.point_ids),
         "revoked": session.revoked,
     }
+
+
+AUDIT_LOG = "audit_log"
+
+
+class AuditLog:
+    """Every action staff take for a patient, for the operator's audit (no PESEL, no phone)."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self.client = client
+
+    def record(self, staff_id: str, action: str, at: datetime, **details: Any) -> None:
+        self.client.collection(AUDIT_LOG).add({"staff_id": staff_id, "action": action, "at": at, **details})
+
+    def entries_for(self, staff_id: str) -> list[dict[str, Any]]:
+        query = self.client.collection(AUDIT_LOG).where(filter=firestore.FieldFilter("staff_id", "==", staff_id))
+        return [snapshot.to_dict() or {} for snapshot in query.stream()]

@@ -91,6 +91,13 @@ class BookingStore:
         rows = reader.read("Visits", ("PointId", "StartsAt", "PatientId", "VisitId"), keys, index="VisitsByPoint")
         return [(str(row[2]), str(row[3])) for row in rows]
 
+    def visits_by_keys(self, reader: Any, keys: list[tuple[str, str]]) -> list[Visit]:
+        if not keys:
+            return []
+        return [
+            visit_from_row(row) for row in reader.read("Visits", VISIT_COLUMNS, KeySet(keys=[list(k) for k in keys]))
+        ]
+
     def idempotency_record(self, reader: Any, scope: str, key: str) -> tuple[str, int, str] | None:
         rows = list(
             reader.read(

@@ -11,13 +11,14 @@ import json
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from shared.adapters.spanner_booking import BookingStore
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_patients import PatientRepository
 from shared.domain.booking import (
+    WARSAW,
     BookingRefused,
     Channel,
     DoseWindow,
@@ -311,6 +312,20 @@ class VisitService:
         with self.database.snapshot() as snapshot:
             visits = self.store.patient_visits(snapshot, patient_id)
         return sorted(visits, key=lambda v: (v.starts_at, v.dose))
+
+    def day_list(self, point_id: str, day: date) -> list[tuple[Visit, PatientRecord | None]]:
+        """A point's visits on one local day, earliest first, with whom they are for."""
+        start = datetime(day.year, day.month, day.day, tzinfo=WARSAW)
+        end = start + timedelta(days=1)
+        with self.database.snapshot() as snapshot:
+            keys = self.store.point_visits(snapshot, point_id, start.astimezone(UTC), end.astimezone(UTC))
+        with self.database.snapshot() as snapshot:
+            visits = self.store.visits_by_keys(snapshot, keys)
+        patients: dict[str, PatientRecord | None] = {}
+        for patient_id in {v.patient_id for v in visits}:
+            with self.database.snapshot() as snapshot:
+                patients[patient_id] = self.patients.get(snapshot, patient_id)
+        return [(v, patients[v.patient_id]) for v in sorted(visits, key=lambda v: (v.starts_at, v.visit_id))]
 
     # --- shared ----------------------------------------------------------------------------
 

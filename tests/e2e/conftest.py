@@ -15,18 +15,28 @@ from emulators.ports import LOOPBACK, free_port
 from emulators.provision import provision
 from emulators.seed import pesel_for, seed
 from emulators.stack import STATE_DIR, _kill_group
-from shared.bootstrap import build_container
+from shared.bootstrap import Container, build_container
 from tests.conftest import isolated_settings
 
 
 @pytest.fixture(scope="session")
-def host_url(emulator_env: dict[str, str]) -> Iterator[str]:
-    port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
-    settings = isolated_settings(push_endpoint=base, dev_idp_jwks_url=f"{base}/dev/idp/jwks.json")
+def e2e_backends(emulator_env: dict[str, str]) -> Iterator[Container]:
+    """The backends behind the e2e host: own names, demo data. Tests may read them to check effects."""
+    settings = isolated_settings(push_endpoint=f"http://{LOOPBACK}:{HOST_PORT}")
     container = build_container(settings)
     provision(settings, container.warehouse.client)
     seed(container.spanner, container.firestore, points=32, days=3, second_dose_days=3, patients=5)
+    yield container
+    container.spanner.database.drop()
+
+
+HOST_PORT = free_port()
+
+
+@pytest.fixture(scope="session")
+def host_url(emulator_env: dict[str, str], e2e_backends: Container) -> Iterator[str]:
+    base = f"http://{LOOPBACK}:{HOST_PORT}"
+    settings = e2e_backends.settings
     env = {
         **emulator_env,
         "EREG_DEPLOYMENT": "local",
@@ -36,17 +46,16 @@ def host_url(emulator_env: dict[str, str]) -> Iterator[str]:
         "EREG_PUBSUB_PREFIX": settings.pubsub_prefix,
         "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
         "EREG_PUSH_ENDPOINT": base,
-        "EREG_DEV_IDP_JWKS_URL": settings.dev_idp_jwks_url,
+        "EREG_DEV_IDP_JWKS_URL": f"{base}/dev/idp/jwks.json",
         "EREG_TRUSTED_PROXY_HOPS": "1",
         # Strong reads: the tests check free places right after they change them.
         "EREG_SPANNER_SEARCH_STALENESS_S": "0",
         "EREG_SEARCH_CACHE_S": "0",
     }
     STATE_DIR.joinpath("logs").mkdir(parents=True, exist_ok=True)
-    process = start_host(env, port, log_path=STATE_DIR / "logs" / "e2e-host.log")
+    process = start_host(env, HOST_PORT, log_path=STATE_DIR / "logs" / "e2e-host.log")
     yield base
     _kill_group(process.pid)
-    container.spanner.database.drop()
 
 
 class Api:

@@ -1,0 +1,92 @@
+"""`agent`: the 989 call centre books for callers. Every action is audited.
+
+GET /api/v1/agent/patients/{pesel}; POST /api/v1/agent/visits; PATCH/DELETE /api/v1/agent/visits/{id}.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import functions_framework
+from flask import Request, Response
+from pydantic import Field
+
+from shared.auth import guarded
+from shared.bootstrap import get_container
+from shared.domain.booking import Channel
+from shared.domain.identity import Principal, Role, is_valid_pesel
+from shared.services.visits import visit_json
+from shared.visit_http import BookingBody, book, cancel, move
+from shared.web import Problem, Routes, bad_request, json_response, parse_json
+
+
+class AgentBookingBody(BookingBody):
+    pesel: str = Field(pattern=r"^\d{11}$")
+
+
+def _patient_id(pesel: str) -> str:
+    if not is_valid_pesel(pesel):
+        raise bad_request("pesel", "Nieprawidłowy numer PESEL", code="invalid_pesel")
+    patient, _ = get_container().patients.lookup(pesel)
+    if patient is None:
+        raise Problem(404, "patient_not_found", "Nie ma pacjenta o tym numerze PESEL w systemie")
+    return patient.patient_id
+
+
+def _audit(principal: Principal, action: str, response: Response, **details: str) -> Response:
+    assert principal.staff_id is not None
+    get_container().audit.record(principal.staff_id, action, datetime.now(UTC), status=response.status_code, **details)
+    return response
+
+
+@guarded(Role.AGENT)
+def get_patient(request: Request, principal: Principal, pesel: str) -> Response:
+    patient_id = _patient_id(pesel)
+    container = get_container()
+    patient, referrals = container.patients.lookup(pesel)
+    assert patient is not None
+    now = datetime.now(UTC)
+    body = {
+        "patient_id": patient.patient_id,
+        "given_name": patient.given_name,
+        "family_name": patient.family_name,
+        "birth_date": patient.birth_date.isoformat(),
+        "has_phone": patient.phone is not None,
+        "referral_valid": any(r.is_valid(now) for r in referrals),
+        # The check-in code is only for the patient.
+        "visits": [visit_json(v, with_code=False) for v in container.visits.list_for_patient(patient_id)],
+    }
+    return _audit(principal, "read_patient", json_response(body, headers={"Cache-Control": "no-store"}),
+                  patient_id=patient_id)  # fmt: skip
+
+
+@guarded(Role.AGENT, rate_limit="booking")
+def post_visit(request: Request, principal: Principal) -> Response:
+    body = parse_json(request, AgentBookingBody)
+    patient_id = _patient_id(body.pesel)
+    return _audit(principal, "book", book(request, body, Channel.CALL_CENTRE, patient_id), patient_id=patient_id)
+
+
+@guarded(Role.AGENT, rate_limit="booking")
+def patch_visit(request: Request, principal: Principal, visit_id: str) -> Response:
+    return _audit(principal, "move", move(request, visit_id, actor_patient_id=None), visit_id=visit_id)
+
+
+@guarded(Role.AGENT, rate_limit="booking")
+def delete_visit(request: Request, principal: Principal, visit_id: str) -> Response:
+    return _audit(principal, "cancel", cancel(visit_id, actor_patient_id=None), visit_id=visit_id)
+
+
+routes = Routes(
+    {
+        ("GET", "/api/v1/agent/patients/<pesel>"): get_patient,
+        ("POST", "/api/v1/agent/visits"): post_visit,
+        ("PATCH", "/api/v1/agent/visits/<visit_id>"): patch_visit,
+        ("DELETE", "/api/v1/agent/visits/<visit_id>"): delete_visit,
+    }
+)
+
+
+@functions_framework.http
+def agent(request: Request) -> Response:
+    return routes.dispatch(request)

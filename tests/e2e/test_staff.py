@@ -1,0 +1,81 @@
+"""Call-centre agents and point staff over HTTP: what each may touch, and the audit trail."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+from shared.bootstrap import Container
+from shared.domain.identity import staff_id_for
+from tests.e2e.conftest import Api
+from tests.e2e.test_booking import book, find_slots
+
+
+def test_an_agent_finds_a_caller_and_books_for_them_and_it_is_audited(
+    api: Api, new_pesel, e2e_backends: Container
+) -> None:
+    caller = new_pesel(date(1955, 2, 2))
+    caller_token = api.login(caller)["session_token"]
+    agent_pesel = new_pesel()
+    agent = api.login(agent_pesel, roles=["agent"])["session_token"]
+
+    found = api.call("GET", f"/api/v1/agent/patients/{caller}", agent)
+    assert found.status_code == 200, found.text
+    assert found.json()["visits"] == [] and found.json()["referral_valid"] is True
+
+    slot = find_slots(api, "comirnaty")[8]
+    body = {"pesel": caller, "phone": "601 234 567", "point_id": slot["point_id"], "starts_at": slot["starts_at"],
+            "vaccine": "comirnaty"}  # fmt: skip
+    booked = api.call("POST", "/api/v1/agent/visits", agent, json=body, headers={"Idempotency-Key": "agent-k1"})
+    assert booked.status_code == 201, booked.text
+    assert {v["channel"] for v in booked.json()["visits"]} == {"CALL_CENTRE"}
+
+    # The patient sees the visit (with their check-in code); the agent never sees the code.
+    mine = api.call("GET", "/api/v1/visits", caller_token).json()["visits"]
+    assert len(mine) == 2 and all(len(v["check_in_code"]) == 4 for v in mine)
+    seen_by_agent = api.call("GET", f"/api/v1/agent/patients/{caller}", agent).json()["visits"]
+    assert len(seen_by_agent) == 2 and all("check_in_code" not in v for v in seen_by_agent)
+
+    cancelled = api.call("DELETE", f"/api/v1/agent/visits/{mine[0]['visit_id']}", agent)
+    assert cancelled.status_code == 204
+    actions = sorted(e["action"] for e in e2e_backends.audit.entries_for(staff_id_for(agent_pesel)))
+    assert actions == ["book", "cancel", "read_patient", "read_patient"]
+    assert caller not in str(e2e_backends.audit.entries_for(staff_id_for(agent_pesel)))
+
+
+def test_agent_lookups_validate_the_pesel(api: Api, new_pesel) -> None:
+    agent = api.login(new_pesel(), roles=["agent"])["session_token"]
+    bad = api.call("GET", "/api/v1/agent/patients/12345678901", agent)
+    assert (bad.status_code, bad.json()["field"]) == (400, "pesel")
+    unknown = api.call("GET", f"/api/v1/agent/patients/{new_pesel()}", agent)
+    assert (unknown.status_code, unknown.json()["code"]) == (404, "patient_not_found")
+
+
+def test_an_agent_route_called_by_a_patient_is_403(api: Api, new_pesel) -> None:
+    patient_pesel = new_pesel()
+    token = api.login(patient_pesel)["session_token"]
+    response = api.call("GET", f"/api/v1/agent/patients/{patient_pesel}", token)
+    assert (response.status_code, response.json()["code"]) == (403, "forbidden_role")
+
+
+def test_point_staff_see_their_own_point_only(api: Api, new_pesel) -> None:
+    patient = api.login(new_pesel())["session_token"]
+    slot = find_slots(api, "comirnaty")[9]
+    visit = book(api, patient, slot).json()["visits"][0]
+    day = slot["starts_at"][:10]
+    staff = api.login(new_pesel(), roles=["point_staff"], point_ids=[slot["point_id"]])["session_token"]
+
+    own = api.call("GET", f"/api/v1/points/{slot['point_id']}/visits", staff, params={"day": day})
+    assert own.status_code == 200, own.text
+    listed = {v["visit_id"]: v for v in own.json()["visits"]}
+    assert visit["visit_id"] in listed
+    assert listed[visit["visit_id"]]["family_name"] == "Testowy"
+    assert "check_in_code" not in listed[visit["visit_id"]]
+
+    other_point = str(uuid.uuid4())
+    foreign = api.call("GET", f"/api/v1/points/{other_point}/visits", staff, params={"day": day})
+    assert (foreign.status_code, foreign.json()["code"]) == (403, "not_your_point")
+    as_patient = api.call("GET", f"/api/v1/points/{slot['point_id']}/visits", patient, params={"day": day})
+    assert (as_patient.status_code, as_patient.json()["code"]) == (403, "forbidden_role")
+    bad_day = api.call("GET", f"/api/v1/points/{slot['point_id']}/visits", staff, params={"day": "31.12.2026"})
+    assert (bad_day.status_code, bad_day.json()["field"]) == (400, "day")
