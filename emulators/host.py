@@ -116,7 +116,7 @@ def start_host(
     command = [
         sys.executable, "-m", "gunicorn", "emulators.host:create_host()", f"--bind={LOOPBACK}:{port}",
         f"--workers={workers}", "--worker-class=gthread", f"--threads={threads}", "--timeout=120",
-        "--graceful-timeout=5", "--log-level=warning", "--backlog=2048",
+        "--graceful-timeout=5", "--log-level=warning", "--backlog=2048", "--reuse-port",
     ]  # fmt: skip
     out = log_path.open("ab") if log_path else None  # None: the host logs to our terminal
     process = subprocess.Popen(

@@ -39,7 +39,6 @@ class FirestoreDocuments:
 
 
 SESSIONS = "sessions"
-USED_ASSERTIONS = "used_assertions"
 STAFF = "staff"
 
 
@@ -49,23 +48,19 @@ class SessionStore:
     def __init__(self, client: firestore.Client) -> None:
         self.client = client
 
-    def open(
-        self,
-        session: Session,
-        assertion_key: str,
-        assertion_expires_at: datetime,
-        staff_profile: dict[str, Any] | None = None,
-    ) -> None:
-        """Record the assertion as used and open the session in one commit; a replay opens nothing."""
-        batch = self.client.batch()
-        batch.create(
-            self.client.collection(USED_ASSERTIONS).document(assertion_key),
-            {"expires_at": assertion_expires_at, "used_at": session.created_at},
-        )
-        batch.set(self.client.collection(SESSIONS).document(session.session_id), _session_document(session))
-        if staff_profile is not None and session.staff_id:
-            batch.set(self.client.collection(STAFF).document(session.staff_id), staff_profile, merge=True)
+    def open(self, session: Session, staff_profile: dict[str, Any] | None = None) -> None:
+        """Create the session; its id is the assertion's, so a replayed assertion opens nothing.
+
+        One document write per patient login (staff logins also refresh their profile).
+        """
+        document = self.client.collection(SESSIONS).document(session.session_id)
         try:
+            if staff_profile is None or not session.staff_id:
+                document.create(_session_document(session))
+                return
+            batch = self.client.batch()
+            batch.create(document, _session_document(session))
+            batch.set(self.client.collection(STAFF).document(session.staff_id), staff_profile, merge=True)
             batch.commit()
         except (gexc.AlreadyExists, gexc.Conflict) as error:
             raise AssertionReplayed() from error
@@ -85,6 +80,7 @@ class SessionStore:
             staff_id=data.get("staff_id"),
             point_ids=frozenset(data.get("point_ids", [])),
             revoked=bool(data.get("revoked", False)),
+            secret_hash=str(data.get("secret_hash", "")),
         )
 
     def touch(self, session_id: str, now: datetime) -> None:
@@ -105,6 +101,9 @@ def _session_document(session: Session) -> dict[str, Any]:
         "staff_id": session.staff_id,
         "point_ids": sorted(session.point_ids),
         "revoked": session.revoked,
+        "secret_hash": session.secret_hash,
+        # Firestore TTL policy field (infra/): the document goes once neither session nor assertion lives.
+        "retain_until": session.retain_until or session.expires_at,
     }
 
 

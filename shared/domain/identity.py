@@ -125,7 +125,9 @@ class SessionPolicy:
 
 @dataclass(frozen=True)
 class Session:
-    session_id: str  # the hash of the token: the token itself is never stored
+    # The id is derived from the assertion that opened it, so a replayed assertion cannot open a
+    # second one; the token is "<id>.<secret>" and only the secret's hash is stored.
+    session_id: str
     roles: frozenset[Role]
     created_at: datetime
     expires_at: datetime
@@ -134,6 +136,9 @@ class Session:
     staff_id: str | None = None
     point_ids: frozenset[str] = frozenset()
     revoked: bool = False
+    secret_hash: str = ""
+    # Kept at least until the assertion expires, so that its replay still finds this document.
+    retain_until: datetime | None = None
 
     def is_live(self, now: datetime, policy: SessionPolicy) -> bool:
         return not self.revoked and now < self.expires_at and now < self.last_seen_at + policy.idle

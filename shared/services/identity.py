@@ -8,10 +8,11 @@ returning patient is one snapshot read in Spanner and one Firestore commit.
 from __future__ import annotations
 
 import hashlib
+import hmac
 import re
 import secrets
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
@@ -36,7 +37,7 @@ from shared.domain.programme import Programme
 
 # Asymmetric algorithms only: never "none", never HMAC (a public key must not become a shared secret).
 ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
-TOKEN_SHAPE = re.compile(r"^[A-Za-z0-9_-]{43}$")
+TOKEN_SHAPE = re.compile(r"^([0-9a-f]{64})\.([A-Za-z0-9_-]{43})$")
 
 
 class LoginRefused(Exception):
@@ -58,9 +59,7 @@ class KeySource(Protocol):
 
 
 class SessionRepository(Protocol):
-    def open(
-        self, session: Session, assertion_key: str, assertion_expires_at: datetime, staff_profile: Any = None
-    ) -> None: ...
+    def open(self, session: Session, staff_profile: Any = None) -> None: ...
     def get(self, session_id: str) -> Session | None: ...
     def touch(self, session_id: str, now: datetime) -> None: ...
     def revoke(self, session_id: str, now: datetime) -> None: ...
@@ -129,8 +128,8 @@ class LoginResult:
     eligibility: Eligibility | None
 
 
-def session_id_of(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
+def secret_hash(secret: str) -> str:
+    return hashlib.sha256(secret.encode()).hexdigest()
 
 
 def assertion_key(claims: Mapping[str, Any], token: str) -> str:
@@ -163,16 +162,23 @@ class IdentityService:
             person = person_from_claims(claims)
         except InvalidIdentity:
             raise LoginRefused("invalid_identity") from None
-        token = secrets.token_urlsafe(32)
-        replay_key = assertion_key(claims, assertion)
-        assertion_expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        secret = secrets.token_urlsafe(32)
+        policy = self.staff_policy if person.is_staff else self.patient_policy
+        session = Session(
+            session_id=assertion_key(claims, assertion),
+            roles=person.roles if person.is_staff else frozenset({Role.PATIENT}),
+            created_at=now,
+            expires_at=now + policy.absolute,
+            last_seen_at=now,
+            secret_hash=secret_hash(secret),
+            retain_until=max(now + policy.absolute, datetime.fromtimestamp(int(claims["exp"]), UTC)),
+        )
+        token = f"{session.session_id}.{secret}"
         if person.is_staff:
-            return self._login_staff(person, token, replay_key, assertion_expires, now)
-        return self._login_patient(person, token, replay_key, assertion_expires, now)
+            return self._login_staff(person, token, session, now)
+        return self._login_patient(person, token, session, now)
 
-    def _login_patient(
-        self, person: Person, token: str, replay_key: str, assertion_expires: datetime, now: datetime
-    ) -> LoginResult:
+    def _login_patient(self, person: Person, token: str, session: Session, now: datetime) -> LoginResult:
         programme = self.programme()
         status = eligibility(programme, person.birth_date, now) if programme else None
         patient, referrals = self.patients.lookup(person.pesel)
@@ -186,17 +192,12 @@ class IdentityService:
                 referral_valid_days=programme.referral_valid_days if programme else 180,
                 issued_by="login",
             )
-        session = self._new_session(token, now, self.patient_policy, frozenset({Role.PATIENT}))
-        session = Session(**{**vars(session), "patient_id": patient.patient_id})
-        self._open(session, replay_key, assertion_expires)
+        session = replace(session, patient_id=patient.patient_id)
+        self._open(session)
         return LoginResult(token, session, patient, referral, status)
 
-    def _login_staff(
-        self, person: Person, token: str, replay_key: str, assertion_expires: datetime, now: datetime
-    ) -> LoginResult:
-        staff_id = staff_id_for(person.pesel)
-        session = self._new_session(token, now, self.staff_policy, person.roles)
-        session = Session(**{**vars(session), "staff_id": staff_id, "point_ids": person.point_ids})
+    def _login_staff(self, person: Person, token: str, session: Session, now: datetime) -> LoginResult:
+        session = replace(session, staff_id=staff_id_for(person.pesel), point_ids=person.point_ids)
         profile = {
             "given_name": person.given_name,
             "family_name": person.family_name,
@@ -204,27 +205,24 @@ class IdentityService:
             "point_ids": sorted(person.point_ids),
             "last_login_at": now,
         }
-        self._open(session, replay_key, assertion_expires, profile)
+        self._open(session, profile)
         return LoginResult(token, session, None, None, None)
 
-    def _new_session(self, token: str, now: datetime, policy: SessionPolicy, roles: frozenset[Role]) -> Session:
-        return Session(session_id_of(token), roles, now, now + policy.absolute, now)
-
-    def _open(
-        self, session: Session, replay_key: str, assertion_expires: datetime, profile: dict[str, Any] | None = None
-    ) -> None:
+    def _open(self, session: Session, profile: dict[str, Any] | None = None) -> None:
         try:
-            self.sessions.open(session, replay_key, assertion_expires, profile)
+            self.sessions.open(session, profile)
         except AssertionReplayed:
             raise LoginRefused("assertion_replayed") from None
 
     def authenticate(self, token: str | None, now: datetime) -> Principal:
         if not token:
             raise NotAuthenticated("no_session")
-        if not TOKEN_SHAPE.match(token):
+        shape = TOKEN_SHAPE.match(token)
+        if shape is None:
             raise NotAuthenticated("invalid_session")
-        session = self.sessions.get(session_id_of(token))
-        if session is None:
+        session_id, secret = shape.groups()
+        session = self.sessions.get(session_id)
+        if session is None or not hmac.compare_digest(session.secret_hash, secret_hash(secret)):
             raise NotAuthenticated("invalid_session")
         policy = self.patient_policy if Role.PATIENT in session.roles else self.staff_policy
         if not session.is_live(now, policy):
