@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck check bench-login clean
+.PHONY: run test install lint typecheck bench-login bench-search bench-booking clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -23,6 +23,8 @@ test: $(STAMP)
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
+	@command -v terraform >/dev/null || { echo "terraform is needed to check infra/ (terraform fmt)"; exit 1; }
+	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive infra
 	$(PY) -m pytest
 
 lint: $(STAMP)
@@ -30,6 +32,15 @@ lint: $(STAMP)
 
 typecheck: $(STAMP)
 	$(PY) -m mypy .
+
+## Benchmarks (print their figures). POINTS=6000 for the national scale.
+POINTS ?= 300
+bench-login: $(STAMP)
+	$(PY) -m bench.login
+bench-search: $(STAMP)
+	$(PY) -m bench.search --points $(POINTS)
+bench-booking: $(STAMP)
+	$(PY) -m bench.booking --points $(POINTS)
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -6,15 +6,17 @@ import threading
 import uuid
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
+from datetime import timedelta
 
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from emulators.seed import demo_programme
 from shared.adapters.spanner_booking import BookingStore
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import BookingRefused, Channel
-from shared.services.visits import BookingRequest
+from shared.services.visits import BookingRequest, VisitService
 from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
 
 
@@ -134,3 +136,20 @@ def test_booking_writes_its_events_to_the_outbox_in_the_same_transaction(backend
     events = [__import__("json").loads(r[1]) for r in rows if r[0] == "VisitBooked" and r[2]]
     assert {e["visit_id"] for e in events} == visit_ids
     assert all(e["patient_ref"] == patient_id and "pesel" not in e for e in events)
+
+
+def test_a_cohort_not_open_yet_cannot_book_and_nothing_changes(backends: Container) -> None:
+    point_id = add_point(backends, [(at(2, 9), "jcovden", 3)])
+    patient_id = add_patient(backends)
+    programme = demo_programme(NOW)
+    for cohort in programme.cohorts:
+        cohort.opens_at = NOW + timedelta(days=1)
+    service = VisitService(backends.spanner, BookingStore(), backends.patients, lambda: programme)
+    try:
+        service.book(patient_id, BookingRequest(point_id, at(2, 9), "jcovden", None), Channel.WEB, NOW, "k")
+    except BookingRefused as refusal:
+        assert (refusal.status, refusal.code) == (422, "cohort_not_open")
+    else:
+        raise AssertionError("a closed cohort booked a visit")
+    assert slot_counts(backends, point_id)[(point_id, at(2, 9), "jcovden")] == (3, 0)
+    assert service.list_for_patient(patient_id) == []

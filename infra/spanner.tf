@@ -1,0 +1,14 @@
+resource "google_spanner_instance" "ereg" {
+  name             = "ereg"
+  config           = "regional-${var.region}"
+  display_name     = "e-Registration"
+  processing_units = var.spanner_processing_units
+}
+
+resource "google_spanner_database" "ereg" {
+  instance                 = google_spanner_instance.ereg.name
+  name                     = "ereg"
+  ddl                      = local.spanner_ddl
+  version_retention_period = "3d"
+  deletion_protection      = true
+}
