@@ -7,8 +7,17 @@ every function; each function still deploys on its own.
 from functions.agent import agent
 from functions.health import health
 from functions.login import login
+from functions.notify import notify
 from functions.point import point
+from functions.relay_outbox import relay_outbox
+from functions.send_reminders import send_reminders
+from functions.send_sms import send_sms
 from functions.slots import slots
+from functions.sms_reports import sms_reports
+from functions.stream_events import stream_events
 from functions.visits import visits
 
-__all__ = ["agent", "health", "login", "point", "slots", "visits"]
+__all__ = [
+    "agent", "health", "login", "notify", "point", "relay_outbox", "send_reminders", "send_sms", "slots",
+    "sms_reports", "stream_events", "visits",
+]  # fmt: skip

@@ -7,6 +7,7 @@ import os
 import signal
 import sys
 import threading
+import time
 from types import FrameType
 
 from emulators.ports import LOOPBACK, Ports
@@ -47,6 +48,23 @@ def _all_keys():  # type: ignore[no-untyped-def]
     return KeySet(all_=True)
 
 
+def _scheduler(stopping: threading.Event, sweep_every_s: float = 15.0) -> None:
+    """Stands in for Cloud Scheduler: outbox sweeps every few seconds, reminders once a day."""
+    from shared.bootstrap import get_container
+    from shared.topology import OUTBOX_SWEEP_TICKS, REMINDER_TICKS
+
+    bus = get_container().bus
+    last_reminders = 0.0
+    while not stopping.wait(sweep_every_s):
+        try:
+            bus.publish(OUTBOX_SWEEP_TICKS, b"{}")
+            if time.monotonic() - last_reminders > 24 * 3600:
+                bus.publish(REMINDER_TICKS, b"{}")
+                last_reminders = time.monotonic()
+        except Exception as error:  # the next tick tries again
+            print(f"scheduler: tick not published ({type(error).__name__})", file=sys.stderr)
+
+
 def run(args: argparse.Namespace) -> int:
     from emulators.host import start_host
     from emulators.seed import generate_patients
@@ -69,6 +87,7 @@ def run(args: argparse.Namespace) -> int:
         env = _settings_env(stack, ports)
         _provision_and_seed(args.points, args.days, reseed=False)
         host = start_host(env, ports.host)
+        threading.Thread(target=_scheduler, args=(stopping,), daemon=True).start()
         base = f"http://{LOOPBACK}:{ports.host}"
         patient = generate_patients(1)[0]
         print(
@@ -78,6 +97,7 @@ e-Registration is running.
   health         {base}/api/v1/health
   OpenAPI        {base}/openapi.yaml
   dev login node {base}/dev/idp/assertions
+  SMS gateway    http://{LOOPBACK}:{ports.sms_gateway}/messages
 
 A demo login ({patient.given_name} {patient.family_name}, PESEL {patient.pesel}):
   B='{{"pesel": "{patient.pesel}", "given_name": "{patient.given_name}", "family_name": "{patient.family_name}"}}'

@@ -122,7 +122,9 @@ def ensure_pubsub(settings: Settings) -> None:
                 "ack_deadline_seconds": sub.ack_deadline_s,
                 "retry_policy": {
                     "minimum_backoff": duration_pb2.Duration(seconds=sub.min_backoff_s),
-                    "maximum_backoff": duration_pb2.Duration(seconds=sub.max_backoff_s),
+                    "maximum_backoff": duration_pb2.Duration(
+                        seconds=min(sub.max_backoff_s, settings.pubsub_max_backoff_s)
+                    ),
                 },
                 "dead_letter_policy": {
                     "dead_letter_topic": publisher.topic_path(project, settings.topic(dead_letter_topic(sub.topic))),

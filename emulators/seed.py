@@ -177,11 +177,16 @@ class DemoPatient:
 def generate_patients(count: int, seed: int = 1989) -> list[DemoPatient]:
     rng = random.Random(seed)
     patients = []
+    seen: set[str] = set()
     for index in range(count):
         birth = date(rng.randint(1935, 2005), rng.randint(1, 12), rng.randint(1, 28))
         given, female = GIVEN[index % len(GIVEN)]
         family = rng.choice(FAMILY)[0 if female else 1]
-        pesel = pesel_for(birth, index, female)
+        pesel, serial = pesel_for(birth, index, female), index
+        while pesel in seen:  # same birth date and serial: take the next serial
+            serial += 1
+            pesel = pesel_for(birth, serial, female)
+        seen.add(pesel)
         patients.append(DemoPatient(_uuid(rng), pesel, given, family, birth))
     return patients
 

@@ -41,7 +41,8 @@ class Service:
     command: Callable[[], list[str]]
     ready: Callable[[], bool]
     prepare: Callable[[], None] = lambda: None
-    env: dict[str, str] = field(default_factory=dict)
+    env: dict[str, str] = field(default_factory=dict)  # what clients need to find it
+    process_env: dict[str, str] = field(default_factory=dict)  # what its own process needs
 
 
 def _answers(url: str, check: Callable[[requests.Response], bool]) -> bool:
@@ -127,6 +128,9 @@ def services(ports: Ports, project_id: str) -> list[Service]:
             f"--grpc-host={LOOPBACK}", f"--grpc-port={ports.bigquery_grpc}", "--log-level=warning",
         ]  # fmt: skip
 
+    def sms_command() -> list[str]:
+        return [sys.executable, "-m", "emulators.sms_gateway", f"--port={ports.sms_gateway}"]
+
     base = f"http://{LOOPBACK}"
     return [
         Service(
@@ -162,6 +166,15 @@ def services(ports: Ports, project_id: str) -> list[Service]:
             ),
             prepare=_install_duckdb_spatial,
             env={"BIGQUERY_EMULATOR_HOST": f"{LOOPBACK}:{ports.bigquery_rest}"},
+        ),
+        Service(
+            "sms", "SMS gateway", (ports.sms_gateway,), sms_command,
+            lambda: _answers(f"{base}:{ports.sms_gateway}/messages", lambda r: r.ok and "messages" in r.json()),
+            env={"EREG_SMS_PROVIDER_URL": f"{base}:{ports.sms_gateway}"},
+            process_env={
+                "PYTHONPATH": str(REPO),
+                "EREG_SMS_REPORT_URL": f"{base}:{ports.host}/api/v1/sms/delivery-reports",
+            },
         ),
     ]  # fmt: skip
 
@@ -209,7 +222,7 @@ class LocalStack:
                 with log_path.open("wb") as log:
                     process = subprocess.Popen(
                         service.command(), stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
-                        start_new_session=True, cwd=self.state_dir,
+                        start_new_session=True, cwd=self.state_dir, env={**os.environ, **service.process_env},
                     )  # fmt: skip
                 self.started.append(Started(service.name, process.pid, str(log_path)))
                 waiting.append((service, process, log_path))

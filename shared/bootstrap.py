@@ -15,9 +15,10 @@ from functools import cached_property
 from cachetools import TTLCache
 
 from shared.adapters.bigquery_sink import ReportingWarehouse
-from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, SessionStore
+from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, SessionStore, SmsLog
 from shared.adapters.jwks import JwksKeySource
-from shared.adapters.pubsub_bus import MessageBus
+from shared.adapters.pubsub_bus import MessageBus, publisher_client
+from shared.adapters.sms_provider import HttpSmsProvider
 from shared.adapters.spanner_booking import BookingStore
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_patients import PatientRepository
@@ -28,6 +29,8 @@ from shared.domain.ratelimit import RateLimiter
 from shared.logs import configure_logging
 from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
+from shared.services.messaging import EventStreamer, Notifier, Reminders, SmsSender
+from shared.services.outbox import OutboxRelay
 from shared.services.search import PointDirectory, SlotSearch
 from shared.services.visits import VisitService
 
@@ -69,9 +72,11 @@ class Container:
 
     @cached_property
     def bus(self) -> MessageBus:
-        from google.cloud import pubsub_v1  # type: ignore[attr-defined]
+        return MessageBus(publisher_client(self.settings), self.settings)
 
-        return MessageBus(pubsub_v1.PublisherClient(), self.settings)
+    @cached_property
+    def relay(self) -> OutboxRelay:
+        return OutboxRelay(self.spanner, self.bus)
 
     @cached_property
     def warehouse(self) -> ReportingWarehouse:
@@ -154,6 +159,33 @@ class Container:
             staleness_s=self.settings.spanner_search_staleness_s,
             cache_ttl_s=self.settings.search_cache_s,
         )
+
+    @cached_property
+    def sms_log(self) -> SmsLog:
+        return SmsLog(self.firestore.client)
+
+    @cached_property
+    def notifier(self) -> Notifier:
+        return Notifier(
+            self.spanner, self.patients, self.points, self.programme, self.bus, self.settings.sms_transliterate
+        )
+
+    @cached_property
+    def sms_sender(self) -> SmsSender:
+        provider = HttpSmsProvider(
+            self.settings.sms_provider_url,
+            self.settings.sms_provider_token.get_secret_value(),
+            timeout_s=self.settings.sms_timeout_s,
+        )
+        return SmsSender(provider, self.sms_log)
+
+    @cached_property
+    def reminders(self) -> Reminders:
+        return Reminders(self.spanner, self.patients, self.points, self.bus, self.settings.sms_transliterate)
+
+    @cached_property
+    def streamer(self) -> EventStreamer:
+        return EventStreamer(self.warehouse)
 
     def health(self) -> HealthReport:
         probes = {

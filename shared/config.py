@@ -9,7 +9,7 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PROJECT_ID = "demo-ereg"
@@ -69,8 +69,26 @@ class Settings(BaseSettings):
     # Proxies in front of the functions that append to X-Forwarded-For (the load balancer: 1).
     trusted_proxy_hops: int = 0
 
+    # SMS provider (locally the gateway in emulators/sms_gateway.py). The token comes from
+    # configuration (Secret Manager in the cloud); the default only works against the local gateway.
+    sms_provider_url: str = "http://127.0.0.1:8089"
+    sms_provider_token: SecretStr = SecretStr("local-sms-gateway-token")
+    sms_report_token: SecretStr = SecretStr("local-delivery-report-token")
+    sms_transliterate: bool = True
+    sms_timeout_s: float = 5.0
+    # Push retry policy ceiling (seconds); tests lower it to see dead letters sooner.
+    pubsub_max_backoff_s: int = 60
+
     health_timeout_s: float = 2.0
     log_level: str = "INFO"
+
+    @model_validator(mode="after")
+    def _secrets_configured_in_the_cloud(self) -> Settings:
+        if self.deployment == "cloud":
+            for name in ("sms_provider_token", "sms_report_token"):
+                if getattr(self, name).get_secret_value().startswith("local-"):
+                    raise ValueError(f"EREG_{name.upper()} must be configured in a cloud deployment")
+        return self
 
     @property
     def is_local(self) -> bool:

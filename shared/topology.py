@@ -34,5 +34,10 @@ class PushSubscription:
         return f"/_push/{self.function}/projects/{project_id}/topics/{topic_name}"
 
 
-# Filled in as the event-driven functions arrive; the bootstrap creates exactly these.
-PUSH_SUBSCRIPTIONS: tuple[PushSubscription, ...] = ()
+PUSH_SUBSCRIPTIONS: tuple[PushSubscription, ...] = (
+    PushSubscription("visit-events-notify", VISIT_EVENTS, "notify"),
+    PushSubscription("visit-events-bigquery", VISIT_EVENTS, "stream_events"),
+    PushSubscription("sms-requests-send", SMS_REQUESTS, "send_sms", ack_deadline_s=60),
+    PushSubscription("outbox-sweep-ticks-relay", OUTBOX_SWEEP_TICKS, "relay_outbox", ack_deadline_s=120),
+    PushSubscription("reminder-ticks-send", REMINDER_TICKS, "send_reminders", ack_deadline_s=300),
+)

@@ -63,6 +63,7 @@ def idempotency_key(request: Request) -> str:
 
 
 def answer_response(answer: Answer) -> Response:
+    get_container().relay.publish(answer.events)  # right after commit; the sweep covers any miss
     if answer.status == 204:
         return Response(status=204)
     headers = {"Cache-Control": "no-store"}

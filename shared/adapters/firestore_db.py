@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import contextlib
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -122,3 +122,62 @@ class AuditLog:
     def entries_for(self, staff_id: str) -> list[dict[str, Any]]:
         query = self.client.collection(AUDIT_LOG).where(filter=firestore.FieldFilter("staff_id", "==", staff_id))
         return [snapshot.to_dict() or {} for snapshot in query.stream()]
+
+
+SMS_LOG = "sms_log"
+FINAL_SMS_STATES = frozenset({"SENT", "DELIVERED", "FAILED", "REJECTED"})
+
+
+class SmsLog:
+    """One document per SMS request: the idempotency record and the delivery status.
+
+    States: SENDING (claimed, with a lease), RETRYING, SENT, DELIVERED, FAILED, REJECTED.
+    """
+
+    def __init__(self, client: firestore.Client) -> None:
+        self.client = client
+
+    def claim(self, request_id: str, details: dict[str, Any], now: datetime, lease_s: float = 60) -> str:
+        """'send' if this delivery should send now, 'done' if it was handled, 'busy' if another is at it."""
+        reference = self.client.collection(SMS_LOG).document(request_id)
+
+        @firestore.transactional  # type: ignore[untyped-decorator]
+        def claim_in(transaction: firestore.Transaction) -> str:
+            snapshot = reference.get(transaction=transaction)
+            current = snapshot.to_dict() if snapshot.exists else None
+            if current and current.get("status") in FINAL_SMS_STATES:
+                return "done"
+            if current and current.get("status") == "SENDING" and current["lease_until"] > now:
+                return "busy"
+            attempts = int(current.get("attempts", 0)) + 1 if current else 1
+            fields = {
+                **details,
+                "status": "SENDING",
+                "attempts": attempts,
+                "lease_until": now + timedelta(seconds=lease_s),
+                "updated_at": now,
+            }
+            if current is None:
+                fields["created_at"] = now
+            transaction.set(reference, fields, merge=True)
+            return "send"
+
+        return str(claim_in(self.client.transaction()))
+
+    def mark(self, request_id: str, status: str, now: datetime, **fields: Any) -> None:
+        self.client.collection(SMS_LOG).document(request_id).set(
+            {"status": status, "updated_at": now, **fields}, merge=True
+        )
+
+    def get(self, request_id: str) -> dict[str, Any] | None:
+        snapshot = self.client.collection(SMS_LOG).document(request_id).get()
+        return snapshot.to_dict() if snapshot.exists else None
+
+    def delivery_report(self, request_id: str, delivered: bool, now: datetime) -> bool:
+        """Record the operator's delivery report; False if the message is unknown."""
+        reference = self.client.collection(SMS_LOG).document(request_id)
+        try:
+            reference.update({"status": "DELIVERED" if delivered else "FAILED", "reported_at": now, "updated_at": now})
+        except gexc.NotFound:
+            return False
+        return True

@@ -2,9 +2,27 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import Any
+
+from google.api_core import exceptions as gexc
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 
 from shared.config import Settings
+
+
+def publisher_client(settings: Settings) -> pubsub_v1.PublisherClient:
+    """A publisher; on the emulator over an explicit insecure channel to this settings' host."""
+    if not settings.pubsub_emulator_host:
+        return pubsub_v1.PublisherClient()
+    import grpc
+    from google.auth.credentials import AnonymousCredentials
+    from google.pubsub_v1.services.publisher.transports.grpc import PublisherGrpcTransport
+
+    channel = grpc.insecure_channel(settings.pubsub_emulator_host)
+    transport = PublisherGrpcTransport(channel=channel, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
+    return pubsub_v1.PublisherClient(transport=transport)
 
 
 class MessageBus:
@@ -20,6 +38,22 @@ class MessageBus:
         """Publish one message and wait for its id; raises if Pub/Sub did not take it."""
         future = self.publisher.publish(self.topic_path(topic), data, **attributes)
         return str(future.result(timeout=timeout_s))
+
+    def publish_many(
+        self, topic: str, messages: Sequence[tuple[bytes, dict[str, str]]], timeout_s: float = 10.0
+    ) -> list[bool]:
+        """Publish several messages at once; for each, whether Pub/Sub took it within the timeout."""
+        path = self.topic_path(topic)
+        futures: list[Any] = [self.publisher.publish(path, data, **attributes) for data, attributes in messages]
+        taken = []
+        for future in futures:
+            try:
+                future.result(timeout=timeout_s)
+                taken.append(True)
+            except (gexc.GoogleAPIError, FutureTimeout, RuntimeError):
+                future.cancel()
+                taken.append(False)
+        return taken
 
     def ping(self, timeout_s: float) -> None:
         self.publisher.get_topic(topic=self.topic_path("visit-events"), timeout=timeout_s)

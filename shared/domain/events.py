@@ -6,7 +6,7 @@ They carry a pseudonymous patient reference, never the PESEL or the phone number
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
@@ -27,10 +27,35 @@ def age_band(birth_date: date, on: date) -> str:
     return f"{low}+" if high >= 200 else f"{low}-{high}"
 
 
+def visit_events(
+    event_type: str,
+    changed: Sequence[Visit],
+    regions: Mapping[str, Slot],
+    birth_date: date,
+    series: Sequence[Visit],
+    now: datetime,
+    next_dose_from: datetime | None = None,
+) -> list[dict[str, Any]]:
+    """One event per visit changed together; each names the others in ``changed``.
+
+    ``regions`` maps a point id to any slot of it (a slot carries its point's TERYT codes).
+    """
+    return [
+        visit_event(event_type, visit, regions[visit.point_id], birth_date, series, changed, now, next_dose_from)
+        for visit in changed
+    ]
+
+
 def visit_event(
-    event_type: str, visit: Visit, region: Slot, birth_date: date, series: Sequence[Visit], now: datetime
+    event_type: str,
+    visit: Visit,
+    region: Slot,
+    birth_date: date,
+    series: Sequence[Visit],
+    changed: Sequence[Visit],
+    now: datetime,
+    next_dose_from: datetime | None = None,
 ) -> dict[str, Any]:
-    """``region`` is any slot of the visit's point (it carries the point's TERYT codes)."""
     return {
         "event_id": str(uuid.uuid4()),
         "event_type": event_type,
@@ -53,4 +78,6 @@ def visit_event(
             {"visit_id": v.visit_id, "dose": v.dose, "point_id": v.point_id, "starts_at": v.starts_at.isoformat()}
             for v in series
         ],
+        "changed": [v.visit_id for v in changed],
+        "next_dose_from": next_dose_from.isoformat() if next_dose_from else None,
     }

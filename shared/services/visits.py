@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -32,7 +32,7 @@ from shared.domain.booking import (
     new_visit,
     next_dose_window,
 )
-from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, visit_event
+from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, visit_events
 from shared.domain.identity import eligibility
 from shared.domain.patients import PatientRecord
 from shared.domain.programme import Programme, Vaccine
@@ -53,6 +53,8 @@ class Answer:
     status: int
     body: dict[str, Any]
     replayed: bool = False
+    # The events this change wrote to the outbox (published right after commit); none on a replay.
+    events: list[dict[str, Any]] = field(default_factory=list)
 
 
 def visit_json(visit: Visit, with_code: bool) -> dict[str, Any]:
@@ -216,10 +218,10 @@ class VisitService:
             self.store.insert_visits(transaction, booked)
             if request.phone and request.phone != patient.phone:
                 self.store.save_phone(transaction, patient_id, request.phone)
-            self.store.add_to_outbox(
-                transaction,
-                [visit_event(VISIT_BOOKED, v, regions[v.point_id], patient.birth_date, booked, now) for v in booked],
+            events = visit_events(
+                VISIT_BOOKED, booked, regions, patient.birth_date, booked, now, pending.earliest if pending else None
             )
+            self.store.add_to_outbox(transaction, events)
             body = {
                 "visits": [visit_json(v, with_code=True) for v in booked],
                 "next_dose": _window_json(pending) if pending else None,
@@ -228,7 +230,7 @@ class VisitService:
                 self.store.record_idempotency(
                     transaction, patient_id, idempotency_key, request_hash, 201, json.dumps(body)
                 )
-            return Answer(201, body)
+            return Answer(201, body, events=events)
 
         return self.database.run_in_transaction(work)
 
@@ -272,11 +274,10 @@ class VisitService:
             self.store.update_visits(transaction, moved)
             changed = {v.visit_id: v for v in moved}
             new_series = [changed.get(v.visit_id, v) for v in series]
-            self.store.add_to_outbox(
-                transaction,
-                [visit_event(VISIT_MOVED, v, target, patient.birth_date, new_series, now) for v in moved],
-            )
-            return Answer(200, {"visits": [visit_json(v, with_code=True) for v in new_series]})
+            regions = {v.point_id: target for v in moved}
+            events = visit_events(VISIT_MOVED, moved, regions, patient.birth_date, new_series, now)
+            self.store.add_to_outbox(transaction, events)
+            return Answer(200, {"visits": [visit_json(v, with_code=True) for v in new_series]}, events=events)
 
         return self.database.run_in_transaction(work)
 
@@ -297,12 +298,12 @@ class VisitService:
             region = slots.get(visit.point_id, visit.starts_at, visit.vaccine)
             slots.save()
             self.store.update_visits(transaction, cancelled)
+            events = []
             if region is not None:
-                self.store.add_to_outbox(
-                    transaction,
-                    [visit_event(VISIT_CANCELLED, v, region, patient.birth_date, cancelled, now) for v in cancelled],
-                )
-            return Answer(204, {})
+                regions = {v.point_id: region for v in cancelled}
+                events = visit_events(VISIT_CANCELLED, cancelled, regions, patient.birth_date, cancelled, now)
+                self.store.add_to_outbox(transaction, events)
+            return Answer(204, {}, events=events)
 
         return self.database.run_in_transaction(work)
 

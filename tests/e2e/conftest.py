@@ -16,13 +16,14 @@ from emulators.provision import provision
 from emulators.seed import pesel_for, seed
 from emulators.stack import STATE_DIR, _kill_group
 from shared.bootstrap import Container, build_container
-from tests.conftest import isolated_settings
+from tests.conftest import RUN_ID, isolated_settings
 
 
 @pytest.fixture(scope="session")
 def e2e_backends(emulator_env: dict[str, str]) -> Iterator[Container]:
     """The backends behind the e2e host: own names, demo data. Tests may read them to check effects."""
-    settings = isolated_settings(push_endpoint=f"http://{LOOPBACK}:{HOST_PORT}")
+    # Short push retry back-off, so a poison message reaches its dead-letter topic within seconds.
+    settings = isolated_settings(push_endpoint=f"http://{LOOPBACK}:{HOST_PORT}", pubsub_max_backoff_s=2)
     container = build_container(settings)
     provision(settings, container.warehouse.client)
     seed(container.spanner, container.firestore, points=32, days=3, second_dose_days=3, patients=5)
@@ -105,6 +106,18 @@ def api(host_url: str) -> Api:
 
 
 _pesels = itertools.count(100)
+_phones = itertools.count(1)
+
+
+@pytest.fixture
+def new_phone() -> Callable[[], str]:
+    """A Polish mobile number no other test in this run uses (E.164)."""
+    return lambda: f"+48601{(int(RUN_ID, 16) % 100) * 10_000 + next(_phones):06d}"
+
+
+@pytest.fixture(scope="session")
+def gateway(emulator_env: dict[str, str]) -> str:
+    return emulator_env["EREG_SMS_PROVIDER_URL"]
 
 
 @pytest.fixture

@@ -13,14 +13,18 @@ from tests.e2e.conftest import Api
 VOIVODESHIPS = ["02", "04", "06", "08", "10", "12", "14", "16", "18", "20", "22", "24", "26", "28", "30", "32"]
 
 
-def find_slots(api: Api, vaccine: str, **filters: str) -> list[dict[str, Any]]:
+def find_slots(api: Api, vaccine: str, enough: int = 60, **filters: str) -> list[dict[str, Any]]:
+    """Free slots of a vaccine, from as many voivodeships as it takes to have ``enough``."""
+    found: list[dict[str, Any]] = []
     for voivodeship in VOIVODESHIPS:
         params = {"voivodeship": voivodeship, "vaccine": vaccine, "limit": "50", **filters}
         response = api.call("GET", "/api/v1/slots", params=params)
         assert response.status_code == 200, response.text
-        if response.json()["slots"]:
-            return list(response.json()["slots"])
-    raise AssertionError(f"no free {vaccine} slot anywhere")
+        found += response.json()["slots"]
+        if len(found) >= enough:
+            break
+    assert found, f"no free {vaccine} slot anywhere"
+    return found
 
 
 def free_places(api: Api, slot: dict[str, Any]) -> int:

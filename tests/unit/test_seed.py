@@ -39,7 +39,8 @@ def test_two_weeks_of_slots_per_point_plus_a_second_dose_block() -> None:
     assert all(row[2] in point.vaccines for row in rows)
 
 
-def test_patients_have_valid_pesels_matching_their_birth_dates() -> None:
+def test_patients_have_distinct_valid_pesels_matching_their_birth_dates() -> None:
+    assert len({p.pesel for p in generate_patients(20_000)}) == 20_000
     for patient in generate_patients(200):
         assert pesel.is_valid(patient.pesel)
         assert pesel.get_birth_date(patient.pesel) == patient.birth_date

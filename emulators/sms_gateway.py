@@ -1,0 +1,122 @@
+"""Local SMS gateway: a real HTTP server on loopback standing in for the SMS operator's API.
+
+    python -m emulators.sms_gateway [--port 8089]
+
+POST /messages {id, to, text} (Bearer token) accepts a message once per id; GET /messages?to= lists
+what arrived as {"messages": [{id, to, text, received_at}]}. For failure tests it can be told to
+fail the next N sends (POST /control/fail {count, status}) or to answer slowly (POST /control/slow
+{count, seconds}); DELETE /messages forgets everything. With EREG_SMS_REPORT_URL set, it posts a
+delivery report for each accepted message, as an operator does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import threading
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+import requests
+from flask import Flask, Response, jsonify, request
+from werkzeug.serving import make_server
+
+DEFAULT_TOKEN = "local-sms-gateway-token"  # noqa: S105 - the local stand-in's own, not a secret
+
+
+class GatewayState:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.messages: dict[str, dict[str, Any]] = {}
+        self.fail: list[int] = []
+        self.slow: list[float] = []
+        self.attempts = 0
+
+
+def create_gateway(token: str, report_url: str | None = None, report_token: str | None = None) -> Flask:
+    app = Flask("sms_gateway")
+    state = GatewayState()
+
+    def report(message_id: str) -> None:
+        if not report_url:
+            return
+        with contextlib.suppress(requests.RequestException):
+            requests.post(
+                report_url, json={"id": message_id, "status": "delivered"},
+                headers={"Authorization": f"Bearer {report_token}"}, timeout=5,
+            )  # fmt: skip
+
+    @app.post("/messages")
+    def send() -> tuple[Response, int]:
+        if request.headers.get("Authorization") != f"Bearer {token}":
+            return jsonify({"error": "unauthorised"}), 401
+        body = request.get_json(silent=True) or {}
+        if not all(isinstance(body.get(k), str) and body.get(k) for k in ("id", "to", "text")):
+            return jsonify({"error": "id, to and text are required"}), 400
+        with state.lock:
+            state.attempts += 1
+            delay = state.slow.pop(0) if state.slow else 0.0
+            failure = state.fail.pop(0) if state.fail else None
+        if delay:
+            time.sleep(delay)
+        if failure is not None:
+            return jsonify({"error": "induced failure"}), failure
+        with state.lock:
+            existing = state.messages.get(body["id"])
+            if existing is None:
+                existing = {"id": body["id"], "to": body["to"], "text": body["text"],
+                            "received_at": datetime.now(UTC).isoformat()}  # fmt: skip
+                state.messages[body["id"]] = existing
+                threading.Thread(target=report, args=(body["id"],), daemon=True).start()
+        return jsonify({"id": existing["id"]}), 202
+
+    @app.get("/messages")
+    def listing() -> Response:
+        to = request.args.get("to")
+        with state.lock:
+            found = [m for m in state.messages.values() if to is None or m["to"] == to]
+            attempts = state.attempts
+        return jsonify({"messages": sorted(found, key=lambda m: m["received_at"]), "attempts": attempts})
+
+    @app.delete("/messages")
+    def forget() -> tuple[str, int]:
+        with state.lock:
+            state.messages.clear()
+            state.fail.clear()
+            state.slow.clear()
+            state.attempts = 0
+        return "", 204
+
+    @app.post("/control/fail")
+    def fail_next() -> tuple[str, int]:
+        body = request.get_json(silent=True) or {}
+        with state.lock:
+            state.fail += [int(body.get("status", 503))] * int(body.get("count", 1))
+        return "", 204
+
+    @app.post("/control/slow")
+    def slow_next() -> tuple[str, int]:
+        body = request.get_json(silent=True) or {}
+        with state.lock:
+            state.slow += [float(body.get("seconds", 10))] * int(body.get("count", 1))
+        return "", 204
+
+    return app
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--port", type=int, default=int(os.environ.get("EREG_SMS_GATEWAY_PORT", "8089")))
+    args = parser.parse_args()
+    app = create_gateway(
+        os.environ.get("EREG_SMS_PROVIDER_TOKEN", DEFAULT_TOKEN),
+        os.environ.get("EREG_SMS_REPORT_URL"),
+        os.environ.get("EREG_SMS_REPORT_TOKEN", "local-delivery-report-token"),
+    )
+    make_server("127.0.0.1", args.port, app, threaded=True).serve_forever()
+
+
+if __name__ == "__main__":
+    main()

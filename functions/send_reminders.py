@@ -1,0 +1,28 @@
+"""`send_reminders` (reminder-ticks): one reminder SMS request for each of tomorrow's visits."""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime
+
+import functions_framework
+from cloudevents.http import CloudEvent
+
+from shared.bootstrap import get_container
+from shared.pubsub_push import message_json
+from shared.services.messaging import PoisonMessage, tomorrow
+
+log = logging.getLogger(__name__)
+
+
+@functions_framework.cloud_event
+def send_reminders(event: CloudEvent) -> None:
+    tick = message_json(event)
+    day = tomorrow(datetime.now(UTC))
+    if isinstance(tick, dict) and tick.get("day"):
+        try:
+            day = date.fromisoformat(str(tick["day"]))
+        except ValueError:
+            raise PoisonMessage("the tick's day is not a date") from None
+    requested = get_container().reminders.run(day)
+    log.info("reminders requested for %s: %d", day.isoformat(), requested)

@@ -1,0 +1,41 @@
+"""`sms_reports`: POST /api/v1/sms/delivery-reports from the SMS provider (shared-secret token)."""
+
+from __future__ import annotations
+
+import hmac
+from datetime import UTC, datetime
+from typing import Literal
+
+import functions_framework
+from flask import Request, Response
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.auth import bearer_token
+from shared.bootstrap import get_container
+from shared.web import Problem, Routes, parse_json
+
+
+class DeliveryReport(BaseModel):
+    model_config = ConfigDict(extra="ignore")
+
+    id: str = Field(min_length=1, max_length=200)
+    status: Literal["delivered", "failed"]
+
+
+def post_report(request: Request) -> Response:
+    container = get_container()
+    expected = container.settings.sms_report_token.get_secret_value()
+    if not hmac.compare_digest(bearer_token(request) or "", expected):
+        raise Problem(401, "invalid_report_token", "Nieprawidłowy token raportu doręczenia")
+    report = parse_json(request, DeliveryReport)
+    if not container.sms_log.delivery_report(report.id, report.status == "delivered", datetime.now(UTC)):
+        raise Problem(404, "sms_not_found", "Nie ma takiej wiadomości")
+    return Response(status=204)
+
+
+routes = Routes({("POST", "/api/v1/sms/delivery-reports"): post_report})
+
+
+@functions_framework.http
+def sms_reports(request: Request) -> Response:
+    return routes.dispatch(request)
