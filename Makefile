@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench-login bench-search bench-booking clean
+.PHONY: run test install lint typecheck bench-login bench-search bench-booking bench-sms clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -39,6 +39,8 @@ bench-login: $(STAMP)
 	$(PY) -m bench.login
 bench-search: $(STAMP)
 	$(PY) -m bench.search --points $(POINTS)
+bench-sms: $(STAMP)
+	$(PY) -m bench.sms
 bench-booking: $(STAMP)
 	$(PY) -m bench.booking --points $(POINTS)
 

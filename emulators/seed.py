@@ -110,7 +110,7 @@ def generate_points(count: int, seed: int = 2021) -> list[DemoPoint]:
         points.append(
             DemoPoint(
                 point_id=_uuid(rng),
-                name=f"{rng.choice(KINDS)} nr {index + 1} w {city}",
+                name=f"{rng.choice(KINDS)} nr {index + 1}, {city}",
                 voivodeship=voivodeship,
                 county=county,
                 municipality=f"{county}011",
