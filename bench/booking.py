@@ -56,9 +56,14 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument(
+        "--no-consumers", action="store_true",
+        help="attach no push subscriptions: measure booking alone, without the SMS and BigQuery consumers "
+        "running on the same two cores",
+    )  # fmt: skip
     args = parser.parse_args()
 
-    with bench_stack("booking", workers=args.workers, threads=args.threads) as stack:
+    with bench_stack("booking", args.workers, args.threads, consumers=not args.no_consumers) as stack:
         container = stack.container
         summary = seed(
             container.spanner, container.firestore, points=args.points, days=args.days,
@@ -72,7 +77,8 @@ def main() -> None:
         print(f"{len(tokens)} patients logged in; aiming at {len(slots)} slots; host: {args.workers} process(es) x "
               f"{args.threads} threads; load: {args.users} clients", flush=True)  # fmt: skip
         result = run_load(stack.base_url, args.users, args.seconds, "bench.booking:booking_task", work)
-        print(result.line(f"booking at {summary.points} points"), flush=True)
+        label = "booking alone" if args.no_consumers else "booking with its event consumers on the same host"
+        print(result.line(f"{label}, {summary.points} points"), flush=True)
         check_no_overbooking(container)
 
 

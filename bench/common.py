@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import tempfile
@@ -32,8 +33,9 @@ class BenchStack:
 
 
 @contextmanager
-def bench_stack(name: str, workers: int = 1, threads: int = 32) -> Iterator[BenchStack]:
+def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool = True) -> Iterator[BenchStack]:
     """Emulators (reused if up), a fresh database named for this benchmark, and a host over it."""
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # clean up on `kill` too
     stack = LocalStack(Ports.from_env(), os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
     stack.start()
     os.environ.update(stack.env())
@@ -49,7 +51,9 @@ def bench_stack(name: str, workers: int = 1, threads: int = 32) -> Iterator[Benc
         dev_idp_jwks_url=f"{base}/dev/idp/jwks.json",
     )
     container = build_container(settings)
-    provision(settings, container.warehouse.client)
+    # Without consumers, events still go to the outbox and Pub/Sub, but no push subscription makes
+    # this host also run notify, send_sms and stream_events (in the cloud they run elsewhere).
+    provision(settings, container.warehouse.client, push=consumers)
     env = {
         **stack.env(),
         "EREG_DEPLOYMENT": "local",

@@ -94,7 +94,8 @@ def apply_migrations(database: Database, migrations: list[Migration]) -> list[st
     return applied
 
 
-def ensure_pubsub(settings: Settings) -> None:
+def ensure_pubsub(settings: Settings, push: bool = True) -> None:
+    """Topics, dead-letter topics and (unless ``push`` is off) the push subscriptions."""
     publisher = pubsub_v1.PublisherClient()
     subscriber = pubsub_v1.SubscriberClient()
     project = settings.project_id
@@ -111,7 +112,7 @@ def ensure_pubsub(settings: Settings) -> None:
                 "message_retention_duration": duration_pb2.Duration(seconds=7 * 24 * 3600),
             },
         )
-    for sub in PUSH_SUBSCRIPTIONS:
+    for sub in PUSH_SUBSCRIPTIONS if push else ():
         topic_name = settings.topic(sub.topic)
         _ensure_subscription(
             subscriber,
@@ -174,8 +175,8 @@ def ensure_bigquery(warehouse_client: bigquery.Client, settings: Settings) -> No
         pending = failed
 
 
-def provision(settings: Settings, warehouse_client: bigquery.Client) -> None:
+def provision(settings: Settings, warehouse_client: bigquery.Client, push: bool = True) -> None:
     applied = ensure_spanner(settings)
     log.info("spanner schema ready", extra={"fields": {"applied": applied}})
-    ensure_pubsub(settings)
+    ensure_pubsub(settings, push)
     ensure_bigquery(warehouse_client, settings)

@@ -5,6 +5,7 @@ GET /api/v1/agent/patients/{pesel}; POST /api/v1/agent/visits; PATCH/DELETE /api
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 
 import functions_framework
@@ -15,6 +16,7 @@ from shared.auth import guarded
 from shared.bootstrap import get_container
 from shared.domain.booking import Channel
 from shared.domain.identity import Principal, Role, is_valid_pesel
+from shared.domain.patients import PatientRecord, Referral
 from shared.services.visits import visit_json
 from shared.visit_http import BookingBody, book, cancel, move
 from shared.web import Problem, Routes, bad_request, json_response, parse_json
@@ -24,27 +26,34 @@ class AgentBookingBody(BookingBody):
     pesel: str = Field(pattern=r"^\d{11}$")
 
 
-def _patient_id(pesel: str) -> str:
+def _patient(pesel: str) -> tuple[PatientRecord, list[Referral]]:
     if not is_valid_pesel(pesel):
         raise bad_request("pesel", "Nieprawidłowy numer PESEL", code="invalid_pesel")
-    patient, _ = get_container().patients.lookup(pesel)
+    patient, referrals = get_container().patients.lookup(pesel)
     if patient is None:
         raise Problem(404, "patient_not_found", "Nie ma pacjenta o tym numerze PESEL w systemie")
-    return patient.patient_id
+    return patient, referrals
 
 
-def _audit(principal: Principal, action: str, response: Response, **details: str) -> Response:
+def _audited(principal: Principal, action: str, act: Callable[[], Response], **details: str) -> Response:
+    """Run an agent's action and record it, refused or not, with its outcome."""
     assert principal.staff_id is not None
-    get_container().audit.record(principal.staff_id, action, datetime.now(UTC), status=response.status_code, **details)
-    return response
+    status = 500
+    try:
+        response = act()
+    except Problem as problem:
+        status = problem.status
+        raise
+    else:
+        status = response.status_code
+        return response
+    finally:
+        get_container().audit.record(principal.staff_id, action, datetime.now(UTC), status=status, **details)
 
 
 @guarded(Role.AGENT)
 def get_patient(request: Request, principal: Principal, pesel: str) -> Response:
-    patient_id = _patient_id(pesel)
-    container = get_container()
-    patient, referrals = container.patients.lookup(pesel)
-    assert patient is not None
+    patient, referrals = _patient(pesel)
     now = datetime.now(UTC)
     body = {
         "patient_id": patient.patient_id,
@@ -54,27 +63,30 @@ def get_patient(request: Request, principal: Principal, pesel: str) -> Response:
         "has_phone": patient.phone is not None,
         "referral_valid": any(r.is_valid(now) for r in referrals),
         # The check-in code is only for the patient.
-        "visits": [visit_json(v, with_code=False) for v in container.visits.list_for_patient(patient_id)],
+        "visits": [visit_json(v, with_code=False) for v in get_container().visits.list_for_patient(patient.patient_id)],
     }
-    return _audit(principal, "read_patient", json_response(body, headers={"Cache-Control": "no-store"}),
-                  patient_id=patient_id)  # fmt: skip
+    response = json_response(body, headers={"Cache-Control": "no-store"})
+    return _audited(principal, "read_patient", lambda: response, patient_id=patient.patient_id)
 
 
 @guarded(Role.AGENT, rate_limit="booking")
 def post_visit(request: Request, principal: Principal) -> Response:
     body = parse_json(request, AgentBookingBody)
-    patient_id = _patient_id(body.pesel)
-    return _audit(principal, "book", book(request, body, Channel.CALL_CENTRE, patient_id), patient_id=patient_id)
+    patient, _ = _patient(body.pesel)
+    return _audited(
+        principal, "book", lambda: book(request, body, Channel.CALL_CENTRE, patient.patient_id),
+        patient_id=patient.patient_id,
+    )  # fmt: skip
 
 
 @guarded(Role.AGENT, rate_limit="booking")
 def patch_visit(request: Request, principal: Principal, visit_id: str) -> Response:
-    return _audit(principal, "move", move(request, visit_id, actor_patient_id=None), visit_id=visit_id)
+    return _audited(principal, "move", lambda: move(request, visit_id, actor_patient_id=None), visit_id=visit_id)
 
 
 @guarded(Role.AGENT, rate_limit="booking")
 def delete_visit(request: Request, principal: Principal, visit_id: str) -> Response:
-    return _audit(principal, "cancel", cancel(visit_id, actor_patient_id=None), visit_id=visit_id)
+    return _audited(principal, "cancel", lambda: cancel(visit_id, actor_patient_id=None), visit_id=visit_id)
 
 
 routes = Routes(

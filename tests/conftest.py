@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import os
+import signal
 import uuid
 from collections.abc import Iterator
 
@@ -19,6 +20,17 @@ from emulators.stack import LocalStack, StackError
 from shared.config import Settings
 
 RUN_ID = uuid.uuid4().hex[:6]
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    # A terminated run still tears its fixtures down, so no emulator outlives it.
+    signal.signal(signal.SIGTERM, _interrupt)
+
+
 _names = itertools.count()
 
 

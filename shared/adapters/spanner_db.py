@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
 from google.cloud import spanner
@@ -33,8 +34,12 @@ class SpannerDatabase:
     def snapshot(self, **kwargs: Any) -> Any:
         return self.database.snapshot(**kwargs)
 
-    def batch(self) -> Any:
-        return self.database.batch()
+    @contextmanager
+    def batch(self) -> Iterator[Any]:
+        """Blind writes (mutations only), committed when the block ends; counts as a read-write
+        transaction in flight, since the emulator aborts concurrent ones just the same."""
+        with self._rw_slots, self.database.batch() as batch:
+            yield batch
 
     def ping(self, timeout_s: float) -> None:
         with self.database.snapshot() as snapshot:

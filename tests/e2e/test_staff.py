@@ -29,6 +29,8 @@ def test_an_agent_finds_a_caller_and_books_for_them_and_it_is_audited(
     booked = api.call("POST", "/api/v1/agent/visits", agent, json=body, headers={"Idempotency-Key": "agent-k1"})
     assert booked.status_code == 201, booked.text
     assert {v["channel"] for v in booked.json()["visits"]} == {"CALL_CENTRE"}
+    again = api.call("POST", "/api/v1/agent/visits", agent, json=body, headers={"Idempotency-Key": "agent-k2"})
+    assert (again.status_code, again.json()["code"]) == (409, "already_booked")
 
     # The patient sees the visit (with their check-in code); the agent never sees the code.
     mine = api.call("GET", "/api/v1/visits", caller_token).json()["visits"]
@@ -38,8 +40,8 @@ def test_an_agent_finds_a_caller_and_books_for_them_and_it_is_audited(
 
     cancelled = api.call("DELETE", f"/api/v1/agent/visits/{mine[0]['visit_id']}", agent)
     assert cancelled.status_code == 204
-    actions = sorted(e["action"] for e in e2e_backends.audit.entries_for(staff_id_for(agent_pesel)))
-    assert actions == ["book", "cancel", "read_patient", "read_patient"]
+    actions = sorted((e["action"], e["status"]) for e in e2e_backends.audit.entries_for(staff_id_for(agent_pesel)))
+    assert actions == [("book", 201), ("book", 409), ("cancel", 204), ("read_patient", 200), ("read_patient", 200)]
     assert caller not in str(e2e_backends.audit.entries_for(staff_id_for(agent_pesel)))
 
 

@@ -145,3 +145,18 @@ def test_a_landline_is_refused_and_logged_without_sending(backends: Container, e
     assert sender.handle(request, datetime.now(UTC)) == "rejected"
     record = SmsLog(backends.firestore.client).get(request["request_id"])
     assert record is not None and record["status"] == "REJECTED" and "221234567" not in str(record)
+
+
+def test_the_fast_path_publishes_and_marks_so_the_sweep_has_nothing_left(backends: Container) -> None:
+    point_id = add_point(backends, [(at(2, 9), "jcovden", 5)])
+    answer = visit_service(backends).book(
+        add_patient(backends), BookingRequest(point_id, at(2, 9), "jcovden", None), Channel.WEB, NOW, "k"
+    )
+    subscription = subscribe(backends, VISIT_EVENTS, "fast-path")
+    relay = OutboxRelay(backends.spanner, backends.bus, mark_every_s=60)
+    assert relay.publish(answer.events) == 1
+    relay.flush()
+    assert relay.sweep(datetime.now(UTC), older_than_s=0) == 0
+    [message] = pull_all(backends.settings.project_id, subscription, 1)
+    assert json.loads(message.data)["event_id"] == answer.events[0]["event_id"]
+    assert message.attributes["event_type"] == "VisitBooked"
