@@ -18,6 +18,7 @@ from google.cloud import spanner
 
 from shared.adapters.firestore_db import FirestoreDocuments
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.domain.points import Point
 from shared.domain.programme import Cohort, Programme, Vaccine
 
 WARSAW = ZoneInfo("Europe/Warsaw")
@@ -81,24 +82,11 @@ def demo_programme(now: datetime) -> Programme:
     )  # fmt: skip
 
 
-@dataclass(frozen=True)
-class DemoPoint:
-    point_id: str
-    name: str
-    voivodeship: str
-    county: str
-    municipality: str
-    city: str
-    street: str
-    postal_code: str
-    vaccines: list[str]
-
-
 def _uuid(rng: random.Random) -> str:
     return str(uuid.UUID(int=rng.getrandbits(128), version=4))
 
 
-def generate_points(count: int, seed: int = 2021) -> list[DemoPoint]:
+def generate_points(count: int, seed: int = 2021) -> list[Point]:
     rng = random.Random(seed)
     voivodeships = sorted(CITIES)
     vaccine_sets = [["comirnaty"], ["comirnaty", "spikevax"], ["vaxzevria", "jcovden"], ["comirnaty", "jcovden"],
@@ -108,7 +96,7 @@ def generate_points(count: int, seed: int = 2021) -> list[DemoPoint]:
         voivodeship = voivodeships[index % len(voivodeships)]
         county, city, postal = rng.choice(CITIES[voivodeship][1])
         points.append(
-            DemoPoint(
+            Point(
                 point_id=_uuid(rng),
                 name=f"{rng.choice(KINDS)} nr {index + 1}, {city}",
                 voivodeship=voivodeship,
@@ -118,6 +106,7 @@ def generate_points(count: int, seed: int = 2021) -> list[DemoPoint]:
                 street=f"{rng.choice(STREETS)} {rng.randint(1, 120)}",
                 postal_code=f"{postal}-{rng.randint(1, 999):03d}",
                 vaccines=rng.choice(vaccine_sets),
+                active=True,
             )
         )
     return points
@@ -133,7 +122,7 @@ def slot_days(first_day: date, days: int, second_dose_days: int) -> list[date]:
     return [first_day + timedelta(days=offset) for offset in sorted(set(offsets))]
 
 
-def slot_rows(point: DemoPoint, days: list[date], capacity: int) -> Iterator[tuple[object, ...]]:
+def slot_rows(point: Point, days: list[date], capacity: int) -> Iterator[tuple[object, ...]]:
     for day in days:
         for hour in SLOT_HOURS:
             starts_at = datetime(day.year, day.month, day.day, hour, tzinfo=WARSAW).astimezone(UTC)

@@ -23,6 +23,7 @@ from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 from shared.adapters.spanner_booking import BookingStore
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.domain.booking import Slot
+from shared.domain.points import Point
 from shared.domain.programme import Programme
 
 POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
@@ -35,35 +36,6 @@ class InvalidSearch(ValueError):
         super().__init__(detail)
         self.field = field
         self.detail = detail
-
-
-@dataclass(frozen=True)
-class Point:
-    point_id: str
-    name: str
-    voivodeship: str
-    county: str
-    municipality: str
-    city: str
-    street: str
-    postal_code: str
-    vaccines: list[str]
-    active: bool
-
-    @property
-    def address(self) -> str:
-        return f"{self.street}, {self.postal_code} {self.city}"
-
-    def as_json(self) -> dict[str, Any]:
-        return {
-            "point_id": self.point_id,
-            "name": self.name,
-            "address": self.address,
-            "voivodeship": self.voivodeship,
-            "county": self.county,
-            "municipality": self.municipality,
-            "vaccines": self.vaccines,
-        }
 
 
 @dataclass(frozen=True)
