@@ -99,10 +99,12 @@ def create_host() -> LocalHost:
         sub.function: functions_framework.create_app(sub.function, source, "cloudevent") for sub in PUSH_SUBSCRIPTIONS
     }
     extra: dict[str, WSGIApp] = {"/openapi.yaml": serve_openapi}
-    if get_container().settings.is_local:
-        from emulators.dev_idp import create_dev_idp
+    container = get_container()
+    if container.settings.is_local:
+        from emulators.dev_idp import create_dev_idp, jwks
 
         extra["/dev/idp"] = create_dev_idp()
+        container.dev_idp_jwks = jwks  # the same keys /dev/idp/jwks.json serves, without calling ourselves
     return LocalHost(http_apps, push_apps, extra)
 
 
@@ -117,7 +119,7 @@ def start_host(
     command = [
         sys.executable, "-m", "gunicorn", "emulators.host:create_host()", f"--bind={LOOPBACK}:{port}",
         f"--workers={workers}", "--worker-class=gthread", f"--threads={threads}", "--timeout=120",
-        "--graceful-timeout=5", "--log-level=warning", "--backlog=2048", "--reuse-port",
+        "--graceful-timeout=5", "--log-level=warning", "--backlog=2048", "--reuse-port", "--keep-alive=75",
     ]  # fmt: skip
     out = log_path.open("ab") if log_path else None  # None: the host logs to our terminal
     process = subprocess.Popen(

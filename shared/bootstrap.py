@@ -8,9 +8,11 @@ from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
+from typing import Any
 
 from cachetools import TTLCache
 
@@ -54,6 +56,8 @@ def _point_clients_at_emulators(settings: Settings) -> None:
 @dataclass
 class Container:
     settings: Settings
+    # Set by the local host, which serves the development identity provider's keys itself.
+    dev_idp_jwks: Callable[[], dict[str, Any]] | None = None
 
     @cached_property
     def spanner(self) -> SpannerDatabase:
@@ -117,7 +121,7 @@ class Container:
             issuers[settings.login_node_issuer] = JwksKeySource(settings.login_node_jwks_url)
         if settings.is_local:
             # The development identity provider exists only on this machine, whatever else is configured.
-            issuers[settings.dev_idp_issuer] = JwksKeySource(settings.dev_idp_jwks_url)
+            issuers[settings.dev_idp_issuer] = JwksKeySource(settings.dev_idp_jwks_url, loader=self.dev_idp_jwks)
         return IdentityService(
             verifier=AssertionVerifier(issuers, settings.assertion_audience, settings.assertion_leeway_s),
             sessions=SessionStore(self.firestore.client),
