@@ -27,6 +27,8 @@ def _settings_env(stack: LocalStack, ports: Ports) -> dict[str, str]:
 
 
 def _provision_and_seed(points: int, days: int, reseed: bool) -> None:
+    from google.cloud.spanner_v1.keyset import KeySet
+
     from emulators.provision import provision
     from emulators.seed import seed
     from shared.bootstrap import get_container
@@ -34,18 +36,12 @@ def _provision_and_seed(points: int, days: int, reseed: bool) -> None:
     container = get_container()
     provision(container.settings, container.warehouse.client)
     with container.spanner.snapshot() as snapshot:
-        has_points = any(True for _ in snapshot.read("Points", ("PointId",), _all_keys(), limit=1))
+        has_points = any(True for _ in snapshot.read("Points", ("PointId",), KeySet(all_=True), limit=1))
     if has_points and not reseed:
         print("Demo data already present: not seeding again (use `python -m emulators seed` to reseed).")
         return
     summary = seed(container.spanner, container.firestore, points=points, days=days)
     print(f"Seeded {summary.points} points, {summary.slots} slots, {summary.patients} patients in {summary.seconds} s.")
-
-
-def _all_keys():  # type: ignore[no-untyped-def]
-    from google.cloud.spanner_v1.keyset import KeySet
-
-    return KeySet(all_=True)
 
 
 def _scheduler(stopping: threading.Event, sweep_every_s: float = 15.0) -> None:

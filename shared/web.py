@@ -144,4 +144,4 @@ class Routes:
             return Problem(500, "internal_error", "Wewnętrzny błąd systemu").to_response()
 
 
-__all__ = ["BaseModel", "Problem", "Routes", "bad_request", "json_response", "parse_json", "parse_query"]
+__all__ = ["Problem", "Routes", "bad_request", "json_response", "parse_json", "parse_query"]

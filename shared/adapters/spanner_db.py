@@ -9,7 +9,6 @@ from typing import Any, TypeVar
 
 from google.cloud import spanner
 from google.cloud.spanner_v1.database import Database
-from google.cloud.spanner_v1.transaction import Transaction
 
 T = TypeVar("T")
 
@@ -49,6 +48,3 @@ class SpannerDatabase:
 def open_database(client: spanner.Client, instance_id: str, database_id: str) -> Database:
     database: Database = client.instance(instance_id).database(database_id)
     return database
-
-
-__all__ = ["SpannerDatabase", "Transaction", "open_database"]

@@ -151,7 +151,6 @@ def earliest_free(slots: Iterable[Slot], window: DoseWindow, vaccine: str) -> Sl
 def check_may_book(
     *,
     vaccine: Vaccine | None,
-    vaccine_code: str,
     eligibility: Eligibility | None,
     referral: Referral | None,
     birth_date: date,

@@ -192,7 +192,6 @@ class VisitService:
                 raise BookingRefused(404, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
             vaccine = check_may_book(
                 vaccine=programme.vaccine(request.vaccine),
-                vaccine_code=request.vaccine,
                 eligibility=eligibility(programme, patient.birth_date, now),
                 referral=next((r for r in referrals if r.is_valid(now)), None),
                 birth_date=patient.birth_date,

@@ -87,7 +87,7 @@ def test_booking_refusals(case: dict[str, object], status: int, code: str) -> No
         str(case.get("visits")), []
     )
     arguments: dict[str, Any] = {
-        "vaccine": COMIRNATY, "vaccine_code": "comirnaty", "eligibility": eligibility(PROGRAMME, birth, NOW),
+        "vaccine": COMIRNATY, "eligibility": eligibility(PROGRAMME, birth, NOW),
         "referral": _referral(), "birth_date": birth, "visits": visits, "slot_starts_at": slot(1).starts_at, "now": NOW,
     }  # fmt: skip
     arguments.update({k: v for k, v in case.items() if k not in ("visits", "birth_date")})
@@ -102,7 +102,7 @@ def test_cohort_not_open_yet_is_422_with_the_opening_date() -> None:
         cohort.opens_at = NOW + timedelta(days=2)
     with pytest.raises(BookingRefused) as refused:
         check_may_book(
-            vaccine=COMIRNATY, vaccine_code="comirnaty", eligibility=eligibility(programme, date(1950, 1, 1), NOW),
+            vaccine=COMIRNATY, eligibility=eligibility(programme, date(1950, 1, 1), NOW),
             referral=_referral(), birth_date=date(1950, 1, 1), visits=[], slot_starts_at=slot(1).starts_at, now=NOW,
         )  # fmt: skip
     assert (refused.value.status, refused.value.code) == (422, "cohort_not_open")
