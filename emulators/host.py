@@ -112,15 +112,20 @@ def start_host(
     env: dict[str, str], port: int, threads: int = 16, log_path: Path | None = None, workers: int = 1
 ) -> subprocess.Popen[bytes]:
     """Start the host with gunicorn on loopback; returns once it answers health (or raises)."""
-    from emulators.stack import StackError
+    from emulators.stack import STATE_DIR, StackError
 
     if is_listening(port):
         raise StackError(f"Port {port} for the local function host is already in use by another program.")
+    if workers > 1:  # the emulator takes one read-write transaction at a time: queue them across workers
+        STATE_DIR.mkdir(parents=True, exist_ok=True)
+        env = {"EREG_SPANNER_RW_LOCK_FILE": str(STATE_DIR / f"spanner-rw-{port}.lock"), **env}
     command = [
         sys.executable, "-m", "gunicorn", "emulators.host:create_host()", f"--bind={LOOPBACK}:{port}",
         f"--workers={workers}", "--worker-class=gthread", f"--threads={threads}", "--timeout=120",
         "--graceful-timeout=5", "--log-level=warning", "--backlog=2048", "--reuse-port", "--keep-alive=75",
     ]  # fmt: skip
+    if os.environ.get("EREG_HOST_ACCESS_LOG"):  # request line, status and seconds taken, for profiling
+        command += [f"--access-logfile={os.environ['EREG_HOST_ACCESS_LOG']}", "--access-logformat=%(r)s %(s)s %(L)s"]
     out = log_path.open("ab") if log_path else None  # None: the host logs to our terminal
     process = subprocess.Popen(
         command, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,

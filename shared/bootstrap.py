@@ -65,7 +65,7 @@ class Container:
 
         client = spanner.Client(project=self.settings.project_id)
         database = open_database(client, self.settings.spanner_instance, self.settings.spanner_database)
-        return SpannerDatabase(database, self.settings.spanner_max_rw_transactions)
+        return SpannerDatabase(database, self.settings.spanner_max_rw_transactions, self.settings.spanner_rw_lock_file)
 
     @cached_property
     def firestore(self) -> FirestoreDocuments:

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     # Read-write transactions in flight per process: the emulator runs one at a time and aborts
     # the rest, so locally 1; production Spanner locks rows and takes many.
     spanner_max_rw_transactions: int = 1
+    # Local only: a lock file that queues read-write transactions across the host's worker processes.
+    spanner_rw_lock_file: str | None = None
     spanner_search_staleness_s: float = 5.0
     search_cache_s: float = 3.0
     firestore_database: str = "(default)"

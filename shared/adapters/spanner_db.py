@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import fcntl
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -18,15 +19,30 @@ class SpannerDatabase:
 
     The emulator runs one read-write transaction at a time and aborts the others, which then back
     off for seconds; queueing them in the process instead keeps throughput up. In the cloud the cap
-    is raised through configuration.
+    is raised through configuration. Where several processes share one emulator (the local host's
+    workers), ``lock_file`` queues them across processes too.
     """
 
-    def __init__(self, database: Database, max_rw_transactions: int) -> None:
+    def __init__(self, database: Database, max_rw_transactions: int, lock_file: str | None = None) -> None:
         self.database = database
         self._rw_slots = threading.BoundedSemaphore(max(1, max_rw_transactions))
+        self._lock_file = lock_file
+
+    @contextmanager
+    def _read_write_turn(self) -> Iterator[None]:
+        with self._rw_slots:
+            if self._lock_file is None:
+                yield
+                return
+            with open(self._lock_file, "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                try:
+                    yield
+                finally:
+                    fcntl.flock(lock, fcntl.LOCK_UN)
 
     def run_in_transaction(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        with self._rw_slots:
+        with self._read_write_turn():
             result: T = self.database.run_in_transaction(work, *args, **kwargs)
             return result
 
@@ -37,7 +53,7 @@ class SpannerDatabase:
     def batch(self) -> Iterator[Any]:
         """Blind writes (mutations only), committed when the block ends; counts as a read-write
         transaction in flight, since the emulator aborts concurrent ones just the same."""
-        with self._rw_slots, self.database.batch() as batch:
+        with self._read_write_turn(), self.database.batch() as batch:
             yield batch
 
     def ping(self, timeout_s: float) -> None:
