@@ -44,8 +44,11 @@ def main() -> None:
     started = time.monotonic()
     gevent.spawn_later(float(seconds), runner.quit)
     runner.greenlet.join()
-    elapsed = time.monotonic() - started
     total = environment.stats.total
+    # The time requests were actually made (a client out of work stops early).
+    elapsed = (total.last_request_timestamp or 0) - total.start_time
+    if elapsed <= 0:
+        elapsed = time.monotonic() - started
     errors = {f"{e.method} {e.name}: {e.error}": e.occurrences for e in environment.stats.errors.values()}
     print(
         json.dumps(
