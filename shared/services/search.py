@@ -127,6 +127,9 @@ class SlotSearch:
         self.programme = programme
         self.staleness = timedelta(seconds=staleness_s)
         self._cache: TTLCache[tuple[Any, ...], SearchPage] = TTLCache(maxsize=50_000, ttl=cache_ttl_s)
+        # Index range reads by (region, vaccine, time range), shared by the searches with and without
+        # a vaccine filter: a search of all vaccines is the merge of the per-vaccine ranges.
+        self._ranges: TTLCache[tuple[Any, ...], list[Slot]] = TTLCache(maxsize=50_000, ttl=cache_ttl_s)
         self._lock = threading.Lock()
 
     def search(self, filters: SearchFilters, page_token: str | None, now: datetime) -> SearchPage:
@@ -148,7 +151,8 @@ class SlotSearch:
             [filters.vaccine] if filters.vaccine else sorted(v.code for v in programme.vaccines) if programme else []
         )
         after = decode_page_token(filters, page_token) if page_token else None
-        start = max(filters.start, now)
+        # Whole minutes, so that searches "from now" share range reads; past slots are dropped below.
+        start = max(filters.start, now).replace(second=0, microsecond=0)
         wanted = filters.limit + 1
         candidates: Iterable[Slot]
         if filters.point_id:
@@ -200,8 +204,16 @@ class SlotSearch:
         if after is not None and after[0] >= start:
             resume = (after[0], after[1])
             inclusive = vaccine > after[2]  # the same (time, point) comes after the last one for later vaccines
+        key = (level, region, vaccine, start, end.replace(second=0, microsecond=0), limit, resume, inclusive)
+        with self._lock:
+            cached = self._ranges.get(key)
+        if cached is not None:
+            return cached
         with self._snapshot() as snapshot:
-            return self.store.free_slots(snapshot, level, region, vaccine, start, end, limit, resume, inclusive)
+            slots = self.store.free_slots(snapshot, level, region, vaccine, start, end, limit, resume, inclusive)
+        with self._lock:
+            self._ranges[key] = slots
+        return slots
 
     @staticmethod
     def _level(filters: SearchFilters) -> tuple[str, str]:
