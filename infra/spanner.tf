@@ -11,4 +11,5 @@ resource "google_spanner_database" "ereg" {
   ddl                      = local.spanner_ddl
   version_retention_period = "3d"
   deletion_protection      = true
+  enable_drop_protection   = true
 }
