@@ -33,6 +33,11 @@ locals {
     relay_outbox   = { topic = "outbox-sweep-ticks", subscription = "outbox-sweep-ticks-relay" }
     send_reminders = { topic = "reminder-ticks", subscription = "reminder-ticks-send" }
   }
+  # HTTP functions sit behind the load balancer; event functions are reached by Pub/Sub push only.
+  functions = merge(
+    { for name, f in local.http_functions : name => merge(f, { ingress = "ALLOW_INTERNAL_AND_GCLB" }) },
+    { for name, f in local.event_functions : name => { memory = "512Mi", max_instances = 100, ingress = "ALLOW_INTERNAL_ONLY" } },
+  )
   function_environment = {
     EREG_DEPLOYMENT                  = "cloud"
     GOOGLE_CLOUD_PROJECT             = var.project_id
@@ -55,8 +60,8 @@ resource "google_secret_manager_secret" "sms" {
   }
 }
 
-resource "google_cloudfunctions2_function" "http" {
-  for_each = local.http_functions
+resource "google_cloudfunctions2_function" "fn" {
+  for_each = local.functions
   name     = replace(each.key, "_", "-")
   location = var.region
 
@@ -75,42 +80,7 @@ resource "google_cloudfunctions2_function" "http" {
     available_memory      = each.value.memory
     max_instance_count    = each.value.max_instances
     service_account_email = google_service_account.functions.email
-    ingress_settings      = "ALLOW_INTERNAL_AND_GCLB"
-    environment_variables = local.function_environment
-
-    dynamic "secret_environment_variables" {
-      for_each = google_secret_manager_secret.sms
-      content {
-        key        = upper("EREG_${replace(secret_environment_variables.key, "-", "_")}")
-        project_id = var.project_id
-        secret     = secret_environment_variables.value.secret_id
-        version    = "latest"
-      }
-    }
-  }
-}
-
-resource "google_cloudfunctions2_function" "event" {
-  for_each = local.event_functions
-  name     = replace(each.key, "_", "-")
-  location = var.region
-
-  build_config {
-    runtime     = "python311"
-    entry_point = each.key
-    source {
-      storage_source {
-        bucket = var.source_bucket
-        object = var.source_object
-      }
-    }
-  }
-
-  service_config {
-    available_memory      = "512Mi"
-    max_instance_count    = 100
-    service_account_email = google_service_account.functions.email
-    ingress_settings      = "ALLOW_INTERNAL_ONLY"
+    ingress_settings      = each.value.ingress
     environment_variables = local.function_environment
 
     dynamic "secret_environment_variables" {
@@ -135,7 +105,7 @@ resource "google_pubsub_subscription" "push" {
   ack_deadline_seconds = 60
 
   push_config {
-    push_endpoint = "${google_cloudfunctions2_function.event[each.key].service_config[0].uri}/projects/${var.project_id}/topics/${each.value.topic}"
+    push_endpoint = "${google_cloudfunctions2_function.fn[each.key].service_config[0].uri}/projects/${var.project_id}/topics/${each.value.topic}"
     oidc_token {
       service_account_email = google_service_account.functions.email
     }
