@@ -101,10 +101,3 @@ def require_point(principal: Principal, point_id: str) -> None:
     if not principal.serves_point(point_id):
         raise Problem(403, "not_your_point", "Nie obsługujesz tego punktu szczepień")
 
-
-def require_patient(principal: Principal, patient_id: str) -> None:
-    """A patient touches only their own data (agents act for any caller)."""
-    if principal.has(Role.AGENT):
-        return
-    if not principal.owns_patient(patient_id):
-        raise Problem(403, "not_your_data", "To nie są Twoje dane")

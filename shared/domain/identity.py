@@ -111,9 +111,6 @@ class Principal:
     def serves_point(self, point_id: str) -> bool:
         return Role.POINT_STAFF in self.roles and point_id in self.point_ids
 
-    def owns_patient(self, patient_id: str) -> bool:
-        return self.patient_id is not None and self.patient_id == patient_id
-
 
 @dataclass(frozen=True)
 class SessionPolicy:
