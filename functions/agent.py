@@ -35,12 +35,16 @@ def _patient(pesel: str) -> tuple[PatientRecord, list[Referral]]:
     return patient, referrals
 
 
-def _audited(principal: Principal, action: str, act: Callable[[], Response], **details: str) -> Response:
-    """Run an agent's action and record it, refused or not, with its outcome."""
+def _audited(principal: Principal, action: str, act: Callable[[dict[str, str]], Response]) -> Response:
+    """Run an agent's action and record it, refused or not, with its outcome.
+
+    ``act`` receives the audit details to fill in (the patient or visit it touched).
+    """
     assert principal.staff_id is not None
+    details: dict[str, str] = {}
     status = 500
     try:
-        response = act()
+        response = act(details)
     except Problem as problem:
         status = problem.status
         raise
@@ -53,40 +57,53 @@ def _audited(principal: Principal, action: str, act: Callable[[], Response], **d
 
 @guarded(Role.AGENT)
 def get_patient(request: Request, principal: Principal, pesel: str) -> Response:
-    patient, referrals = _patient(pesel)
-    now = datetime.now(UTC)
-    body = {
-        "patient_id": patient.patient_id,
-        "given_name": patient.given_name,
-        "family_name": patient.family_name,
-        "birth_date": patient.birth_date.isoformat(),
-        "has_phone": patient.phone is not None,
-        "referral_valid": any(r.is_valid(now) for r in referrals),
-        # The check-in code is only for the patient.
-        "visits": [visit_json(v, with_code=False) for v in get_container().visits.list_for_patient(patient.patient_id)],
-    }
-    response = json_response(body, headers={"Cache-Control": "no-store"})
-    return _audited(principal, "read_patient", lambda: response, patient_id=patient.patient_id)
+    def read(details: dict[str, str]) -> Response:
+        patient, referrals = _patient(pesel)
+        details["patient_id"] = patient.patient_id
+        now = datetime.now(UTC)
+        visits = get_container().visits.list_for_patient(patient.patient_id)
+        body = {
+            "patient_id": patient.patient_id,
+            "given_name": patient.given_name,
+            "family_name": patient.family_name,
+            "birth_date": patient.birth_date.isoformat(),
+            "has_phone": patient.phone is not None,
+            "referral_valid": any(r.is_valid(now) for r in referrals),
+            "visits": [visit_json(v, with_code=False) for v in visits],  # the check-in code is only for the patient
+        }
+        return json_response(body, headers={"Cache-Control": "no-store"})
+
+    return _audited(principal, "read_patient", read)
 
 
 @guarded(Role.AGENT, rate_limit="booking")
 def post_visit(request: Request, principal: Principal) -> Response:
     body = parse_json(request, AgentBookingBody)
-    patient, _ = _patient(body.pesel)
-    return _audited(
-        principal, "book", lambda: book(request, body, Channel.CALL_CENTRE, patient.patient_id),
-        patient_id=patient.patient_id,
-    )  # fmt: skip
+
+    def book_for_caller(details: dict[str, str]) -> Response:
+        patient, _ = _patient(body.pesel)
+        details["patient_id"] = patient.patient_id
+        return book(request, body, Channel.CALL_CENTRE, patient.patient_id)
+
+    return _audited(principal, "book", book_for_caller)
 
 
 @guarded(Role.AGENT, rate_limit="booking")
 def patch_visit(request: Request, principal: Principal, visit_id: str) -> Response:
-    return _audited(principal, "move", lambda: move(request, visit_id, actor_patient_id=None), visit_id=visit_id)
+    def move_for_caller(details: dict[str, str]) -> Response:
+        details["visit_id"] = visit_id
+        return move(request, visit_id, actor_patient_id=None)
+
+    return _audited(principal, "move", move_for_caller)
 
 
 @guarded(Role.AGENT, rate_limit="booking")
 def delete_visit(request: Request, principal: Principal, visit_id: str) -> Response:
-    return _audited(principal, "cancel", lambda: cancel(visit_id, actor_patient_id=None), visit_id=visit_id)
+    def cancel_for_caller(details: dict[str, str]) -> Response:
+        details["visit_id"] = visit_id
+        return cancel(visit_id, actor_patient_id=None)
+
+    return _audited(principal, "cancel", cancel_for_caller)
 
 
 routes = Routes(

@@ -45,12 +45,17 @@ def test_an_agent_finds_a_caller_and_books_for_them_and_it_is_audited(
     assert caller not in str(e2e_backends.audit.entries_for(staff_id_for(agent_pesel)))
 
 
-def test_agent_lookups_validate_the_pesel(api: Api, new_pesel) -> None:
-    agent = api.login(new_pesel(), roles=["agent"])["session_token"]
+def test_agent_lookups_validate_the_pesel_and_refusals_are_audited(
+    api: Api, new_pesel, e2e_backends: Container
+) -> None:
+    agent_pesel = new_pesel()
+    agent = api.login(agent_pesel, roles=["agent"])["session_token"]
     bad = api.call("GET", "/api/v1/agent/patients/12345678901", agent)
     assert (bad.status_code, bad.json()["field"]) == (400, "pesel")
     unknown = api.call("GET", f"/api/v1/agent/patients/{new_pesel()}", agent)
     assert (unknown.status_code, unknown.json()["code"]) == (404, "patient_not_found")
+    audited = sorted((e["action"], e["status"]) for e in e2e_backends.audit.entries_for(staff_id_for(agent_pesel)))
+    assert audited == [("read_patient", 400), ("read_patient", 404)]
 
 
 def test_an_agent_route_called_by_a_patient_is_403(api: Api, new_pesel) -> None:
