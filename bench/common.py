@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from emulators.host import start_host
+from emulators.host import host_env, start_host
 from emulators.ports import LOOPBACK, Ports, free_port
 from emulators.provision import provision
 from emulators.stack import STATE_DIR, LocalStack, _kill_group
@@ -56,13 +56,7 @@ def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool 
     provision(settings, container.warehouse.client, push=consumers)
     env = {
         **stack.env(),
-        "EREG_DEPLOYMENT": "local",
-        "EREG_SPANNER_DATABASE": settings.spanner_database,
-        "EREG_FIRESTORE_DATABASE": settings.firestore_database,
-        "EREG_PUBSUB_PREFIX": settings.pubsub_prefix,
-        "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
-        "EREG_PUSH_ENDPOINT": base,
-        "EREG_DEV_IDP_JWKS_URL": settings.dev_idp_jwks_url,
+        **host_env(settings, base),
         "EREG_RATE_LIMITS": json.dumps(NO_RATE_LIMITS),
         "EREG_LOG_LEVEL": "WARNING",
     }

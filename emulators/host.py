@@ -21,6 +21,7 @@ from typing import Any
 import requests
 
 from emulators.ports import LOOPBACK, is_listening
+from shared.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 OPENAPI = REPO / "openapi.yaml"
@@ -106,6 +107,20 @@ def create_host() -> LocalHost:
         extra["/dev/idp"] = create_dev_idp()
         container.dev_idp_jwks = jwks  # the same keys /dev/idp/jwks.json serves, without calling ourselves
     return LocalHost(http_apps, push_apps, extra)
+
+
+def host_env(settings: Settings, base_url: str) -> dict[str, str]:
+    """The environment that points a host at ``settings``' databases and names, serving at ``base_url``."""
+    return {
+        "EREG_DEPLOYMENT": settings.deployment,
+        "GOOGLE_CLOUD_PROJECT": settings.project_id,
+        "EREG_SPANNER_DATABASE": settings.spanner_database,
+        "EREG_FIRESTORE_DATABASE": settings.firestore_database,
+        "EREG_PUBSUB_PREFIX": settings.pubsub_prefix,
+        "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
+        "EREG_PUSH_ENDPOINT": base_url,
+        "EREG_DEV_IDP_JWKS_URL": f"{base_url}/dev/idp/jwks.json",
+    }
 
 
 def start_host(

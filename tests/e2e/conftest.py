@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 import requests
 
-from emulators.host import start_host
+from emulators.host import host_env, start_host
 from emulators.ports import LOOPBACK, free_port
 from emulators.provision import provision
 from emulators.seed import pesel_for, seed
@@ -37,17 +37,9 @@ HOST_PORT = free_port()
 @pytest.fixture(scope="session")
 def host_url(emulator_env: dict[str, str], e2e_backends: Container) -> Iterator[str]:
     base = f"http://{LOOPBACK}:{HOST_PORT}"
-    settings = e2e_backends.settings
     env = {
         **emulator_env,
-        "EREG_DEPLOYMENT": "local",
-        "GOOGLE_CLOUD_PROJECT": settings.project_id,
-        "EREG_SPANNER_DATABASE": settings.spanner_database,
-        "EREG_FIRESTORE_DATABASE": settings.firestore_database,
-        "EREG_PUBSUB_PREFIX": settings.pubsub_prefix,
-        "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
-        "EREG_PUSH_ENDPOINT": base,
-        "EREG_DEV_IDP_JWKS_URL": f"{base}/dev/idp/jwks.json",
+        **host_env(e2e_backends.settings, base),
         "EREG_TRUSTED_PROXY_HOPS": "1",
         # Strong reads: the tests check free places right after they change them.
         "EREG_SPANNER_SEARCH_STALENESS_S": "0",
