@@ -12,14 +12,14 @@ import functions_framework
 from flask import Request, Response
 from pydantic import Field
 
-from shared.auth import guarded
 from shared.bootstrap import get_container
 from shared.domain.booking import Channel
 from shared.domain.identity import Principal, Role, is_valid_pesel
 from shared.domain.patients import PatientRecord, Referral
+from shared.entrypoints.auth import guarded
+from shared.entrypoints.visit_http import BookingBody, book, cancel, move
+from shared.entrypoints.web import Problem, Routes, bad_request, json_response, parse_json
 from shared.services.visits import visit_json
-from shared.visit_http import BookingBody, book, cancel, move
-from shared.web import Problem, Routes, bad_request, json_response, parse_json
 
 
 class AgentBookingBody(BookingBody):

@@ -6,7 +6,7 @@ import functions_framework
 from flask import Request, Response
 
 from shared.bootstrap import get_container
-from shared.web import Routes, json_response
+from shared.entrypoints.web import Routes, json_response
 
 
 def get_health(request: Request) -> Response:

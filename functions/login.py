@@ -9,11 +9,11 @@ import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, Field
 
-from shared.auth import enforce_rate_limit, guarded
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal
+from shared.entrypoints.auth import enforce_rate_limit, guarded
+from shared.entrypoints.web import Problem, Routes, json_response, parse_json
 from shared.services.identity import LoginRefused, LoginResult
-from shared.web import Problem, Routes, json_response, parse_json
 
 REFUSAL_TITLE = "Logowanie nie powiodło się"
 

@@ -6,7 +6,7 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.bootstrap import get_container
-from shared.pubsub_push import message_json
+from shared.entrypoints.pubsub_push import message_json
 
 
 @functions_framework.cloud_event

@@ -8,11 +8,11 @@ import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict
 
-from shared.auth import guarded, require_point
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
+from shared.entrypoints.auth import guarded, require_point
+from shared.entrypoints.web import Routes, json_response, parse_query
 from shared.services.visits import visit_json
-from shared.web import Routes, json_response, parse_query
 
 
 class DayQuery(BaseModel):

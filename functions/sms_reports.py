@@ -10,9 +10,9 @@ import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.auth import bearer_token
 from shared.bootstrap import get_container
-from shared.web import Problem, Routes, parse_json
+from shared.entrypoints.auth import bearer_token
+from shared.entrypoints.web import Problem, Routes, parse_json
 
 
 class DeliveryReport(BaseModel):

@@ -5,12 +5,12 @@ from __future__ import annotations
 import functions_framework
 from flask import Request, Response
 
-from shared.auth import guarded
 from shared.bootstrap import get_container
 from shared.domain.booking import Channel
 from shared.domain.identity import Principal, Role
-from shared.visit_http import BookingBody, book, cancel, listing, move
-from shared.web import Routes, parse_json
+from shared.entrypoints.auth import guarded
+from shared.entrypoints.visit_http import BookingBody, book, cancel, listing, move
+from shared.entrypoints.web import Routes, parse_json
 
 
 @guarded(Role.PATIENT)

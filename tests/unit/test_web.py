@@ -6,7 +6,7 @@ import pytest
 from flask import Flask, Request
 from pydantic import BaseModel, Field
 
-from shared.web import Problem, Routes, json_response, parse_json
+from shared.entrypoints.web import Problem, Routes, json_response, parse_json
 
 app = Flask(__name__)
 

@@ -13,8 +13,8 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from shared.bootstrap import get_container
 from shared.domain.booking import BookingRefused, Channel, Visit
 from shared.domain.contact import InvalidPhone, polish_mobile
+from shared.entrypoints.web import Problem, bad_request, json_response, parse_json
 from shared.services.visits import Answer, BookingRequest, visit_json
-from shared.web import Problem, bad_request, json_response, parse_json
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"

@@ -16,8 +16,8 @@ from flask import Request, Response
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
 from shared.domain.ratelimit import Limit
+from shared.entrypoints.web import Problem
 from shared.services.identity import NotAuthenticated
-from shared.web import Problem
 
 UNAUTHENTICATED_TITLES = {
     "no_session": "Wymagane zalogowanie",
