@@ -12,16 +12,15 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from google.cloud import spanner
 
 from shared.adapters.firestore_db import FirestoreDocuments
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_points import POINT_COLUMNS
+from shared.domain.local_time import WARSAW
 from shared.domain.points import Point
 from shared.domain.programme import Cohort, Programme, Vaccine
-
-WARSAW = ZoneInfo("Europe/Warsaw")
 
 # Cities with county rights, by voivodeship: TERYT county code, name, postal code prefix.
 # Their municipality code is the county code + "011" (e.g. Warszawa 1465 -> 1465011).
@@ -133,8 +132,6 @@ def slot_rows(point: Point, days: list[date], capacity: int) -> Iterator[tuple[o
 
 SLOT_COLUMNS = ("PointId", "StartsAt", "Vaccine", "Capacity", "Booked", "Voivodeship", "County", "Municipality",
                 "FreeMarker")  # fmt: skip
-POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
-                 "Vaccines", "Active")  # fmt: skip
 
 
 def pesel_for(birth: date, serial: int, female: bool) -> str:

@@ -10,7 +10,8 @@ from cloudevents.http import CloudEvent
 
 from shared.bootstrap import get_container
 from shared.entrypoints.pubsub_push import message_json
-from shared.services.messaging import PoisonMessage, tomorrow
+from shared.domain.messages import PoisonMessage
+from shared.services.reminders import tomorrow
 
 log = logging.getLogger(__name__)
 

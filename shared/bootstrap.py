@@ -17,13 +17,16 @@ from typing import Any
 from cachetools import TTLCache
 
 from shared.adapters.bigquery_sink import ReportingWarehouse
-from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, SessionStore, SmsLog
+from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, FirestoreSmsLog, SessionStore
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
 from shared.adapters.spanner_booking import BookingStore
 from shared.adapters.spanner_db import SpannerDatabase, open_database
+from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_patients import PatientRepository
+from shared.adapters.spanner_points import SpannerPointDirectory
+from shared.adapters.spanner_readers import SpannerPatientReader, SpannerVisitReader
 from shared.config import Settings, get_settings
 from shared.domain.identity import SessionPolicy
 from shared.domain.programme import Programme
@@ -31,9 +34,12 @@ from shared.domain.ratelimit import RateLimiter
 from shared.logs import configure_logging
 from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
-from shared.services.messaging import EventStreamer, Notifier, Reminders, SmsSender
+from shared.services.notifications import Notifier
 from shared.services.outbox import OutboxRelay
-from shared.services.search import PointDirectory, SlotSearch
+from shared.services.reminders import Reminders
+from shared.services.reporting_feed import EventStreamer
+from shared.services.search import SlotSearch
+from shared.services.sms import SmsSender
 from shared.services.visits import VisitService
 
 
@@ -80,7 +86,7 @@ class Container:
 
     @cached_property
     def relay(self) -> OutboxRelay:
-        return OutboxRelay(self.spanner, self.bus)
+        return OutboxRelay(SpannerOutbox(self.spanner), self.bus)
 
     @cached_property
     def warehouse(self) -> ReportingWarehouse:
@@ -146,8 +152,16 @@ class Container:
         return PatientRepository(self.spanner)
 
     @cached_property
-    def points(self) -> PointDirectory:
-        return PointDirectory(self.spanner)
+    def points(self) -> SpannerPointDirectory:
+        return SpannerPointDirectory(self.spanner)
+
+    @cached_property
+    def visit_reader(self) -> SpannerVisitReader:
+        return SpannerVisitReader(self.spanner)
+
+    @cached_property
+    def patient_reader(self) -> SpannerPatientReader:
+        return SpannerPatientReader(self.spanner)
 
     @cached_property
     def visits(self) -> VisitService:
@@ -165,13 +179,18 @@ class Container:
         )
 
     @cached_property
-    def sms_log(self) -> SmsLog:
-        return SmsLog(self.firestore.client)
+    def sms_log(self) -> FirestoreSmsLog:
+        return FirestoreSmsLog(self.firestore.client)
 
     @cached_property
     def notifier(self) -> Notifier:
         return Notifier(
-            self.spanner, self.patients, self.points, self.programme, self.bus, self.settings.sms_transliterate
+            self.patient_reader,
+            self.visit_reader,
+            self.points,
+            self.programme,
+            self.bus,
+            self.settings.sms_transliterate,
         )
 
     @cached_property
@@ -185,7 +204,13 @@ class Container:
 
     @cached_property
     def reminders(self) -> Reminders:
-        return Reminders(self.spanner, self.patients, self.points, self.bus, self.settings.sms_transliterate)
+        return Reminders(
+            self.visit_reader,
+            self.patient_reader,
+            self.points,
+            self.bus,
+            self.settings.sms_transliterate,
+        )
 
     @cached_property
     def streamer(self) -> EventStreamer:

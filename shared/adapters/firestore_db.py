@@ -128,8 +128,8 @@ SMS_LOG = "sms_log"
 FINAL_SMS_STATES = frozenset({"SENT", "DELIVERED", "FAILED", "REJECTED"})
 
 
-class SmsLog:
-    """One document per SMS request: the idempotency record and the delivery status.
+class FirestoreSmsLog:
+    """The SMS log port (``shared.services.sms.SmsLog``): one document per SMS request.
 
     States: SENDING (claimed, with a lease), RETRYING, SENT, DELIVERED, FAILED, REJECTED.
     """

@@ -1,28 +1,16 @@
-"""The SMS provider behind an interface; the HTTP implementation talks to the operator's API.
+"""The SMS provider port (``shared.services.sms.SmsProvider``) over the operator's HTTP API.
 
-Timeouts, connection errors, 429 and 5xx are retried here with backoff; other 4xx are permanent.
-The request id is sent as the provider's message id, so a resend after a crash is not a second SMS
-at a provider that de-duplicates (the local gateway does).
+Timeouts, connection errors, 429 and 5xx are retried here with exponential backoff (tenacity);
+other 4xx are permanent. The request id is sent as the provider's message id, so a resend after a
+crash is not a second SMS at a provider that de-duplicates (the local gateway does).
 """
 
 from __future__ import annotations
 
-import time
-from typing import Protocol
-
 import requests
+from tenacity import Retrying, retry_if_exception_type, stop_after_attempt, wait_exponential
 
-
-class TransientSmsError(Exception):
-    """Worth trying again later."""
-
-
-class PermanentSmsError(Exception):
-    """The provider refused the message for good."""
-
-
-class SmsProvider(Protocol):
-    def send(self, message_id: str, to: str, text: str) -> str: ...
+from shared.services.sms import PermanentSmsError, TransientSmsError
 
 
 class HttpSmsProvider:
@@ -43,24 +31,27 @@ class HttpSmsProvider:
         self.http = http or requests.Session()
 
     def send(self, message_id: str, to: str, text: str) -> str:
-        last_error = "no attempt"
-        for attempt in range(self.attempts):
-            if attempt:
-                time.sleep(self.backoff_s * 2 ** (attempt - 1))
-            try:
-                response = self.http.post(
-                    f"{self.base_url}/messages",
-                    json={"id": message_id, "to": to, "text": text},
-                    headers={"Authorization": f"Bearer {self._token}"},
-                    timeout=(2.0, self.timeout_s),
-                )
-            except requests.RequestException as error:
-                last_error = type(error).__name__
-                continue
-            if response.status_code < 300:
-                return str(response.json().get("id", message_id))
-            if response.status_code == 429 or response.status_code >= 500:
-                last_error = f"HTTP {response.status_code}"
-                continue
-            raise PermanentSmsError(f"HTTP {response.status_code}")
-        raise TransientSmsError(last_error)
+        """Send, retrying transient failures; the last TransientSmsError is raised when all failed."""
+        retrying = Retrying(
+            stop=stop_after_attempt(self.attempts),
+            wait=wait_exponential(multiplier=self.backoff_s),
+            retry=retry_if_exception_type(TransientSmsError),
+            reraise=True,
+        )
+        return retrying(self._send_once, message_id, to, text)
+
+    def _send_once(self, message_id: str, to: str, text: str) -> str:
+        try:
+            response = self.http.post(
+                f"{self.base_url}/messages",
+                json={"id": message_id, "to": to, "text": text},
+                headers={"Authorization": f"Bearer {self._token}"},
+                timeout=(2.0, self.timeout_s),
+            )
+        except requests.RequestException as error:
+            raise TransientSmsError(type(error).__name__) from None
+        if response.status_code < 300:
+            return str(response.json().get("id", message_id))
+        if response.status_code == 429 or response.status_code >= 500:
+            raise TransientSmsError(f"HTTP {response.status_code}")
+        raise PermanentSmsError(f"HTTP {response.status_code}")

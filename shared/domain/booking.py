@@ -12,19 +12,14 @@ from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
-from zoneinfo import ZoneInfo
 
 from shared.domain.identity import Eligibility
+from shared.domain.local_time import WARSAW as WARSAW  # re-exported: callers import it from here too
+from shared.domain.local_time import age_on
+from shared.domain.local_time import local_iso as local_iso
 from shared.domain.patients import Referral
 from shared.domain.programme import Vaccine
 from shared.domain.refusals import RefusalKind, Refused
-
-WARSAW = ZoneInfo("Europe/Warsaw")
-
-
-def local_iso(moment: datetime) -> str:
-    """ISO 8601 in the business time zone, with its offset (what people and clients are shown)."""
-    return moment.astimezone(WARSAW).isoformat()
 
 
 class VisitStatus(StrEnum):
@@ -163,7 +158,7 @@ def check_may_book(
         )
     if referral is None or not referral.is_valid(now) or referral.vaccine not in (None, vaccine.code):
         raise Refused(RefusalKind.FORBIDDEN, "no_referral", "Brak ważnego e-skierowania na szczepienie")
-    if _age_on(birth_date, slot_starts_at.astimezone(WARSAW).date()) < vaccine.min_age:
+    if age_on(birth_date, slot_starts_at.astimezone(WARSAW).date()) < vaccine.min_age:
         raise Refused(RefusalKind.RULE, "too_young", f"Ta szczepionka jest dla osób od {vaccine.min_age} lat")
     for visit in visits:
         if visit.is_active:
@@ -171,10 +166,6 @@ def check_may_book(
         if visit.status == VisitStatus.COMPLETED and visit.dose == 1:
             raise Refused(RefusalKind.CONFLICT, "dose_already_given", "Pierwsza dawka została już podana")
     return vaccine
-
-
-def _age_on(birth_date: date, day: date) -> int:
-    return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
 def check_may_change(visit: Visit, now: datetime) -> None:

@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Literal
-from zoneinfo import ZoneInfo
+from datetime import date, datetime
+from typing import Any, Literal
 
-WARSAW = ZoneInfo("Europe/Warsaw")
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from shared.domain.local_time import WARSAW
+from shared.domain.messages import PoisonMessage
 
 GSM7_BASIC = set(
     "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?"
@@ -91,3 +93,50 @@ def reminder_text(visit: VisitFacts) -> str:
         f"e-Rejestracja: przypominamy o szczepieniu jutro, {_when(visit.starts_at)}, {visit.point_name}, "
         f"{visit.address}. Kod: {visit.check_in_code}. Zabierz dowód osobisty."
     )
+
+
+class SmsRequest(BaseModel):
+    """A message on ``sms-requests``: what ``send_sms`` sends, at most once per ``request_id``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", title="SmsRequest")
+
+    request_id: str = Field(description="event-<event_id> for a change, reminder-<visit_id>-<day> for a reminder")
+    to: str = Field(description="the patient's mobile number")
+    text: str
+    kind: str = Field(description="the event type, or Reminder")
+    visit_id: str | None = None
+    encoding: Encoding | None = None
+    segments: int | None = Field(default=None, ge=1)
+
+    @classmethod
+    def compose(cls, request_id: str, to: str, text: str, kind: str, visit_id: str, transliterate: bool) -> SmsRequest:
+        """The request for a Polish text: encoded (transliterated where wanted) and its cost counted."""
+        message = encode(text, transliterate)
+        return cls(
+            request_id=request_id, to=to, text=message.text, kind=kind, visit_id=visit_id,
+            encoding=message.encoding, segments=message.segments,
+        )  # fmt: skip
+
+    @classmethod
+    def parse(cls, payload: Any) -> SmsRequest:
+        try:
+            return cls.model_validate(payload, strict=True)
+        except ValidationError:
+            raise PoisonMessage("not an SMS request") from None
+
+    def message(self) -> tuple[bytes, dict[str, str]]:
+        """The Pub/Sub message: the JSON body and its attributes."""
+        return self.model_dump_json().encode(), {"request_id": self.request_id}
+
+    @property
+    def details(self) -> dict[str, Any]:
+        """What the SMS log keeps about it (never the number or the text)."""
+        return {"kind": self.kind, "visit_id": self.visit_id, "encoding": self.encoding, "segments": self.segments}
+
+
+def change_request_id(event_id: str) -> str:
+    return f"event-{event_id}"
+
+
+def reminder_request_id(visit_id: str, day: date) -> str:
+    return f"reminder-{visit_id}-{day.isoformat()}"

@@ -13,7 +13,7 @@ from typing import Any
 
 from cloudevents.http import CloudEvent
 
-from shared.services.messaging import PoisonMessage
+from shared.domain.messages import PoisonMessage
 
 
 def message_json(event: CloudEvent) -> Any:

@@ -17,28 +17,39 @@ import threading
 import time
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
-from google.cloud import spanner
-from google.cloud.spanner_v1.keyset import KeyRange, KeySet
-
-from shared.adapters.pubsub_bus import MessageBus
-from shared.adapters.spanner_db import SpannerDatabase
+from shared.services.ports import MessagePublisher
 from shared.topology import VISIT_EVENTS
 
 log = logging.getLogger(__name__)
 
 
+class OutboxStore(Protocol):
+    """The outbox the booking transactions write their events to (as JSON objects)."""
+
+    def pending(self, created_before: datetime, limit: int) -> list[dict[str, Any]]:
+        """Up to ``limit`` events not yet marked published and created before ``created_before``,
+        oldest first."""
+        ...
+
+    def mark_published(self, event_ids: Sequence[str]) -> None:
+        """Mark events published: ``pending`` no longer returns them."""
+        ...
+
+
 class OutboxRelay:
+    """Implements the ``EventPublisher`` port (the fast path) and the sweep."""
+
     def __init__(
         self,
-        database: SpannerDatabase,
-        bus: MessageBus,
+        outbox: OutboxStore,
+        bus: MessagePublisher,
         publish_timeout_s: float = 3.0,
         pause_after_failure_s: float = 10.0,
         mark_every_s: float = 0.5,
     ) -> None:
-        self.database = database
+        self.outbox = outbox
         self.bus = bus
         self.publish_timeout_s = publish_timeout_s
         self.pause_after_failure_s = pause_after_failure_s
@@ -87,19 +98,14 @@ class OutboxRelay:
         cutoff = now - timedelta(seconds=older_than_s)
         published = 0
         while True:
-            keys = KeySet(ranges=[KeyRange(start_closed=[True], end_closed=[True, cutoff])])
-            with self.database.snapshot() as snapshot:
-                rows = list(snapshot.read("Outbox", ("EventId",), keys, index="PendingOutbox", limit=batch))
-            if not rows:
+            events = self.outbox.pending(cutoff, batch)
+            if not events:
                 return published
-            with self.database.snapshot() as snapshot:
-                payloads = [r[0] for r in snapshot.read("Outbox", ("Payload",), KeySet(keys=[[r[0]] for r in rows]))]
-            done = self._publish([json.loads(p) for p in payloads])
+            done = self._publish(events)
             self._mark(done)
-            count = len(done)
-            published += count
-            if count < len(rows):
-                log.warning("outbox sweep stopped: Pub/Sub took %d of %d", count, len(rows))
+            published += len(done)
+            if len(done) < len(events):
+                log.warning("outbox sweep stopped: Pub/Sub took %d of %d", len(done), len(events))
                 return published
 
     def _publish(self, events: Sequence[dict[str, Any]]) -> list[str]:
@@ -115,12 +121,7 @@ class OutboxRelay:
 
     def _mark(self, event_ids: Sequence[str]) -> None:
         if event_ids:
-            with self.database.batch() as batch:
-                batch.update(
-                    "Outbox",
-                    ("EventId", "Pending", "PublishedAt"),
-                    [(event_id, None, spanner.COMMIT_TIMESTAMP) for event_id in event_ids],
-                )
+            self.outbox.mark_published(event_ids)
 
     def _pause(self) -> None:
         with self._lock:

@@ -1,0 +1,77 @@
+"""reminder-ticks -> sms-requests: a day-before reminder for every booked visit of a day.
+
+The visits are read page by page from an index of booked visits by day (no table scan). A reminder's
+request id is derived from the visit and the day, so a second tick makes the same requests and the
+SMS log sends each once.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import date, datetime, timedelta
+
+from shared.domain.booking import Visit
+from shared.domain.local_time import WARSAW
+from shared.domain.sms import SmsRequest, reminder_request_id, reminder_text
+from shared.services.notifications import visit_facts
+from shared.services.ports import MessagePublisher, PatientReader, PointDirectory, VisitReader
+from shared.topology import SMS_REQUESTS
+
+log = logging.getLogger(__name__)
+
+
+class RemindersNotTaken(Exception):
+    """Pub/Sub did not take every reminder of a page: the tick fails and is retried."""
+
+
+def tomorrow(now: datetime) -> date:
+    """The local day after ``now``: the day a tick without a day reminds of."""
+    return (now.astimezone(WARSAW) + timedelta(days=1)).date()
+
+
+class Reminders:
+    def __init__(
+        self,
+        visits: VisitReader,
+        patients: PatientReader,
+        points: PointDirectory,
+        bus: MessagePublisher,
+        transliterate: bool,
+        page: int = 500,
+    ) -> None:
+        self.visits = visits
+        self.patients = patients
+        self.points = points
+        self.bus = bus
+        self.transliterate = transliterate
+        self.page = page
+
+    def run(self, day: date) -> int:
+        """Request a reminder for each visit still booked on ``day``; returns how many were requested."""
+        requested = 0
+        after: str | None = None
+        while True:
+            visits = self.visits.booked_on_day(day, after, self.page)
+            if not visits:
+                return requested
+            requested += self._remind([v for v in visits if v.is_active], day)
+            after = visits[-1].visit_id
+
+    def _remind(self, visits: list[Visit], day: date) -> int:
+        patients = self.patients.patients({v.patient_id for v in visits})
+        points = self.points.get_many(v.point_id for v in visits)
+        messages = []
+        for visit in visits:
+            patient = patients.get(visit.patient_id)
+            if patient is None or not patient.phone or visit.point_id not in points:
+                continue
+            [facts] = visit_facts([visit], points, None)  # a reminder names no vaccine
+            request = SmsRequest.compose(
+                reminder_request_id(visit.visit_id, day), patient.phone, reminder_text(facts), "Reminder",
+                visit.visit_id, self.transliterate,
+            )  # fmt: skip
+            messages.append(request.message())
+        taken = self.bus.publish_many(SMS_REQUESTS, messages)
+        if not all(taken):
+            raise RemindersNotTaken(f"Pub/Sub took {sum(taken)} of {len(taken)} reminders")
+        return len(messages)

@@ -1,0 +1,57 @@
+"""visit-events -> BigQuery: the ministry's reporting feed.
+
+One row per delivery, with the event id as the insert id; BigQuery's de-duplication is best effort,
+so the reporting views count each event id once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from shared.domain.events import VisitEvent, parse_event
+
+VISIT_EVENTS_TABLE = "visit_events"
+
+
+class Warehouse(Protocol):
+    """The reporting dataset."""
+
+    def insert_rows(self, table: str, rows: Sequence[Mapping[str, Any]], row_ids: Sequence[str]) -> None:
+        """Stream rows into a table; ``row_ids`` are their insert ids. Raises if any row was refused."""
+        ...
+
+
+def visit_event_row(event: VisitEvent, inserted_at: datetime) -> dict[str, Any]:
+    """The ``reporting.visit_events`` row of an event (see infra/schema/bigquery/visit_events.json)."""
+    return {
+        "event_id": event.event_id,
+        "event_type": str(event.event_type),
+        "schema_version": event.schema_version,
+        "occurred_at": event.occurred_at.isoformat(),
+        "visit_id": event.visit_id,
+        "patient_ref": event.patient_ref,
+        "point_id": event.point_id,
+        "voivodeship": event.voivodeship,
+        "county": event.county,
+        "municipality": event.municipality,
+        "vaccine": event.vaccine,
+        "dose": event.dose,
+        "channel": str(event.channel),
+        "starts_at": event.starts_at.isoformat(),
+        "age_band": event.age_band,
+        "inserted_at": inserted_at.astimezone(UTC).isoformat(),
+    }
+
+
+class EventStreamer:
+    """visit-events -> BigQuery, one row per delivery; the reporting views count each event once."""
+
+    def __init__(self, warehouse: Warehouse) -> None:
+        self.warehouse = warehouse
+
+    def handle(self, payload: Any, now: datetime) -> None:
+        event = parse_event(payload)
+        if isinstance(event, VisitEvent):
+            self.warehouse.insert_rows(VISIT_EVENTS_TABLE, [visit_event_row(event, now)], row_ids=[event.event_id])

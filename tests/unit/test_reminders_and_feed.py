@@ -1,0 +1,120 @@
+"""Reminders and the reporting feed through fakes of their ports (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from shared.domain.booking import VisitStatus
+from shared.domain.events import VISIT_BOOKED, VISIT_MOVED
+from shared.domain.local_time import WARSAW
+from shared.domain.messages import PoisonMessage
+from shared.services.reminders import Reminders, RemindersNotTaken, tomorrow
+from shared.services.reporting_feed import EventStreamer
+from shared.topology import SMS_REQUESTS
+from tests.unit.fakes import FakeBus, FakePatientReader, FakePointDirectory, FakeVisitReader, FakeWarehouse
+from tests.unit.messaging_data import NOW, POINT, events, patient, series, visit
+
+DAY = date(2026, 12, 3)
+AT_NINE = datetime(2026, 12, 3, 9, tzinfo=WARSAW)
+
+
+class PagedReader(FakeVisitReader):
+    """Records each page asked for."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.pages: list[tuple[str | None, int]] = []
+
+    def booked_on_day(self, day: date, after_visit_id: str | None, limit: int) -> list:  # type: ignore[type-arg]
+        self.pages.append((after_visit_id, limit))
+        return super().booked_on_day(day, after_visit_id, limit)
+
+
+def reminders_world(page: int, bus: FakeBus) -> tuple[Reminders, PagedReader, list[str]]:
+    """Three patients booked on DAY, one cancelled, one without phone, one booked the day after."""
+    visits, patients = PagedReader(), FakePatientReader()
+    reminded = []
+    for index in range(6):
+        someone = patient(phone=None if index == 4 else "+48601234567")
+        patients.save([someone])
+        when = AT_NINE + timedelta(days=1 if index == 5 else 0, minutes=10 * index)
+        status = VisitStatus.CANCELLED if index == 3 else VisitStatus.BOOKED
+        booked = visit(someone.patient_id, when.astimezone(UTC), status=status)
+        visits.save([booked])
+        if index < 3:
+            reminded.append(booked.visit_id)
+    service = Reminders(visits, patients, FakePointDirectory([POINT]), bus, False, page=page)
+    return service, visits, reminded
+
+
+def test_reminders_page_through_the_day_and_skip_cancelled_visits_and_missing_phones() -> None:
+    bus = FakeBus()
+    service, reader, reminded = reminders_world(page=2, bus=bus)
+    assert service.run(DAY) == 3
+    requests = bus.json(SMS_REQUESTS)
+    assert sorted(r["visit_id"] for r in requests) == sorted(reminded)
+    assert {r["request_id"] for r in requests} == {f"reminder-{v}-2026-12-03" for v in reminded}
+    assert all(r["kind"] == "Reminder" and "jutro" in r["text"] for r in requests)
+    # Pages of two in visit id order, each after the last visit of the previous one, until one is empty.
+    first, *more = sorted(v for v in reader.visits if reader.visits[v].booked_day == DAY)
+    assert [p[1] for p in reader.pages] == [2, 2, 2] and reader.pages[0][0] is None
+    assert reader.pages[-1][0] == max(first, *more)
+
+
+def test_a_second_tick_asks_for_the_same_reminders() -> None:
+    bus = FakeBus()
+    service, _, _ = reminders_world(page=500, bus=bus)
+    assert service.run(DAY) == service.run(DAY) == 3
+    ids = [r["request_id"] for r in bus.json(SMS_REQUESTS)]
+    assert len(ids) == 6 and len(set(ids)) == 3
+
+
+def test_reminders_fail_the_tick_when_pubsub_does_not_take_them_all() -> None:
+    service, _, _ = reminders_world(page=500, bus=FakeBus(takes=2))
+    with pytest.raises(RemindersNotTaken):
+        service.run(DAY)
+
+
+@pytest.mark.parametrize(
+    ("now", "expected"),
+    [
+        (datetime(2026, 12, 31, 23, 30, tzinfo=UTC), date(2027, 1, 2)),  # already 1 January in Warsaw
+        (datetime(2026, 12, 31, 10, 0, tzinfo=UTC), date(2027, 1, 1)),
+        (datetime(2026, 3, 28, 23, 30, tzinfo=UTC), date(2026, 3, 30)),  # the night the clocks go forward
+    ],
+)
+def test_tomorrow_is_the_next_local_day(now: datetime, expected: date) -> None:
+    assert tomorrow(now) == expected
+
+
+def test_the_reporting_feed_writes_one_row_per_delivery_with_the_event_id_as_insert_id() -> None:
+    warehouse = FakeWarehouse()
+    streamer = EventStreamer(warehouse)
+    someone = patient()
+    doses = series(someone.patient_id, NOW + timedelta(days=2))
+    first, second = events(VISIT_BOOKED, doses, doses)
+    inserted_at = NOW + timedelta(seconds=3)
+    streamer.handle(first, inserted_at)
+    streamer.handle(second, inserted_at)
+    streamer.handle(first, inserted_at)  # redelivered: the views count it once
+    rows = warehouse.rows["visit_events"]
+    assert [i for i, _ in rows] == [first["event_id"], second["event_id"], first["event_id"]]
+    assert rows[0][1] == {
+        "event_id": first["event_id"], "event_type": "VisitBooked", "schema_version": 1,
+        "occurred_at": "2026-12-01T09:00:00+00:00", "visit_id": doses[0].visit_id, "patient_ref": someone.patient_id,
+        "point_id": POINT.point_id, "voivodeship": "14", "county": "1465", "municipality": "1465011",
+        "vaccine": "comirnaty", "dose": 1, "channel": "WEB", "starts_at": "2026-12-03T09:00:00+00:00",
+        "age_band": "40-49", "inserted_at": "2026-12-01T09:00:03+00:00",
+    }  # fmt: skip
+    assert rows[1][1]["dose"] == 2
+
+
+def test_the_reporting_feed_refuses_what_is_no_visit_event() -> None:
+    streamer = EventStreamer(FakeWarehouse())
+    someone = patient()
+    [moved] = events(VISIT_MOVED, [visit(someone.patient_id, NOW)], [])
+    for broken in ({"hello": "world"}, {**moved, "occurred_at": "yesterday"}, {**moved, "voivodeship": "mazowieckie"}):
+        with pytest.raises(PoisonMessage):
+            streamer.handle(broken, NOW)

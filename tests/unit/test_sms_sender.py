@@ -1,0 +1,89 @@
+"""SmsSender: each SMS request sent at most once, through the SMS log's claim states (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+
+from shared.domain.messages import PoisonMessage
+from shared.domain.sms import SmsRequest
+from shared.services.sms import SmsSender, TransientSmsError
+from tests.unit.fakes import FakeSmsLog, FakeSmsProvider
+from tests.unit.messaging_data import NOW, PHONE
+
+
+def request(request_id: str = "event-1", to: str = PHONE) -> dict[str, Any]:
+    composed = SmsRequest.compose(request_id, to, "Zażółć gęślą jaźń", "VisitBooked", "visit-1", transliterate=True)
+    return composed.model_dump(mode="json")
+
+
+def test_a_new_request_is_sent_and_logged_as_sent() -> None:
+    log, provider = FakeSmsLog(), FakeSmsProvider()
+    assert SmsSender(provider, log).handle(request(), NOW) == "sent"
+    assert provider.sent == [("event-1", PHONE, "Zazolc gesla jazn")]
+    record = log.get("event-1")
+    assert record is not None and record["status"] == "SENT" and record["provider_id"] == "provider-event-1"
+    assert (record["kind"], record["visit_id"], record["encoding"], record["segments"]) == (
+        "VisitBooked", "visit-1", "GSM-7", 1,
+    )  # fmt: skip
+
+
+def test_a_request_already_done_is_not_sent_again() -> None:
+    log, provider = FakeSmsLog(), FakeSmsProvider()
+    sender = SmsSender(provider, log)
+    assert sender.handle(request(), NOW) == "sent"
+    assert sender.handle(request(), NOW + timedelta(minutes=5)) == "duplicate"
+    assert len(provider.sent) == 1
+
+
+def test_a_request_another_delivery_is_sending_is_retried_later_until_the_lease_runs_out() -> None:
+    log, provider = FakeSmsLog(), FakeSmsProvider()
+    assert log.claim("event-1", {}, NOW) == "send"  # another delivery claimed it and is sending
+    sender = SmsSender(provider, log)
+    with pytest.raises(TransientSmsError):
+        sender.handle(request(), NOW + timedelta(seconds=30))
+    assert provider.sent == []
+    # That delivery crashed: once its lease ran out, this one sends.
+    assert sender.handle(request(), NOW + timedelta(seconds=61)) == "sent"
+    record = log.get("event-1")
+    assert record is not None and record["attempts"] == 2
+
+
+def test_a_transient_provider_error_is_logged_as_retrying_and_raised_for_pubsub_to_retry() -> None:
+    log, provider = FakeSmsLog(), FakeSmsProvider("transient")
+    sender = SmsSender(provider, log)
+    with pytest.raises(TransientSmsError):
+        sender.handle(request(), NOW)
+    record = log.get("event-1")
+    assert record is not None and record["status"] == "RETRYING" and record["reason"] == "HTTP 503"
+    assert sender.handle(request(), NOW + timedelta(seconds=10)) == "sent"  # the redelivery sends it
+    assert len(provider.sent) == 1
+
+
+def test_a_permanent_provider_error_is_final() -> None:
+    log, provider = FakeSmsLog(), FakeSmsProvider("permanent")
+    sender = SmsSender(provider, log)
+    assert sender.handle(request(), NOW) == "failed"
+    record = log.get("event-1")
+    assert record is not None and record["status"] == "FAILED" and record["reason"] == "HTTP 400"
+    assert sender.handle(request(), NOW) == "duplicate"
+    assert provider.sent == []
+
+
+def test_a_landline_is_rejected_without_sending_and_without_the_number_in_the_log() -> None:
+    log, provider = FakeSmsLog(), FakeSmsProvider()
+    assert SmsSender(provider, log).handle(request(to="+48221234567"), NOW) == "rejected"
+    record = log.get("event-1")
+    assert record is not None and record["status"] == "REJECTED" and "221234567" not in str(record)
+    assert provider.sent == []
+
+
+@pytest.mark.parametrize(
+    "payload",
+    [None, [], {"request_id": "x", "to": PHONE, "text": "t"}, {"request_id": 1, "to": PHONE, "text": "t", "kind": "k"}],
+)
+def test_a_message_that_is_no_sms_request_is_poison(payload: object) -> None:
+    with pytest.raises(PoisonMessage):
+        SmsSender(FakeSmsProvider(), FakeSmsLog()).handle(payload, NOW)
