@@ -9,8 +9,8 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.bootstrap import get_container
-from shared.entrypoints.pubsub_push import message_json
 from shared.domain.messages import PoisonMessage
+from shared.entrypoints.pubsub_push import message_json
 from shared.services.reminders import tomorrow
 
 log = logging.getLogger(__name__)

@@ -26,7 +26,7 @@ from shared.domain.ids import UUID_PATTERN
 from shared.domain.local_time import age_on
 from shared.domain.messages import PoisonMessage
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Literal[1] = 1
 
 
 class EventType(StrEnum):

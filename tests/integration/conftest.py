@@ -8,11 +8,12 @@ from datetime import UTC, date, datetime, timedelta
 import pytest
 
 from emulators.provision import provision
-from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, demo_programme, pesel_for
+from emulators.seed import SLOT_COLUMNS, demo_programme, pesel_for
 from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_points import POINT_COLUMNS
 from shared.bootstrap import Container, build_container
-from shared.domain.booking import WARSAW
 from shared.domain.identity import Person
+from shared.domain.local_time import WARSAW
 from shared.services.visits import VisitService
 from tests.conftest import isolated_settings
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
@@ -16,13 +15,18 @@ from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 from emulators.ports import Ports, free_port
 from emulators.provision import ensure_pubsub
 from emulators.stack import LocalStack
-from shared.adapters.firestore_db import SmsLog
-from shared.adapters.sms_provider import HttpSmsProvider, PermanentSmsError, TransientSmsError
+from emulators.waiting import poll_until
+from shared.adapters.firestore_db import FirestoreSmsLog
+from shared.adapters.sms_provider import HttpSmsProvider
+from shared.adapters.spanner_outbox import SpannerOutbox
+from shared.adapters.spanner_points import SpannerPointDirectory
+from shared.adapters.spanner_readers import SpannerPatientReader, SpannerVisitReader
 from shared.bootstrap import Container, build_container
-from shared.domain.booking import WARSAW, Channel
-from shared.services.messaging import Reminders, SmsSender
+from shared.domain.booking import Channel
+from shared.domain.local_time import WARSAW
 from shared.services.outbox import OutboxRelay
-from shared.services.search import PointDirectory
+from shared.services.reminders import Reminders
+from shared.services.sms import PermanentSmsError, SmsSender, TransientSmsError
 from shared.services.visits import BookingRequest
 from shared.topology import SMS_REQUESTS, VISIT_EVENTS
 from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
@@ -32,13 +36,15 @@ def pull_all(project: str, subscription: str, expected: int, timeout_s: float = 
     subscriber = pubsub_v1.SubscriberClient()
     path = subscriber.subscription_path(project, subscription)
     received: list[Any] = []
-    deadline = time.monotonic() + timeout_s
-    while len(received) < expected and time.monotonic() < deadline:
+
+    def pull() -> list[Any]:
         response = subscriber.pull(subscription=path, max_messages=100, timeout=5)
         if response.received_messages:
             subscriber.acknowledge(subscription=path, ack_ids=[m.ack_id for m in response.received_messages])
-            received += [m.message for m in response.received_messages]
-    return received
+            received.extend(m.message for m in response.received_messages)
+        return received
+
+    return poll_until(pull, lambda got: len(got) >= expected, timeout_s, every_s=0)
 
 
 def subscribe(container: Container, topic: str, name: str) -> str:
@@ -65,7 +71,7 @@ def test_events_made_while_pubsub_is_down_arrive_after_the_sweep(backends: Conta
 
         point_id = add_point(backends, [(at(2, 9), "comirnaty", 5), (at(24, 9), "comirnaty", 5)])
         service = visit_service(backends)
-        relay = OutboxRelay(backends.spanner, container.bus, publish_timeout_s=1.0)
+        relay = OutboxRelay(SpannerOutbox(backends.spanner), container.bus, publish_timeout_s=1.0)
         expected = set()
         for _ in range(3):
             answer = service.book(
@@ -79,7 +85,6 @@ def test_events_made_while_pubsub_is_down_arrive_after_the_sweep(backends: Conta
         outage.start(["pubsub"])  # Pub/Sub is back (empty, as after an outage of the emulator)
         ensure_pubsub(settings)
         subscription = subscribe(container, VISIT_EVENTS, "audit-outage")
-        time.sleep(0.5)
         swept = relay.sweep(datetime.now(UTC), older_than_s=0)
         assert swept >= 6
         arrived = {json.loads(m.data)["event_id"] for m in pull_all(settings.project_id, subscription, 6)}
@@ -103,8 +108,8 @@ def test_reminders_for_tomorrow_are_requested_once_and_sent_once(backends: Conta
     service.cancel(service.list_for_patient(patients[0])[0].visit_id, patients[0], NOW)  # cancelled: no reminder
 
     subscription = subscribe(backends, SMS_REQUESTS, "reminders")
-    reminders = Reminders(backends.spanner, backends.patients, PointDirectory(backends.spanner), backends.bus,
-                          transliterate=True, page=1)  # fmt: skip
+    readers = SpannerVisitReader(backends.spanner), SpannerPatientReader(backends.spanner)
+    reminders = Reminders(*readers, SpannerPointDirectory(backends.spanner), backends.bus, transliterate=True, page=1)
     assert reminders.run(tomorrow_local) == 2
     assert reminders.run(tomorrow_local) == 2  # the second tick asks again ...
     requests_seen = [json.loads(m.data) for m in pull_all(backends.settings.project_id, subscription, 4)]
@@ -113,7 +118,7 @@ def test_reminders_for_tomorrow_are_requested_once_and_sent_once(backends: Conta
 
     sender = SmsSender(
         HttpSmsProvider(emulator_env["EREG_SMS_PROVIDER_URL"], backends.settings.sms_provider_token.get_secret_value()),
-        SmsLog(backends.firestore.client),
+        FirestoreSmsLog(backends.firestore.client),
     )
     outcomes = [sender.handle(r, datetime.now(UTC)) for r in requests_seen]
     assert sorted(outcomes) == ["duplicate", "duplicate", "sent", "sent"]  # ... but nothing new is sent
@@ -139,11 +144,11 @@ def test_provider_retries_5xx_and_gives_up_on_4xx(emulator_env: dict[str, str], 
 def test_a_landline_is_refused_and_logged_without_sending(backends: Container, emulator_env) -> None:
     sender = SmsSender(
         HttpSmsProvider(emulator_env["EREG_SMS_PROVIDER_URL"], backends.settings.sms_provider_token.get_secret_value()),
-        SmsLog(backends.firestore.client),
+        FirestoreSmsLog(backends.firestore.client),
     )
     request = {"request_id": f"landline-{uuid.uuid4()}", "to": "+48221234567", "text": "x", "kind": "VisitBooked"}
     assert sender.handle(request, datetime.now(UTC)) == "rejected"
-    record = SmsLog(backends.firestore.client).get(request["request_id"])
+    record = FirestoreSmsLog(backends.firestore.client).get(request["request_id"])
     assert record is not None and record["status"] == "REJECTED" and "221234567" not in str(record)
 
 
@@ -153,7 +158,7 @@ def test_the_fast_path_publishes_and_marks_so_the_sweep_has_nothing_left(backend
         add_patient(backends), BookingRequest(point_id, at(2, 9), "jcovden", None), Channel.WEB, NOW, "k"
     )
     subscription = subscribe(backends, VISIT_EVENTS, "fast-path")
-    relay = OutboxRelay(backends.spanner, backends.bus, mark_every_s=60)
+    relay = OutboxRelay(SpannerOutbox(backends.spanner), backends.bus, mark_every_s=60)
     assert relay.publish(answer.events) == 1
     relay.flush()
     assert relay.sweep(datetime.now(UTC), older_than_s=0) == 0

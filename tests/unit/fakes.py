@@ -62,11 +62,8 @@ class FakeVisitReader:
         return sorted(found, key=lambda v: (v.starts_at, v.visit_id))
 
     def booked_on_day(self, day: date, after_visit_id: str | None, limit: int) -> list[Visit]:
-        found = sorted(
-            (v for v in self.visits.values() if v.booked_day == day and (after_visit_id is None or v.visit_id > after_visit_id)),
-            key=lambda v: v.visit_id,
-        )  # fmt: skip
-        return found[:limit]
+        on_day = sorted((v for v in self.visits.values() if v.booked_day == day), key=lambda v: v.visit_id)
+        return [v for v in on_day if after_visit_id is None or v.visit_id > after_visit_id][:limit]
 
 
 class FakePatientReader:

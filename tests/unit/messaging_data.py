@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 from shared.domain.booking import Channel, Slot, Visit, VisitStatus
 from shared.domain.events import visit_events
@@ -45,6 +46,9 @@ def series(patient_id: str, first: datetime, doses: int = 2) -> list[Visit]:
     return [visit(patient_id, first + timedelta(days=21 * i), i + 1, series_id=series_id) for i in range(doses)]
 
 
-def events(event_type: str, changed: list[Visit], all_of_series: list[Visit], **kwargs: object) -> list[dict[str, object]]:
+def events(
+    event_type: str, changed: list[Visit], all_of_series: list[Visit], next_dose_from: datetime | None = None
+) -> list[dict[str, Any]]:
+    """The events a change makes, as the producer writes them to the outbox."""
     region = Slot(POINT.point_id, NOW, "comirnaty", 10, 1, POINT.voivodeship, POINT.county, POINT.municipality)
-    return visit_events(event_type, changed, {POINT.point_id: region}, BIRTH, all_of_series, NOW, **kwargs)  # type: ignore[arg-type]
+    return visit_events(event_type, changed, {POINT.point_id: region}, BIRTH, all_of_series, NOW, next_dose_from)

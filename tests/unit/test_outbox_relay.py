@@ -24,7 +24,8 @@ def test_the_fast_path_publishes_at_once_and_marks_in_one_batch() -> None:
     relay = OutboxRelay(outbox, bus, mark_every_s=3600)
     assert relay.publish(first) == 3
     assert relay.publish(second) == 2
-    assert [m[2] for m in bus.messages] == [{"event_id": e["event_id"], "event_type": "VisitBooked"} for e in first + second]
+    attributes = [{"event_id": e["event_id"], "event_type": "VisitBooked"} for e in first + second]
+    assert [m[2] for m in bus.messages] == attributes
     assert bus.json(VISIT_EVENTS) == first + second
     assert outbox.marks == []  # marked later, together
     relay.flush()
