@@ -128,10 +128,13 @@ class FakeOutbox:
     def __init__(self) -> None:
         self.rows: dict[str, tuple[datetime, dict[str, Any], bool]] = {}  # id -> (created, event, pending)
         self.marks: list[list[str]] = []  # each mark_published call, for tests of batching
+        self._last = datetime.min.replace(tzinfo=UTC)  # commit timestamps only grow
 
     def add(self, events: Iterable[dict[str, Any]], created_at: datetime | None = None) -> None:
+        stamp = created_at or max(datetime.now(UTC), self._last + timedelta(microseconds=1))
+        self._last = max(self._last, stamp)
         for event in events:
-            created = created_at or datetime.now(UTC)
+            created = stamp
             self.rows[event["event_id"]] = (created, json.loads(json.dumps(event, default=str)), True)
 
     def pending(self, created_before: datetime, limit: int) -> list[dict[str, Any]]:

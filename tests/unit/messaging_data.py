@@ -26,7 +26,8 @@ PROGRAMME = Programme(
 
 
 def patient(phone: str | None = PHONE) -> PatientRecord:
-    return PatientRecord(str(uuid.uuid4()), "80051712345", "Jan", "Testowy", BIRTH, phone)
+    pesel = f"{uuid.uuid4().int % 10**11:011d}"  # unique (Spanner indexes it); not checked here
+    return PatientRecord(str(uuid.uuid4()), pesel, "Jan", "Testowy", BIRTH, phone)
 
 
 def visit(
