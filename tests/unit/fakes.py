@@ -10,12 +10,14 @@ same cases against these fakes and the real adapters:
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
 from shared.domain.booking import WARSAW, Slot, Visit
+from shared.domain.identity import AssertionReplayed, Person, Session
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
 from shared.services.visits import StoredResult
@@ -223,3 +225,97 @@ class FakeEventPublisher:
             return 0
         self.published += events
         return len(events)
+
+
+class FakeFreeSlots:
+    """Search's slot reads over a list of slots (the free-slot index holds only slots with places)."""
+
+    def __init__(self, slots: Iterable[Slot] = ()) -> None:
+        self.slots = {s.key: s for s in slots}
+        self.reads = 0
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        self.reads += 1
+        found = [s for s in self.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
+        return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        self.reads += 1
+        found = free_slots(self.slots.values(), level, region, vaccine, start, end, len(self.slots))
+        if after is not None:
+            found = [
+                s
+                for s in found
+                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
+            ]
+        return found[:limit]
+
+
+class FakeSessions:
+    """Sessions by id; opening an id twice is a replay, as Firestore's create() refuses it."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.profiles: dict[str, Any] = {}
+        self.writes = 0
+
+    def open(self, session: Session, staff_profile: Any = None) -> None:
+        if session.session_id in self.sessions:
+            raise AssertionReplayed(session.session_id)
+        self.sessions[session.session_id] = session
+        if staff_profile is not None and session.staff_id:
+            self.profiles[session.staff_id] = staff_profile
+        self.writes += 1
+
+    def get(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)
+
+    def touch(self, session_id: str, now: datetime) -> None:
+        self.sessions[session_id] = replace(self.sessions[session_id], last_seen_at=now)
+        self.writes += 1
+
+    def revoke(self, session_id: str, now: datetime) -> None:
+        if session_id in self.sessions:
+            self.sessions[session_id] = replace(self.sessions[session_id], revoked=True)
+            self.writes += 1
+
+
+class FakePatients:
+    """The login's patient registry: lookup by PESEL, create or refresh, issue an e-referral."""
+
+    def __init__(self) -> None:
+        self.by_pesel: dict[str, PatientRecord] = {}
+        self.referrals: dict[str, list[Referral]] = {}
+
+    def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
+        patient = self.by_pesel.get(pesel)
+        return patient, list(self.referrals.get(patient.patient_id, [])) if patient else []
+
+    def register(
+        self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str
+    ) -> tuple[PatientRecord, Referral | None]:
+        existing = self.by_pesel.get(person.pesel)
+        patient_id = existing.patient_id if existing else str(uuid.uuid4())
+        phone = existing.phone if existing else None
+        patient = PatientRecord(
+            patient_id, person.pesel, person.given_name, person.family_name, person.birth_date, phone
+        )
+        self.by_pesel[person.pesel] = patient
+        referrals = self.referrals.setdefault(patient_id, [])
+        referral = next((r for r in referrals if r.is_valid(now)), None)
+        if referral is None and issue_referral:
+            referral = Referral(
+                patient_id, str(uuid.uuid4()), None, "ACTIVE", now, now + timedelta(days=referral_valid_days)
+            )
+            referrals.append(referral)
+        return patient, referral
