@@ -21,12 +21,11 @@ from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, Firestore
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_patients import PatientRepository
 from shared.adapters.spanner_points import SpannerPointDirectory
-from shared.adapters.spanner_readers import SpannerPatientReader, SpannerVisitReader
 from shared.config import Settings, get_settings
 from shared.domain.identity import SessionPolicy
 from shared.domain.programme import Programme
@@ -160,21 +159,22 @@ class Container:
         return SpannerVisitReader(self.spanner)
 
     @cached_property
-    def patient_reader(self) -> SpannerPatientReader:
-        return SpannerPatientReader(self.spanner)
-
-    @cached_property
     def visits(self) -> VisitService:
-        return VisitService(self.spanner, BookingStore(), self.patients, self.programme)
+        return VisitService(
+            SpannerBookingTransactions(self.spanner),
+            SpannerVisitReader(self.spanner),
+            self.patients,
+            self.points,
+            self.relay,
+            self.programme,
+        )
 
     @cached_property
     def search(self) -> SlotSearch:
         return SlotSearch(
-            self.spanner,
-            BookingStore(),
+            SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s),
             self.points,
             self.programme,
-            staleness_s=self.settings.spanner_search_staleness_s,
             cache_ttl_s=self.settings.search_cache_s,
         )
 
@@ -185,7 +185,7 @@ class Container:
     @cached_property
     def notifier(self) -> Notifier:
         return Notifier(
-            self.patient_reader,
+            self.patients,
             self.visit_reader,
             self.points,
             self.programme,
@@ -206,7 +206,7 @@ class Container:
     def reminders(self) -> Reminders:
         return Reminders(
             self.visit_reader,
-            self.patient_reader,
+            self.patients,
             self.points,
             self.bus,
             self.settings.sms_transliterate,

@@ -1,5 +1,4 @@
-"""Vaccination points in Spanner (``PointDirectory``), cached per process: they change rarely and
-every search result and SMS names one."""
+"""The directory of vaccination points in Spanner, cached per process."""
 
 from __future__ import annotations
 
@@ -14,11 +13,11 @@ from shared.domain.points import Point
 
 POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
                  "Vaccines", "Active")  # fmt: skip
-REGION_COLUMNS = ("Voivodeship", "County", "Municipality", "PointId", "Name", "City", "Street", "PostalCode",
-                  "Vaccines", "Active")  # fmt: skip
 
 
 class SpannerPointDirectory:
+    """Points by id, cached per process: they change rarely and every search result names one."""
+
     def __init__(self, database: SpannerDatabase, ttl_s: float = 300) -> None:
         self.database = database
         self._cache: TTLCache[str, Point | None] = TTLCache(maxsize=20_000, ttl=ttl_s)
@@ -31,7 +30,7 @@ class SpannerPointDirectory:
         if missing:
             with self.database.snapshot() as snapshot:
                 rows = list(snapshot.read("Points", POINT_COLUMNS, KeySet(keys=[[p] for p in missing])))
-            found = {row[0]: _point(*row) for row in rows}
+            found = {row[0]: Point(*row) for row in rows}
             with self._lock:
                 for point_id in missing:
                     self._cache[point_id] = found.get(point_id)
@@ -41,14 +40,9 @@ class SpannerPointDirectory:
     def in_region(self, voivodeship: str, county: str | None, municipality: str | None) -> list[Point]:
         prefix = [voivodeship] + ([county] if county else []) + ([municipality] if municipality else [])
         keys = KeySet(ranges=[KeyRange(start_closed=prefix, end_closed=prefix)])
+        columns = ("Voivodeship", "County", "Municipality", "PointId", "Name", "City", "Street", "PostalCode",
+                   "Vaccines", "Active")  # fmt: skip
         with self.database.snapshot() as snapshot:
-            rows = list(snapshot.read("Points", REGION_COLUMNS, keys, index="PointsByMunicipality"))
-        points = [_point(r[3], r[4], r[0], r[1], r[2], r[5], r[6], r[7], r[8], r[9]) for r in rows]
+            rows = list(snapshot.read("Points", columns, keys, index="PointsByMunicipality"))
+        points = [Point(r[3], r[4], r[0], r[1], r[2], r[5], r[6], r[7], list(r[8]), r[9]) for r in rows]
         return sorted((p for p in points if p.active), key=lambda p: (p.municipality, p.name))
-
-
-def _point(
-    point_id: str, name: str, voivodeship: str, county: str, municipality: str, city: str, street: str,
-    postal_code: str, vaccines: list[str], active: bool,
-) -> Point:  # fmt: skip
-    return Point(point_id, name, voivodeship, county, municipality, city, street, postal_code, list(vaccines), active)

@@ -1,4 +1,5 @@
-"""The same cases against each fake of tests/unit/fakes.py and its real adapter on the emulators.
+"""The same cases against each messaging fake of tests/unit/fakes.py and its real adapter on the emulators
+(outbox, SMS log, point directory; the visit and patient readers are in test_contracts_booking.py).
 
 Every fixture is parametrised over ``fake`` and ``real``: a case that passes on one and fails on the
 other means the fake has drifted, and the unit tests built on it would prove nothing.
@@ -9,29 +10,21 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from google.cloud import spanner
 
 from emulators.provision import provision
 from shared.adapters.firestore_db import FirestoreSmsLog
-from shared.adapters.spanner_booking import BookingStore
 from shared.adapters.spanner_outbox import SpannerOutbox
-from shared.adapters.spanner_patients import PATIENT_COLUMNS
 from shared.adapters.spanner_points import POINT_COLUMNS, SpannerPointDirectory
-from shared.adapters.spanner_readers import SpannerPatientReader, SpannerVisitReader
 from shared.bootstrap import Container, build_container
-from shared.domain.booking import VisitStatus
-from shared.domain.local_time import WARSAW
-from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
 from shared.services.outbox import OutboxStore
-from shared.services.ports import PatientReader, PointDirectory, VisitReader
+from shared.services.ports import PointDirectory
 from tests.conftest import isolated_settings
-from tests.unit.fakes import FakeOutbox, FakePatientReader, FakePointDirectory, FakeSmsLog, FakeVisitReader
-from tests.unit.messaging_data import patient, visit
+from tests.unit.fakes import FakeOutbox, FakePointDirectory, FakeSmsLog
 
 SIDES = ["fake", "real"]
 
@@ -151,99 +144,6 @@ def test_sms_log_marks_create_the_record_and_every_final_state_is_done(
     assert sms_log.claim(request_id, {}, now) == "done"
 
 
-# --- VisitReader and PatientReader ------------------------------------------------------------------
-
-
-@dataclass
-class Readers:
-    visits: VisitReader
-    patients: PatientReader
-    save: Callable[[list[PatientRecord], list[Any]], None]  # patients, visits
-
-
-@pytest.fixture(params=SIDES)
-def readers(request: pytest.FixtureRequest) -> Readers:
-    if request.param == "fake":
-        visits, patients = FakeVisitReader(), FakePatientReader()
-
-        def save_fake(new_patients: list[PatientRecord], new_visits: list[Any]) -> None:
-            patients.save(new_patients)
-            visits.save(new_visits)
-
-        return Readers(visits, patients, save_fake)
-    database = real(request).spanner
-
-    def save_real(new_patients: list[PatientRecord], new_visits: list[Any]) -> None:
-        with database.batch() as batch:
-            if new_patients:
-                batch.insert_or_update(
-                    "Patients",
-                    (*PATIENT_COLUMNS, "CreatedAt", "UpdatedAt"),
-                    [(p.patient_id, p.pesel, p.given_name, p.family_name, p.birth_date, p.phone,
-                      spanner.COMMIT_TIMESTAMP, spanner.COMMIT_TIMESTAMP) for p in new_patients],
-                )  # fmt: skip
-            BookingStore().insert_visits(batch, new_visits)
-
-    return Readers(SpannerVisitReader(database), SpannerPatientReader(database), save_real)
-
-
-def local(day: date, hour: int, minute: int = 0) -> datetime:
-    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=WARSAW).astimezone(UTC)
-
-
-def test_patients_are_read_by_id(readers: Readers) -> None:
-    one, two = patient(), patient(phone=None)
-    readers.save([one, two], [])
-    assert readers.patients.patient(one.patient_id) == one
-    assert readers.patients.patient(str(uuid.uuid4())) is None
-    assert readers.patients.patients([one.patient_id, two.patient_id, str(uuid.uuid4()), one.patient_id]) == {
-        one.patient_id: one,
-        two.patient_id: two,
-    }
-    assert readers.patients.patients([]) == {}
-
-
-def test_visits_of_a_patient_in_time_order_whatever_their_status(readers: Readers) -> None:
-    day = date(2031, 3, 3)
-    someone, other = patient(), patient()
-    later = visit(someone.patient_id, local(day, 12), dose=2)
-    earlier = visit(someone.patient_id, local(day, 9), status=VisitStatus.CANCELLED)
-    readers.save([someone, other], [later, earlier, visit(other.patient_id, local(day, 10))])
-    assert readers.visits.visits_of_patient(someone.patient_id) == [earlier, later]
-    assert readers.visits.visits_of_patient(str(uuid.uuid4())) == []
-
-
-def test_visits_at_a_point_in_a_half_open_range_in_time_order(readers: Readers) -> None:
-    day = date(2031, 4, 4)
-    point = Point(str(uuid.uuid4()), "P", "14", "1465", "1465011", "Warszawa", "ul. A 1", "00-001", ["x"], True)
-    elsewhere = Point(str(uuid.uuid4()), "Q", "14", "1465", "1465011", "Warszawa", "ul. B 1", "00-001", ["x"], True)
-    people = [patient() for _ in range(5)]
-    at_start = visit(people[0].patient_id, local(day, 0), point=point)
-    cancelled = visit(people[1].patient_id, local(day, 11), point=point, status=VisitStatus.CANCELLED)
-    last = visit(people[2].patient_id, local(day, 23, 59), point=point)
-    next_day = visit(people[3].patient_id, local(day + timedelta(days=1), 0), point=point)
-    other_point = visit(people[4].patient_id, local(day, 11), point=elsewhere)
-    readers.save(people, [last, next_day, cancelled, other_point, at_start])
-    found = readers.visits.visits_at_point(point.point_id, local(day, 0), local(day + timedelta(days=1), 0))
-    assert found == [at_start, cancelled, last]
-
-
-def test_booked_on_day_pages_through_booked_visits_in_visit_id_order(readers: Readers) -> None:
-    day = date(2031, 5, 5)
-    people = [patient() for _ in range(6)]
-    booked = [visit(p.patient_id, local(day, 8 + i)) for i, p in enumerate(people[:4])]
-    cancelled = visit(people[4].patient_id, local(day, 15), status=VisitStatus.CANCELLED)
-    other_day = visit(people[5].patient_id, local(day + timedelta(days=1), 8))
-    readers.save(people, [*booked, cancelled, other_day])
-    expected = sorted(booked, key=lambda v: v.visit_id)
-    assert readers.visits.booked_on_day(day, None, 100) == expected
-    first_page = readers.visits.booked_on_day(day, None, 3)
-    assert first_page == expected[:3]
-    assert readers.visits.booked_on_day(day, first_page[-1].visit_id, 3) == expected[3:]
-    assert readers.visits.booked_on_day(day, expected[-1].visit_id, 3) == []
-    assert readers.visits.booked_on_day(date(2031, 5, 4), None, 3) == []
-
-
 # --- PointDirectory --------------------------------------------------------------------------------
 
 
@@ -257,7 +157,7 @@ class Points:
 def points(request: pytest.FixtureRequest) -> Points:
     if request.param == "fake":
         fake = FakePointDirectory()
-        return Points(fake, fake.add)
+        return Points(fake, lambda new: fake.points.update((p.point_id, p) for p in new))
     database = real(request).spanner
 
     def save_real(new_points: Iterable[Point]) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -11,6 +12,7 @@ from shared.domain.events import visit_events
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
 from shared.domain.programme import Programme, Vaccine
+from tests.unit.fakes import FakeBookingStore
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 PHONE = "+48601234567"
@@ -23,6 +25,13 @@ PROGRAMME = Programme(
     vaccines=[Vaccine(code="comirnaty", name="Comirnaty", doses=2, interval_min_days=21, interval_max_days=42)],
     cohorts=[],
 )
+
+
+def save(store: FakeBookingStore, patients: Iterable[PatientRecord] = (), visits: Iterable[Visit] = ()) -> None:
+    """Patients and visits as committed bookings left them."""
+    for someone in patients:
+        store.add_patient(someone)
+    store.state.visits.update((v.visit_id, v) for v in visits)
 
 
 def patient(phone: str | None = PHONE) -> PatientRecord:

@@ -11,17 +11,16 @@ from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED
 from shared.domain.messages import PoisonMessage
 from shared.services.notifications import Notifier
 from shared.topology import SMS_REQUESTS
-from tests.unit.fakes import FakeBus, FakePatientReader, FakePointDirectory, FakeVisitReader
-from tests.unit.messaging_data import NOW, PHONE, POINT, PROGRAMME, events, patient, series, visit
+from tests.unit.fakes import FakeBookingStore, FakeBus, FakePointDirectory
+from tests.unit.messaging_data import NOW, PHONE, POINT, PROGRAMME, events, patient, save, series, visit
 
 
 class World:
     def __init__(self, transliterate: bool = False) -> None:
-        self.patients = FakePatientReader()
-        self.visits = FakeVisitReader()
+        self.store = FakeBookingStore()
         self.bus = FakeBus()
         self.notifier = Notifier(
-            self.patients, self.visits, FakePointDirectory([POINT]), lambda: PROGRAMME, self.bus, transliterate
+            self.store, self.store, FakePointDirectory([POINT]), lambda: PROGRAMME, self.bus, transliterate
         )
 
     def sent(self) -> list[dict[str, object]]:
@@ -32,8 +31,7 @@ def test_a_booking_with_dose_two_names_both_doses_once_per_change() -> None:
     world = World()
     someone = patient()
     doses = series(someone.patient_id, NOW + timedelta(days=2))
-    world.patients.save([someone])
-    world.visits.save(doses)
+    save(world.store, [someone], doses)
     first, second = events(VISIT_BOOKED, doses, doses)
 
     request_id = world.notifier.handle(first)
@@ -54,8 +52,7 @@ def test_a_redelivered_event_makes_the_same_request() -> None:
     world = World(transliterate=True)
     someone = patient()
     doses = series(someone.patient_id, NOW + timedelta(days=2))
-    world.patients.save([someone])
-    world.visits.save(doses)
+    save(world.store, [someone], doses)
     first = events(VISIT_BOOKED, doses, doses)[0]
     assert world.notifier.handle(first) == world.notifier.handle(first)
     one, two = world.sent()
@@ -66,8 +63,7 @@ def test_a_booking_whose_next_dose_is_pending_says_from_when_to_book_it() -> Non
     world = World()
     someone = patient()
     [dose_1] = series(someone.patient_id, NOW + timedelta(days=2), doses=1)
-    world.patients.save([someone])
-    world.visits.save([dose_1])
+    save(world.store, [someone], [dose_1])
     [event] = events(VISIT_BOOKED, [dose_1], [dose_1], next_dose_from=NOW + timedelta(days=23))
     world.notifier.handle(event)
     [request] = world.sent()
@@ -80,8 +76,7 @@ def test_a_move_and_a_cancellation_have_their_own_texts() -> None:
     someone = patient()
     moved = visit(someone.patient_id, NOW + timedelta(days=5))
     cancelled = visit(someone.patient_id, NOW + timedelta(days=6), status=VisitStatus.CANCELLED)
-    world.patients.save([someone])
-    world.visits.save([moved, cancelled])
+    save(world.store, [someone], [moved, cancelled])
     world.notifier.handle(events(VISIT_MOVED, [moved], [moved])[0])
     world.notifier.handle(events(VISIT_CANCELLED, [cancelled], [cancelled])[0])
     move, cancel = world.sent()
@@ -95,8 +90,7 @@ def test_no_phone_on_file_sends_nothing() -> None:
     world = World()
     someone = patient(phone=None)
     doses = series(someone.patient_id, NOW + timedelta(days=2))
-    world.patients.save([someone])
-    world.visits.save(doses)
+    save(world.store, [someone], doses)
     assert world.notifier.handle(events(VISIT_BOOKED, doses, doses)[0]) is None
     assert world.sent() == []
 
@@ -106,7 +100,7 @@ def test_an_unknown_patient_or_visit_sends_nothing() -> None:
     someone = patient()
     doses = series(someone.patient_id, NOW + timedelta(days=2))
     assert world.notifier.handle(events(VISIT_BOOKED, doses, doses)[0]) is None  # patient not found
-    world.patients.save([someone])
+    save(world.store, [someone])
     assert world.notifier.handle(events(VISIT_BOOKED, doses, doses)[0]) is None  # visits not found
     assert world.sent() == []
 

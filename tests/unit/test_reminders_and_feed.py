@@ -13,14 +13,14 @@ from shared.domain.messages import PoisonMessage
 from shared.services.reminders import Reminders, RemindersNotTaken, tomorrow
 from shared.services.reporting_feed import EventStreamer
 from shared.topology import SMS_REQUESTS
-from tests.unit.fakes import FakeBus, FakePatientReader, FakePointDirectory, FakeVisitReader, FakeWarehouse
-from tests.unit.messaging_data import NOW, POINT, events, patient, series, visit
+from tests.unit.fakes import FakeBookingStore, FakeBus, FakePointDirectory, FakeWarehouse
+from tests.unit.messaging_data import NOW, POINT, events, patient, save, series, visit
 
 DAY = date(2026, 12, 3)
 AT_NINE = datetime(2026, 12, 3, 9, tzinfo=WARSAW)
 
 
-class PagedReader(FakeVisitReader):
+class PagedReader(FakeBookingStore):
     """Records each page asked for."""
 
     def __init__(self) -> None:
@@ -34,18 +34,17 @@ class PagedReader(FakeVisitReader):
 
 def reminders_world(page: int, bus: FakeBus) -> tuple[Reminders, PagedReader, list[str]]:
     """Three patients booked on DAY, one cancelled, one without phone, one booked the day after."""
-    visits, patients = PagedReader(), FakePatientReader()
+    visits = PagedReader()
     reminded = []
     for index in range(6):
         someone = patient(phone=None if index == 4 else "+48601234567")
-        patients.save([someone])
         when = AT_NINE + timedelta(days=1 if index == 5 else 0, minutes=10 * index)
         status = VisitStatus.CANCELLED if index == 3 else VisitStatus.BOOKED
         booked = visit(someone.patient_id, when.astimezone(UTC), status=status)
-        visits.save([booked])
+        save(visits, [someone], [booked])
         if index < 3:
             reminded.append(booked.visit_id)
-    service = Reminders(visits, patients, FakePointDirectory([POINT]), bus, False, page=page)
+    service = Reminders(visits, visits, FakePointDirectory([POINT]), bus, False, page=page)
     return service, visits, reminded
 
 
@@ -58,7 +57,7 @@ def test_reminders_page_through_the_day_and_skip_cancelled_visits_and_missing_ph
     assert {r["request_id"] for r in requests} == {f"reminder-{v}-2026-12-03" for v in reminded}
     assert all(r["kind"] == "Reminder" and "jutro" in r["text"] for r in requests)
     # Pages of two in visit id order, each after the last visit of the previous one, until one is empty.
-    first, *more = sorted(v for v in reader.visits if reader.visits[v].booked_day == DAY)
+    first, *more = sorted(v for v, booked in reader.state.visits.items() if booked.booked_day == DAY)
     assert [p[1] for p in reader.pages] == [2, 2, 2] and reader.pages[0][0] is None
     assert reader.pages[-1][0] == max(first, *more)
 
