@@ -1,0 +1,1 @@
+"""Small developer tools run with ``python -m tools.NAME``."""
