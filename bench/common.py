@@ -19,7 +19,7 @@ from emulators.ports import LOOPBACK, Ports, free_port
 from emulators.provision import provision
 from emulators.stack import STATE_DIR, LocalStack, _kill_group
 from shared.bootstrap import Container, build_container
-from shared.config import Settings
+from shared.config import Settings, local_project_id
 
 # Benchmarks measure capacity, not the per-client limits, so those are lifted here.
 NO_RATE_LIMITS = {key: (1e9, 1_000_000) for key in Settings().rate_limits}
@@ -36,7 +36,7 @@ class BenchStack:
 def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool = True) -> Iterator[BenchStack]:
     """Emulators (reused if up), a fresh database named for this benchmark, and a host over it."""
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # clean up on `kill` too
-    stack = LocalStack(Ports.from_env(), os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
+    stack = LocalStack(Ports.from_env(), local_project_id())
     stack.start()
     os.environ.update(stack.env())
     port = free_port()

@@ -22,6 +22,7 @@ import requests
 from bench.booking import free_first_dose_slots, log_in_everyone
 from bench.common import bench_stack
 from emulators.seed import seed
+from emulators.waiting import poll_until
 
 
 def main() -> None:
@@ -58,19 +59,19 @@ def main() -> None:
             for index in range(args.bookings):
                 pool.submit(book, index)
                 time.sleep(1 / args.rate)
-        deadline = time.monotonic() + 60
-        received: dict[str, list[float]] = {}
-        while time.monotonic() < deadline:
-            received = {}
+
+        def arrivals() -> dict[str, list[float]]:
+            received: dict[str, list[float]] = {}
             for message in requests.get(f"{gateway}/messages", timeout=10).json()["messages"]:
                 if message["to"] in booked_at:
                     received.setdefault(message["to"], []).append(
                         datetime.fromisoformat(message["received_at"]).astimezone(UTC).timestamp()
                     )
-            if len(received) == len(booked_at):
-                break
-            time.sleep(0.5)
-        time.sleep(3)  # let any duplicate show itself
+            return received
+
+        poll_until(arrivals, lambda got: len(got) == len(booked_at), timeout_s=60, every_s=0.5)
+        # Watch a few seconds more, so that any duplicate shows itself.
+        received = poll_until(arrivals, lambda got: any(len(t) > 1 for t in got.values()), timeout_s=3, every_s=0.5)
         latencies = sorted(min(times) - booked_at[phone] for phone, times in received.items())
         lost = len(booked_at) - len(received)
         doubled = sum(1 for times in received.values() if len(times) > 1)

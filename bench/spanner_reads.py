@@ -21,7 +21,7 @@ from emulators.seed import generate_points, seed
 from emulators.stack import LocalStack
 from shared.adapters.spanner_booking import SpannerBookingTransaction, read_free_slots, read_point_slots
 from shared.bootstrap import build_container
-from shared.config import Settings
+from shared.config import Settings, local_project_id
 
 
 def main() -> None:
@@ -29,7 +29,7 @@ def main() -> None:
     parser.add_argument("--points", type=int, default=6000)
     parser.add_argument("--repeat", type=int, default=10)
     args = parser.parse_args()
-    stack = LocalStack(Ports.from_env(), os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
+    stack = LocalStack(Ports.from_env(), local_project_id())
     stack.start()
     os.environ.update(stack.env())
     name = f"reads{int(time.time()) % 100000}"

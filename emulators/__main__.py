@@ -12,6 +12,7 @@ from types import FrameType
 
 from emulators.ports import LOOPBACK, Ports
 from emulators.stack import STATE_DIR, LocalStack, StackError, stop_recorded
+from shared.config import local_project_id
 
 
 def _settings_env(stack: LocalStack, ports: Ports) -> dict[str, str]:
@@ -66,7 +67,7 @@ def run(args: argparse.Namespace) -> int:
     from emulators.seed import generate_patients
 
     ports = Ports.from_env()
-    stack = LocalStack(ports, os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
+    stack = LocalStack(ports, local_project_id())
     stopping = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -136,7 +137,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     ports = Ports.from_env()
-    stack = LocalStack(ports, os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
+    stack = LocalStack(ports, local_project_id())
     try:
         if args.command == "run":
             return run(args)

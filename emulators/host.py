@@ -12,13 +12,13 @@ import os
 import re
 import subprocess
 import sys
-import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import requests
+from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from emulators.ports import LOOPBACK, is_listening
 from shared.config import Settings
@@ -146,15 +146,21 @@ def start_host(
         command, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT,
         stdin=subprocess.DEVNULL, start_new_session=True,
     )  # fmt: skip
-    deadline = time.monotonic() + 60
-    while time.monotonic() < deadline:
+
+    def answers() -> None:
         if process.poll() is not None:
             tail = log_path.read_text(errors="replace")[-3000:] if log_path else ""
             raise StackError(f"The local function host exited at start.\n{tail}")
-        try:
-            requests.get(f"http://{LOOPBACK}:{port}/api/v1/health", timeout=5)
-            return process
-        except requests.RequestException:
-            time.sleep(0.2)
-    process.kill()
-    raise StackError("The local function host did not answer within 60 s.")
+        requests.get(f"http://{LOOPBACK}:{port}/api/v1/health", timeout=5)
+
+    try:
+        Retrying(
+            stop=stop_after_delay(60),
+            wait=wait_fixed(0.2),
+            retry=retry_if_exception_type(requests.RequestException),
+            reraise=True,
+        )(answers)
+    except requests.RequestException:
+        process.kill()
+        raise StackError("The local function host did not answer within 60 s.") from None
+    return process

@@ -24,6 +24,7 @@ from pathlib import Path
 import requests
 
 from emulators.ports import LOOPBACK, Ports, is_listening
+from emulators.waiting import poll_until
 
 REPO = Path(__file__).resolve().parent.parent
 STATE_DIR = Path(os.environ.get("EREG_STATE_DIR", REPO / ".local"))
@@ -229,13 +230,14 @@ class LocalStack:
             self._save_state()
             deadline = time.monotonic() + timeout_s
             for service, process, log_path in waiting:
-                while not service.ready():
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        why = "exited" if process.poll() is not None else f"did not answer within {timeout_s:.0f} s"
-                        raise StackError(
-                            f"The {service.label} {why}. Its log ({log_path}) ends with:\n{_tail(log_path)}"
-                        )
-                    time.sleep(0.2)
+                poll_until(
+                    lambda s=service, p=process: s.ready() or p.poll() is not None,  # type: ignore[misc]
+                    bool,
+                    max(0.0, deadline - time.monotonic()),
+                )
+                if not service.ready():
+                    why = "exited" if process.poll() is not None else f"did not answer within {timeout_s:.0f} s"
+                    raise StackError(f"The {service.label} {why}. Its log ({log_path}) ends with:\n{_tail(log_path)}")
         except BaseException:
             self.stop()
             raise
@@ -274,15 +276,16 @@ def _kill_group(pgid: int, grace_s: float = 10.0) -> None:
         os.killpg(pgid, signal.SIGTERM)
     except ProcessLookupError:
         return
-    deadline = time.monotonic() + grace_s
-    while time.monotonic() < deadline:
+
+    def gone() -> bool:
         try:
             os.killpg(pgid, 0)
         except ProcessLookupError:
-            break
+            return True
         _reap(pgid)
-        time.sleep(0.1)
-    else:
+        return False
+
+    if not poll_until(gone, bool, grace_s, every_s=0.1):
         with contextlib.suppress(ProcessLookupError):
             os.killpg(pgid, signal.SIGKILL)
     _reap(pgid)

@@ -12,12 +12,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
 from shared.domain.booking import local_iso
+from shared.domain.ids import UUID_PATTERN as UUID
 from shared.entrypoints.auth import bearer_token, enforce_rate_limit
 from shared.entrypoints.web import Routes, bad_request, json_response, parse_query
 from shared.services.search import MAX_RANGE, SearchFilters
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 class RegionQuery(BaseModel):

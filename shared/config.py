@@ -6,6 +6,7 @@ unset and the deployment is ``cloud``; locally ``emulators/`` sets them.
 
 from __future__ import annotations
 
+import os
 from functools import lru_cache
 from typing import Literal
 
@@ -13,6 +14,11 @@ from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PROJECT_ID = "demo-ereg"
+
+
+def local_project_id() -> str:
+    """The project id of the local stack: ``GOOGLE_CLOUD_PROJECT`` if set, else the demo project."""
+    return os.environ.get("GOOGLE_CLOUD_PROJECT", LOCAL_PROJECT_ID)
 
 
 class Settings(BaseSettings):

@@ -17,7 +17,7 @@ import pytest
 
 from emulators.ports import Ports
 from emulators.stack import LocalStack, StackError
-from shared.config import Settings
+from shared.config import LOCAL_PROJECT_ID, Settings, local_project_id
 
 RUN_ID = uuid.uuid4().hex[:6]
 
@@ -37,7 +37,7 @@ _names = itertools.count()
 @pytest.fixture(scope="session")
 def emulator_env() -> Iterator[dict[str, str]]:
     """Start the four emulators for this run (never skipped: a missing backend fails loudly)."""
-    stack = LocalStack(Ports.from_env(), os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
+    stack = LocalStack(Ports.from_env(), local_project_id())
     try:
         stack.start()
     except StackError as error:
@@ -54,7 +54,7 @@ def isolated_settings(**overrides: object) -> Settings:
     name = f"t{RUN_ID}n{next(_names)}"
     values: dict[str, object] = {
         "deployment": "local",
-        "project_id": "demo-ereg",
+        "project_id": LOCAL_PROJECT_ID,
         "spanner_database": name,
         "firestore_database": name.replace("n", "-n"),
         "pubsub_prefix": f"{name}-",

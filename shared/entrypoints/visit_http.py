@@ -13,12 +13,12 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from shared.bootstrap import get_container
 from shared.domain.booking import Channel, Visit, local_iso
 from shared.domain.contact import InvalidPhone, polish_mobile
+from shared.domain.ids import UUID_PATTERN as UUID
 from shared.domain.points import Point
 from shared.entrypoints.web import Problem, bad_request, json_response, parse_json
 from shared.services.visits import BookingRequest, VisitsChanged
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
-UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
 
 
 class BookingBody(BaseModel):

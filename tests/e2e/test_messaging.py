@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import time
 import uuid
 from datetime import UTC, date, datetime
 from typing import Any
@@ -12,6 +11,7 @@ import requests
 from google.cloud import pubsub_v1  # type: ignore[attr-defined]
 from google.cloud.spanner_v1.keyset import KeySet
 
+from emulators.waiting import poll_until
 from shared.bootstrap import Container
 from shared.topology import VISIT_EVENTS, dead_letter_topic
 from tests.e2e.conftest import Api
@@ -23,13 +23,15 @@ def messages_to(gateway: str, phone: str) -> list[dict[str, Any]]:
 
 
 def wait_for_messages(gateway: str, phone: str, count: int, timeout_s: float = 30) -> list[dict[str, Any]]:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        found = messages_to(gateway, phone)
-        if len(found) >= count:
-            return found
-        time.sleep(0.2)
-    raise AssertionError(f"{count} SMS expected at the gateway within {timeout_s} s, got {messages_to(gateway, phone)}")
+    found = poll_until(lambda: messages_to(gateway, phone), lambda m: len(m) >= count, timeout_s)
+    assert len(found) >= count, f"{count} SMS expected at the gateway within {timeout_s} s, got {found}"
+    return found
+
+
+def assert_no_more_messages(gateway: str, phone: str, count: int, watch_s: float) -> None:
+    """Watch the gateway for a while: a second SMS would show up (and fail the test at once)."""
+    found = poll_until(lambda: messages_to(gateway, phone), lambda m: len(m) > count, watch_s)
+    assert len(found) == count, found
 
 
 def booked_events(container: Container, visit_id: str) -> list[dict[str, Any]]:
@@ -51,8 +53,7 @@ def test_a_booking_sends_exactly_one_confirmation_sms(api: Api, new_pesel, new_p
     [sms] = wait_for_messages(gateway, phone, 1)
     assert "dawka 1" in sms["text"] and f"Kod: {visits[0]['check_in_code']}" in sms["text"]
     assert "Dawka 2" in sms["text"]
-    time.sleep(2)
-    assert len(messages_to(gateway, phone)) == 1
+    assert_no_more_messages(gateway, phone, 1, watch_s=2)
 
 
 def test_the_same_event_delivered_again_sends_no_second_sms(
@@ -64,18 +65,17 @@ def test_the_same_event_delivered_again_sends_no_second_sms(
     [event] = [e for e in booked_events(e2e_backends, visit_id) if e["visit_id"] == visit_id]
     for _ in range(2):
         e2e_backends.bus.publish(VISIT_EVENTS, json.dumps(event).encode(), event_id=event["event_id"])
-    time.sleep(3)
-    assert len(messages_to(gateway, phone)) == 1
+    assert_no_more_messages(gateway, phone, 1, watch_s=3)
     # ... and the ministry's view counts the event once, however often it was streamed.
     table = f"`{e2e_backends.settings.project_id}.{e2e_backends.settings.bigquery_dataset}"
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:
-        raw = e2e_backends.warehouse.query(
+    raw = poll_until(
+        lambda: e2e_backends.warehouse.query(
             f"SELECT COUNT(*) AS n FROM {table}.visit_events` WHERE event_id = @id", {"id": event["event_id"]}
-        )
-        if raw[0]["n"] >= 3:
-            break
-        time.sleep(0.3)
+        ),
+        lambda rows: rows[0]["n"] >= 3,
+        timeout_s=20,
+        every_s=0.3,
+    )
     assert raw[0]["n"] >= 3  # delivered three times
     unique = e2e_backends.warehouse.query(
         f"SELECT COUNT(*) AS n FROM {table}.visit_events_unique` WHERE event_id = @id", {"id": event["event_id"]}
@@ -90,8 +90,7 @@ def test_the_gateway_failing_three_times_then_working_still_sends_one(
     requests.post(f"{gateway}/control/fail", json={"count": 3, "status": 503}, timeout=5)
     visit_id = _book_with_phone(api, new_pesel, phone, index=12)["visits"][0]["visit_id"]
     [sms] = wait_for_messages(gateway, phone, 1, timeout_s=45)
-    time.sleep(2)
-    assert len(messages_to(gateway, phone)) == 1
+    assert_no_more_messages(gateway, phone, 1, watch_s=2)
     [event] = [e for e in booked_events(e2e_backends, visit_id) if e["visit_id"] == visit_id]
     record = e2e_backends.sms_log.get(f"event-{event['event_id']}")
     assert record is not None and record["status"] in ("SENT", "DELIVERED")
@@ -110,15 +109,14 @@ def test_a_poison_message_goes_to_the_dead_letter_topic_and_the_rest_flow_on(
     subscriber = pubsub_v1.SubscriberClient()
     settings = e2e_backends.settings
     hold = subscriber.subscription_path(settings.project_id, settings.topic(dead_letter_topic(VISIT_EVENTS)) + "-hold")
-    deadline = time.monotonic() + 90
-    while time.monotonic() < deadline:
+
+    def pull() -> bool:
         response = subscriber.pull(subscription=hold, max_messages=50, timeout=10)
         if response.received_messages:
             subscriber.acknowledge(subscription=hold, ack_ids=[m.ack_id for m in response.received_messages])
-        if any(m.message.data == poison for m in response.received_messages):
-            return
-        time.sleep(1)
-    raise AssertionError("the poison message did not reach the dead-letter topic")
+        return any(m.message.data == poison for m in response.received_messages)
+
+    assert poll_until(pull, bool, timeout_s=90, every_s=1), "the poison message did not reach the dead-letter topic"
 
 
 def test_delivery_reports_update_the_sms_log(api: Api, e2e_backends: Container, host_url: str) -> None:
