@@ -54,7 +54,7 @@ def _point_clients_at_emulators(settings: Settings) -> None:
             os.environ[variable] = host
     if settings.spanner_emulator_host:
         # With multiplexed sessions for read-write transactions, concurrent transactions on the
-        # emulator fail with FailedPrecondition (see DESIGN.md).
+        # emulator fail with FailedPrecondition.
         os.environ["GOOGLE_CLOUD_SPANNER_MULTIPLEXED_SESSIONS_FOR_RW"] = "false"
 
 

@@ -105,9 +105,6 @@ class Principal:
     staff_id: str | None = None
     point_ids: frozenset[str] = field(default_factory=frozenset)
 
-    def has(self, role: Role) -> bool:
-        return role in self.roles
-
     def serves_point(self, point_id: str) -> bool:
         return Role.POINT_STAFF in self.roles and point_id in self.point_ids
 

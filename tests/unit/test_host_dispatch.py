@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 
+import pytest
 from werkzeug.test import Client
 
 from emulators.host import LocalHost
@@ -41,3 +43,34 @@ def test_prefix_mount_does_not_swallow_lookalike_paths() -> None:
 
 def test_unknown_push_function_is_404() -> None:
     assert _client().post("/_push/nobody/projects/p/topics/t").status_code == 404
+
+
+def _function_routes() -> list[tuple[str, str, str]]:
+    """(function, method, example path) of every route every HTTP function serves."""
+    import main
+    from emulators.host import HTTP_MOUNTS
+
+    found = []
+    for mount in HTTP_MOUNTS:
+        module = __import__(getattr(main, mount.function).__module__, fromlist=["routes"])
+        for rule in module.routes._map.iter_rules():
+            path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "0b6c3a0e-5d1f-4c55-9a8e-2f4f6a1b7c9d", rule.rule)
+            found += [(mount.function, m, path) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")]
+    return found
+
+
+@pytest.mark.parametrize(("function", "method", "path"), _function_routes())
+def test_the_host_sends_every_route_to_the_function_that_serves_it(function: str, method: str, path: str) -> None:
+    from emulators.host import HTTP_MOUNTS
+
+    host = LocalHost({m.function: _app(m.function) for m in HTTP_MOUNTS}, {}, {})
+    response = Client(host).open(path, method=method)
+    assert response.json == {"app": function, "path": path}
+
+
+def test_every_mount_has_a_function_route_behind_it() -> None:
+    from emulators.host import HTTP_MOUNTS
+
+    routes = _function_routes()
+    for mount in HTTP_MOUNTS:
+        assert any(re.match(mount.pattern, path) for function, _, path in routes if function == mount.function), mount
