@@ -15,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from emulators.provision import provision
+from emulators.provision import provision, remove_pubsub
 from shared.adapters.firestore_db import FirestoreSmsLog
 from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_points import POINT_COLUMNS, SpannerPointDirectory
@@ -35,6 +35,7 @@ def spanner_backends(emulator_env: dict[str, str]) -> Iterator[Container]:
     container = build_container(isolated_settings())
     provision(container.settings, container.warehouse.client)
     yield container
+    remove_pubsub(container.settings)
     container.spanner.database.drop()
     container.warehouse.client.delete_dataset(
         f"{container.settings.project_id}.{container.settings.bigquery_dataset}", delete_contents=True
