@@ -1,9 +1,10 @@
-"""Start, stop and check the four local emulators.
+"""Start, stop and check the local emulators, the SMS gateway and Redis.
 
 Spanner, Firestore and Pub/Sub are the official emulators of the machine's Google Cloud CLI;
-BigQuery is ``bqemulator`` from PyPI. Each runs in its own process group, so stopping it also ends
-the Java or C++ server behind the ``gcloud`` wrapper. An emulator of the right kind that already
-answers on its port (say, one that ``make run`` started) is reused and left running.
+BigQuery is ``bqemulator`` from PyPI; Redis is Debian's ``redis-server``. Each runs in its own
+process group, so stopping it also ends the Java or C++ server behind the ``gcloud`` wrapper. An
+emulator of the right kind that already answers on its port (say, one that ``make run`` started)
+is reused and left running.
 """
 
 from __future__ import annotations
@@ -99,6 +100,37 @@ def _install_duckdb_spatial() -> None:
         shutil.copyfile(source, target)
 
 
+def _redis_server() -> str:
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise StackError(
+            "redis-server is not installed. `make install` installs it with "
+            "`apt-get update && apt-get install -y redis-server` (as root); on another system install "
+            "Redis 7 and put redis-server on PATH."
+        )
+    return executable
+
+
+def redis_answers(port: int) -> bool:
+    """Whether a Redis server answers PING on ``port`` (a raw RESP exchange: no client needed)."""
+    import socket
+
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=1.0) as sock:
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def redis_command(port: int) -> list[str]:
+    # No persistence: the buckets (and later the projection) are rebuilt from nothing.
+    return [
+        _redis_server(), "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
+        "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning",
+    ]  # fmt: skip
+
+
 def services(ports: Ports, project_id: str) -> list[Service]:
     def spanner_command() -> list[str]:
         _require(_sdk_root() / "bin" / "cloud_spanner_emulator" / "emulator_main", "cloud-spanner-emulator")
@@ -166,6 +198,11 @@ def services(ports: Ports, project_id: str) -> list[Service]:
             ),
             prepare=_install_duckdb_spatial,
             env={"BIGQUERY_EMULATOR_HOST": f"{LOOPBACK}:{ports.bigquery_rest}"},
+        ),
+        Service(
+            "redis", "Redis (redis-server)", (ports.redis,), lambda: redis_command(ports.redis),
+            lambda: redis_answers(ports.redis),
+            env={"EREG_REDIS_URL": f"redis://{LOOPBACK}:{ports.redis}/0"},
         ),
         Service(
             "sms", "SMS gateway", (ports.sms_gateway,), sms_command,

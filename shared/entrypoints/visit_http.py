@@ -8,12 +8,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
 from shared.domain.booking import BookingRefused, Channel, Visit
 from shared.domain.contact import InvalidPhone, polish_mobile
-from shared.entrypoints.web import Problem, bad_request, json_response, parse_json
+from shared.entrypoints.web import Instant, Problem, bad_request, json_response, parse_json
 from shared.services.visits import Answer, BookingRequest, visit_json
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -24,7 +24,7 @@ class BookingBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     point_id: str = Field(pattern=UUID)
-    starts_at: AwareDatetime
+    starts_at: Instant
     vaccine: str = Field(pattern=r"^[a-z0-9-]{2,40}$")
     phone: str | None = Field(default=None, max_length=32)
 
@@ -33,7 +33,7 @@ class MoveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     point_id: str = Field(pattern=UUID)
-    starts_at: AwareDatetime
+    starts_at: Instant
 
 
 def refused(refusal: BookingRefused) -> Problem:
@@ -62,14 +62,18 @@ def idempotency_key(request: Request) -> str:
     return key
 
 
-def answer_response(answer: Answer) -> Response:
+def answer_response(answer: Answer, with_codes: bool = True) -> Response:
     get_container().relay.publish(answer.events)  # right after commit; the sweep covers any miss
     if answer.status == 204:
         return Response(status=204)
     headers = {"Cache-Control": "no-store"}
     if answer.replayed:
         headers["Idempotent-Replayed"] = "true"
-    return json_response(with_points(answer.body), status=answer.status, headers=headers)
+    body = answer.body
+    if not with_codes:  # the check-in code is only for the patient, never for staff acting for them
+        body = {**body, "visits": [{k: v for k, v in visit.items() if k != "check_in_code"}
+                                   for visit in body.get("visits", [])]}  # fmt: skip
+    return json_response(with_points(body), status=answer.status, headers=headers)
 
 
 def with_points(body: dict[str, Any]) -> dict[str, Any]:
@@ -83,7 +87,7 @@ def with_points(body: dict[str, Any]) -> dict[str, Any]:
     return body
 
 
-def book(request: Request, body: BookingBody, channel: Channel, patient_id: str) -> Response:
+def book(request: Request, body: BookingBody, channel: Channel, patient_id: str, with_codes: bool = True) -> Response:
     key = idempotency_key(request)
     booking = booking_request(body)
     try:
@@ -92,7 +96,7 @@ def book(request: Request, body: BookingBody, channel: Channel, patient_id: str)
         )
     except BookingRefused as refusal:
         raise refused(refusal) from None
-    return answer_response(answer)
+    return answer_response(answer, with_codes)
 
 
 def listing(visits: list[Visit]) -> Response:
@@ -100,7 +104,7 @@ def listing(visits: list[Visit]) -> Response:
     return json_response(with_points(body), headers={"Cache-Control": "no-store"})
 
 
-def move(request: Request, visit_id: str, actor_patient_id: str | None) -> Response:
+def move(request: Request, visit_id: str, actor_patient_id: str | None, with_codes: bool = True) -> Response:
     body = parse_json(request, MoveBody)
     if not re.match(UUID, visit_id):
         raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
@@ -110,7 +114,7 @@ def move(request: Request, visit_id: str, actor_patient_id: str | None) -> Respo
         )
     except BookingRefused as refusal:
         raise refused(refusal) from None
-    return answer_response(answer)
+    return answer_response(answer, with_codes)
 
 
 def cancel(visit_id: str, actor_patient_id: str | None) -> Response:

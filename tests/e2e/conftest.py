@@ -32,6 +32,8 @@ def e2e_backends(emulator_env: dict[str, str]) -> Iterator[Container]:
 
 
 HOST_PORT = free_port()
+# The address Google's load balancer appends after the client's (its range is 35.191.0.0/16).
+LOAD_BALANCER_IP = "35.191.0.1"
 
 
 @pytest.fixture(scope="session")
@@ -57,8 +59,9 @@ class Api:
     def __init__(self, base: str, client_ip: str) -> None:
         self.base = base
         self.http = requests.Session()
-        # The host trusts one proxy hop, as behind the load balancer: this is the caller's address.
-        self.http.headers["X-Forwarded-For"] = client_ip
+        self.client_ip = client_ip
+        # The host trusts one load balancer, which appends "<client-ip>,<lb-ip>" (docs/decisions.md).
+        self.http.headers["X-Forwarded-For"] = f"{client_ip}, {LOAD_BALANCER_IP}"
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"

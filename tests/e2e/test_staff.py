@@ -11,6 +11,10 @@ from tests.e2e.conftest import Api
 from tests.e2e.test_booking import book, find_slots
 
 
+def lookup(api: Api, token: str, pesel: str):
+    return api.call("POST", "/api/v1/agent/patients:lookup", token, json={"pesel": pesel})
+
+
 def test_an_agent_finds_a_caller_and_books_for_them_and_it_is_audited(
     api: Api, new_pesel, e2e_backends: Container
 ) -> None:
@@ -19,7 +23,7 @@ def test_an_agent_finds_a_caller_and_books_for_them_and_it_is_audited(
     agent_pesel = new_pesel()
     agent = api.login(agent_pesel, roles=["agent"])["session_token"]
 
-    found = api.call("GET", f"/api/v1/agent/patients/{caller}", agent)
+    found = lookup(api, agent, caller)
     assert found.status_code == 200, found.text
     assert found.json()["visits"] == [] and found.json()["referral_valid"] is True
 
@@ -35,7 +39,7 @@ def test_an_agent_finds_a_caller_and_books_for_them_and_it_is_audited(
     # The patient sees the visit (with their check-in code); the agent never sees the code.
     mine = api.call("GET", "/api/v1/visits", caller_token).json()["visits"]
     assert len(mine) == 2 and all(len(v["check_in_code"]) == 4 for v in mine)
-    seen_by_agent = api.call("GET", f"/api/v1/agent/patients/{caller}", agent).json()["visits"]
+    seen_by_agent = lookup(api, agent, caller).json()["visits"]
     assert len(seen_by_agent) == 2 and all("check_in_code" not in v for v in seen_by_agent)
 
     cancelled = api.call("DELETE", f"/api/v1/agent/visits/{mine[0]['visit_id']}", agent)
@@ -50,9 +54,9 @@ def test_agent_lookups_validate_the_pesel_and_refusals_are_audited(
 ) -> None:
     agent_pesel = new_pesel()
     agent = api.login(agent_pesel, roles=["agent"])["session_token"]
-    bad = api.call("GET", "/api/v1/agent/patients/12345678901", agent)
+    bad = lookup(api, agent, "12345678901")
     assert (bad.status_code, bad.json()["field"]) == (400, "pesel")
-    unknown = api.call("GET", f"/api/v1/agent/patients/{new_pesel()}", agent)
+    unknown = lookup(api, agent, new_pesel())
     assert (unknown.status_code, unknown.json()["code"]) == (404, "patient_not_found")
     audited = sorted((e["action"], e["status"]) for e in e2e_backends.audit.entries_for(staff_id_for(agent_pesel)))
     assert audited == [("read_patient", 400), ("read_patient", 404)]
@@ -61,7 +65,7 @@ def test_agent_lookups_validate_the_pesel_and_refusals_are_audited(
 def test_an_agent_route_called_by_a_patient_is_403(api: Api, new_pesel) -> None:
     patient_pesel = new_pesel()
     token = api.login(patient_pesel)["session_token"]
-    response = api.call("GET", f"/api/v1/agent/patients/{patient_pesel}", token)
+    response = lookup(api, token, patient_pesel)
     assert (response.status_code, response.json()["code"]) == (403, "forbidden_role")
 
 
