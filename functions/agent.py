@@ -21,10 +21,10 @@ from shared.bootstrap import get_container
 from shared.domain.booking import Channel
 from shared.domain.identity import Principal, Role, is_valid_pesel
 from shared.domain.patients import PatientRecord, Referral
+from shared.domain.refusals import Refused
 from shared.entrypoints.auth import guarded
-from shared.entrypoints.visit_http import BookingBody, book, cancel, move
-from shared.entrypoints.web import Problem, Routes, bad_request, json_response, parse_json
-from shared.services.visits import visit_json
+from shared.entrypoints.visit_http import BookingBody, book, cancel, move, visit_json
+from shared.entrypoints.web import STATUS_OF_REFUSAL, Problem, Routes, bad_request, json_response, parse_json
 
 
 class AgentBookingBody(BookingBody):
@@ -48,14 +48,12 @@ def pesel_digest(pesel: str) -> str:
 def _patient(pesel: str, details: dict[str, str]) -> tuple[PatientRecord, list[Referral]]:
     details["pesel_hmac"] = pesel_digest(pesel)
     if not is_valid_pesel(pesel):
-        details["reason"] = "invalid_pesel"
         raise bad_request("pesel", "Nieprawidłowy numer PESEL", code="invalid_pesel")
     patient, referrals = get_container().patients.lookup(pesel)
     if patient is None:
-        details["reason"] = "patient_not_found"
         raise Problem(404, "patient_not_found", "Nie ma pacjenta o tym numerze PESEL w systemie")
     details["patient_id"] = patient.patient_id
-    details["reason"] = "found"
+    details["reason"] = "found"  # the action's own outcome may replace it
     return patient, referrals
 
 
@@ -71,9 +69,15 @@ def _audited(principal: Principal, action: str, act: Callable[[dict[str, str]], 
         response = act(details)
     except Problem as problem:
         status = problem.status
+        details["reason"] = problem.code  # why it was refused (with pesel_hmac: what was probed)
+        raise
+    except Refused as refusal:
+        status = STATUS_OF_REFUSAL[refusal.kind]
+        details["reason"] = refusal.code
         raise
     else:
         status = response.status_code
+        details.setdefault("reason", "done")
         return response
     finally:
         get_container().audit.record(principal.staff_id, action, datetime.now(UTC), status=status, **details)
@@ -86,7 +90,7 @@ def lookup_patient(request: Request, principal: Principal) -> Response:
     def read(details: dict[str, str]) -> Response:
         patient, referrals = _patient(body.pesel, details)
         now = datetime.now(UTC)
-        visits = get_container().visits.list_for_patient(patient.patient_id)
+        listed = get_container().visits.list_for_patient(patient.patient_id)
         found = {
             "patient_id": patient.patient_id,
             "given_name": patient.given_name,
@@ -94,7 +98,8 @@ def lookup_patient(request: Request, principal: Principal) -> Response:
             "birth_date": patient.birth_date.isoformat(),
             "has_phone": patient.phone is not None,
             "referral_valid": any(r.is_valid(now) for r in referrals),
-            "visits": [visit_json(v, with_code=False) for v in visits],  # the check-in code is only for the patient
+            # The check-in code is only for the patient.
+            "visits": [visit_json(v, listed.points.get(v.point_id), with_code=False) for v in listed.visits],
         }
         return json_response(found, headers={"Cache-Control": "no-store"})
 
@@ -107,7 +112,7 @@ def post_visit(request: Request, principal: Principal) -> Response:
 
     def book_for_caller(details: dict[str, str]) -> Response:
         patient, _ = _patient(body.pesel, details)
-        return book(request, body, Channel.CALL_CENTRE, patient.patient_id, with_codes=False)
+        return book(request, body, Channel.CALL_CENTRE, patient.patient_id, with_code=False)
 
     return _audited(principal, "book", book_for_caller)
 
@@ -116,7 +121,7 @@ def post_visit(request: Request, principal: Principal) -> Response:
 def patch_visit(request: Request, principal: Principal, visit_id: str) -> Response:
     def move_for_caller(details: dict[str, str]) -> Response:
         details["visit_id"] = visit_id
-        return move(request, visit_id, actor_patient_id=None, with_codes=False)
+        return move(request, visit_id, actor_patient_id=None, with_code=False)
 
     return _audited(principal, "move", move_for_caller)
 
