@@ -85,9 +85,8 @@ def _audited(principal: Principal, action: str, act: Callable[[dict[str, str]], 
 
 @guarded(Role.AGENT, rate_limit="lookup")
 def lookup_patient(request: Request, principal: Principal) -> Response:
-    body = parse_json(request, LookupBody)
-
     def read(details: dict[str, str]) -> Response:
+        body = parse_json(request, LookupBody)  # inside: a malformed lookup is audited too
         patient, referrals = _patient(body.pesel, details)
         now = datetime.now(UTC)
         listed = get_container().visits.list_for_patient(patient.patient_id)
