@@ -81,12 +81,13 @@ class Problem(Exception):
         if self.field:
             body["field"] = self.field
         body.update(self.extra)
-        return Response(
-            json.dumps(body, ensure_ascii=False),
-            status=self.status,
-            headers=self.headers,
-            mimetype=PROBLEM_JSON,
-        )
+        payload = json.dumps(body, ensure_ascii=False)
+        if self.status == 413:
+            # Streamed, so functions-framework does not read the unread body to the end before
+            # answering (it drains every non-streamed request), and the connection closes after it.
+            return Response(iter([payload]), status=413, headers={**self.headers, "Connection": "close"},
+                            mimetype=PROBLEM_JSON)  # fmt: skip
+        return Response(payload, status=self.status, headers=self.headers, mimetype=PROBLEM_JSON)
 
 
 STATUS_OF_REFUSAL: dict[RefusalKind, int] = {
@@ -119,11 +120,27 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
     )
 
 
+def too_large() -> Problem:
+    return Problem(413, "body_too_large", "Treść żądania jest zbyt duża")
+
+
+def _body(request: Request) -> bytes:
+    """The body, read only up to the limit (a declared larger one is refused before any reading)."""
+    cached: bytes | None = request.environ.get("ereg.body")
+    if cached is not None:
+        return cached
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise too_large()
+    raw = request.stream.read(MAX_BODY_BYTES + 1)  # a chunked body declares no length
+    if len(raw) > MAX_BODY_BYTES:
+        raise too_large()
+    request.environ["ereg.body"] = raw
+    return raw
+
+
 def parse_json(request: Request, model: type[ModelT]) -> ModelT:
     """Parse the body into ``model``; any flaw is a 400 naming the field."""
-    raw = request.get_data(cache=True)  # the dispatcher has set the size limit (413 above it)
-    if len(raw) > MAX_BODY_BYTES:
-        raise Problem(413, "body_too_large", "Treść żądania jest zbyt duża")
+    raw = _body(request)
     try:
         payload = json.loads(raw or b"null")
     except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting too deep
@@ -166,10 +183,9 @@ class Routes:
 
     def dispatch(self, request: Request) -> Response:
         set_trace(get_settings().project_id, request.headers.get("X-Cloud-Trace-Context"))
-        request.max_content_length = MAX_BODY_BYTES  # werkzeug refuses a larger body without reading it
         try:
             if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-                raise RequestEntityTooLarge()
+                raise too_large()  # before anything reads it (also on routes that take no body)
             adapter = self._map.bind_to_environ(request.environ)
             endpoint, arguments = adapter.match(request.path, method=request.method)
             return self._handlers[str(endpoint)](request, **arguments)

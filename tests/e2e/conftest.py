@@ -123,3 +123,30 @@ def new_pesel() -> Callable[..., str]:
         return pesel_for(birth, next(_pesels), female)
 
     return make
+
+
+@pytest.fixture
+def extra_host(
+    emulator_env: dict[str, str], e2e_backends: Container, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., str]]:
+    """Start another host over the e2e databases, with some settings changed; stopped after the test.
+
+    ``drop`` names variables the host must not inherit (``EREG_DEPLOYMENT`` to see its default).
+    """
+    started = []
+
+    def start(overrides: dict[str, str] | None = None, drop: tuple[str, ...] = (), workers: int = 1) -> str:
+        port = free_port()
+        base = f"http://{LOOPBACK}:{port}"
+        env = {**emulator_env, **host_env(e2e_backends.settings, base), "EREG_TRUSTED_PROXY_HOPS": "1",
+               **(overrides or {})}  # fmt: skip
+        for name in drop:
+            env.pop(name, None)
+            monkeypatch.delenv(name, raising=False)  # the host inherits this process's environment
+        log = STATE_DIR / "logs" / f"e2e-extra-host-{port}.log"
+        started.append(start_host(env, port, log_path=log, workers=workers))
+        return base
+
+    yield start
+    for process in started:
+        _kill_group(process.pid)
