@@ -37,6 +37,7 @@ from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
 from shared.services.messaging import EventStreamer, Notifier, Reminders, SmsSender
 from shared.services.outbox import OutboxRelay
+from shared.services.post_commit import PostCommitHandOff
 from shared.services.rate_limits import RateLimits
 from shared.services.search import SlotSearch
 from shared.services.visits import VisitService
@@ -192,9 +193,14 @@ class Container:
             SpannerVisitReader(self.spanner),
             self.patients,
             self.points,
-            self.relay,
+            self.post_commit,
             self.programme,
         )
+
+    @cached_property
+    def post_commit(self) -> PostCommitHandOff:
+        """What a booking, move or cancel publishes through: never waits long on Pub/Sub."""
+        return PostCommitHandOff(self.relay, wait_s=self.settings.post_commit_publish_wait_s)
 
     @cached_property
     def search(self) -> SlotSearch:

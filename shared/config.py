@@ -101,6 +101,9 @@ class Settings(BaseSettings):
     sms_report_token: SecretStr = SecretStr("local-delivery-report-token")
     sms_transliterate: bool = True
     sms_timeout_s: float = 5.0
+    # How long a booking's answer waits for its events to reach Pub/Sub; after that they carry on in
+    # the background (or the outbox sweep sends them), so a hung Pub/Sub never holds the answer.
+    post_commit_publish_wait_s: float = 0.25
     # Push retry policy ceiling (seconds); tests lower it to see dead letters sooner.
     pubsub_max_backoff_s: int = 60
 
