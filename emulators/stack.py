@@ -249,6 +249,9 @@ class LocalStack:
                     self.reused.append(service.name)
                     continue
                 taken = [p for p in service.ports if is_listening(p)]
+                if taken and _ready_within(service, 15.0):  # a busy machine: it answers, only slowly
+                    self.reused.append(service.name)
+                    continue
                 if taken:
                     raise StackError(
                         f"Port {taken[0]} for the {service.label} is already in use by another program. "
@@ -328,6 +331,15 @@ def _kill_group(pgid: int, grace_s: float = 10.0) -> None:
 def _reap(pid: int) -> None:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def _ready_within(service: Service, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if service.ready():
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def _tail(path: Path, lines: int = 15) -> str:

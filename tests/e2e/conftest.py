@@ -115,14 +115,15 @@ def gateway(emulator_env: dict[str, str]) -> str:
     return emulator_env["EREG_SMS_PROVIDER_URL"]
 
 
+def fresh_pesel(birth: date = date(1980, 5, 17), female: bool = False) -> str:
+    """A valid PESEL that no other test in this run uses."""
+    return pesel_for(birth, next(_pesels), female)
+
+
 @pytest.fixture
 def new_pesel() -> Callable[..., str]:
     """A valid PESEL that no other test in this run uses."""
-
-    def make(birth: date = date(1980, 5, 17), female: bool = False) -> str:
-        return pesel_for(birth, next(_pesels), female)
-
-    return make
+    return fresh_pesel
 
 
 @pytest.fixture
