@@ -10,14 +10,18 @@ same cases against these fakes and the real adapters:
 from __future__ import annotations
 
 import copy
+import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field, replace
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from shared.domain.availability import SlotState
 from shared.domain.booking import WARSAW, Slot, Visit
+from shared.domain.identity import AssertionReplayed, Person, Session
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
+from shared.services.availability import ProjectionUnavailable
 from shared.services.visits import StoredResult
 
 T = TypeVar("T")
@@ -223,3 +227,191 @@ class FakeEventPublisher:
             return 0
         self.published += events
         return len(events)
+
+
+class FakeFreeSlots:
+    """Search's slot reads over a list of slots (the free-slot index holds only slots with places)."""
+
+    def __init__(self, slots: Iterable[Slot] = ()) -> None:
+        self.slots = {s.key: s for s in slots}
+        self.reads = 0
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        self.reads += 1
+        found = [s for s in self.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
+        return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        self.reads += 1
+        found = free_slots(self.slots.values(), level, region, vaccine, start, end, len(self.slots))
+        if after is not None:
+            found = [
+                s
+                for s in found
+                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
+            ]
+        return found[:limit]
+
+
+class FakeSessions:
+    """Sessions by id; opening an id twice is a replay, as Firestore's create() refuses it."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.profiles: dict[str, Any] = {}
+        self.writes = 0
+
+    def open(self, session: Session, staff_profile: Any = None) -> None:
+        if session.session_id in self.sessions:
+            raise AssertionReplayed(session.session_id)
+        self.sessions[session.session_id] = session
+        if staff_profile is not None and session.staff_id:
+            self.profiles[session.staff_id] = staff_profile
+        self.writes += 1
+
+    def get(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)
+
+    def touch(self, session_id: str, now: datetime) -> None:
+        self.sessions[session_id] = replace(self.sessions[session_id], last_seen_at=now)
+        self.writes += 1
+
+    def revoke(self, session_id: str, now: datetime) -> None:
+        if session_id in self.sessions:
+            self.sessions[session_id] = replace(self.sessions[session_id], revoked=True)
+            self.writes += 1
+
+
+class FakePatients:
+    """The login's patient registry: lookup by PESEL, create or refresh, issue an e-referral."""
+
+    def __init__(self) -> None:
+        self.by_pesel: dict[str, PatientRecord] = {}
+        self.referrals: dict[str, list[Referral]] = {}
+
+    def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
+        patient = self.by_pesel.get(pesel)
+        return patient, list(self.referrals.get(patient.patient_id, [])) if patient else []
+
+    def register(
+        self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str
+    ) -> tuple[PatientRecord, Referral | None]:
+        existing = self.by_pesel.get(person.pesel)
+        patient_id = existing.patient_id if existing else str(uuid.uuid4())
+        phone = existing.phone if existing else None
+        patient = PatientRecord(
+            patient_id, person.pesel, person.given_name, person.family_name, person.birth_date, phone
+        )
+        self.by_pesel[person.pesel] = patient
+        referrals = self.referrals.setdefault(patient_id, [])
+        referral = next((r for r in referrals if r.is_valid(now)), None)
+        if referral is None and issue_referral:
+            referral = Referral(
+                patient_id, str(uuid.uuid4()), None, "ACTIVE", now, now + timedelta(days=referral_valid_days)
+            )
+            referrals.append(referral)
+        return patient, referral
+
+
+class FakeProjection:
+    """The availability projection in memory, applying a slot's state only if it is newer."""
+
+    def __init__(self) -> None:
+        self.held: dict[SlotKey, SlotState] = {}
+        self.ready = False
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise ProjectionUnavailable("down")
+
+    def apply(self, states: Sequence[SlotState]) -> int:
+        self._check()
+        applied = 0
+        for state in states:
+            held = self.held.get(state.slot.key)
+            if held is None or held.version < state.version:
+                self.held[state.slot.key] = state
+                applied += 1
+        return applied
+
+    def states(self, point_ids: Iterable[str]) -> dict[SlotKey, tuple[int, int, int]]:
+        self._check()
+        wanted = set(point_ids)
+        return {key: (s.slot.capacity, s.slot.booked, s.version) for key, s in self.held.items() if key[0] in wanted}
+
+    def is_ready(self) -> bool:
+        self._check()
+        return self.ready
+
+    def mark_ready(self, ready: bool) -> None:
+        self._check()
+        self.ready = ready
+
+    def clear(self) -> None:
+        self._check()
+        self.held.clear()
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        self._check()
+        region_of = {"point": lambda s: s.point_id}.get(level, lambda s: getattr(s, level))
+        found = sorted(
+            (
+                Slot(s.slot.point_id, s.slot.starts_at, vaccine, s.slot.free_places, 0)
+                for s in self.held.values()
+                if region_of(s.slot) == region and s.slot.vaccine == vaccine and s.slot.free_places > 0
+                and start <= s.slot.starts_at <= end
+            ),
+            key=lambda s: (s.starts_at, s.point_id),
+        )  # fmt: skip
+        if after is not None:
+            found = [
+                s
+                for s in found
+                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
+            ]
+        return found[:limit]
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        self._check()
+        found = [s.slot for s in self.held.values() if s.slot.point_id == point_id and start <= s.slot.starts_at <= end]
+        return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
+
+
+class FakeSlotStates:
+    """The authority's slot states (what Spanner holds), set by the test."""
+
+    def __init__(self, states: Iterable[SlotState] = ()) -> None:
+        self.truth = {s.slot.key: s for s in states}
+
+    def set(self, state: SlotState) -> None:
+        self.truth[state.slot.key] = state
+
+    def of_slots(self, keys: Iterable[SlotKey]) -> list[SlotState]:
+        return [self.truth[k] for k in keys if k in self.truth]
+
+    def of_point(self, point_id: str) -> list[SlotState]:
+        return [s for k, s in self.truth.items() if k[0] == point_id]
+
+    def point_ids(self) -> list[str]:
+        return sorted({k[0] for k in self.truth})
