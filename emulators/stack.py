@@ -224,8 +224,11 @@ class Started:
 
 
 class LocalStack:
-    def __init__(self, ports: Ports, project_id: str, state_dir: Path = STATE_DIR) -> None:
+    def __init__(self, ports: Ports, project_id: str, state_dir: Path = STATE_DIR, busy_wait_s: float = 10.0) -> None:
         self.ports = ports
+        # How long a service whose port is taken may take to answer before the port is called taken
+        # by another program (an emulator on a busy machine answers, only slowly).
+        self.busy_wait_s = busy_wait_s
         self.project_id = project_id
         self.state_dir = state_dir
         self.log_dir = state_dir / "logs"
@@ -249,7 +252,7 @@ class LocalStack:
                     self.reused.append(service.name)
                     continue
                 taken = [p for p in service.ports if is_listening(p)]
-                if taken and _ready_within(service, 15.0):  # a busy machine: it answers, only slowly
+                if taken and _ready_within(service, self.busy_wait_s):
                     self.reused.append(service.name)
                     continue
                 if taken:
