@@ -28,7 +28,7 @@ from tests.e2e.test_booking import find_slots
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.yaml"
 schema = schemathesis.openapi.from_path(OPENAPI)
-EXAMPLES_PER_ROUTE = 15
+EXAMPLES_PER_ROUTE = 25
 # The fuzzer is one client sending hundreds of requests: per-client limits would answer most with 429.
 NO_RATE_LIMITS = {scope: (1e9, 1_000_000) for scope in Settings(deployment="local").rate_limits}
 
