@@ -17,9 +17,14 @@ from shared.topology import VISIT_EVENTS, dead_letter_topic
 from tests.e2e.conftest import Api
 from tests.e2e.test_booking import book, find_slots
 
+# The gateway is shared by every test run on the machine and keeps what it received: only what
+# arrived since this run started counts (an earlier run may have used the same number).
+RUN_STARTED = datetime.now(UTC)
+
 
 def messages_to(gateway: str, phone: str) -> list[dict[str, Any]]:
-    return list(requests.get(f"{gateway}/messages", params={"to": phone}, timeout=5).json()["messages"])
+    messages = requests.get(f"{gateway}/messages", params={"to": phone}, timeout=5).json()["messages"]
+    return [m for m in messages if datetime.fromisoformat(m["received_at"]) >= RUN_STARTED]
 
 
 def wait_for_messages(gateway: str, phone: str, count: int, timeout_s: float = 30) -> list[dict[str, Any]]:
