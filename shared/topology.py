@@ -75,7 +75,8 @@ def parse(document: dict[str, Any]) -> Topology:
         for s in document.get("subscriptions") or ()
     )
     schedules = tuple(
-        Schedule(s["name"], s["topic"], s["cron"], s.get("time_zone", "Etc/UTC")) for s in document.get("schedules") or ()
+        Schedule(s["name"], s["topic"], s["cron"], s.get("time_zone", "Etc/UTC"))
+        for s in document.get("schedules") or ()
     )
     return Topology(
         topics=tuple(document["topics"]),
