@@ -13,10 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulators.seed import demo_programme
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.bootstrap import Container, build_container
-from shared.domain.booking import BookingRefused, Channel
-from shared.services.visits import BookingRequest, VisitService
+from shared.domain.booking import Channel
+from shared.domain.refusals import RefusalKind, Refused
+from shared.services.visits import BookingRequest
 from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
 
 
@@ -28,13 +29,12 @@ def slot_counts(container: Container, point_id: str) -> dict[tuple[object, ...],
 
 
 def booked_visits(container: Container, patients: list[str]) -> Counter[tuple[object, ...]]:
-    store = BookingStore()
+    reader = SpannerVisitReader(container.spanner)
     active: Counter[tuple[object, ...]] = Counter()
     for patient_id in patients:
-        with container.spanner.snapshot() as snapshot:
-            for visit in store.patient_visits(snapshot, patient_id):
-                if visit.is_active:
-                    active[(visit.point_id, visit.starts_at, visit.vaccine)] += 1
+        for visit in reader.visits_of_patient(patient_id):
+            if visit.is_active:
+                active[(visit.point_id, visit.starts_at, visit.vaccine)] += 1
     return active
 
 
@@ -55,7 +55,7 @@ def test_many_clients_racing_for_the_last_places_never_overbook(backends: Contai
                 patients[index], BookingRequest(point_id, at(2, 9), "jcovden", None), Channel.WEB, NOW,
                 idempotency_key=str(uuid.uuid4()),
             )  # fmt: skip
-        except BookingRefused as refusal:
+        except Refused as refusal:
             return refusal.code
         return "booked"
 
@@ -88,7 +88,7 @@ def test_any_book_move_cancel_sequence_keeps_counters_equal_to_active_visits(
     for operation, who, which in operations:
         patient_id = patients[who]
         start, vaccine, _ = slots[which]
-        mine = [v for v in service.list_for_patient(patient_id) if v.is_active]
+        mine = [v for v in service.list_for_patient(patient_id).visits if v.is_active]
         try:
             if operation == "book":
                 service.book(
@@ -98,8 +98,8 @@ def test_any_book_move_cancel_sequence_keeps_counters_equal_to_active_visits(
                 service.move(mine[0].visit_id, point_id, start, patient_id, NOW)
             elif operation == "cancel" and mine:
                 service.cancel(mine[-1].visit_id, patient_id, NOW)
-        except BookingRefused as refusal:
-            assert 400 <= refusal.status < 500
+        except Refused as refusal:
+            assert refusal.kind != RefusalKind.UNAVAILABLE
         counts = slot_counts(backends, point_id)
         active = booked_visits(backends, patients)
         for key, (capacity, booked) in counts.items():
@@ -112,25 +112,25 @@ def test_a_cancelled_place_can_be_booked_by_someone_else(backends: Container) ->
     first, second = add_patient(backends), add_patient(backends)
     service = visit_service(backends)
     request = BookingRequest(point_id, at(2, 9), "jcovden", None)
-    visit_id = service.book(first, request, Channel.WEB, NOW, "k1").body["visits"][0]["visit_id"]
+    visit_id = service.book(first, request, Channel.WEB, NOW, "k1").visits[0].visit_id
     try:
         service.book(second, request, Channel.WEB, NOW, "k2")
-    except BookingRefused as refusal:
+    except Refused as refusal:
         assert refusal.code == "slot_full"
     else:
         raise AssertionError("a full slot took another booking")
     service.cancel(visit_id, first, NOW)
-    assert service.book(second, request, Channel.WEB, NOW, "k3").status == 201
+    assert [v.patient_id for v in service.book(second, request, Channel.WEB, NOW, "k3").visits] == [second]
     assert slot_counts(backends, point_id)[(point_id, at(2, 9), "jcovden")] == (1, 1)
 
 
 def test_booking_writes_its_events_to_the_outbox_in_the_same_transaction(backends: Container) -> None:
     point_id = add_point(backends, [(at(2, 9), "comirnaty", 5), (at(25, 9), "comirnaty", 5)])
     patient_id = add_patient(backends)
-    answer = visit_service(backends).book(
+    booked = visit_service(backends).book(
         patient_id, BookingRequest(point_id, at(2, 9), "comirnaty", None), Channel.WEB, NOW, "k"
     )
-    visit_ids = {v["visit_id"] for v in answer.body["visits"]}
+    visit_ids = {v.visit_id for v in booked.visits}
     with backends.spanner.snapshot() as snapshot:
         rows = list(snapshot.read("Outbox", ("EventType", "Payload", "Pending"), KeySet(all_=True)))
     events = [__import__("json").loads(r[1]) for r in rows if r[0] == "VisitBooked" and r[2]]
@@ -144,12 +144,12 @@ def test_a_cohort_not_open_yet_cannot_book_and_nothing_changes(backends: Contain
     programme = demo_programme(NOW)
     for cohort in programme.cohorts:
         cohort.opens_at = NOW + timedelta(days=1)
-    service = VisitService(backends.spanner, BookingStore(), backends.patients, lambda: programme)
+    service = visit_service(backends, programme)
     try:
         service.book(patient_id, BookingRequest(point_id, at(2, 9), "jcovden", None), Channel.WEB, NOW, "k")
-    except BookingRefused as refusal:
-        assert (refusal.status, refusal.code) == (422, "cohort_not_open")
+    except Refused as refusal:
+        assert (refusal.kind, refusal.code) == (RefusalKind.RULE, "cohort_not_open")
     else:
         raise AssertionError("a closed cohort booked a visit")
     assert slot_counts(backends, point_id)[(point_id, at(2, 9), "jcovden")] == (3, 0)
-    assert service.list_for_patient(patient_id) == []
+    assert service.list_for_patient(patient_id).visits == []
