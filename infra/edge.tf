@@ -47,9 +47,7 @@ resource "google_compute_backend_service" "fn" {
     content {
       # Only what the function marks Cache-Control: public is cached (anonymous searches, open data);
       # answers to signed-in users are private and pass through.
-      cache_mode  = "USE_ORIGIN_HEADERS"
-      default_ttl = 0
-      max_ttl     = 60
+      cache_mode = "USE_ORIGIN_HEADERS" # TTLs come from the origin's max-age (5 s for searches)
       cache_key_policy {
         include_host         = true
         include_protocol     = true

@@ -117,7 +117,7 @@ resource "google_cloudfunctions2_function" "fn" {
     available_memory                 = each.value.memory
     available_cpu                    = each.value.cpu
     max_instance_request_concurrency = each.value.concurrency
-    min_instance_count               = lookup(each.value, "min_instances", 0)
+    min_instance_count               = var.instance_scale >= 1 ? lookup(each.value, "min_instances", 0) : 0
     max_instance_count               = ceil(each.value.max_instances * var.instance_scale)
     timeout_seconds                  = lookup(each.value, "timeout_s", 60)
     service_account_email            = google_service_account.fn[each.key].email

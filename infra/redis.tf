@@ -44,8 +44,6 @@ resource "google_redis_instance" "ereg" {
   authorized_network = google_compute_network.ereg.id
   connect_mode       = "DIRECT_PEERING"
   auth_enabled       = true
-  replica_count      = 1
-  read_replicas_mode = "READ_REPLICAS_ENABLED"
   maintenance_policy {
     weekly_maintenance_window {
       day = "TUESDAY"

@@ -15,6 +15,7 @@ import re
 import shutil
 import subprocess
 import sys
+import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
@@ -637,3 +638,24 @@ def test_a_counterpart_missing_is_found(change: Change, modified: Path, tmp_path
         change.cloudbuild(infra.cloudbuild)
     found = problems(infra)
     assert any(change.expect in p for p in found), found
+
+
+def test_the_source_package_holds_what_the_functions_import_and_no_tests(tmp_path: Path) -> None:
+    deploy = _deploy_module()
+    target = tmp_path / "source.zip"
+    deploy.package(target)
+    names = set(zipfile.ZipFile(target).namelist())
+    assert {"main.py", "requirements.txt", "shared/topology.py", "infra/topology.yaml"} <= names
+    assert {f"functions/{m.__module__.split('.')[-1]}.py" for m in map(main.__dict__.get, main.__all__)} <= names
+    assert not any(n.startswith(("tests/", "bench/", "emulators/", ".venv")) or n.endswith(".pyc") for n in names)
+
+
+def test_the_topology_file_must_declare_the_topics_the_code_publishes_to(tmp_path: Path) -> None:
+    from shared import topology
+
+    document = yaml.safe_load(topology.TOPOLOGY_FILE.read_text())
+    document["topics"].remove("sms-requests")
+    path = tmp_path / "topology.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ValueError, match="sms-requests"):
+        topology.load(path)
