@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 import re
 import shutil
 import subprocess
@@ -141,14 +142,17 @@ def evaluate_locals(infra: Path, workdir: Path) -> dict[str, Any]:
 
 
 def _console(workdir: Path, expression: str) -> Any:
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.fail("terraform is needed on PATH: it evaluates infra/ offline (make test checks the same)")
     done = subprocess.run(
-        ["terraform", "console"],
+        [terraform, "console"],
         input=f"jsonencode({expression})",
         cwd=workdir,
         capture_output=True,
         text=True,
         timeout=60,
-        env={"TF_CLI_CONFIG_FILE": "/dev/null", "PATH": "/usr/local/bin:/usr/bin:/bin", "CHECKPOINT_DISABLE": "1"},
+        env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "CHECKPOINT_DISABLE": "1"},
     )
     last = done.stdout.strip().splitlines()[-1:] or [""]
     if done.returncode or not last[0].startswith('"'):
@@ -299,6 +303,10 @@ def function_problems(infra: Infra) -> list[str]:
             found.append(f"the deploy of {name} does not use {sorted(expected - set(command))}")
     for service in sorted(set(deploys) - {f["service_name"] for f in functions.values()}):
         found.append(f"Cloud Build deploys {service}, which infra/functions.yaml does not declare")
+
+    templates = [t for f in functions.values() if f["http"] for t in f.get("routes", [])]
+    for template in sorted({t for t in templates if templates.count(t) > 1}):
+        found.append(f"route {template} is declared by more than one function")
 
     # Triggers: HTTP functions have routes; event functions have exactly one push subscription of their topic.
     subscriptions: dict[str, Any] = _map(infra, "subscriptions")
@@ -578,6 +586,10 @@ def _secret_nobody_reads(doc: dict[str, Any]) -> None:
     doc["secrets"]["spare-token"] = "read by nobody"
 
 
+def _route_twice(doc: dict[str, Any]) -> None:
+    doc["functions"]["visits"]["routes"].append("/api/v1/slots")
+
+
 def _drop_deploy_step(cloudbuild: dict[str, Any]) -> None:
     cloudbuild["steps"] = [s for s in cloudbuild["steps"] if s.get("id") != "deploy-functions"]
 
@@ -601,6 +613,7 @@ CHANGES = [
     Change("a secret with no setting behind it", "no SecretStr setting", functions_yaml=_declare_unread_secret),
     Change("a secret nobody reads", "no function reads it", functions_yaml=_secret_nobody_reads),
     Change("a setting not set in the cloud", "EREG_BRAND_NEW", settings_extra=("EREG_BRAND_NEW",)),
+    Change("a route served by two functions", "more than one function", functions_yaml=_route_twice),
     Change("no deploy step in Cloud Build", "deploy_functions.py deploy", cloudbuild=_drop_deploy_step),
 ]  # fmt: skip
 
