@@ -450,9 +450,21 @@ def _function_environment(infra: Infra) -> set[str]:
     return set(re.findall(r"^\s*(\w+)\s*=", text, re.MULTILINE)) - {"function_environment"}
 
 
+def _mounted_literals(infra: Infra) -> set[str]:
+    """Variables mounted from a secret under a fixed name (EREG_REDIS_URL from the redis-url secret)."""
+    fn = _resource(infra, "google_cloudfunctions2_function", "fn")
+    names = set()
+    for block in _block(fn, "service_config").get("dynamic", []):
+        for content in block.get("secret_environment_variables", {}).get("content", []):
+            key = str(content.get("key", ""))
+            if re.fullmatch(r"EREG_\w+", key):
+                names.add(key)
+    return names
+
+
 def settings_problems(infra: Infra) -> list[str]:
     explicit = _function_environment(infra)
-    secret = set(_map(infra, "secret_environment").values())
+    secret = set(_map(infra, "secret_environment").values()) | _mounted_literals(infra)
     local_only = set(infra.declaration.get("local_only_settings") or [])
     return [
         f"setting {env} is not set for the cloud: set it in local.function_environment (infra/functions.tf), "
@@ -612,7 +624,7 @@ CHANGES = [
     Change("a secret read but not declared", "sms-provider-password", functions_yaml=_read_undeclared_secret),
     Change("a secret with no setting behind it", "no SecretStr setting", functions_yaml=_declare_unread_secret),
     Change("a secret nobody reads", "no function reads it", functions_yaml=_secret_nobody_reads),
-    Change("a setting not set in the cloud", "EREG_BRAND_NEW", settings_extra=("EREG_BRAND_NEW",)),
+    Change("a setting not set in the cloud", "EREG_BRAND_NEW", settings_extra=("EREG_BRAND_NEW", "EREG_REDIS_URL")),
     Change("a route served by two functions", "more than one function", functions_yaml=_route_twice),
     Change("no deploy step in Cloud Build", "deploy_functions.py deploy", cloudbuild=_drop_deploy_step),
 ]  # fmt: skip
@@ -688,3 +700,9 @@ def test_every_checkov_skip_sits_in_the_code_with_its_reason() -> None:
     documented = (REPO / "docs" / "deploy.md").read_text()
     for check in set(skips):
         assert check in documented, f"{check} is skipped but not in docs/deploy.md"
+
+
+def test_the_redis_url_counts_as_set_for_the_cloud(repo_infra: Infra) -> None:
+    # issue 10 adds EREG_REDIS_URL to shared/config.py; the functions with `redis: true` mount it
+    infra = replace(repo_infra, settings_fields={**repo_infra.settings_fields, "EREG_REDIS_URL": None})
+    assert settings_problems(infra) == []
