@@ -31,6 +31,7 @@ from pydantic import SecretStr
 
 import main
 from emulators.host import HTTP_MOUNTS
+from shared import topology
 from shared.config import Settings
 from shared.topology import PUSH_SUBSCRIPTIONS, TOPOLOGY
 
@@ -207,7 +208,7 @@ def build(infra: Path, workdir: Path, resources: dict[str, dict[str, dict[str, A
         cloudbuild=yaml.safe_load((REPO / "cloudbuild.yaml").read_text()),
         deploy_commands=[d.command("P", "R", "gs://b/source.zip") for d in deploy.deployments(declaration)],
         settings_fields=settings_env_names(),
-        python_subscriptions=[
+        python_subscriptions=[  # as shared/topology.py reads the same file
             {
                 "name": s.name,
                 "topic": s.topic,
@@ -218,7 +219,7 @@ def build(infra: Path, workdir: Path, resources: dict[str, dict[str, dict[str, A
                 "max_delivery_attempts": s.max_delivery_attempts,
                 "dead_letter_topic": s.dead_letter_topic,
             }
-            for s in PUSH_SUBSCRIPTIONS
+            for s in topology.parse(yaml.safe_load((infra / "topology.yaml").read_text())).subscriptions
         ],
     )
 
@@ -676,8 +677,6 @@ def test_the_source_package_holds_what_the_functions_import_and_no_tests(tmp_pat
 
 
 def test_the_topology_file_must_declare_the_topics_the_code_publishes_to(tmp_path: Path) -> None:
-    from shared import topology
-
     document = yaml.safe_load(topology.TOPOLOGY_FILE.read_text())
     document["topics"].remove("sms-requests")
     path = tmp_path / "topology.yaml"
