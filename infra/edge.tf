@@ -111,6 +111,19 @@ resource "google_compute_backend_bucket" "web" {
 }
 
 locals {
+  # Cloud Armor rate limits: a route template becomes a regular expression ("{x=*}" one segment,
+  # "**" the rest); the function's templates are one alternation.
+  edge_limits = {
+    for index, name in sort([for n, f in local.http_functions : n if lookup(f, "edge_limit", null) != null]) :
+    name => merge(local.http_functions[name].edge_limit, {
+      priority = 1000 + index
+      pattern = "^(${join("|", [
+        for t in local.http_functions[name].routes :
+        replace(replace(t, "/\\{\\w+=\\*\\}/", "[^/]+"), "**", ".*")
+      ])})/?$"
+    })
+  }
+
   # URL-map route rules: every (function, path template) pair; templates do not overlap, so the
   # priority only has to be unique.
   routes = flatten([
@@ -244,53 +257,32 @@ resource "google_compute_security_policy" "edge" {
     }
   }
 
-  # A client that keeps hammering login is banned for ten minutes.
-  rule {
-    action      = "rate_based_ban"
-    priority    = 1000
-    description = "login: 120 a minute per client address (mobile networks put many people behind one), ban for 10 minutes above 1200 in 5 minutes"
-    match {
-      expr {
-        expression = "request.path.startsWith('/api/v1/login')"
+  # Per-client rate limits with bans, for each function with `edge_limit` in functions.yaml, on
+  # exactly its routes (path templates turned into one RE2 pattern).
+  dynamic "rule" {
+    for_each = local.edge_limits
+    content {
+      action      = "rate_based_ban"
+      priority    = rule.value.priority
+      description = "${rule.key}: ${rule.value.per_minute} a minute per client address, ban for ${rule.value.ban_s} s above ${rule.value.ban_per_5_min} in 5 minutes"
+      match {
+        expr {
+          expression = "request.path.matches('${rule.value.pattern}')"
+        }
       }
-    }
-    rate_limit_options {
-      conform_action   = "allow"
-      exceed_action    = "deny(429)"
-      enforce_on_key   = "IP"
-      ban_duration_sec = 600
-      rate_limit_threshold {
-        count        = 120
-        interval_sec = 60
-      }
-      ban_threshold {
-        count        = 1200
-        interval_sec = 300
-      }
-    }
-  }
-
-  rule {
-    action      = "rate_based_ban"
-    priority    = 1100
-    description = "search and booking: 300 a minute per client, ban for 5 minutes above 3000 in 5 minutes"
-    match {
-      expr {
-        expression = "request.path.startsWith('/api/v1/slots') || request.path.startsWith('/api/v1/points') || request.path.startsWith('/api/v1/visits')"
-      }
-    }
-    rate_limit_options {
-      conform_action   = "allow"
-      exceed_action    = "deny(429)"
-      enforce_on_key   = "IP"
-      ban_duration_sec = 300
-      rate_limit_threshold {
-        count        = 300
-        interval_sec = 60
-      }
-      ban_threshold {
-        count        = 3000
-        interval_sec = 300
+      rate_limit_options {
+        conform_action   = "allow"
+        exceed_action    = "deny(429)"
+        enforce_on_key   = "IP"
+        ban_duration_sec = rule.value.ban_s
+        rate_limit_threshold {
+          count        = rule.value.per_minute
+          interval_sec = 60
+        }
+        ban_threshold {
+          count        = rule.value.ban_per_5_min
+          interval_sec = 300
+        }
       }
     }
   }

@@ -68,47 +68,48 @@ def parse_terraform(infra: Path) -> dict[str, dict[str, dict[str, Any]]]:
 
 
 def _locals_sources(text: str) -> dict[str, str]:
-    """The source text of each attribute of the ``locals`` blocks in one .tf file."""
+    """The source text of each attribute of the ``locals`` blocks in one .tf file.
+
+    A small HCL scanner: brackets, quoted strings and ``${...}`` interpolations (which may hold
+    strings and span lines) nest; an attribute ends at the first line break at the block's level.
+    """
     attributes: dict[str, str] = {}
-    lines = text.splitlines()
-    i = 0
-    while i < len(lines):
-        if not re.match(r"^locals\s*\{\s*$", lines[i]):
-            i += 1
-            continue
-        i += 1
-        while i < len(lines) and lines[i].strip() != "}":
-            start = re.match(r"^\s*(\w+)\s*=", lines[i])
-            if not start:
-                i += 1
+    attribute = re.compile(r"[ \t]*(\w+)[ \t]*=(?!=)")
+    for block in re.finditer(r"^locals\s*\{[ \t]*\n", text, re.MULTILINE):
+        stack, i = ["{"], block.end()
+        name, begin = None, i
+        while i < len(text) and stack:
+            if len(stack) == 1 and (i == block.end() or text[i - 1] == "\n"):
+                if name is not None:
+                    attributes[name] = text[begin:i].rstrip()
+                    name = None
+                found = attribute.match(text, i)
+                if found:
+                    name, begin = found.group(1), i
+            ch, top = text[i], stack[-1]
+            if top == '"':
+                if ch == "\\":
+                    i += 2
+                    continue
+                if text.startswith(("${", "%{"), i):
+                    stack.append("${")
+                    i += 2
+                    continue
+                if ch == '"':
+                    stack.pop()
+            elif ch == "#" or text.startswith("//", i):
+                i = text.find("\n", i)
                 continue
-            body = [lines[i]]
-            depth = _depth(lines[i])
-            while depth > 0:
-                i += 1
-                body.append(lines[i])
-                depth += _depth(lines[i])
-            attributes[start.group(1)] = "\n".join(body)
+            elif ch == '"':
+                stack.append('"')
+            elif ch in "{[(":
+                stack.append(ch)
+            elif ch in "}])":
+                stack.pop()
             i += 1
+        if name is not None:
+            attributes[name] = text[begin : i - 1].rstrip()
     return attributes
-
-
-def _depth(line: str) -> int:
-    depth, in_string, escaped = 0, False, False
-    for ch in line:
-        if in_string:
-            escaped = not escaped and ch == "\\"
-            if ch == '"' and not escaped:
-                in_string = False
-        elif ch == '"':
-            in_string = True
-        elif ch == "#":
-            break
-        elif ch in "{[(":
-            depth += 1
-        elif ch in "}])":
-            depth -= 1
-    return depth
 
 
 def evaluate_locals(infra: Path, workdir: Path) -> dict[str, Any]:
@@ -522,14 +523,21 @@ def test_every_openapi_route_reaches_the_function_the_local_host_routes_it_to(re
         assert cloud == set(local), f"{path}: load balancer -> {cloud}, local host -> {local}"
 
 
-def test_cloud_armor_denies_dev_paths_and_bans_by_rate() -> None:
+def test_cloud_armor_denies_dev_paths_and_bans_by_rate(repo_infra: Infra) -> None:
     policy = _resources()["google_compute_security_policy"]["edge"]
-    rules = policy["rule"]
-    dev = [r for r in rules if "'/dev/'" in str(r["match"])]
+    dev = [r for r in policy["rule"] if "'/dev/'" in str(r["match"])]
     assert dev and dev[0]["action"].startswith("deny")
-    assert sum(r["action"] == "rate_based_ban" for r in rules) >= 2
-    waf = str(policy.get("dynamic", ""))
-    assert "sqli-v33-stable" in waf and "xss-v33-stable" in waf
+    dynamic = str(policy.get("dynamic", ""))
+    assert "sqli-v33-stable" in dynamic and "xss-v33-stable" in dynamic
+    assert "rate_based_ban" in dynamic and "local.edge_limits" in dynamic
+    limits = repo_infra.locals["edge_limits"]
+    assert {"login", "slots", "visits"} <= set(limits)
+    assert len({limit["priority"] for limit in limits.values()}) == len(limits)
+    # Each function's pattern (RE2, the same syntax here) covers exactly its openapi paths.
+    paths = [re.sub(r"\{\w+\}", "x1", p) for p in yaml.safe_load((REPO / "openapi.yaml").read_text())["paths"]]
+    for name, limit in limits.items():
+        routed = {p for p in paths if any(m.function == name and re.match(m.pattern, p) for m in HTTP_MOUNTS)}
+        assert routed and {p for p in paths if re.match(limit["pattern"], p)} == routed, name
     backends = _resources()["google_compute_backend_service"]["fn"]
     assert backends["security_policy"] == "${google_compute_security_policy.edge.id}"
     assert backends["enable_cdn"] == "${each.value.cdn}"
