@@ -160,16 +160,24 @@ class SpannerVisitReader:
         return self._by_keys(found)
 
     def booked_on_day(self, day: date, after_visit_id: str | None, limit: int) -> list[Visit]:
-        if after_visit_id is None:
-            keys = KeySet(ranges=[KeyRange(start_closed=[day], end_closed=[day])])
-        else:
-            keys = KeySet(ranges=[KeyRange(start_open=[day, after_visit_id], end_closed=[day])])
         columns = ("BookedDay", "VisitId", "PatientId")
-        with self.database.snapshot() as snapshot:
-            rows = snapshot.read("Visits", columns, keys, index="BookedVisitsByDay", limit=limit)
-            found = [(str(row[2]), str(row[1])) for row in rows]
-        visits = {v.visit_id: v for v in self._by_keys(found)}
-        return [visits[visit_id] for _, visit_id in found if visit_id in visits and visits[visit_id].is_active]
+        while True:
+            if after_visit_id is None:
+                keys = KeySet(ranges=[KeyRange(start_closed=[day], end_closed=[day])])
+            else:
+                keys = KeySet(ranges=[KeyRange(start_open=[day, after_visit_id], end_closed=[day])])
+            with self.database.snapshot() as snapshot:
+                rows = snapshot.read("Visits", columns, keys, index="BookedVisitsByDay", limit=limit)
+                found = [(str(row[2]), str(row[1])) for row in rows]
+            if not found:
+                return []
+            visits = {v.visit_id: v for v in self._by_keys(found)}
+            page = [visits[visit_id] for _, visit_id in found if visit_id in visits and visits[visit_id].is_active]
+            if page:
+                return page
+            # Every visit of this page changed between the index read and the row read: read on, so an
+            # empty page still means the end of the day.
+            after_visit_id = found[-1][1]
 
     def _by_keys(self, keys: list[tuple[str, str]]) -> list[Visit]:
         if not keys:
