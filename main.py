@@ -9,15 +9,17 @@ from functions.health import health
 from functions.login import login
 from functions.notify import notify
 from functions.point import point
+from functions.reconcile_availability import reconcile_availability
 from functions.relay_outbox import relay_outbox
 from functions.send_reminders import send_reminders
 from functions.send_sms import send_sms
 from functions.slots import slots
 from functions.sms_reports import sms_reports
 from functions.stream_events import stream_events
+from functions.update_availability import update_availability
 from functions.visits import visits
 
 __all__ = [
-    "agent", "health", "login", "notify", "point", "relay_outbox", "send_reminders", "send_sms", "slots",
-    "sms_reports", "stream_events", "visits",
+    "agent", "health", "login", "notify", "point", "reconcile_availability", "relay_outbox", "send_reminders",
+    "send_sms", "slots", "sms_reports", "stream_events", "update_availability", "visits",
 ]  # fmt: skip

@@ -40,21 +40,39 @@ def _provision_and_seed(points: int, days: int, reseed: bool) -> None:
         has_points = any(True for _ in snapshot.read("Points", ("PointId",), KeySet(all_=True), limit=1))
     if has_points and not reseed:
         print("Demo data already present: not seeding again (use `python -m emulators seed` to reseed).")
+    else:
+        summary = seed(container.spanner, container.firestore, points=points, days=days)
+        what = f"{summary.points} points, {summary.slots} slots, {summary.patients} patients"
+        print(f"Seeded {what} in {summary.seconds} s.")
+    _rebuild_availability()
+
+
+def _rebuild_availability() -> None:
+    """Load the search projection in Redis from Spanner (search reads Spanner until it is ready)."""
+    from shared.bootstrap import get_container
+
+    availability = get_container().availability
+    if availability is None:
+        print("No Redis configured: search reads Spanner.")
         return
-    summary = seed(container.spanner, container.firestore, points=points, days=days)
-    print(f"Seeded {summary.points} points, {summary.slots} slots, {summary.patients} patients in {summary.seconds} s.")
+    done = availability.rebuild()
+    print(f"Search projection rebuilt in Redis: {done.slots} slots of {done.points} points in {done.seconds:.1f} s.")
 
 
 def _scheduler(stopping: threading.Event, sweep_every_s: float = 15.0) -> None:
-    """Stands in for Cloud Scheduler: outbox sweeps every few seconds, reminders once a day."""
+    """Stands in for Cloud Scheduler: outbox sweeps every few seconds, the search projection's
+    reconcile every five minutes, reminders once a day."""
     from shared.bootstrap import get_container
-    from shared.topology import OUTBOX_SWEEP_TICKS, REMINDER_TICKS
+    from shared.topology import AVAILABILITY_TICKS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS
 
     bus = get_container().bus
-    last_reminders = 0.0
+    last_reminders = last_reconcile = time.monotonic()
     while not stopping.wait(sweep_every_s):
         try:
             bus.publish(OUTBOX_SWEEP_TICKS, b"{}")
+            if time.monotonic() - last_reconcile > 300:
+                bus.publish(AVAILABILITY_TICKS, b"{}")
+                last_reconcile = time.monotonic()
             if time.monotonic() - last_reminders > 24 * 3600:
                 bus.publish(REMINDER_TICKS, b"{}")
                 last_reminders = time.monotonic()
@@ -133,6 +151,8 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("status", help="which emulators answer")
     sub.add_parser("provision", help="create the schema, topics and dataset on running emulators")
     seed_parser = sub.add_parser("seed", help="(re)load demo data into running emulators")
+    availability_parser = sub.add_parser("availability", help="the search projection in Redis")
+    availability_parser.add_argument("action", choices=["rebuild", "reconcile"])
     for p in (run_parser, seed_parser):
         p.add_argument("--points", type=int, default=int(os.environ.get("EREG_DEMO_POINTS", "300")))
         p.add_argument("--days", type=int, default=14)
@@ -168,6 +188,16 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         if args.command == "seed":
             _provision_and_seed(args.points, args.days, reseed=True)
+            return 0
+        if args.command == "availability":
+            if args.action == "rebuild":
+                _rebuild_availability()
+            else:
+                from shared.bootstrap import get_container
+
+                availability = get_container().availability
+                if availability is not None:
+                    print(availability.reconcile())
             return 0
     except StackError as error:
         print(f"error: {error}", file=sys.stderr)

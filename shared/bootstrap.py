@@ -19,11 +19,14 @@ from cachetools import TTLCache
 if TYPE_CHECKING:
     import redis
 
+    from shared.adapters.redis_availability import RedisAvailability
+
 from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, FirestoreSmsLog, SessionStore
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
+from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_outbox import SpannerOutbox
@@ -34,6 +37,7 @@ from shared.domain.identity import SessionPolicy
 from shared.domain.programme import Programme
 from shared.domain.ratelimit import RateLimiter
 from shared.logs import configure_logging
+from shared.services.availability import Availability, ProjectedFreeSlots
 from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
 from shared.services.notifications import Notifier
@@ -42,7 +46,7 @@ from shared.services.post_commit import PostCommitHandOff
 from shared.services.rate_limits import RateLimits
 from shared.services.reminders import Reminders
 from shared.services.reporting_feed import EventStreamer
-from shared.services.search import SlotSearch
+from shared.services.search import FreeSlotReader, SlotSearch
 from shared.services.sms import SmsSender
 from shared.services.visits import VisitService
 
@@ -212,12 +216,26 @@ class Container:
 
     @cached_property
     def search(self) -> SlotSearch:
-        return SlotSearch(
-            SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s),
-            self.points,
-            self.programme,
-            cache_ttl_s=self.settings.search_cache_s,
-        )
+        spanner = SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s)
+        projection = self.projection
+        reads: FreeSlotReader = spanner if projection is None else ProjectedFreeSlots(projection, spanner)
+        return SlotSearch(reads, self.points, self.programme, cache_ttl_s=self.settings.search_cache_s)
+
+    @cached_property
+    def projection(self) -> RedisAvailability | None:
+        """The live availability projection search reads (None where no Redis is configured)."""
+        from shared.adapters.redis_availability import RedisAvailability
+
+        client = self.redis
+        return RedisAvailability(client, self.settings.redis_key_prefix) if client is not None else None
+
+    @cached_property
+    def availability(self) -> Availability | None:
+        """Feeds, reconciles and rebuilds the projection from Spanner (None without Redis)."""
+        projection = self.projection
+        if projection is None:
+            return None
+        return Availability(projection, SpannerSlotStates(self.spanner))
 
     @cached_property
     def sms_log(self) -> FirestoreSmsLog:

@@ -20,6 +20,7 @@ VISIT_EVENTS = "visit-events"
 SMS_REQUESTS = "sms-requests"
 OUTBOX_SWEEP_TICKS = "outbox-sweep-ticks"
 REMINDER_TICKS = "reminder-ticks"
+AVAILABILITY_TICKS = "availability-ticks"
 
 
 @dataclass(frozen=True)
@@ -89,7 +90,9 @@ def parse(document: dict[str, Any]) -> Topology:
 
 def load(path: Path = TOPOLOGY_FILE) -> Topology:
     topology = parse(yaml.safe_load(path.read_text()))
-    missing = {VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS} - set(topology.topics)
+    missing = {VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS, AVAILABILITY_TICKS} - set(
+        topology.topics
+    )
     if missing:
         raise ValueError(f"{path} does not declare the topics the code publishes to: {sorted(missing)}")
     return topology

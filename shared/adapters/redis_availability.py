@@ -11,9 +11,10 @@ Layout, every key under the configured prefix:
 - ``av:ready`` set when a full rebuild has finished: until then search reads Spanner.
 
 A change is applied by a Lua script, atomically, only if its version (the slot's last commit
-timestamp in microseconds) is newer than the one held: redelivered and reordered changes cannot
-corrupt the projection. The scripts touch keys they compute (a slot's four sorted sets): fine on a
-standalone Memorystore instance, which is what infra/ provisions, not on Redis Cluster.
+timestamp in microseconds, below 2^53 so exact in Lua's doubles) is newer than the one held:
+redelivered and reordered changes cannot corrupt the projection. The script touches keys it
+computes (a slot's four sorted sets): fine on a standalone Memorystore instance, which is what
+infra/ provisions, not on Redis Cluster.
 """
 
 from __future__ import annotations
@@ -56,7 +57,8 @@ for i = 2, #ARGV, 10 do
         redis.call('ZADD', set, 0, string.format('%010d|%s|%d', tonumber(epoch), point, free))
       end
     end
-    redis.call('HSET', state_key, field, capacity .. '|' .. booked .. '|' .. version)
+    -- The arguments as given: Lua would print a version (microseconds, ~1.8e15) in exponent notation.
+    redis.call('HSET', state_key, field, ARGV[i + 3] .. '|' .. ARGV[i + 4] .. '|' .. ARGV[i + 5])
     applied = applied + 1
   end
 end

@@ -92,9 +92,21 @@ class SpannerBookingTransaction:
     # --- writes (mutations, applied at commit) ------------------------------------------------
 
     def save_slots(self, slots: Iterable[Slot]) -> None:
-        values = [(s.point_id, s.starts_at, s.vaccine, s.booked, True if s.free_places > 0 else None) for s in slots]
+        values = [
+            (
+                s.point_id,
+                s.starts_at,
+                s.vaccine,
+                s.booked,
+                True if s.free_places > 0 else None,
+                spanner.COMMIT_TIMESTAMP,
+            )
+            for s in slots
+        ]
         if values:
-            self.transaction.update("Slots", ("PointId", "StartsAt", "Vaccine", "Booked", "FreeMarker"), values)
+            # ChangedAt orders a slot's states for the availability projection (newer commit wins).
+            columns = ("PointId", "StartsAt", "Vaccine", "Booked", "FreeMarker", "ChangedAt")
+            self.transaction.update("Slots", columns, values)
 
     def insert_visits(self, visits: Iterable[Visit]) -> None:
         values = [(*_visit_values(v), v.booked_day, spanner.COMMIT_TIMESTAMP, spanner.COMMIT_TIMESTAMP) for v in visits]

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from shared.domain.availability import SlotState
 from shared.domain.booking import Slot
@@ -132,6 +132,20 @@ class Availability:
         self.projection.mark_ready(False)
         self.projection.clear()
         return self.reconcile()
+
+
+def slots_of_event(event: Any) -> list[SlotKey]:
+    """The slots a visit or schedule event says its change touched (none for other messages)."""
+    if not isinstance(event, dict):
+        return []
+    keys = []
+    for entry in event.get("slots") or []:
+        try:
+            point_id, starts_at, vaccine = entry
+            keys.append((str(point_id), datetime.fromisoformat(str(starts_at)), str(vaccine)))
+        except (TypeError, ValueError):
+            continue  # a malformed entry names no slot; the reconcile covers anything missed
+    return [k for k in keys if k[1].tzinfo is not None]
 
 
 def _differs(state: SlotState, held: tuple[int, int, int] | None) -> bool:

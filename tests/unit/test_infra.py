@@ -502,7 +502,7 @@ def test_terraform_and_the_local_bootstrap_read_the_same_topology(repo_infra: In
     assert {name: int(s["ack_deadline_s"]) for name, s in subs.items()} == {
         s.name: s.ack_deadline_s for s in PUSH_SUBSCRIPTIONS
     }
-    assert sorted({s["ack_deadline_s"] for s in subs.values()}) == [30, 60, 120, 300]
+    assert {30, 60, 120, 300} <= {int(s["ack_deadline_s"]) for s in subs.values()}  # not one value for all
     assert repo_infra.locals["topology"]["topics"] == list(TOPOLOGY.topics)
     schedules = {s["name"]: s["topic"] for s in repo_infra.locals["topology"]["schedules"]}
     assert schedules == {s.name: s.topic for s in TOPOLOGY.schedules}

@@ -1,0 +1,172 @@
+"""The live availability projection on a real redis-server and the Spanner emulator.
+
+The contract cases run on the in-memory fake and on Redis alike; then the projection against
+Spanner: a rebuild equals what Spanner holds, a booking's event repairs a lost fast path, and search
+falls back to Spanner when Redis stops.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+import redis
+
+from emulators.ports import Ports, free_port
+from emulators.stack import LocalStack
+from shared.adapters.redis_availability import RedisAvailability
+from shared.adapters.spanner_availability import SpannerSlotStates
+from shared.adapters.spanner_booking import SpannerFreeSlots
+from shared.bootstrap import Container
+from shared.domain.availability import SlotState
+from shared.domain.booking import Channel, Slot
+from shared.services.availability import Availability, AvailabilityProjection, ProjectedFreeSlots
+from shared.services.visits import BookingRequest
+from tests.integration.conftest import add_patient, add_point, at, visit_service
+from tests.unit.fakes import FakeProjection
+
+T0 = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
+WAW, KRK = ("14", "1465", "1465011"), ("12", "1261", "1261011")
+A, B = sorted(str(uuid.uuid4()) for _ in range(2))
+
+
+def redis_projection(url: str) -> RedisAvailability:
+    return RedisAvailability(redis.Redis.from_url(url, socket_timeout=2), f"t{uuid.uuid4().hex[:8]}:")
+
+
+@pytest.fixture(params=["fake", "redis"])
+def projection(request: pytest.FixtureRequest) -> AvailabilityProjection:
+    if request.param == "fake":
+        return FakeProjection()
+    env: dict[str, str] = request.getfixturevalue("emulator_env")
+    return redis_projection(env["EREG_REDIS_URL"])
+
+
+def state(point: str, minutes: int, booked: int, version: int, capacity: int = 3, vaccine: str = "comirnaty",
+          region: tuple[str, str, str] = WAW) -> SlotState:  # fmt: skip
+    return SlotState(Slot(point, T0 + timedelta(minutes=minutes), vaccine, capacity, booked, *region), version)
+
+
+def free(
+    projection: AvailabilityProjection, level: str = "county", region: str = "1465", **kwargs: object
+) -> list[tuple[timedelta, str, int]]:
+    found = projection.free_slots(level, region, "comirnaty", T0, T0 + timedelta(days=1), 10, **kwargs)  # type: ignore[arg-type]
+    return [(s.starts_at - T0, s.point_id, s.free_places) for s in found]
+
+
+def test_newer_wins_whatever_order_and_however_often_changes_arrive(projection: AvailabilityProjection) -> None:
+    changes = [state(A, 0, booked, version) for version, booked in ((1, 0), (2, 1), (3, 2), (4, 1))]
+    for order in ([3, 0, 2, 1], [0, 1, 2, 3, 3, 2]):  # reordered, then redelivered
+        for index in order:
+            projection.apply([changes[index]])
+    assert free(projection) == [(timedelta(0), A, 2)]
+    assert projection.states([A]) == {changes[3].slot.key: (3, 1, 4)}
+
+
+def test_full_slots_leave_every_level_and_come_back(projection: AvailabilityProjection) -> None:
+    projection.apply([state(A, 0, booked=3, version=1), state(B, 0, booked=1, version=1)])
+    assert free(projection) == [(timedelta(0), B, 2)]
+    projection.apply([state(A, 0, booked=2, version=2)])
+    for level, region in (("voivodeship", "14"), ("county", "1465"), ("municipality", "1465011")):
+        assert free(projection, level, region) == [(timedelta(0), A, 1), (timedelta(0), B, 2)]
+    assert free(projection, "point", A) == [(timedelta(0), A, 1)]
+    assert free(projection, "voivodeship", "12") == []
+
+
+def test_pages_continue_after_a_time_and_point(projection: AvailabilityProjection) -> None:
+    projection.apply([state(A, 0, 0, 1), state(B, 0, 0, 1), state(A, 30, 0, 1), state(B, 60, 0, 1)])
+    after = (T0, A)
+    assert free(projection, after=after) == [(timedelta(0), B, 3), (timedelta(minutes=30), A, 3),
+                                             (timedelta(minutes=60), B, 3)]  # fmt: skip
+    assert free(projection, after=after, inclusive_after=True)[0] == (timedelta(0), A, 3)
+    assert [s.starts_at - T0 for s in projection.point_slots(A, T0, T0 + timedelta(minutes=45))] == [
+        timedelta(0), timedelta(minutes=30)
+    ]  # fmt: skip
+
+
+def test_ready_flag_and_clear(projection: AvailabilityProjection) -> None:
+    assert not projection.is_ready()
+    projection.apply([state(A, 0, 0, 1)])
+    projection.mark_ready(True)
+    assert projection.is_ready()
+    projection.clear()
+    assert free(projection) == [] and projection.states([A]) == {}
+
+
+def test_a_rebuild_equals_what_spanner_holds_and_a_reconcile_repairs_a_lost_change(
+    backends: Container, emulator_env: dict[str, str]
+) -> None:
+    here = add_point(backends, [(at(2, 9), "comirnaty", 3), (at(2, 10), "jcovden", 2), (at(25, 9), "comirnaty", 3)])
+    there = add_point(backends, [(at(3, 9), "jcovden", 1)])
+    service = visit_service(backends)
+    service.book(add_patient(backends), BookingRequest(here, at(2, 9), "comirnaty", None), Channel.WEB, at(0, 0), "k")
+    projection = redis_projection(emulator_env["EREG_REDIS_URL"])
+    truth = SpannerSlotStates(backends.spanner)
+    availability = Availability(projection, truth, parallel=2)
+
+    rebuilt = availability.rebuild()
+
+    expected = {
+        s.slot.key: (s.slot.capacity, s.slot.booked, s.version) for s in truth.of_point(here) + truth.of_point(there)
+    }
+    assert projection.states([here, there]) == expected
+    assert (rebuilt.points, rebuilt.slots, rebuilt.repaired) == (2, 4, 4) and projection.is_ready()
+    assert {v[1] for k, v in expected.items() if k[0] == here and k[2] == "comirnaty"} == {1}  # both doses
+    # A booking whose fast path never reached Redis: the reconcile finds and repairs just that.
+    service.book(add_patient(backends), BookingRequest(there, at(3, 9), "jcovden", None), Channel.WEB, at(0, 0), "k2")
+    repaired = availability.reconcile()
+    assert repaired.repaired == 1
+    assert projection.free_slots("point", there, "jcovden", at(0, 0), at(9, 0), 10) == []
+
+
+def test_a_changed_slot_is_refreshed_from_spanner_with_its_commit_time(
+    backends: Container, emulator_env: dict[str, str]
+) -> None:
+    here = add_point(backends, [(at(2, 9), "jcovden", 2)])
+    projection = redis_projection(emulator_env["EREG_REDIS_URL"])
+    availability = Availability(projection, SpannerSlotStates(backends.spanner))
+    availability.rebuild()
+    [before] = projection.free_slots("point", here, "jcovden", at(0, 0), at(9, 0), 10)
+    visit_service(backends).book(
+        add_patient(backends), BookingRequest(here, at(2, 9), "jcovden", None), Channel.WEB, at(0, 0), "k"
+    )
+    assert availability.refresh([(here, at(2, 9), "jcovden")]) == 1
+    assert availability.refresh([(here, at(2, 9), "jcovden")]) == 0  # the same state again: not newer
+    [after] = projection.free_slots("point", here, "jcovden", at(0, 0), at(9, 0), 10)
+    assert (before.free_places, after.free_places) == (2, 1)
+    [(_, _, version)] = projection.states([here]).values()
+    assert version > 0
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[LocalStack]:
+    """A Redis of this test's own, so stopping it disturbs no other test."""
+    stack = LocalStack(replace(Ports.from_env(), redis=free_port()), "demo-ereg", state_dir=tmp_path)
+    stack.start(["redis"])
+    yield stack
+    stack.stop()
+
+
+def test_search_reads_spanner_while_redis_is_down_and_the_projection_again_once_it_is_back(
+    backends: Container, private_redis: LocalStack
+) -> None:
+    here = add_point(backends, [(at(2, 9), "jcovden", 2)])
+    url = private_redis.env(["redis"])["EREG_REDIS_URL"]
+    client = redis.Redis.from_url(url, socket_timeout=0.2, socket_connect_timeout=0.2)
+    projection = RedisAvailability(client, "p:")
+    Availability(projection, SpannerSlotStates(backends.spanner)).rebuild()
+    reads = ProjectedFreeSlots(projection, SpannerFreeSlots(backends.spanner, 0), recheck_s=0)
+
+    def free_places() -> list[int]:
+        return [s.free_places for s in reads.free_slots("municipality", "1465011", "jcovden", at(0, 0), at(9, 0), 5)]
+
+    projection.apply([SlotState(Slot(here, at(2, 9), "jcovden", 2, 1, *WAW), 2**60)])  # marks the projection's copy
+    assert free_places() == [1]  # from the projection
+    private_redis.stop()
+    assert free_places() == [2]  # from Spanner: search still answers
+    private_redis.start(["redis"])  # back, empty: not ready, so still Spanner
+    assert free_places() == [2]
