@@ -207,6 +207,7 @@ class Container:
             self.points,
             self.post_commit,
             self.programme,
+            self.availability,
         )
 
     @cached_property

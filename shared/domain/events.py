@@ -103,6 +103,10 @@ class VisitEvent(EventBase):
     next_dose_from: Instant | None = Field(
         default=None, description="set on a booking whose next dose is still to be booked"
     )
+    slots: list[tuple[str, Instant, str]] = Field(
+        default_factory=list,
+        description="every slot (point, start, vaccine) whose places the change took or freed",
+    )
 
     @property
     def carries_message(self) -> bool:
@@ -131,13 +135,14 @@ def visit_events(
     series: Sequence[Visit],
     now: datetime,
     next_dose_from: datetime | None = None,
+    slots: Sequence[tuple[str, datetime, str]] = (),
 ) -> list[dict[str, Any]]:
     """One event per visit changed together, as the JSON objects the outbox stores.
 
     ``regions`` maps a point id to any slot of it (a slot carries its point's TERYT codes).
     """
     return [
-        visit_event(event_type, visit, regions[visit.point_id], birth_date, series, changed, now, next_dose_from)
+        visit_event(event_type, visit, regions[visit.point_id], birth_date, series, changed, now, next_dose_from, slots)
         for visit in changed
     ]
 
@@ -151,6 +156,7 @@ def visit_event(
     changed: Sequence[Visit],
     now: datetime,
     next_dose_from: datetime | None = None,
+    slots: Sequence[tuple[str, datetime, str]] = (),
 ) -> dict[str, Any]:
     event = VisitEvent(
         event_id=str(uuid.uuid4()),
@@ -175,5 +181,6 @@ def visit_event(
         ],
         changed=[v.visit_id for v in changed],
         next_dose_from=next_dose_from,
+        slots=sorted(slots),
     )
     return event.model_dump(mode="json")

@@ -87,14 +87,15 @@ class Availability:
         self.states = states
         self.parallel = parallel
 
-    def committed(self, states: Sequence[SlotState]) -> None:
-        """The fast path, right after a commit; never raises (the events repair a miss)."""
-        if not states:
+    def slots_changed(self, keys: Sequence[SlotKey]) -> None:
+        """The fast path, right after a commit: the changed slots are read back by key (one read,
+        with their commit timestamps) and applied. Never raises: the events repair a miss."""
+        if not keys:
             return
         try:
-            self.projection.apply(states)
-        except ProjectionUnavailable:
-            log.warning("availability projection not updated; the events will repair it")
+            self.refresh(keys)
+        except Exception:  # Redis or Spanner unreachable; a committed change must not fail for it
+            log.warning("availability projection not updated; the events will repair it", exc_info=True)
 
     def refresh(self, keys: Iterable[SlotKey]) -> int:
         """Read these slots again from Spanner and apply what is newer (the event consumer)."""

@@ -65,3 +65,9 @@ class EventPublisher(Protocol):
     (what it could not publish stays pending and the outbox sweep publishes it)."""
 
     def publish(self, events: Sequence[dict[str, Any]]) -> int: ...
+
+
+class SlotChangeListener(Protocol):
+    """Told right after a commit which slots (point, start, vaccine) it changed; never raises."""
+
+    def slots_changed(self, keys: Sequence[tuple[str, datetime, str]]) -> None: ...

@@ -33,7 +33,7 @@ from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
 from shared.domain.programme import Programme, Vaccine
 from shared.domain.refusals import RefusalKind, Refused
-from shared.services.ports import EventPublisher, PatientReader, PointDirectory, VisitReader
+from shared.services.ports import EventPublisher, PatientReader, PointDirectory, SlotChangeListener, VisitReader
 
 T = TypeVar("T")
 
@@ -126,6 +126,7 @@ class _Committed:
 
     change: VisitsChanged
     events: list[dict[str, Any]] = field(default_factory=list)
+    slots: list[tuple[str, datetime, str]] = field(default_factory=list)  # whose places it took or freed
 
 
 def _stored_booking(change: VisitsChanged) -> str:
@@ -220,6 +221,7 @@ class VisitService:
         points: PointDirectory,
         events: EventPublisher,
         programme: Callable[[], Programme | None],
+        availability: SlotChangeListener | None = None,
     ) -> None:
         self.transactions = transactions
         self.visits = visits
@@ -227,6 +229,7 @@ class VisitService:
         self.points = points
         self.events = events
         self.programme = programme
+        self.availability = availability
 
     def _programme(self) -> Programme:
         programme = self.programme()
@@ -239,6 +242,8 @@ class VisitService:
     def _committed(self, work: Callable[[BookingTransaction], _Committed]) -> VisitsChanged:
         """Run a change, publish its events right after the commit, name the points it touched."""
         committed = self.transactions.run(work)
+        if self.availability is not None:
+            self.availability.slots_changed(committed.slots)  # search shows it at once; never raises
         self.events.publish(committed.events)  # never raises; the outbox sweep covers a miss
         change = committed.change
         points = self.points.get_many(v.point_id for v in change.visits)
@@ -305,14 +310,16 @@ class VisitService:
             tx.insert_visits(booked)
             if request.phone and request.phone != patient.phone:
                 tx.save_phone(patient_id, request.phone)
+            pending_from = pending.earliest if pending else None
+            touched = sorted(slots.changed)
             events = visit_events(
-                VISIT_BOOKED, booked, regions, patient.birth_date, booked, now, pending.earliest if pending else None
+                VISIT_BOOKED, booked, regions, patient.birth_date, booked, now, pending_from, slots=touched
             )
             tx.add_to_outbox(events)
             change = VisitsChanged(booked, next_dose=pending)
             if idempotency_key:
                 tx.store_result(patient_id, idempotency_key, StoredResult(request_hash, _stored_booking(change)))
-            return _Committed(change, events)
+            return _Committed(change, events, touched)
 
         return self._committed(work)
 
@@ -362,9 +369,10 @@ class VisitService:
             changed = {v.visit_id: v for v in moved}
             new_series = [changed.get(v.visit_id, v) for v in series]
             regions = {v.point_id: target for v in moved}
-            events = visit_events(VISIT_MOVED, moved, regions, patient.birth_date, new_series, now)
+            touched = sorted(slots.changed)
+            events = visit_events(VISIT_MOVED, moved, regions, patient.birth_date, new_series, now, slots=touched)
             tx.add_to_outbox(events)
-            return _Committed(VisitsChanged(new_series), events)
+            return _Committed(VisitsChanged(new_series), events, touched)
 
         return self._committed(work)
 
@@ -387,9 +395,11 @@ class VisitService:
             events = []
             if region is not None:
                 regions = {v.point_id: region for v in cancelled}
-                events = visit_events(VISIT_CANCELLED, cancelled, regions, patient.birth_date, cancelled, now)
+                events = visit_events(
+                    VISIT_CANCELLED, cancelled, regions, patient.birth_date, cancelled, now, slots=sorted(slots.changed)
+                )
                 tx.add_to_outbox(events)
-            return _Committed(VisitsChanged(cancelled), events)
+            return _Committed(VisitsChanged(cancelled), events, sorted(slots.changed))
 
         return self._committed(work)
 

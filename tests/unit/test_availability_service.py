@@ -73,12 +73,17 @@ def test_rebuild_drops_the_projection_and_loads_it_again() -> None:
     assert set(projection.held) == {state(1, 0, 0).slot.key}
 
 
-def test_the_fast_path_never_fails_the_change_that_called_it() -> None:
+def test_the_fast_path_reads_the_changed_slots_back_and_never_fails_the_change_that_called_it() -> None:
     projection = FakeProjection()
+    truth = FakeSlotStates([state(1, 1, 5)])
+    availability = Availability(projection, truth)
+    availability.slots_changed([state(1, 0, 0).slot.key])
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 2)]
     projection.down = True
-    Availability(projection, FakeSlotStates()).committed([state(1, 1, 1)])  # no exception
+    truth.set(state(1, 2, 6))
+    availability.slots_changed([state(1, 0, 0).slot.key])  # no exception
     projection.down = False
-    assert projection.held == {}
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 2)]  # the reconcile or the event repairs it
 
 
 def test_search_reads_spanner_until_the_projection_is_ready_and_while_redis_is_down() -> None:
