@@ -17,6 +17,9 @@ SCHEMA_VERSION = 1
 VISIT_BOOKED = "VisitBooked"
 VISIT_MOVED = "VisitMoved"
 VISIT_CANCELLED = "VisitCancelled"
+VISIT_COMPLETED = "VisitCompleted"
+VISIT_NO_SHOW = "VisitNoShow"
+SCHEDULE_CHANGED = "ScheduleChanged"
 
 AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 200))
 
