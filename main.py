@@ -7,6 +7,7 @@ every function; each function still deploys on its own.
 from functions.agent import agent
 from functions.health import health
 from functions.login import login
+from functions.mark_no_shows import mark_no_shows
 from functions.notify import notify
 from functions.point import point
 from functions.relay_outbox import relay_outbox
@@ -18,6 +19,6 @@ from functions.stream_events import stream_events
 from functions.visits import visits
 
 __all__ = [
-    "agent", "health", "login", "notify", "point", "relay_outbox", "send_reminders", "send_sms", "slots",
-    "sms_reports", "stream_events", "visits",
+    "agent", "health", "login", "mark_no_shows", "notify", "point", "relay_outbox", "send_reminders", "send_sms",
+    "slots", "sms_reports", "stream_events", "visits",
 ]  # fmt: skip

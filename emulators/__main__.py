@@ -45,9 +45,9 @@ def _provision_and_seed(points: int, days: int, reseed: bool) -> None:
 
 
 def _scheduler(stopping: threading.Event, sweep_every_s: float = 15.0) -> None:
-    """Stands in for Cloud Scheduler: outbox sweeps every few seconds, reminders once a day."""
+    """Stands in for Cloud Scheduler: outbox sweeps every few seconds, reminders and no-shows once a day."""
     from shared.bootstrap import get_container
-    from shared.topology import OUTBOX_SWEEP_TICKS, REMINDER_TICKS
+    from shared.topology import NO_SHOW_TICKS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS
 
     bus = get_container().bus
     last_reminders = 0.0
@@ -56,6 +56,7 @@ def _scheduler(stopping: threading.Event, sweep_every_s: float = 15.0) -> None:
             bus.publish(OUTBOX_SWEEP_TICKS, b"{}")
             if time.monotonic() - last_reminders > 24 * 3600:
                 bus.publish(REMINDER_TICKS, b"{}")
+                bus.publish(NO_SHOW_TICKS, b"{}")
                 last_reminders = time.monotonic()
         except Exception as error:  # the next tick tries again
             print(f"scheduler: tick not published ({type(error).__name__})", file=sys.stderr)

@@ -1,4 +1,8 @@
-"""`point`: vaccination-point staff, on their own points only. GET /api/v1/points/{id}/visits?day=."""
+"""`point`: vaccination-point staff on their own points (admins on any).
+
+GET /api/v1/points/{id}/visits?day=; GET/PUT /api/v1/points/{id}/schedule; POST /api/v1/points/{id}/deliveries;
+GET /api/v1/points/{id}/stock; POST /api/v1/visits/{id}/vaccination; POST /api/v1/visits/{id}/no-show.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
+from shared.entrypoints import point_http
 from shared.entrypoints.auth import guarded, require_point
 from shared.entrypoints.web import Routes, json_response, parse_query
 from shared.services.visits import visit_json
@@ -41,7 +46,7 @@ def get_day_list(request: Request, principal: Principal, point_id: str) -> Respo
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
-routes = Routes({("GET", "/api/v1/points/<point_id>/visits"): get_day_list})
+routes = Routes({("GET", "/api/v1/points/<point_id>/visits"): get_day_list, **point_http.ROUTES})
 
 
 @functions_framework.http

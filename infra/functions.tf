@@ -32,6 +32,7 @@ locals {
     send_sms       = { topic = "sms-requests", subscription = "sms-requests-send" }
     relay_outbox   = { topic = "outbox-sweep-ticks", subscription = "outbox-sweep-ticks-relay" }
     send_reminders = { topic = "reminder-ticks", subscription = "reminder-ticks-send" }
+    mark_no_shows  = { topic = "no-show-ticks", subscription = "no-show-ticks-mark" }
   }
   # HTTP functions sit behind the load balancer; event functions are reached by Pub/Sub push only.
   functions = merge(
@@ -140,6 +141,18 @@ resource "google_cloud_scheduler_job" "reminders" {
   region    = var.region
   pubsub_target {
     topic_name = google_pubsub_topic.topic["reminder-ticks"].id
+    data       = base64encode("{}")
+  }
+}
+
+# Every night, visits of past days that are still BOOKED become NO_SHOW (their later doses are freed).
+resource "google_cloud_scheduler_job" "no_shows" {
+  name      = "nightly-no-shows"
+  schedule  = "30 1 * * *"
+  time_zone = "Europe/Warsaw"
+  region    = var.region
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["no-show-ticks"].id
     data       = base64encode("{}")
   }
 }

@@ -21,6 +21,7 @@ from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, SessionSt
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
+from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_booking import BookingStore
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_patients import PatientRepository
@@ -33,6 +34,7 @@ from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
 from shared.services.messaging import EventStreamer, Notifier, Reminders, SmsSender
 from shared.services.outbox import OutboxRelay
+from shared.services.points import PointService
 from shared.services.search import PointDirectory, SlotSearch
 from shared.services.visits import VisitService
 
@@ -152,6 +154,10 @@ class Container:
     @cached_property
     def visits(self) -> VisitService:
         return VisitService(self.spanner, BookingStore(), self.patients, self.programme)
+
+    @cached_property
+    def point_office(self) -> PointService:
+        return PointService(SpannerBackOffice(self.spanner, self.patients), self.programme)
 
     @cached_property
     def search(self) -> SlotSearch:

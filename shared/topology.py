@@ -12,8 +12,9 @@ VISIT_EVENTS = "visit-events"
 SMS_REQUESTS = "sms-requests"
 OUTBOX_SWEEP_TICKS = "outbox-sweep-ticks"
 REMINDER_TICKS = "reminder-ticks"
+NO_SHOW_TICKS = "no-show-ticks"
 
-TOPICS = (VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS)
+TOPICS = (VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS, NO_SHOW_TICKS)
 
 
 def dead_letter_topic(topic: str) -> str:
@@ -40,4 +41,5 @@ PUSH_SUBSCRIPTIONS: tuple[PushSubscription, ...] = (
     PushSubscription("sms-requests-send", SMS_REQUESTS, "send_sms", ack_deadline_s=60),
     PushSubscription("outbox-sweep-ticks-relay", OUTBOX_SWEEP_TICKS, "relay_outbox", ack_deadline_s=120),
     PushSubscription("reminder-ticks-send", REMINDER_TICKS, "send_reminders", ack_deadline_s=300),
+    PushSubscription("no-show-ticks-mark", NO_SHOW_TICKS, "mark_no_shows", ack_deadline_s=600),
 )

@@ -24,7 +24,14 @@ from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_patients import PatientRepository
 from shared.domain.booking import Visit
 from shared.domain.contact import InvalidPhone, polish_mobile
-from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED
+from shared.domain.events import (
+    SCHEDULE_CHANGED,
+    VISIT_BOOKED,
+    VISIT_CANCELLED,
+    VISIT_COMPLETED,
+    VISIT_MOVED,
+    VISIT_NO_SHOW,
+)
 from shared.domain.programme import Programme
 from shared.domain.sms import VisitFacts, booked_text, cancelled_text, encode, moved_text, reminder_text
 from shared.services.search import PointDirectory
@@ -35,6 +42,10 @@ log = logging.getLogger(__name__)
 EVENT_FIELDS = ("event_id", "event_type", "visit_id", "patient_ref", "point_id", "voivodeship", "vaccine", "dose",
                 "channel", "occurred_at", "changed")  # fmt: skip
 SMS_FIELDS = ("request_id", "to", "text", "kind")
+# Events on visit-events that no SMS follows: the point saw the patient (or did not), or a schedule changed.
+NOT_TEXTED = (VISIT_COMPLETED, VISIT_NO_SHOW, SCHEDULE_CHANGED)
+SCHEDULE_FIELDS = ("event_id", "event_type", "occurred_at", "change", "point_id", "voivodeship", "starts_at", "vaccine",
+                   "capacity", "booked")  # fmt: skip
 
 
 class PoisonMessage(ValueError):
@@ -44,7 +55,7 @@ class PoisonMessage(ValueError):
 def parse_event(payload: Any) -> dict[str, Any]:
     if not isinstance(payload, dict) or any(f not in payload for f in EVENT_FIELDS):
         raise PoisonMessage("not a visit event")
-    if payload["event_type"] not in (VISIT_BOOKED, VISIT_MOVED, VISIT_CANCELLED):
+    if payload["event_type"] not in (VISIT_BOOKED, VISIT_MOVED, VISIT_CANCELLED, VISIT_COMPLETED, VISIT_NO_SHOW):
         raise PoisonMessage("unknown event type")
     if not isinstance(payload["changed"], list) or not payload["changed"]:
         raise PoisonMessage("event names no changed visit")
@@ -73,6 +84,8 @@ class Notifier:
 
     def handle(self, event: dict[str, Any]) -> str | None:
         """Publish the SMS request for this event, if it is the one that speaks for its change."""
+        if isinstance(event, dict) and event.get("event_type") in NOT_TEXTED:
+            return None
         event = parse_event(event)
         if event["visit_id"] != event["changed"][0]:
             return None  # the first visit of a change carries its message
@@ -255,6 +268,9 @@ class EventStreamer:
         self.warehouse = warehouse
 
     def handle(self, event: dict[str, Any], now: datetime) -> None:
+        if isinstance(event, dict) and event.get("event_type") == SCHEDULE_CHANGED:
+            self._schedule_row(event, now)
+            return
         event = parse_event(event)
         row = {
             "event_id": event["event_id"],
@@ -272,6 +288,22 @@ class EventStreamer:
             "channel": event["channel"],
             "starts_at": event.get("starts_at"),
             "age_band": event.get("age_band"),
+            "status": event.get("status"),
+            "lot": event.get("lot"),
             "inserted_at": now.astimezone(UTC).isoformat(),
         }
         self.warehouse.insert_rows("visit_events", [row], row_ids=[event["event_id"]])
+
+    def _schedule_row(self, event: dict[str, Any], now: datetime) -> None:
+        if any(f not in event for f in SCHEDULE_FIELDS):
+            raise PoisonMessage("not a schedule event")
+        row = {f: event[f] for f in SCHEDULE_FIELDS}
+        row.update(
+            schema_version=int(event.get("schema_version", 1)),
+            county=event.get("county"),
+            municipality=event.get("municipality"),
+            capacity=int(event["capacity"]),
+            booked=int(event["booked"]),
+            inserted_at=now.astimezone(UTC).isoformat(),
+        )
+        self.warehouse.insert_rows("schedule_events", [row], row_ids=[event["event_id"]])
