@@ -22,9 +22,10 @@ from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
 from shared.adapters.spanner_backoffice import SpannerBackOffice
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_patients import PatientRepository
+from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.config import Settings, get_settings
 from shared.domain.identity import SessionPolicy
 from shared.domain.programme import Programme
@@ -35,7 +36,7 @@ from shared.services.identity import AssertionVerifier, IdentityService, KeySour
 from shared.services.messaging import EventStreamer, Notifier, Reminders, SmsSender
 from shared.services.outbox import OutboxRelay
 from shared.services.points import PointService
-from shared.services.search import PointDirectory, SlotSearch
+from shared.services.search import SlotSearch
 from shared.services.visits import VisitService
 
 
@@ -148,25 +149,30 @@ class Container:
         return PatientRepository(self.spanner)
 
     @cached_property
-    def points(self) -> PointDirectory:
-        return PointDirectory(self.spanner)
+    def points(self) -> SpannerPointDirectory:
+        return SpannerPointDirectory(self.spanner)
 
     @cached_property
     def visits(self) -> VisitService:
-        return VisitService(self.spanner, BookingStore(), self.patients, self.programme)
+        return VisitService(
+            SpannerBookingTransactions(self.spanner),
+            SpannerVisitReader(self.spanner),
+            self.patients,
+            self.points,
+            self.relay,
+            self.programme,
+        )
 
     @cached_property
     def point_office(self) -> PointService:
-        return PointService(SpannerBackOffice(self.spanner, self.patients), self.programme)
+        return PointService(SpannerBackOffice(self.spanner), self.programme, self.relay)
 
     @cached_property
     def search(self) -> SlotSearch:
         return SlotSearch(
-            self.spanner,
-            BookingStore(),
+            SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s),
             self.points,
             self.programme,
-            staleness_s=self.settings.spanner_search_staleness_s,
             cache_ttl_s=self.settings.search_cache_s,
         )
 

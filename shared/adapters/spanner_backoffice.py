@@ -14,9 +14,8 @@ from typing import Any, TypeVar
 from google.cloud import spanner
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerBookingTransaction
 from shared.adapters.spanner_db import SpannerDatabase
-from shared.adapters.spanner_patients import PatientRepository
 from shared.domain.booking import Slot, Visit
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
@@ -42,10 +41,10 @@ def _prefix(*key: Any) -> KeySet:
 class SpannerBackOfficeTx(BackOfficeTx):
     """One transaction (or, for reads, one snapshot)."""
 
-    def __init__(self, reader: Any, store: BookingStore, patients: PatientRepository) -> None:
+    def __init__(self, reader: Any) -> None:
         self.reader = reader
-        self.store = store
-        self.patients = patients
+        # Slots, visits and the outbox are read and written as the booking transaction does.
+        self.booking = SpannerBookingTransaction(reader)
 
     # --- points, slots, stock ---------------------------------------------------------------------
 
@@ -62,12 +61,12 @@ class SpannerBackOfficeTx(BackOfficeTx):
         return [Slot(*row) for row in self.reader.read("Slots", SLOT_READ, keys)]
 
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
-        return self.store.slot(self.reader, point_id, starts_at, vaccine)
+        return self.booking.slot(point_id, starts_at, vaccine)
 
     def free_slots_nearby(
         self, municipality: str, vaccine: str, start: datetime, end: datetime, limit: int
     ) -> list[Slot]:
-        return self.store.free_slots(self.reader, "municipality", municipality, vaccine, start, end, limit=limit)
+        return self.booking.free_slots("municipality", municipality, vaccine, start, end, limit)
 
     def deliveries(self, point_id: str) -> list[Delivery]:
         return [Delivery(*row) for row in self.reader.read("Deliveries", DELIVERY_COLUMNS, _prefix(point_id))]
@@ -98,7 +97,7 @@ class SpannerBackOfficeTx(BackOfficeTx):
             self.reader.delete("Slots", KeySet(keys=[list(s.key) for s in slots]))
 
     def save_booked(self, slots: Sequence[Slot]) -> None:
-        self.store.save_slots(self.reader, slots)
+        self.booking.save_slots(slots)
 
     def add_delivery(self, delivery: Delivery, staff_id: str) -> None:
         self.reader.insert(
@@ -118,13 +117,13 @@ class SpannerBackOfficeTx(BackOfficeTx):
     # --- visits ---------------------------------------------------------------------------------------
 
     def visit_owner(self, visit_id: str) -> str | None:
-        return self.store.visit_owner(self.reader, visit_id)
+        return self.booking.visit_owner(visit_id)
 
     def patient(self, patient_id: str) -> PatientRecord | None:
-        return self.patients.get(self.reader, patient_id)
+        return self.booking.patient(patient_id)
 
     def patient_visits(self, patient_id: str) -> list[Visit]:
-        return self.store.patient_visits(self.reader, patient_id)
+        return self.booking.patient_visits(patient_id)
 
     def wrong_code_attempts(self, patient_id: str, visit_id: str) -> int:
         rows = list(self.reader.read("Visits", ("WrongCodeAttempts",), KeySet(keys=[[patient_id, visit_id]])))
@@ -142,10 +141,10 @@ class SpannerBackOfficeTx(BackOfficeTx):
         return Vaccination(*rows[0]) if rows else None
 
     def insert_visits(self, visits: Sequence[Visit]) -> None:
-        self.store.insert_visits(self.reader, visits)
+        self.booking.insert_visits(visits)
 
     def update_visits(self, visits: Sequence[Visit]) -> None:
-        self.store.update_visits(self.reader, visits)
+        self.booking.update_visits(visits)
 
     def add_vaccination(self, vaccination: Vaccination) -> None:
         v = vaccination
@@ -157,7 +156,7 @@ class SpannerBackOfficeTx(BackOfficeTx):
         )  # fmt: skip
 
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None:
-        self.store.add_to_outbox(self.reader, events)
+        self.booking.add_to_outbox(events)
 
 
 SLOT_READ = ("PointId", "StartsAt", "Vaccine", "Capacity", "Booked", "Voivodeship", "County", "Municipality")
@@ -176,10 +175,8 @@ class _SingleUseReads:
 
 
 class SpannerBackOffice:
-    def __init__(self, database: SpannerDatabase, patients: PatientRepository) -> None:
+    def __init__(self, database: SpannerDatabase) -> None:
         self.database = database
-        self.patients = patients
-        self.store = BookingStore()
 
     def transaction(self, work: Callable[[BackOfficeTx], T]) -> T:
         return self.database.run_in_transaction(lambda transaction: work(self._tx(transaction)))
@@ -188,7 +185,7 @@ class SpannerBackOffice:
         return work(self._tx(_SingleUseReads(self.database)))
 
     def _tx(self, reader: Any) -> SpannerBackOfficeTx:
-        return SpannerBackOfficeTx(reader, self.store, self.patients)
+        return SpannerBackOfficeTx(reader)
 
     def booked_before(self, day: date, after: BookedRef | None, limit: int) -> list[BookedRef]:
         if after is None:

@@ -19,9 +19,9 @@ from shared.domain.identity import Principal, Role
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds, slot_json
 from shared.domain.vaccination import Actor
 from shared.entrypoints.auth import guarded
+from shared.entrypoints.visit_http import visit_json
 from shared.entrypoints.web import Problem, json_response, parse_json, parse_query, refusal_problem
 from shared.services.points import PointService
-from shared.services.visits import visit_json
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
@@ -113,14 +113,13 @@ def get_schedule(request: Request, principal: Principal, point_id: str) -> Respo
 def put_schedule(request: Request, principal: Principal, point_id: str) -> Response:
     body = parse_json(request, ScheduleBody)
     try:
-        change, events = service().publish_schedule(
+        change, _ = service().publish_schedule(
             _point_id(point_id), [b.block() for b in body.blocks], actor_of(principal), datetime.now(UTC)
         )
     except SlotsHaveVisits as refusal:
         problem = refusal_problem(refusal)
         problem.extra["slots"] = refusal.slots
         raise problem from None
-    get_container().relay.publish(events)
     answer = {
         "point_id": point_id,
         "created": [slot_json(s) for s in change.created],
@@ -188,14 +187,12 @@ def post_vaccination(request: Request, principal: Principal, visit_id: str) -> R
     outcome = service().record_vaccination(
         _visit_id(visit_id), body.lot, body.check_in_code, actor_of(principal), datetime.now(UTC)
     )
-    get_container().relay.publish(outcome.events)
     return json_response(_visits(outcome.body), status=201, headers=NO_STORE)
 
 
 @guarded(Role.POINT_STAFF, Role.ADMIN)
 def post_no_show(request: Request, principal: Principal, visit_id: str) -> Response:
     outcome = service().mark_no_show(_visit_id(visit_id), actor_of(principal), datetime.now(UTC))
-    get_container().relay.publish(outcome.events)
     return json_response(_visits(outcome.body), headers=NO_STORE)
 
 

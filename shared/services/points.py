@@ -49,6 +49,7 @@ from shared.domain.vaccination import (
     local_day,
     orphans,
 )
+from shared.services.ports import EventPublisher
 
 T = TypeVar("T")
 BookedRef = tuple[date, str, str]
@@ -107,9 +108,16 @@ class Outcome:
 
 
 class PointService:
-    def __init__(self, office: BackOffice, programme: Callable[[], Programme | None]) -> None:
+    def __init__(self, office: BackOffice, programme: Callable[[], Programme | None], events: EventPublisher) -> None:
         self.office = office
         self.programme = programme
+        self.events = events
+
+    def _committed(self, work: Callable[[BackOfficeTx], T], events: Callable[[T], list[dict[str, Any]]]) -> T:
+        """Run a change; publish the events it wrote right after the commit (the sweep covers a miss)."""
+        result = self.office.transaction(work)
+        self.events.publish(events(result))
+        return result
 
     def _programme(self) -> Programme:
         programme = self.programme()
@@ -167,7 +175,7 @@ class PointService:
             tx.add_to_outbox(events)
             return change, events
 
-        return self.office.transaction(work)
+        return self._committed(work, lambda result: result[1])
 
     # --- stock ---------------------------------------------------------------------------------
 
@@ -279,7 +287,7 @@ class PointService:
             )
             return Outcome(body, events)
 
-        result = self.office.transaction(work)
+        result = self._committed(work, lambda result: [] if isinstance(result, Refused) else result.events)
         if isinstance(result, Refused):
             raise result
         return result
@@ -302,25 +310,28 @@ class PointService:
             slots.save()
             return outcome
 
-        return self.office.transaction(work)
+        return self._committed(work, lambda outcome: outcome.events)
 
     def mark_past_no_shows(self, today: date, now: datetime, page: int = 200) -> int:
         """Every visit still BOOKED on a day before ``today`` becomes NO_SHOW; page by page, and
         running it again changes nothing."""
-        marked = 0
+        total = 0
         after: BookedRef | None = None
         while True:
             refs = self.office.booked_before(today, after, page)
             if not refs:
-                return marked
-            marked += self.office.transaction(
-                functools.partial(self._no_shows_if_past, refs=refs, today=today, now=now)
-            )
+                return total
+            work = functools.partial(self._no_shows_if_past, refs=refs, today=today, now=now)
+            marked, _ = self._committed(work, lambda result: result[1])
+            total += marked
             after = refs[-1]
 
-    def _no_shows_if_past(self, tx: BackOfficeTx, refs: list[BookedRef], today: date, now: datetime) -> int:
+    def _no_shows_if_past(
+        self, tx: BackOfficeTx, refs: list[BookedRef], today: date, now: datetime
+    ) -> tuple[int, list[dict[str, Any]]]:
         slots = _Slots(tx)  # one view of the slots for the page: two visits may free the same slot
         marked = 0
+        events: list[dict[str, Any]] = []
         for patient_id in dict.fromkeys(ref[2] for ref in refs):
             patient = tx.patient(patient_id)
             visits = tx.patient_visits(patient_id)
@@ -330,12 +341,13 @@ class PointService:
                 if patient is None or not current.is_active or local_day(current.starts_at) >= today:
                     continue
                 outcome = self._no_show(tx, slots, patient, current, visits, now)
+                events += outcome.events
                 changed = {v.visit_id: v for v in [outcome.body["visit"]]}
                 changed.update({v: replace_status(visits, v) for v in outcome.body["cancelled"]})
                 visits = [changed.get(v.visit_id, v) for v in visits]
                 marked += 1
         slots.save()
-        return marked
+        return marked, events
 
     @staticmethod
     def _no_show(

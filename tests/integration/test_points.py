@@ -15,7 +15,7 @@ from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, demo_programme
 from shared.adapters.spanner_backoffice import SpannerBackOffice
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import WARSAW, Channel, Visit, VisitStatus
 from shared.domain.refusals import Refused
@@ -23,7 +23,7 @@ from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits
 from shared.domain.vaccination import MAX_WRONG_CODES, Actor
 from shared.services.points import PointService
 from shared.services.visits import BookingRequest
-from tests.integration.conftest import NOW, add_patient, at, visit_service
+from tests.integration.conftest import NOW, CapturedEvents, add_patient, at, visit_service
 
 STRING = param_types.STRING
 ADMIN = Actor("staff-admin", admin=True)
@@ -47,7 +47,7 @@ def staff(point_id: str) -> Actor:
 @pytest.fixture
 def office(backends: Container) -> PointService:
     programme = demo_programme(NOW)
-    return PointService(SpannerBackOffice(backends.spanner, backends.patients), lambda: programme)
+    return PointService(SpannerBackOffice(backends.spanner), lambda: programme, CapturedEvents())
 
 
 def day(offset: int) -> date:
@@ -78,8 +78,7 @@ def outbox(container: Container, event_type: str) -> list[dict[str, Any]]:
 
 
 def visits_of(container: Container, patient_id: str) -> dict[int, list[Visit]]:
-    with container.spanner.snapshot() as snapshot:
-        found = BookingStore().patient_visits(snapshot, patient_id)
+    found = SpannerVisitReader(container.spanner).visits_of_patient(patient_id)
     by_dose: dict[int, list[Visit]] = {}
     for visit in sorted(found, key=lambda v: v.starts_at):
         by_dose.setdefault(visit.dose, []).append(visit)
@@ -197,7 +196,7 @@ def test_a_schedule_edit_racing_bookings_never_overbooks(backends: Container) ->
     patients = [add_patient(backends) for _ in range(8)]
     containers = [build_container(backends.settings) for _ in range(3)]
     programme = demo_programme(NOW)
-    office = PointService(SpannerBackOffice(containers[0].spanner, containers[0].patients), lambda: programme)
+    office = PointService(SpannerBackOffice(containers[0].spanner), lambda: programme, CapturedEvents())
     office.record_delivery(point_id, "jcovden", 100, "J-1", NOW - timedelta(days=1), ADMIN, NOW)
     start = threading.Barrier(len(patients) + 1)
     outcomes: list[str] = []
@@ -259,8 +258,8 @@ def test_a_vaccination_completes_the_visit_books_dose_two_and_cancels_orphans(
         patient, BookingRequest(point_id, soon, "comirnaty", None), Channel.WEB, NOW - timedelta(hours=1)
     )
     # Dose 2 of this series is dropped by hand so that the vaccination has to book it.
-    first = booking.body["visits"][0]
-    visit_service(backends).cancel(booking.body["visits"][1]["visit_id"], patient, NOW - timedelta(hours=1))
+    first = booking.visits[0]
+    visit_service(backends).cancel(booking.visits[1].visit_id, patient, NOW - timedelta(hours=1))
     # An orphan: an open dose-1 visit elsewhere, holding its place (as 2021's double bookings did).
     orphan_id = str(uuid.uuid4())
     with backends.spanner.batch() as batch:
@@ -270,7 +269,7 @@ def test_a_vaccination_completes_the_visit_books_dose_two_and_cancels_orphans(
                        "WEB", "1111", day(3), NOW, NOW)])  # fmt: skip
         batch.update("Slots", ("PointId", "StartsAt", "Vaccine", "Booked"), [(elsewhere, at(3, 9), "comirnaty", 1)])
 
-    outcome = office.record_vaccination(first["visit_id"], "C-LOT", first["check_in_code"], staff(point_id), NOW)
+    outcome = office.record_vaccination(first.visit_id, "C-LOT", first.check_in_code, staff(point_id), NOW)
     record = outcome.body["vaccination"]
     assert (record["dose"], record["lot"], record["point_id"], record["staff_id"]) == (
         1,
@@ -291,7 +290,7 @@ def test_a_vaccination_completes_the_visit_books_dose_two_and_cancels_orphans(
     assert types == ["VisitBooked", "VisitCancelled", "VisitCompleted"]
     assert next(e for e in outcome.events if e["event_type"] == "VisitCompleted")["lot"] == "C-LOT"
     # The same request again (a retry) answers the record again and changes nothing.
-    again = office.record_vaccination(first["visit_id"], "C-LOT", first["check_in_code"], staff(point_id), NOW)
+    again = office.record_vaccination(first.visit_id, "C-LOT", first.check_in_code, staff(point_id), NOW)
     assert again.body["vaccination"] == record and again.events == []
 
 
@@ -303,19 +302,19 @@ def test_wrong_codes_are_counted_and_lock_the_visit(
     visit = (
         visit_service(backends)
         .book(patient, BookingRequest(point_id, soon, "jcovden", None), Channel.WEB, NOW - timedelta(hours=1))
-        .body["visits"][0]
+        .visits[0]
     )
-    wrong = f"{(int(visit['check_in_code']) + 1) % 10_000:04d}"
+    wrong = f"{(int(visit.check_in_code) + 1) % 10_000:04d}"
     for _ in range(MAX_WRONG_CODES):
         with pytest.raises(Refused) as refused:
-            office.record_vaccination(visit["visit_id"], "J-LOT", wrong, staff(point_id), NOW)
+            office.record_vaccination(visit.visit_id, "J-LOT", wrong, staff(point_id), NOW)
         assert (refused.value.code, refused.value.kind, refused.value.field) == (
             "wrong_check_in_code",
             "rule",
             "check_in_code",
         )
     with pytest.raises(Refused) as refused:
-        office.record_vaccination(visit["visit_id"], "J-LOT", visit["check_in_code"], staff(point_id), NOW)
+        office.record_vaccination(visit.visit_id, "J-LOT", visit.check_in_code, staff(point_id), NOW)
     assert refused.value.code == "check_in_code_locked"
     assert visits_of(backends, patient)[1][0].status == VisitStatus.BOOKED
 
@@ -328,9 +327,9 @@ def test_vaccinations_are_refused_at_another_point_another_day_or_with_an_unknow
     today = (
         visit_service(backends)
         .book(patient, BookingRequest(point_id, soon, "jcovden", None), Channel.WEB, NOW - timedelta(hours=1))
-        .body["visits"][0]
+        .visits[0]
     )
-    code = today["check_in_code"]
+    code = today.check_in_code
     other_point = add_point(backends, ["jcovden"])
     cases = [
         (staff(other_point), "J-LOT", "forbidden", "visit_of_other_point"),
@@ -338,10 +337,10 @@ def test_vaccinations_are_refused_at_another_point_another_day_or_with_an_unknow
     ]
     for actor, lot, kind, code_name in cases:
         with pytest.raises(Refused) as refused:
-            office.record_vaccination(today["visit_id"], lot, code, actor, NOW)
+            office.record_vaccination(today.visit_id, lot, code, actor, NOW)
         assert (refused.value.kind, refused.value.code) == (kind, code_name)
     with pytest.raises(Refused) as refused:
-        office.record_vaccination(today["visit_id"], "J-LOT", code, staff(point_id), NOW - timedelta(days=1))
+        office.record_vaccination(today.visit_id, "J-LOT", code, staff(point_id), NOW - timedelta(days=1))
     assert (refused.value.kind, refused.value.code) == ("conflict", "visit_not_today")
     with pytest.raises(Refused) as refused:
         office.record_vaccination(str(uuid.uuid4()), "J-LOT", code, staff(point_id), NOW)
@@ -356,23 +355,23 @@ def test_a_no_show_frees_the_later_doses_and_the_patient_can_book_again(
     first, second = (
         visit_service(backends)
         .book(patient, BookingRequest(point_id, soon, "comirnaty", None), Channel.WEB, NOW - timedelta(hours=1))
-        .body["visits"]
+        .visits
     )
     with pytest.raises(Refused) as refused:
-        office.mark_no_show(first["visit_id"], staff(point_id), NOW)
+        office.mark_no_show(first.visit_id, staff(point_id), NOW)
     assert refused.value.code == "visit_not_started"
     with pytest.raises(Refused) as refused:
-        office.mark_no_show(first["visit_id"], staff(add_point(backends, ["jcovden"])), soon + timedelta(minutes=5))
+        office.mark_no_show(first.visit_id, staff(add_point(backends, ["jcovden"])), soon + timedelta(minutes=5))
     assert refused.value.code == "visit_of_other_point"
-    outcome = office.mark_no_show(first["visit_id"], staff(point_id), soon + timedelta(minutes=5))
-    assert outcome.body["cancelled"] == [second["visit_id"]]
+    outcome = office.mark_no_show(first.visit_id, staff(point_id), soon + timedelta(minutes=5))
+    assert outcome.body["cancelled"] == [second.visit_id]
     assert sorted(e["event_type"] for e in outcome.events) == ["VisitCancelled", "VisitNoShow"]
     statuses = {v.visit_id: v.status for vs in visits_of(backends, patient).values() for v in vs}
-    assert statuses == {first["visit_id"]: VisitStatus.NO_SHOW, second["visit_id"]: VisitStatus.CANCELLED}
+    assert statuses == {first.visit_id: VisitStatus.NO_SHOW, second.visit_id: VisitStatus.CANCELLED}
     assert slots_of(backends, point_id)[(at(21, 9), "comirnaty")][1] == 0
     # Dose 1 again, in a new series.
     again = visit_service(backends).book(patient, BookingRequest(point_id, soon, "comirnaty", None), Channel.WEB, NOW)
-    assert [v["dose"] for v in again.body["visits"]] == [1, 2]
+    assert [v.dose for v in again.visits] == [1, 2]
 
 
 def test_the_nightly_job_marks_past_booked_visits_page_by_page_and_only_once(
