@@ -38,6 +38,7 @@ from shared.services.outbox import OutboxRelay
 from shared.services.points import PointService
 from shared.services.search import SlotSearch
 from shared.services.visits import VisitService
+from shared.services.walkins import WalkIns
 
 
 def _point_clients_at_emulators(settings: Settings) -> None:
@@ -166,6 +167,16 @@ class Container:
     @cached_property
     def point_office(self) -> PointService:
         return PointService(SpannerBackOffice(self.spanner), self.programme, self.relay)
+
+    @cached_property
+    def walk_ins(self) -> WalkIns:
+        return WalkIns(
+            SpannerBackOffice(self.spanner),
+            self.patients,
+            self.visits,
+            SpannerVisitReader(self.spanner),
+            self.programme,
+        )
 
     @cached_property
     def search(self) -> SlotSearch:

@@ -15,13 +15,15 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
 from shared.domain.booking import WARSAW, Visit
-from shared.domain.identity import Principal, Role
+from shared.domain.contact import InvalidPhone, polish_mobile
+from shared.domain.identity import Principal, Role, is_valid_pesel
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds, slot_json
 from shared.domain.vaccination import Actor
 from shared.entrypoints.auth import guarded
-from shared.entrypoints.visit_http import visit_json
-from shared.entrypoints.web import Problem, json_response, parse_json, parse_query, refusal_problem
+from shared.entrypoints.visit_http import idempotency_key, visit_json, visits_response
+from shared.entrypoints.web import Problem, bad_request, json_response, parse_json, parse_query, refusal_problem
 from shared.services.points import PointService
+from shared.services.walkins import WalkIn
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
@@ -160,6 +162,37 @@ def get_stock(request: Request, principal: Principal, point_id: str) -> Response
     return json_response({"point_id": point_id, "stock": [level.as_json() for level in levels]}, headers=NO_STORE)
 
 
+# --- walk-ins ------------------------------------------------------------------------------------
+
+
+class WalkInBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pesel: str = Field(pattern=r"^\d{11}$")
+    vaccine: str = Field(pattern=VACCINE)
+    phone: str | None = Field(default=None, max_length=32)
+    given_name: str | None = Field(default=None, min_length=1, max_length=200)
+    family_name: str | None = Field(default=None, min_length=1, max_length=200)
+
+
+@guarded(Role.POINT_STAFF, Role.ADMIN, rate_limit="booking")
+def post_walk_in(request: Request, principal: Principal, point_id: str) -> Response:
+    """The patient is at the point: book the earliest free place from now, with the next doses.
+
+    The answer carries the check-in codes: the patient is present and the point has checked the ID."""
+    body = parse_json(request, WalkInBody)
+    if not is_valid_pesel(body.pesel):
+        raise bad_request("pesel", "Nieprawidłowy numer PESEL", code="invalid_pesel")
+    try:
+        phone = polish_mobile(body.phone) if body.phone is not None else None
+    except InvalidPhone:
+        raise bad_request("phone", "Podaj polski numer telefonu komórkowego", code="invalid_phone") from None
+    walk_in = WalkIn(body.pesel, body.vaccine, phone, body.given_name, body.family_name)
+    key = idempotency_key(request)
+    change = get_container().walk_ins.book(_point_id(point_id), walk_in, actor_of(principal), datetime.now(UTC), key)
+    return visits_response(change, status=201, with_code=True)
+
+
 # --- vaccination and no-show ---------------------------------------------------------------------
 
 
@@ -200,6 +233,7 @@ ROUTES = {
     ("GET", "/api/v1/points/<point_id>/schedule"): get_schedule,
     ("PUT", "/api/v1/points/<point_id>/schedule"): put_schedule,
     ("POST", "/api/v1/points/<point_id>/deliveries"): post_delivery,
+    ("POST", "/api/v1/points/<point_id>/visits"): post_walk_in,
     ("GET", "/api/v1/points/<point_id>/stock"): get_stock,
     ("POST", "/api/v1/visits/<visit_id>/vaccination"): post_vaccination,
     ("POST", "/api/v1/visits/<visit_id>/no-show"): post_no_show,
