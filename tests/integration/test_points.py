@@ -13,7 +13,7 @@ import pytest
 from google.cloud.spanner_v1 import param_types
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
-from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, demo_programme
+from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, demo_programme, pesel_for
 from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.bootstrap import Container, build_container
@@ -23,6 +23,7 @@ from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits
 from shared.domain.vaccination import MAX_WRONG_CODES, Actor
 from shared.services.points import PointService
 from shared.services.visits import BookingRequest
+from shared.services.walkins import WalkIn, WalkIns
 from tests.integration.conftest import NOW, CapturedEvents, add_patient, at, visit_service
 
 STRING = param_types.STRING
@@ -395,3 +396,84 @@ def test_the_nightly_job_marks_past_booked_visits_page_by_page_and_only_once(
     assert visits_of(backends, tomorrow)[1][0].status == VisitStatus.BOOKED
     assert len(outbox(backends, "VisitNoShow")) == 3
     assert slots_of(backends, point_id)[(at(21, 9), "comirnaty")][1] == 0  # their dose-2 places came free
+
+
+# --- walk-ins and next doses ----------------------------------------------------------------------
+
+
+def walk_ins(container: Container) -> WalkIns:
+    programme = demo_programme(NOW)
+    return WalkIns(
+        SpannerBackOffice(container.spanner), container.patients, visit_service(container),
+        SpannerVisitReader(container.spanner), lambda: programme,
+    )  # fmt: skip
+
+
+def test_a_walk_in_unknown_to_the_registry_is_registered_and_booked_at_the_earliest_place(
+    backends: Container, today_point: tuple[str, datetime]
+) -> None:
+    point_id, soon = today_point
+    pesel = pesel_for(date(1970, 3, 3), 901, female=True)
+    walk_in = WalkIn(pesel, "comirnaty", None, "Ewa", "Nowa")
+    booked = walk_ins(backends).book(point_id, walk_in, staff(point_id), NOW, "walk-1")
+    assert [(v.dose, v.starts_at, v.channel) for v in booked.visits] == [
+        (1, soon, Channel.POINT),
+        (2, at(21, 9), Channel.POINT),
+    ]
+    patient, referrals = backends.patients.lookup(pesel)
+    assert patient is not None and (patient.given_name, patient.phone) == ("Ewa", None)
+    assert any(r.is_valid(NOW) for r in referrals)
+    again = walk_ins(backends).book(point_id, walk_in, staff(point_id), NOW, "walk-1")
+    assert again.replayed and [v.visit_id for v in again.visits] == [v.visit_id for v in booked.visits]
+    with pytest.raises(Refused) as refused:
+        walk_ins(backends).book(point_id, walk_in, staff(add_point(backends, ["comirnaty"])), NOW, "walk-2")
+    assert refused.value.code == "not_your_point"
+
+
+def test_a_walk_in_skips_full_slots_and_says_when_nothing_is_free(backends: Container) -> None:
+    point_id = add_point(backends, ["jcovden"], [(at(1, 8), "jcovden", 1), (at(1, 9), "jcovden", 1)])
+    first = add_patient(backends)
+    visit_service(backends).book(first, BookingRequest(point_id, at(1, 8), "jcovden", None), Channel.WEB, NOW)
+    pesel = pesel_for(date(1981, 4, 4), 902, female=False)
+    booked = walk_ins(backends).book(point_id, WalkIn(pesel, "jcovden", "+48601000902"), staff(point_id), NOW, "w1")
+    assert [v.starts_at for v in booked.visits] == [at(1, 9)]
+    with pytest.raises(Refused) as refused:
+        walk_ins(backends).book(
+            point_id, WalkIn(pesel_for(date(1982, 5, 5), 903, female=False), "jcovden", None), staff(point_id), NOW,
+            "w2",
+        )  # fmt: skip
+    assert (refused.value.kind, refused.value.code) == ("conflict", "no_free_place")
+
+
+def test_a_pending_next_dose_is_booked_in_its_series_and_not_before_its_interval(
+    backends: Container, office: PointService, today_point: tuple[str, datetime]
+) -> None:
+    point_id, soon = today_point
+    patient = add_patient(backends)
+    first, second = (
+        visit_service(backends)
+        .book(patient, BookingRequest(point_id, soon, "comirnaty", None), Channel.WEB, NOW - timedelta(hours=1))
+        .visits
+    )
+    office.record_vaccination(first.visit_id, "C-LOT", first.check_in_code, staff(point_id), NOW)
+    visit_service(backends).cancel(second.visit_id, patient, NOW)  # dose 2 is pending now
+    service = visit_service(backends)
+    with pytest.raises(Refused) as refused:
+        service.book(patient, BookingRequest(point_id, soon, "jcovden", None), Channel.WEB, NOW)
+    assert refused.value.code == "other_vaccine_in_series"
+    add_point_slot(backends, point_id, at(5, 9), "comirnaty")
+    with pytest.raises(Refused) as refused:
+        service.book(patient, BookingRequest(point_id, at(5, 9), "comirnaty", None), Channel.WEB, NOW)
+    assert (refused.value.code, refused.value.field) == ("too_early_for_next_dose", "starts_at")
+    booked = service.book(patient, BookingRequest(point_id, at(22, 9), "comirnaty", None), Channel.WEB, NOW)
+    assert [(v.dose, v.series_id) for v in booked.visits] == [(2, first.series_id)]
+    # With dose 2 booked nothing is pending any more.
+    with pytest.raises(Refused) as refused:
+        service.book(patient, BookingRequest(point_id, at(21, 9), "comirnaty", None), Channel.WEB, NOW)
+    assert refused.value.code == "already_booked"
+
+
+def add_point_slot(container: Container, point_id: str, starts_at: datetime, vaccine: str) -> None:
+    with container.spanner.batch() as batch:
+        batch.insert("Slots", columns=SLOT_COLUMNS,
+                     values=[(point_id, starts_at, vaccine, 5, 0, "14", "1465", "1465011", True)])  # fmt: skip
