@@ -30,7 +30,7 @@ def _provision_and_seed(points: int, days: int, reseed: bool) -> None:
     from google.cloud.spanner_v1.keyset import KeySet
 
     from emulators.provision import provision
-    from emulators.seed import seed
+    from emulators.seed import seed, top_up_today
     from shared.bootstrap import get_container
 
     container = get_container()
@@ -38,9 +38,11 @@ def _provision_and_seed(points: int, days: int, reseed: bool) -> None:
     with container.spanner.snapshot() as snapshot:
         has_points = any(True for _ in snapshot.read("Points", ("PointId",), KeySet(all_=True), limit=1))
     if has_points and not reseed:
-        print("Demo data already present: not seeding again (use `python -m emulators seed` to reseed).")
+        added = top_up_today(container.spanner, points)
+        print(f"Demo data already present: not seeding again (use `python -m emulators seed` to reseed); "
+              f"{added} slots added for today.")  # fmt: skip
         return
-    summary = seed(container.spanner, container.firestore, points=points, days=days)
+    summary = seed(container.spanner, container.firestore, points=points, days=days, today=True)
     print(f"Seeded {summary.points} points, {summary.slots} slots, {summary.patients} patients in {summary.seconds} s.")
 
 

@@ -13,13 +13,22 @@ import pytest
 from google.cloud.spanner_v1 import param_types
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
-from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, demo_programme, pesel_for
+from emulators.seed import (
+    POINT_COLUMNS,
+    SLOT_COLUMNS,
+    SLOT_HOURS,
+    demo_programme,
+    generate_points,
+    pesel_for,
+    seed,
+    top_up_today,
+)
 from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import WARSAW, Channel, Visit, VisitStatus
 from shared.domain.refusals import Refused
-from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits
+from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds
 from shared.domain.vaccination import MAX_WRONG_CODES, Actor
 from shared.services.points import PointService
 from shared.services.visits import BookingRequest
@@ -477,3 +486,20 @@ def add_point_slot(container: Container, point_id: str, starts_at: datetime, vac
     with container.spanner.batch() as batch:
         batch.insert("Slots", columns=SLOT_COLUMNS,
                      values=[(point_id, starts_at, vaccine, 5, 0, "14", "1465", "1465011", True)])  # fmt: skip
+
+
+def test_the_demo_data_has_slots_today_at_every_point_and_the_stock_for_them(
+    backends: Container, office: PointService
+) -> None:
+    seed(backends.spanner, backends.firestore, points=6, days=2, second_dose_days=1, patients=0, today=True, now=NOW)
+    today = NOW.astimezone(WARSAW).date()
+    for point in generate_points(6):
+        start, end = day_bounds(today)
+        assert office.schedule(point.point_id, start, end, ADMIN), point.point_id
+        for level in office.stock(point.point_id, ADMIN, NOW):
+            assert level.on_hand >= level.published_places > 0
+    assert top_up_today(backends.spanner, 6, now=NOW) == 0
+    fresh = generate_points(7)[6]  # data of an earlier day gets today's slots added
+    seed(backends.spanner, backends.firestore, points=7, days=1, second_dose_days=0, patients=0, now=NOW)
+    added = top_up_today(backends.spanner, 7, now=NOW)
+    assert added == len(SLOT_HOURS) and office.schedule(fresh.point_id, *day_bounds(today), ADMIN)
