@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench-login bench-search bench-booking bench-sms clean
+.PHONY: run test install lint typecheck bench-login bench-search bench-booking bench-sms bench-schedule clean
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -43,6 +43,8 @@ bench-sms: $(STAMP)
 	$(PY) -m bench.sms
 bench-booking: $(STAMP)
 	$(PY) -m bench.booking --points $(POINTS)
+bench-schedule: $(STAMP)
+	flock /tmp/ereg-load.lock $(PY) -m bench.schedule
 
 clean:
 	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache

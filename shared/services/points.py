@@ -155,15 +155,18 @@ class PointService:
         def work(tx: BackOfficeTx) -> tuple[ScheduleChange, list[dict[str, Any]]]:
             point = self._point(tx, point_id, actor)
             validate_blocks(blocks, point, (v.code for v in programme.vaccines), local_day(now))
-            days = sorted({b.day for b in blocks})
-            first, last = day_bounds(days[0])[0], day_bounds(days[-1])[1]
-            existing = [s for s in tx.slots(point_id, first, last) if local_day(s.starts_at) in days]
+            days = {b.day for b in blocks}
+            # One range read serves both the days' slots and the stock rule (slots that have started
+            # are not read: the plan keeps them, and they are not its business).
+            end = max(day_bounds(max(days))[1], now + STOCK_HORIZON)
+            future = tx.slots(point_id, now, end)
+            existing = [s for s in future if local_day(s.starts_at) in days]
             change = plan_schedule(point, blocks, existing, now)
             grown = {s.vaccine for s in change.created}
             before = {s.key: s for s in existing}
             grown |= {s.vaccine for s in change.changed if s.capacity > before[s.key].capacity}
             if grown:
-                after = {s.key: s for s in tx.slots(point_id, now, now + STOCK_HORIZON)}
+                after = {s.key: s for s in future if s.starts_at < now + STOCK_HORIZON}
                 for slot in change.removed:
                     after.pop(slot.key, None)
                 after.update({s.key: s for s in [*change.created, *change.changed]})
