@@ -16,10 +16,12 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
+from shared.domain.availability import SlotState
 from shared.domain.booking import WARSAW, Slot, Visit
 from shared.domain.identity import AssertionReplayed, Person, Session
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
+from shared.services.availability import ProjectionUnavailable
 from shared.services.visits import StoredResult
 
 T = TypeVar("T")
@@ -319,3 +321,97 @@ class FakePatients:
             )
             referrals.append(referral)
         return patient, referral
+
+
+class FakeProjection:
+    """The availability projection in memory, applying a slot's state only if it is newer."""
+
+    def __init__(self) -> None:
+        self.held: dict[SlotKey, SlotState] = {}
+        self.ready = False
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise ProjectionUnavailable("down")
+
+    def apply(self, states: Sequence[SlotState]) -> int:
+        self._check()
+        applied = 0
+        for state in states:
+            held = self.held.get(state.slot.key)
+            if held is None or held.version < state.version:
+                self.held[state.slot.key] = state
+                applied += 1
+        return applied
+
+    def states(self, point_ids: Iterable[str]) -> dict[SlotKey, tuple[int, int, int]]:
+        self._check()
+        wanted = set(point_ids)
+        return {key: (s.slot.capacity, s.slot.booked, s.version) for key, s in self.held.items() if key[0] in wanted}
+
+    def is_ready(self) -> bool:
+        self._check()
+        return self.ready
+
+    def mark_ready(self, ready: bool) -> None:
+        self._check()
+        self.ready = ready
+
+    def clear(self) -> None:
+        self._check()
+        self.held.clear()
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        self._check()
+        region_of = {"point": lambda s: s.point_id}.get(level, lambda s: getattr(s, level))
+        found = sorted(
+            (
+                Slot(s.slot.point_id, s.slot.starts_at, vaccine, s.slot.free_places, 0)
+                for s in self.held.values()
+                if region_of(s.slot) == region and s.slot.vaccine == vaccine and s.slot.free_places > 0
+                and start <= s.slot.starts_at <= end
+            ),
+            key=lambda s: (s.starts_at, s.point_id),
+        )  # fmt: skip
+        if after is not None:
+            found = [
+                s
+                for s in found
+                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
+            ]
+        return found[:limit]
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        self._check()
+        found = [s.slot for s in self.held.values() if s.slot.point_id == point_id and start <= s.slot.starts_at <= end]
+        return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
+
+
+class FakeSlotStates:
+    """The authority's slot states (what Spanner holds), set by the test."""
+
+    def __init__(self, states: Iterable[SlotState] = ()) -> None:
+        self.truth = {s.slot.key: s for s in states}
+
+    def set(self, state: SlotState) -> None:
+        self.truth[state.slot.key] = state
+
+    def of_slots(self, keys: Iterable[SlotKey]) -> list[SlotState]:
+        return [self.truth[k] for k in keys if k in self.truth]
+
+    def of_point(self, point_id: str) -> list[SlotState]:
+        return [s for k, s in self.truth.items() if k[0] == point_id]
+
+    def point_ids(self) -> list[str]:
+        return sorted({k[0] for k in self.truth})
