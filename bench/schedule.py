@@ -3,10 +3,11 @@
     flock /tmp/ereg-load.lock .venv/bin/python -m bench.schedule [--points 600] [--days 14] [--clients 16]
 
 On opening day 4,787 points published 1.5 million slots. Here every point sends one
-PUT /api/v1/points/{id}/schedule with a block per day (08:00-16:00, --slot-minutes slots) through the
-local host (one-hour slots, as the demo data has), all requests submitted together to --clients concurrent HTTP clients; each PUT is one
-transaction that writes the point's slots and one ScheduleChanged outbox event per slot, checked
-against the point's stock (recorded beforehand, not timed). Prints slots created per second.
+PUT /api/v1/points/{id}/schedule with a block per day (08:00-16:00, --slot-minutes slots, one hour as
+in the demo data) through the local host, all requests submitted together to --clients concurrent
+HTTP clients; each PUT is one transaction that writes the point's slots and one ScheduleChanged
+outbox event per slot, checked against the point's stock (recorded beforehand, not timed).
+Prints slots created per second.
 """
 
 from __future__ import annotations

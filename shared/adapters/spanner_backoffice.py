@@ -28,7 +28,7 @@ T = TypeVar("T")
 POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
                  "Vaccines", "Active")  # fmt: skip
 NEW_SLOT_COLUMNS = ("PointId", "StartsAt", "Vaccine", "Capacity", "Booked", "Voivodeship", "County", "Municipality",
-                    "FreeMarker")  # fmt: skip
+                    "FreeMarker", "ChangedAt")  # fmt: skip
 DELIVERY_COLUMNS = ("PointId", "DeliveryId", "Vaccine", "Doses", "Lot", "DeliveredAt")
 VACCINATION_COLUMNS = ("PatientId", "VisitId", "SeriesId", "Dose", "Vaccine", "PointId", "Lot", "VaccinatedAt",
                        "StaffId")  # fmt: skip
@@ -80,16 +80,26 @@ class SpannerBackOfficeTx(BackOfficeTx):
             self.reader.insert(
                 "Slots",
                 NEW_SLOT_COLUMNS,
-                [(s.point_id, s.starts_at, s.vaccine, s.capacity, 0, s.voivodeship, s.county, s.municipality, True)
-                 for s in slots],
+                [(s.point_id, s.starts_at, s.vaccine, s.capacity, 0, s.voivodeship, s.county, s.municipality, True,
+                  spanner.COMMIT_TIMESTAMP) for s in slots],
             )  # fmt: skip
 
     def set_capacities(self, slots: Sequence[Slot]) -> None:
         if slots:
             self.reader.update(
                 "Slots",
-                ("PointId", "StartsAt", "Vaccine", "Capacity", "FreeMarker"),
-                [(s.point_id, s.starts_at, s.vaccine, s.capacity, True if s.free_places > 0 else None) for s in slots],
+                ("PointId", "StartsAt", "Vaccine", "Capacity", "FreeMarker", "ChangedAt"),
+                [
+                    (
+                        s.point_id,
+                        s.starts_at,
+                        s.vaccine,
+                        s.capacity,
+                        True if s.free_places > 0 else None,
+                        spanner.COMMIT_TIMESTAMP,
+                    )
+                    for s in slots
+                ],
             )
 
     def delete_slots(self, slots: Sequence[Slot]) -> None:
