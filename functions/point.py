@@ -14,8 +14,9 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
+from shared.domain.vaccination import check_point
 from shared.entrypoints import point_http
-from shared.entrypoints.auth import guarded, require_point
+from shared.entrypoints.auth import guarded
 from shared.entrypoints.visit_http import visit_json
 from shared.entrypoints.web import Routes, json_response, parse_query
 
@@ -26,9 +27,9 @@ class DayQuery(BaseModel):
     day: date
 
 
-@guarded(Role.POINT_STAFF)
+@guarded(Role.POINT_STAFF, Role.ADMIN)
 def get_day_list(request: Request, principal: Principal, point_id: str) -> Response:
-    require_point(principal, point_id)
+    check_point(point_http.actor_of(principal), point_id)
     query = parse_query(request, DayQuery)
     visits = get_container().visits.day_list(point_id, query.day)
     body = {

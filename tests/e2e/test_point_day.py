@@ -194,6 +194,7 @@ def test_point_routes_refuse_other_roles_other_points_and_bad_input(
         ("PUT", f"/api/v1/points/{point_id}/schedule", {"blocks": [block]}),
         ("POST", f"/api/v1/points/{point_id}/deliveries", {"vaccine": "comirnaty", "doses": 5, "lot": "L1"}),
         ("GET", f"/api/v1/points/{point_id}/stock", None),
+        ("GET", f"/api/v1/points/{point_id}/visits?day={tomorrow}", None),
         ("POST", f"/api/v1/points/{point_id}/visits", {"pesel": new_pesel(), "vaccine": "comirnaty"}),
         ("POST", f"/api/v1/visits/{visit}/vaccination", {"lot": "L1", "check_in_code": "1234"}),
         ("POST", f"/api/v1/visits/{visit}/no-show", None),
