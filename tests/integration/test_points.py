@@ -503,3 +503,21 @@ def test_the_demo_data_has_slots_today_at_every_point_and_the_stock_for_them(
     seed(backends.spanner, backends.firestore, points=7, days=1, second_dose_days=0, patients=0, now=NOW)
     added = top_up_today(backends.spanner, 7, now=NOW)
     assert added == len(SLOT_HOURS) and office.schedule(fresh.point_id, *day_bounds(today), ADMIN)
+
+
+def test_a_walk_in_of_a_patient_booked_elsewhere_is_vaccinated_and_the_other_booking_goes(
+    backends: Container, office: PointService, today_point: tuple[str, datetime]
+) -> None:
+    point_id, soon = today_point
+    elsewhere = add_point(backends, ["comirnaty"], [(at(3, 9), "comirnaty", 5), (at(25, 9), "comirnaty", 5)])
+    patient = add_patient(backends)
+    online = visit_service(backends).book(patient, BookingRequest(elsewhere, at(3, 9), "comirnaty", None),
+                                          Channel.WEB, NOW).visits  # fmt: skip
+    pesel = backends.patients.patient(patient).pesel  # type: ignore[union-attr]
+    walked = walk_ins(backends).book(point_id, WalkIn(pesel, "comirnaty", None), staff(point_id), NOW, "w-elsewhere")
+    dose_one = walked.visits[0]
+    assert dose_one.starts_at == soon
+    outcome = office.record_vaccination(dose_one.visit_id, "C-LOT", dose_one.check_in_code, staff(point_id), NOW)
+    assert sorted(outcome.body["cancelled"]) == sorted(v.visit_id for v in online)
+    assert slots_of(backends, elsewhere)[(at(3, 9), "comirnaty")][1] == 0
+    assert slots_of(backends, elsewhere)[(at(25, 9), "comirnaty")][1] == 0
