@@ -21,6 +21,7 @@ from shared.domain.booking import (
     Visit,
     VisitStatus,
     earliest_free,
+    local_iso,
     new_visit,
     next_dose_window,
 )
@@ -278,13 +279,19 @@ class PointService:
             events += completed_events
             if booked:
                 events += visit_events(VISIT_BOOKED, booked, regions, patient.birth_date, series, now)
-            for other in stale:  # each one a change of its own: the patient gets a text for each
-                events += visit_events(VISIT_CANCELLED, [other], regions, patient.birth_date, [other], now)
+            for series_id in dict.fromkeys(v.series_id for v in stale):  # a change (and a text) per series
+                dropped = [v for v in stale if v.series_id == series_id]
+                events += visit_events(VISIT_CANCELLED, dropped, regions, patient.birth_date, dropped, now)
             tx.add_to_outbox(events)
             body = self._vaccination_body(vaccination, list(after.values()))
             body["cancelled"] = [v.visit_id for v in stale]
             body["next_dose"] = (
-                {"dose": pending.dose, "status": "TO_BE_BOOKED", "earliest": pending.earliest.isoformat()}
+                {
+                    "dose": pending.dose,
+                    "status": "TO_BE_BOOKED",
+                    "earliest": local_iso(pending.earliest),
+                    "latest": local_iso(pending.latest),
+                }
                 if pending
                 else None
             )
