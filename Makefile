@@ -4,7 +4,11 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install lint typecheck bench-login bench-search bench-booking bench-sms bench-schedule clean
+# Every local tool runs the local deployment (the settings default to cloud, failing closed).
+export EREG_DEPLOYMENT := local
+SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
+
+.PHONY: run test install lint typecheck bench-login bench-search bench-booking bench-sms bench-schedule clean redis-server
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -12,14 +16,22 @@ $(STAMP): requirements.txt requirements-dev.txt
 	$(PY) -m pip install --quiet -r requirements-dev.txt
 	@touch $(STAMP)
 
-install: $(STAMP)
+## Debian's redis-server (shared rate limits; started and stopped with the emulators).
+redis-server:
+	@command -v redis-server >/dev/null || { \
+	  echo "Installing redis-server (apt-get)..."; \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y redis-server; } || { \
+	    echo "error: could not install redis-server with apt-get. Install Redis 7 (Debian/Ubuntu: \
+	apt-get install redis-server) so that redis-server is on PATH, then run make again."; exit 1; }; }
+
+install: $(STAMP) redis-server
 
 ## The whole local system with demo data; Ctrl-C stops everything it started.
-run: $(STAMP)
+run: $(STAMP) redis-server
 	$(PY) -m emulators run
 
 ## Lint, types, then every test (unit, integration on the emulators, end-to-end over HTTP).
-test: $(STAMP)
+test: $(STAMP) redis-server
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
@@ -35,13 +47,13 @@ typecheck: $(STAMP)
 
 ## Benchmarks (print their figures). POINTS=6000 for the national scale.
 POINTS ?= 300
-bench-login: $(STAMP)
+bench-login: $(STAMP) redis-server
 	$(PY) -m bench.login
-bench-search: $(STAMP)
+bench-search: $(STAMP) redis-server
 	$(PY) -m bench.search --points $(POINTS)
-bench-sms: $(STAMP)
+bench-sms: $(STAMP) redis-server
 	$(PY) -m bench.sms
-bench-booking: $(STAMP)
+bench-booking: $(STAMP) redis-server
 	$(PY) -m bench.booking --points $(POINTS)
 bench-schedule: $(STAMP)
 	flock /tmp/ereg-load.lock $(PY) -m bench.schedule

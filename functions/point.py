@@ -6,8 +6,6 @@ GET /api/v1/points/{id}/stock; POST /api/v1/visits/{id}/vaccination; POST /api/v
 
 from __future__ import annotations
 
-from datetime import date
-
 import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict
@@ -18,13 +16,13 @@ from shared.domain.vaccination import check_point
 from shared.entrypoints import point_http
 from shared.entrypoints.auth import guarded
 from shared.entrypoints.visit_http import visit_json
-from shared.entrypoints.web import Routes, json_response, parse_query
+from shared.entrypoints.web import Day, Routes, json_response, parse_query
 
 
 class DayQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    day: date
+    day: Day
 
 
 @guarded(Role.POINT_STAFF, Role.ADMIN)

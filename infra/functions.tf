@@ -53,8 +53,23 @@ resource "google_service_account" "functions" {
   display_name = "e-Registration functions"
 }
 
-resource "google_secret_manager_secret" "sms" {
-  for_each  = toset(["sms-provider-token", "sms-report-token"])
+# Each function gets only the secrets it uses (settings check a secret where it is used, so a
+# function never needs one it does not use).
+locals {
+  function_secrets = {
+    send_sms    = ["sms-provider-token"]
+    sms_reports = ["sms-report-token"]
+    agent       = ["audit-hash-key"]
+  }
+}
+
+moved {
+  from = google_secret_manager_secret.sms
+  to   = google_secret_manager_secret.secret
+}
+
+resource "google_secret_manager_secret" "secret" {
+  for_each  = toset(flatten(values(local.function_secrets)))
   secret_id = each.key
   replication {
     auto {}
@@ -85,11 +100,11 @@ resource "google_cloudfunctions2_function" "fn" {
     environment_variables = local.function_environment
 
     dynamic "secret_environment_variables" {
-      for_each = google_secret_manager_secret.sms
+      for_each = toset(lookup(local.function_secrets, each.key, []))
       content {
         key        = upper("EREG_${replace(secret_environment_variables.key, "-", "_")}")
         project_id = var.project_id
-        secret     = secret_environment_variables.value.secret_id
+        secret     = google_secret_manager_secret.secret[secret_environment_variables.key].secret_id
         version    = "latest"
       }
     }

@@ -7,11 +7,11 @@ point they load, and their refusals reach the client through ``Routes.dispatch``
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from flask import Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
 from shared.domain.booking import WARSAW, Visit
@@ -21,7 +21,16 @@ from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds, s
 from shared.domain.vaccination import Actor
 from shared.entrypoints.auth import guarded
 from shared.entrypoints.visit_http import idempotency_key, visit_json, visits_response
-from shared.entrypoints.web import Problem, bad_request, json_response, parse_json, parse_query, refusal_problem
+from shared.entrypoints.web import (
+    Day,
+    Instant,
+    Problem,
+    bad_request,
+    json_response,
+    parse_json,
+    parse_query,
+    refusal_problem,
+)
 from shared.services.points import PointService
 from shared.services.walkins import WalkIn
 
@@ -66,14 +75,14 @@ def _minute(clock: str) -> int:
 class ScheduleQuery(BaseModel):
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
 
-    from_: date | None = Field(default=None, alias="from")
-    to: date | None = None
+    from_: Day | None = Field(default=None, alias="from")
+    to: Day | None = None
 
 
 class BlockBody(BaseModel):
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
-    day: date
+    day: Day
     from_: str = Field(alias="from", pattern=CLOCK)
     to: str = Field(pattern=CLOCK)
     slot_minutes: int = Field(ge=5, le=240)
@@ -142,7 +151,7 @@ class DeliveryBody(BaseModel):
     vaccine: str = Field(pattern=VACCINE)
     doses: int = Field(ge=1, le=1_000_000)
     lot: str = Field(pattern=LOT)
-    delivered_at: AwareDatetime | None = None
+    delivered_at: Instant | None = None
 
 
 @guarded(Role.POINT_STAFF, Role.ADMIN)
