@@ -7,8 +7,14 @@ STAMP  := $(VENV)/.installed
 # Every local tool runs the local deployment (the settings default to cloud, failing closed).
 export EREG_DEPLOYMENT := local
 SUDO   := $(shell test "$$(id -u)" = 0 || echo sudo)
+CHECKOV_VENV  := .venv-checkov
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+# checkov must not reach the network: no policy download from its vendor's platform (--skip-download,
+# BC_SKIP_MAPPING), no version check, and a proxy on a closed loopback port catches anything else.
+CHECKOV_ENV   := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE LOG_LEVEL=WARNING \
+                 HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=
 
-.PHONY: run test install lint typecheck bench-login bench-search bench-booking bench-sms bench-schedule clean redis-server
+.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms bench-schedule clean redis-server
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -26,6 +32,11 @@ redis-server:
 
 install: $(STAMP) redis-server
 
+$(CHECKOV_STAMP): infra/requirements-checkov.txt
+	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/python -m pip install --quiet -r infra/requirements-checkov.txt
+	@touch $(CHECKOV_STAMP)
+
 ## The whole local system with demo data; Ctrl-C stops everything it started.
 run: $(STAMP) redis-server
 	$(PY) -m emulators run
@@ -35,9 +46,15 @@ test: $(STAMP) redis-server
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
+	$(MAKE) --no-print-directory infra-check
+	$(PY) -m pytest
+
+## Offline checks of infra/: terraform fmt and checkov (zero failed checks; skips only in code, with a reason).
+infra-check: $(CHECKOV_STAMP)
 	@command -v terraform >/dev/null || { echo "terraform is needed to check infra/ (terraform fmt)"; exit 1; }
 	TF_CLI_CONFIG_FILE=/dev/null terraform fmt -check -recursive infra
-	$(PY) -m pytest
+	$(CHECKOV_ENV) $(CHECKOV_VENV)/bin/checkov --directory infra --framework terraform --skip-download \
+		--compact --quiet
 
 lint: $(STAMP)
 	$(PY) -m ruff check . && $(PY) -m ruff format --check .
@@ -59,4 +76,4 @@ bench-schedule: $(STAMP)
 	flock /tmp/ereg-load.lock $(PY) -m bench.schedule
 
 clean:
-	rm -rf $(VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) .local .pytest_cache .mypy_cache .ruff_cache
