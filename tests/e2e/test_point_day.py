@@ -53,7 +53,7 @@ def today_block() -> tuple[str, str, str]:
     return now.date().isoformat(), f"{start:%H:%M}", f"{end_minute // 60:02d}:{end_minute % 60:02d}"
 
 
-def test_a_day_at_a_point(api: Api, new_pesel, e2e_backends: Container) -> None:
+def test_a_day_at_a_point(api: Api, new_pesel, new_phone, e2e_backends: Container) -> None:
     yesterday = datetime.now(UTC) - timedelta(days=1)
     point_id = new_point(e2e_backends, [(yesterday, "comirnaty", 2)])
     staff = api.login(new_pesel(date(1975, 1, 1)), roles=["point_staff"], point_ids=[point_id])["session_token"]
@@ -92,7 +92,7 @@ def test_a_day_at_a_point(api: Api, new_pesel, e2e_backends: Container) -> None:
             "point_id": point_id,
             "starts_at": first_slot["starts_at"],
             "vaccine": "comirnaty",
-            "phone": "601 100 200",
+            "phone": new_phone(),
         },
     )
     assert booked.status_code == 201, booked.text
@@ -131,7 +131,7 @@ def test_a_day_at_a_point(api: Api, new_pesel, e2e_backends: Container) -> None:
     third_pesel = new_pesel(date(1977, 7, 7))
     third = api.login(third_pesel)
     missed = visit_service(e2e_backends).book(
-        third["patient"]["patient_id"], BookingRequest(point_id, yesterday, "comirnaty", "+48601100300"),
+        third["patient"]["patient_id"], BookingRequest(point_id, yesterday, "comirnaty", new_phone()),
         Channel.WEB, yesterday - timedelta(hours=2),
     ).visits[0]  # fmt: skip
     e2e_backends.bus.publish(NO_SHOW_TICKS, b"{}")
@@ -181,7 +181,7 @@ def point_and_staff(api: Api, new_pesel, e2e_backends: Container) -> tuple[str, 
 
 
 def test_point_routes_refuse_other_roles_other_points_and_bad_input(
-    api: Api, new_pesel, e2e_backends: Container, point_and_staff: tuple[str, str]
+    api: Api, new_pesel, new_phone, e2e_backends: Container, point_and_staff: tuple[str, str]
 ) -> None:
     point_id, staff = point_and_staff
     patient = api.login(new_pesel(date(1990, 1, 1)))["session_token"]
@@ -222,7 +222,7 @@ def test_point_routes_refuse_other_roles_other_points_and_bad_input(
         "/api/v1/visits",
         patient,
         headers={"Idempotency-Key": str(uuid.uuid4())},
-        json={"point_id": point_id, "starts_at": slot["starts_at"], "vaccine": "comirnaty", "phone": "601 200 300"},
+        json={"point_id": point_id, "starts_at": slot["starts_at"], "vaccine": "comirnaty", "phone": new_phone()},
     )
     assert booked.status_code == 201, booked.text
     emptied = {**block, "from": "08:30"}
