@@ -14,7 +14,7 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_ENV   := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE LOG_LEVEL=WARNING \
                  HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=
 
-.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms clean redis-server
+.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms bench-schedule clean redis-server
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,8 @@ bench-sms: $(STAMP) redis-server
 	$(PY) -m bench.sms
 bench-booking: $(STAMP) redis-server
 	$(PY) -m bench.booking --points $(POINTS)
+bench-schedule: $(STAMP)
+	flock /tmp/ereg-load.lock $(PY) -m bench.schedule
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) .local .pytest_cache .mypy_cache .ruff_cache

@@ -7,6 +7,7 @@ every function; each function still deploys on its own.
 from functions.agent import agent
 from functions.health import health
 from functions.login import login
+from functions.mark_no_shows import mark_no_shows
 from functions.notify import notify
 from functions.point import point
 from functions.reconcile_availability import reconcile_availability
@@ -20,6 +21,6 @@ from functions.update_availability import update_availability
 from functions.visits import visits
 
 __all__ = [
-    "agent", "health", "login", "notify", "point", "reconcile_availability", "relay_outbox", "send_reminders",
-    "send_sms", "slots", "sms_reports", "stream_events", "update_availability", "visits",
+    "agent", "health", "login", "mark_no_shows", "notify", "point", "reconcile_availability", "relay_outbox",
+    "send_reminders", "send_sms", "slots", "sms_reports", "stream_events", "update_availability", "visits",
 ]  # fmt: skip

@@ -31,7 +31,7 @@ def _provision_and_seed(points: int, days: int, reseed: bool) -> None:
     from google.cloud.spanner_v1.keyset import KeySet
 
     from emulators.provision import provision
-    from emulators.seed import seed
+    from emulators.seed import seed, top_up_today
     from shared.bootstrap import get_container
 
     container = get_container()
@@ -39,9 +39,11 @@ def _provision_and_seed(points: int, days: int, reseed: bool) -> None:
     with container.spanner.snapshot() as snapshot:
         has_points = any(True for _ in snapshot.read("Points", ("PointId",), KeySet(all_=True), limit=1))
     if has_points and not reseed:
-        print("Demo data already present: not seeding again (use `python -m emulators seed` to reseed).")
+        added = top_up_today(container.spanner, points)
+        print(f"Demo data already present: not seeding again (use `python -m emulators seed` to reseed); "
+              f"{added} slots added for today.")  # fmt: skip
     else:
-        summary = seed(container.spanner, container.firestore, points=points, days=days)
+        summary = seed(container.spanner, container.firestore, points=points, days=days, today=True)
         what = f"{summary.points} points, {summary.slots} slots, {summary.patients} patients"
         print(f"Seeded {what} in {summary.seconds} s.")
     _rebuild_availability()
@@ -61,12 +63,12 @@ def _rebuild_availability() -> None:
 
 def _scheduler(stopping: threading.Event, sweep_every_s: float = 15.0) -> None:
     """Stands in for Cloud Scheduler: outbox sweeps every few seconds, the search projection's
-    reconcile every five minutes, reminders once a day."""
+    reconcile every five minutes, reminders and no-shows once a day."""
     from shared.bootstrap import get_container
-    from shared.topology import AVAILABILITY_TICKS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS
+    from shared.topology import AVAILABILITY_TICKS, NO_SHOW_TICKS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS
 
     bus = get_container().bus
-    last_reminders = last_reconcile = time.monotonic()
+    last_reminders, last_reconcile = 0.0, time.monotonic()
     while not stopping.wait(sweep_every_s):
         try:
             bus.publish(OUTBOX_SWEEP_TICKS, b"{}")
@@ -75,6 +77,7 @@ def _scheduler(stopping: threading.Event, sweep_every_s: float = 15.0) -> None:
                 last_reconcile = time.monotonic()
             if time.monotonic() - last_reminders > 24 * 3600:
                 bus.publish(REMINDER_TICKS, b"{}")
+                bus.publish(NO_SHOW_TICKS, b"{}")
                 last_reminders = time.monotonic()
         except Exception as error:  # the next tick tries again
             print(f"scheduler: tick not published ({type(error).__name__})", file=sys.stderr)

@@ -14,10 +14,11 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from google.cloud import spanner
+from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.firestore_db import FirestoreDocuments
 from shared.adapters.spanner_db import SpannerDatabase
-from shared.adapters.spanner_points import POINT_COLUMNS
+from shared.adapters.spanner_points import POINT_COLUMNS as POINT_COLUMNS
 from shared.domain.local_time import WARSAW
 from shared.domain.points import Point
 from shared.domain.programme import Cohort, Programme, Vaccine
@@ -130,6 +131,25 @@ def slot_rows(point: Point, days: list[date], capacity: int) -> Iterator[tuple[o
                    point.municipality, True)  # fmt: skip
 
 
+DELIVERY_COLUMNS = ("PointId", "DeliveryId", "Vaccine", "Doses", "Lot", "DeliveredAt", "RecordedBy", "RecordedAt")
+
+
+def demo_lot(vaccine: str) -> str:
+    """The lot every demo delivery of a vaccine carries (staff type it when recording a vaccination)."""
+    return f"DEMO-{vaccine.upper()}-01"
+
+
+def delivery_rows(point: Point, days: list[date], capacity: int, now: datetime) -> Iterator[tuple[object, ...]]:
+    """One delivery per vaccine of the point, twice the places it publishes: the stock rule holds."""
+    places: dict[str, int] = {}
+    for row in slot_rows(point, days, capacity):
+        places[str(row[2])] = places.get(str(row[2]), 0) + capacity
+    for vaccine, total in sorted(places.items()):
+        delivery_id = str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo-delivery:{point.point_id}:{vaccine}"))
+        yield (point.point_id, delivery_id, vaccine, 2 * total, demo_lot(vaccine), now - timedelta(days=1), "seed",
+               spanner.COMMIT_TIMESTAMP)  # fmt: skip
+
+
 SLOT_COLUMNS = ("PointId", "StartsAt", "Vaccine", "Capacity", "Booked", "Voivodeship", "County", "Municipality",
                 "FreeMarker")  # fmt: skip
 
@@ -196,12 +216,14 @@ def seed(
     patients: int = 50,
     now: datetime | None = None,
     points_per_batch: int = 50,
+    today: bool = False,
 ) -> SeedSummary:
+    """``today``: slots today too (``make run``: the point's day can be tried by hand)."""
     started = time.perf_counter()
     now = now or datetime.now(UTC)
     documents.publish_programme(demo_programme(now))
     first_day = now.astimezone(WARSAW).date() + timedelta(days=1)
-    open_days = slot_days(first_day, days, second_dose_days)
+    open_days = ([first_day - timedelta(days=1)] if today else []) + slot_days(first_day, days, second_dose_days)
     all_points = generate_points(points)
     slot_count = 0
     for chunk_start in range(0, len(all_points), points_per_batch):
@@ -215,6 +237,11 @@ def seed(
                          p.postal_code, p.vaccines, True) for p in chunk],
             )  # fmt: skip
             batch.insert_or_update("Slots", columns=SLOT_COLUMNS, values=rows)
+            batch.insert_or_update(
+                "Deliveries",
+                columns=DELIVERY_COLUMNS,
+                values=[row for point in chunk for row in delivery_rows(point, open_days, capacity, now)],
+            )
         slot_count += len(rows)
     demo_patients = generate_patients(patients)
     if demo_patients:
@@ -237,3 +264,32 @@ def _insert_patients(database: SpannerDatabase, demo_patients: list[DemoPatient]
             values=[(p.patient_id, _uuid(rng), None, "ACTIVE", now, now + timedelta(days=180), "seed")
                     for p in demo_patients],
         )  # fmt: skip
+
+
+def top_up_today(database: SpannerDatabase, points: int, capacity: int = 6, now: datetime | None = None) -> int:
+    """Add today's slots (and the deliveries covering them) to demo data seeded on an earlier day;
+    slots that exist keep their bookings. Returns the slots added."""
+    now = now or datetime.now(UTC)
+    today = now.astimezone(WARSAW).date()
+    start = datetime(today.year, today.month, today.day, tzinfo=WARSAW).astimezone(UTC)
+    end = start + timedelta(days=1)
+    added = 0
+    all_points = generate_points(points)
+    for chunk_start in range(0, len(all_points), 50):
+        chunk = all_points[chunk_start : chunk_start + 50]
+        ranges = [KeyRange(start_closed=[p.point_id, start], end_open=[p.point_id, end]) for p in chunk]
+        with database.snapshot() as snapshot:
+            existing = {(r[0], r[1], r[2]) for r in snapshot.read("Slots", SLOT_COLUMNS[:3], KeySet(ranges=ranges))}
+        rows = [r for p in chunk for r in slot_rows(p, [today], capacity) if (r[0], r[1], r[2]) not in existing]
+        with database.batch() as batch:
+            if rows:
+                batch.insert("Slots", columns=SLOT_COLUMNS, values=rows)
+            extra = [
+                (p.point_id, str(uuid.uuid5(uuid.NAMESPACE_URL, f"demo-delivery:{p.point_id}:{today}:{v}")), v,
+                 2 * capacity * len(SLOT_HOURS), demo_lot(v), now - timedelta(hours=1), "seed",
+                 spanner.COMMIT_TIMESTAMP)
+                for p in chunk for v in p.vaccines
+            ]  # fmt: skip
+            batch.insert_or_update("Deliveries", columns=DELIVERY_COLUMNS, values=extra)
+        added += len(rows)
+    return added

@@ -1,4 +1,8 @@
-"""`point`: vaccination-point staff, on their own points only. GET /api/v1/points/{id}/visits?day=."""
+"""`point`: vaccination-point staff on their own points (admins on any).
+
+GET /api/v1/points/{id}/visits?day=; GET/PUT /api/v1/points/{id}/schedule; POST /api/v1/points/{id}/deliveries;
+GET /api/v1/points/{id}/stock; POST /api/v1/visits/{id}/vaccination; POST /api/v1/visits/{id}/no-show.
+"""
 
 from __future__ import annotations
 
@@ -8,7 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
-from shared.entrypoints.auth import guarded, require_point
+from shared.domain.vaccination import check_point
+from shared.entrypoints import point_http
+from shared.entrypoints.auth import guarded
 from shared.entrypoints.visit_http import visit_json
 from shared.entrypoints.web import Day, Routes, json_response, parse_query
 
@@ -19,9 +25,9 @@ class DayQuery(BaseModel):
     day: Day
 
 
-@guarded(Role.POINT_STAFF)
+@guarded(Role.POINT_STAFF, Role.ADMIN)
 def get_day_list(request: Request, principal: Principal, point_id: str) -> Response:
-    require_point(principal, point_id)
+    check_point(point_http.actor_of(principal), point_id)
     query = parse_query(request, DayQuery)
     visits = get_container().visits.day_list(point_id, query.day)
     body = {
@@ -39,7 +45,7 @@ def get_day_list(request: Request, principal: Principal, point_id: str) -> Respo
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
-routes = Routes({("GET", "/api/v1/points/<point_id>/visits"): get_day_list})
+routes = Routes({("GET", "/api/v1/points/<point_id>/visits"): get_day_list, **point_http.ROUTES})
 
 
 @functions_framework.http

@@ -27,6 +27,7 @@ from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
 from shared.adapters.spanner_availability import SpannerSlotStates
+from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_outbox import SpannerOutbox
@@ -42,6 +43,7 @@ from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
 from shared.services.notifications import Notifier
 from shared.services.outbox import OutboxRelay
+from shared.services.points import PointService
 from shared.services.post_commit import PostCommitHandOff
 from shared.services.rate_limits import RateLimits
 from shared.services.reminders import Reminders
@@ -49,6 +51,7 @@ from shared.services.reporting_feed import EventStreamer
 from shared.services.search import FreeSlotReader, SlotSearch
 from shared.services.sms import SmsSender
 from shared.services.visits import VisitService
+from shared.services.walkins import WalkIns
 
 
 def _point_clients_at_emulators(settings: Settings) -> None:
@@ -208,6 +211,20 @@ class Container:
             self.post_commit,
             self.programme,
             self.availability,
+        )
+
+    @cached_property
+    def point_office(self) -> PointService:
+        return PointService(SpannerBackOffice(self.spanner), self.programme, self.post_commit)
+
+    @cached_property
+    def walk_ins(self) -> WalkIns:
+        return WalkIns(
+            SpannerBackOffice(self.spanner),
+            self.patients,
+            self.visits,
+            SpannerVisitReader(self.spanner),
+            self.programme,
         )
 
     @cached_property

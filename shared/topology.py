@@ -21,6 +21,7 @@ SMS_REQUESTS = "sms-requests"
 OUTBOX_SWEEP_TICKS = "outbox-sweep-ticks"
 REMINDER_TICKS = "reminder-ticks"
 AVAILABILITY_TICKS = "availability-ticks"
+NO_SHOW_TICKS = "no-show-ticks"
 
 
 @dataclass(frozen=True)
@@ -90,9 +91,8 @@ def parse(document: dict[str, Any]) -> Topology:
 
 def load(path: Path = TOPOLOGY_FILE) -> Topology:
     topology = parse(yaml.safe_load(path.read_text()))
-    missing = {VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS, AVAILABILITY_TICKS} - set(
-        topology.topics
-    )
+    published = {VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS, AVAILABILITY_TICKS, NO_SHOW_TICKS}
+    missing = published - set(topology.topics)
     if missing:
         raise ValueError(f"{path} does not declare the topics the code publishes to: {sorted(missing)}")
     return topology

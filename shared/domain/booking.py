@@ -160,11 +160,12 @@ def check_may_book(
         raise Refused(RefusalKind.FORBIDDEN, "no_referral", "Brak ważnego e-skierowania na szczepienie")
     if age_on(birth_date, slot_starts_at.astimezone(WARSAW).date()) < vaccine.min_age:
         raise Refused(RefusalKind.RULE, "too_young", f"Ta szczepionka jest dla osób od {vaccine.min_age} lat")
-    for visit in visits:
-        if visit.is_active:
-            raise Refused(RefusalKind.CONFLICT, "already_booked", "Masz już umówioną wizytę na szczepienie")
-        if visit.status == VisitStatus.COMPLETED and visit.dose == 1:
-            raise Refused(RefusalKind.CONFLICT, "dose_already_given", "Pierwsza dawka została już podana")
+    # A dose-1 visit that ended NO_SHOW or CANCELLED does not count: that dose may be booked again.
+    visits = list(visits)
+    if any(visit.is_active for visit in visits):
+        raise Refused(RefusalKind.CONFLICT, "already_booked", "Masz już umówioną wizytę na szczepienie")
+    if any(visit.status == VisitStatus.COMPLETED and visit.dose == 1 for visit in visits):
+        raise Refused(RefusalKind.CONFLICT, "dose_already_given", "Pierwsza dawka została już podana")
     return vaccine
 
 

@@ -33,11 +33,17 @@ class EventType(StrEnum):
     VISIT_BOOKED = "VisitBooked"
     VISIT_MOVED = "VisitMoved"
     VISIT_CANCELLED = "VisitCancelled"
+    VISIT_COMPLETED = "VisitCompleted"
+    VISIT_NO_SHOW = "VisitNoShow"
+    SCHEDULE_CHANGED = "ScheduleChanged"
 
 
 VISIT_BOOKED = EventType.VISIT_BOOKED
 VISIT_MOVED = EventType.VISIT_MOVED
 VISIT_CANCELLED = EventType.VISIT_CANCELLED
+VISIT_COMPLETED = EventType.VISIT_COMPLETED
+VISIT_NO_SHOW = EventType.VISIT_NO_SHOW
+SCHEDULE_CHANGED = EventType.SCHEDULE_CHANGED
 
 AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 200))
 
@@ -73,7 +79,8 @@ class EventBase(Payload):
 
 
 class VisitEvent(EventBase):
-    """A visit was booked, moved or cancelled; one event per visit changed together.
+    """A visit was booked, moved, cancelled, completed (vaccinated) or missed (no-show); one event per
+    visit changed together.
 
     The events of one change list each other's visits in ``changed``; the first visit of
     ``changed`` carries the SMS for the change.
@@ -84,7 +91,13 @@ class VisitEvent(EventBase):
         json_schema_extra={"$id": "https://e-rejestracja.gov.pl/schemas/visit-event/1"},
     )
 
-    event_type: Literal[EventType.VISIT_BOOKED, EventType.VISIT_MOVED, EventType.VISIT_CANCELLED]
+    event_type: Literal[
+        EventType.VISIT_BOOKED,
+        EventType.VISIT_MOVED,
+        EventType.VISIT_CANCELLED,
+        EventType.VISIT_COMPLETED,
+        EventType.VISIT_NO_SHOW,
+    ]
     visit_id: str
     series_id: str = Field(description="the doses booked together")
     patient_ref: str = Field(description="pseudonymous patient id, never the PESEL")
@@ -103,6 +116,7 @@ class VisitEvent(EventBase):
     next_dose_from: Instant | None = Field(
         default=None, description="set on a booking whose next dose is still to be booked"
     )
+    lot: str | None = Field(default=None, description="the vaccine lot given (VisitCompleted)")
     slots: list[tuple[str, Instant, str]] = Field(
         default_factory=list,
         description="every slot (point, start, vaccine) whose places the change took or freed",
@@ -114,8 +128,29 @@ class VisitEvent(EventBase):
         return self.visit_id == self.changed[0]
 
 
+class ScheduleChangedEvent(EventBase):
+    """A point created, changed or removed a slot of its schedule (one event per slot)."""
+
+    model_config = ConfigDict(
+        title="ScheduleChanged",
+        json_schema_extra={"$id": "https://e-rejestracja.gov.pl/schemas/schedule-changed/1"},
+    )
+
+    event_type: Literal[EventType.SCHEDULE_CHANGED]
+    change: Literal["created", "changed", "removed"]
+    point_id: str
+    voivodeship: str = Field(pattern=r"^\d{2}$")
+    county: str | None = None
+    municipality: str | None = None
+    starts_at: Instant
+    vaccine: str
+    capacity: int = Field(ge=0, description="places published (0 once removed)")
+    booked: int = Field(ge=0)
+    actor: str | None = Field(default=None, description="pseudonymous id of the staff member")
+
+
 # Every payload on ``visit-events``, told apart by ``event_type``.
-Event = Annotated[VisitEvent, Field(discriminator="event_type")]
+Event = Annotated[VisitEvent | ScheduleChangedEvent, Field(discriminator="event_type")]
 EVENT = TypeAdapter[Event](Event)
 
 

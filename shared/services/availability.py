@@ -136,11 +136,24 @@ class Availability:
 
 
 def slots_of_event(event: Any) -> list[SlotKey]:
-    """The slots a visit or schedule event says its change touched (none for other messages)."""
+    """The slots a visit or schedule event says its change touched (none for other messages).
+
+    A schedule event names its one slot; a visit event lists the slots whose places it took or freed,
+    or, from a producer that does not, its series (refreshing a slot that did not change is a no-op).
+    """
     if not isinstance(event, dict):
         return []
+    entries = event.get("slots") or []
+    if event.get("event_type") == "ScheduleChanged":
+        entries = [[event.get("point_id"), event.get("starts_at"), event.get("vaccine")]]
+    elif not entries and isinstance(event.get("series"), list):
+        entries = [
+            [v.get("point_id"), v.get("starts_at"), event.get("vaccine")]
+            for v in event["series"]
+            if isinstance(v, dict)
+        ]
     keys = []
-    for entry in event.get("slots") or []:
+    for entry in entries:
         try:
             point_id, starts_at, vaccine = entry
             keys.append((str(point_id), datetime.fromisoformat(str(starts_at)), str(vaccine)))

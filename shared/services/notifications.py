@@ -40,6 +40,10 @@ def visit_facts(visits: Iterable[Visit], points: dict[str, Point], programme: Pr
     return facts
 
 
+# Changes a patient is told of by SMS; a vaccination or a no-show the patient saw happen.
+TEXTED = (VISIT_BOOKED, VISIT_MOVED, VISIT_CANCELLED)
+
+
 def change_text(event: VisitEvent, facts: list[VisitFacts]) -> str | None:
     """The text for a change, or None for a kind of event that sends no SMS."""
     if event.event_type == VISIT_BOOKED:
@@ -73,8 +77,8 @@ class Notifier:
     def handle(self, payload: Any) -> str | None:
         """Publish the SMS request for this event if it speaks for its change; returns the request id."""
         event = parse_event(payload)
-        if not isinstance(event, VisitEvent) or not event.carries_message:
-            return None  # the first visit of a change carries its message
+        if not isinstance(event, VisitEvent) or event.event_type not in TEXTED or not event.carries_message:
+            return None  # no SMS for this kind of event; or not the first visit of a change, which speaks for it
         patient = self.patients.patient(event.patient_ref)
         if patient is None or patient.phone is None:
             log.info("no phone on file: no SMS", extra={"fields": {"event_id": event.event_id}})

@@ -10,9 +10,10 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from shared.domain.events import VisitEvent, parse_event
+from shared.domain.events import ScheduleChangedEvent, VisitEvent, parse_event
 
 VISIT_EVENTS_TABLE = "visit_events"
+SCHEDULE_EVENTS_TABLE = "schedule_events"
 
 
 class Warehouse(Protocol):
@@ -41,6 +42,28 @@ def visit_event_row(event: VisitEvent, inserted_at: datetime) -> dict[str, Any]:
         "channel": str(event.channel),
         "starts_at": event.starts_at.isoformat(),
         "age_band": event.age_band,
+        "status": str(event.status),
+        "lot": event.lot,
+        "inserted_at": inserted_at.astimezone(UTC).isoformat(),
+    }
+
+
+def schedule_event_row(event: ScheduleChangedEvent, inserted_at: datetime) -> dict[str, Any]:
+    """The ``reporting.schedule_events`` row of an event (see infra/schema/bigquery/schedule_events.json)."""
+    return {
+        "event_id": event.event_id,
+        "event_type": str(event.event_type),
+        "schema_version": event.schema_version,
+        "occurred_at": event.occurred_at.isoformat(),
+        "change": event.change,
+        "point_id": event.point_id,
+        "voivodeship": event.voivodeship,
+        "county": event.county,
+        "municipality": event.municipality,
+        "starts_at": event.starts_at.isoformat(),
+        "vaccine": event.vaccine,
+        "capacity": event.capacity,
+        "booked": event.booked,
         "inserted_at": inserted_at.astimezone(UTC).isoformat(),
     }
 
@@ -55,3 +78,7 @@ class EventStreamer:
         event = parse_event(payload)
         if isinstance(event, VisitEvent):
             self.warehouse.insert_rows(VISIT_EVENTS_TABLE, [visit_event_row(event, now)], row_ids=[event.event_id])
+        else:
+            self.warehouse.insert_rows(
+                SCHEDULE_EVENTS_TABLE, [schedule_event_row(event, now)], row_ids=[event.event_id]
+            )

@@ -33,6 +33,7 @@ from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
 from shared.domain.programme import Programme, Vaccine
 from shared.domain.refusals import RefusalKind, Refused
+from shared.domain.series import check_may_book_pending, pending_dose
 from shared.services.ports import EventPublisher, PatientReader, PointDirectory, SlotChangeListener, VisitReader
 
 T = TypeVar("T")
@@ -259,8 +260,11 @@ class VisitService:
         now: datetime,
         idempotency_key: str | None = None,
         request_hash: str = "",
+        keep_open_elsewhere: bool = False,
     ) -> VisitsChanged:
-        """Dose 1 at the requested slot and each next dose at the earliest place in its window."""
+        """Dose 1 (or a series' pending dose) at the requested slot and each next dose at the earliest
+        place in its window. ``keep_open_elsewhere`` (walk-ins at a point): the patient's open visits at
+        other points do not stand in the way; recording the vaccination cancels them."""
         programme = self._programme()
         if programme.vaccine(request.vaccine) is None:
             raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
@@ -281,24 +285,35 @@ class VisitService:
             slot = slots.get(request.point_id, request.starts_at, request.vaccine)
             if slot is None:
                 raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
-            vaccine = check_may_book(
-                vaccine=programme.vaccine(request.vaccine),
-                eligibility=eligibility(programme, patient.birth_date, now),
-                referral=next((r for r in tx.referrals(patient_id) if r.is_valid(now)), None),
-                birth_date=patient.birth_date,
-                visits=tx.patient_visits(patient_id),
-                slot_starts_at=slot.starts_at,
-                now=now,
-            )
-            if request.phone is None and patient.phone is None:
+            visits = tx.patient_visits(patient_id)
+            if keep_open_elsewhere:
+                visits = [v for v in visits if not (v.is_active and v.point_id != request.point_id)]
+            pending_series = pending_dose(visits, programme)
+            if pending_series is not None:
+                if slot.starts_at <= now:
+                    raise Refused(RefusalKind.RULE, "slot_in_past", "Ten termin już minął", field="starts_at")
+                check_may_book_pending(pending_series, request.vaccine, slot.starts_at, visits)
+                vaccine = pending_series.vaccine
+            else:
+                vaccine = check_may_book(
+                    vaccine=programme.vaccine(request.vaccine),
+                    eligibility=eligibility(programme, patient.birth_date, now),
+                    referral=next((r for r in tx.referrals(patient_id) if r.is_valid(now)), None),
+                    birth_date=patient.birth_date,
+                    visits=visits,
+                    slot_starts_at=slot.starts_at,
+                    now=now,
+                )
+            if request.phone is None and patient.phone is None and channel != Channel.POINT:
                 raise Refused(
                     RefusalKind.INVALID, "phone_required", "Podaj numer telefonu komórkowego do SMS", field="phone"
                 )
-            series_id = str(uuid.uuid4())
-            booked = [new_visit(patient_id, series_id, 1, slots.take(slot), channel)]
+            series_id = pending_series.series_id if pending_series else str(uuid.uuid4())
+            first_dose = pending_series.dose if pending_series else 1
+            booked = [new_visit(patient_id, series_id, first_dose, slots.take(slot), channel)]
             regions = {slot.point_id: slot}
             pending: DoseWindow | None = None
-            for dose in range(2, vaccine.doses + 1):
+            for dose in range(first_dose + 1, vaccine.doses + 1):
                 window = next_dose_window(vaccine, dose, booked[-1].starts_at)
                 choice = slots.next_dose_slot(vaccine, window, near=slot)
                 if choice is None:

@@ -105,7 +105,7 @@ def test_the_reporting_feed_writes_one_row_per_delivery_with_the_event_id_as_ins
         "occurred_at": "2026-12-01T09:00:00+00:00", "visit_id": doses[0].visit_id, "patient_ref": someone.patient_id,
         "point_id": POINT.point_id, "voivodeship": "14", "county": "1465", "municipality": "1465011",
         "vaccine": "comirnaty", "dose": 1, "channel": "WEB", "starts_at": "2026-12-03T09:00:00+00:00",
-        "age_band": "40-49", "inserted_at": "2026-12-01T09:00:03+00:00",
+        "age_band": "40-49", "status": "BOOKED", "lot": None, "inserted_at": "2026-12-01T09:00:03+00:00",
     }  # fmt: skip
     assert rows[1][1]["dose"] == 2
 

@@ -1,0 +1,476 @@
+"""The vaccination points' back office: schedules, deliveries and stock, vaccinations, no-shows.
+
+Use cases only: they depend on the ports declared here (``BackOffice`` opens a read-write
+transaction or a read, handing the work a ``BackOfficeTx``), never on a client library. Each change
+is one transaction that checks its rules, writes its rows and its outbox events together.
+"""
+
+from __future__ import annotations
+
+import functools
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any, Protocol, TypeVar
+
+from shared.domain.booking import (
+    Channel,
+    DoseWindow,
+    Slot,
+    Visit,
+    VisitStatus,
+    earliest_free,
+    local_iso,
+    new_visit,
+    next_dose_window,
+)
+from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_COMPLETED, VISIT_NO_SHOW, visit_events
+from shared.domain.patients import PatientRecord
+from shared.domain.points import Point
+from shared.domain.programme import Programme, Vaccine
+from shared.domain.refusals import RefusalKind, Refused
+from shared.domain.schedule import (
+    ScheduleBlock,
+    ScheduleChange,
+    day_bounds,
+    plan_schedule,
+    schedule_changed_events,
+    validate_blocks,
+)
+from shared.domain.stock import Delivery, StockLevel, check_within_stock, stock_level
+from shared.domain.vaccination import (
+    Actor,
+    Vaccination,
+    check_in_code_refusal,
+    check_may_mark_no_show,
+    check_may_vaccinate,
+    check_point,
+    later_doses,
+    local_day,
+    orphans,
+)
+from shared.services.ports import EventPublisher
+
+T = TypeVar("T")
+BookedRef = tuple[date, str, str]
+
+# How far ahead "from now" reaches when the stock rule sums a point's published places.
+STOCK_HORIZON = timedelta(days=400)
+
+
+class BackOfficeTx(Protocol):
+    """Reads and writes of one transaction (writes are applied at commit, all or nothing)."""
+
+    # points, slots, stock
+    def point(self, point_id: str) -> Point | None: ...
+    def slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]: ...  # start <= starts_at < end
+    def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None: ...
+    def free_slots_nearby(
+        self, municipality: str, vaccine: str, start: datetime, end: datetime, limit: int
+    ) -> list[Slot]: ...
+    def deliveries(self, point_id: str) -> list[Delivery]: ...
+    def administered(self, point_id: str) -> dict[str, int]: ...
+    def insert_slots(self, slots: Sequence[Slot]) -> None: ...
+    def set_capacities(self, slots: Sequence[Slot]) -> None: ...
+    def delete_slots(self, slots: Sequence[Slot]) -> None: ...
+    def save_booked(self, slots: Sequence[Slot]) -> None: ...
+    def add_delivery(self, delivery: Delivery, staff_id: str) -> None: ...
+    def set_administered(self, point_id: str, vaccine: str, administered: int) -> None: ...
+    # visits
+    def visit_owner(self, visit_id: str) -> str | None: ...
+    def patient(self, patient_id: str) -> PatientRecord | None: ...
+    def patient_visits(self, patient_id: str) -> list[Visit]: ...
+    def wrong_code_attempts(self, patient_id: str, visit_id: str) -> int: ...
+    def set_wrong_code_attempts(self, patient_id: str, visit_id: str, attempts: int) -> None: ...
+    def vaccination(self, patient_id: str, visit_id: str) -> Vaccination | None: ...
+    def insert_visits(self, visits: Sequence[Visit]) -> None: ...
+    def update_visits(self, visits: Sequence[Visit]) -> None: ...
+    def add_vaccination(self, vaccination: Vaccination) -> None: ...
+    def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None: ...
+
+
+class BackOffice(Protocol):
+    def transaction(self, work: Callable[[BackOfficeTx], T]) -> T: ...
+    def read(self, work: Callable[[BackOfficeTx], T]) -> T: ...
+
+    def booked_before(self, day: date, after: BookedRef | None, limit: int) -> list[BookedRef]:
+        """BOOKED visits of local days before ``day`` as (day, visit id, patient id), in that order,
+        starting after ``after``."""
+        ...
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """A change's answer body and the events it wrote (published right after commit)."""
+
+    body: dict[str, Any]
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+class PointService:
+    def __init__(self, office: BackOffice, programme: Callable[[], Programme | None], events: EventPublisher) -> None:
+        self.office = office
+        self.programme = programme
+        self.events = events
+
+    def _committed(self, work: Callable[[BackOfficeTx], T], events: Callable[[T], list[dict[str, Any]]]) -> T:
+        """Run a change; publish the events it wrote right after the commit (the sweep covers a miss)."""
+        result = self.office.transaction(work)
+        self.events.publish(events(result))
+        return result
+
+    def _programme(self) -> Programme:
+        programme = self.programme()
+        if programme is None:
+            raise Refused(
+                RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu szczepień jest niedostępna"
+            )
+        return programme
+
+    @staticmethod
+    def _point(tx: BackOfficeTx, point_id: str, actor: Actor) -> Point:
+        check_point(actor, point_id)
+        point = tx.point(point_id)
+        if point is None:
+            raise Refused(RefusalKind.NOT_FOUND, "point_not_found", "Nie ma takiego punktu szczepień")
+        return point
+
+    # --- schedule ----------------------------------------------------------------------------
+
+    def schedule(self, point_id: str, start: datetime, end: datetime, actor: Actor) -> list[Slot]:
+        def work(tx: BackOfficeTx) -> list[Slot]:
+            self._point(tx, point_id, actor)
+            return tx.slots(point_id, start, end)
+
+        return self.office.read(work)
+
+    def publish_schedule(
+        self, point_id: str, blocks: Sequence[ScheduleBlock], actor: Actor, now: datetime
+    ) -> tuple[ScheduleChange, list[dict[str, Any]]]:
+        """Make the blocks' days hold exactly the blocks' slots, or change nothing."""
+        programme = self._programme()
+        if not blocks:
+            raise Refused(RefusalKind.INVALID, "no_blocks", "Podaj co najmniej jeden blok terminów", field="blocks")
+
+        def work(tx: BackOfficeTx) -> tuple[ScheduleChange, list[dict[str, Any]]]:
+            point = self._point(tx, point_id, actor)
+            validate_blocks(blocks, point, (v.code for v in programme.vaccines), local_day(now))
+            days = {b.day for b in blocks}
+            # One range read serves both the days' slots and the stock rule (slots that have started
+            # are not read: the plan keeps them, and they are not its business).
+            end = max(day_bounds(max(days))[1], now + STOCK_HORIZON)
+            future = tx.slots(point_id, now, end)
+            existing = [s for s in future if local_day(s.starts_at) in days]
+            change = plan_schedule(point, blocks, existing, now)
+            grown = {s.vaccine for s in change.created}
+            before = {s.key: s for s in existing}
+            grown |= {s.vaccine for s in change.changed if s.capacity > before[s.key].capacity}
+            if grown:
+                after = {s.key: s for s in future if s.starts_at < now + STOCK_HORIZON}
+                for slot in change.removed:
+                    after.pop(slot.key, None)
+                after.update({s.key: s for s in [*change.created, *change.changed]})
+                check_within_stock(grown, tx.deliveries(point_id), tx.administered(point_id), list(after.values()), now)
+            tx.insert_slots(change.created)
+            tx.set_capacities(change.changed)
+            tx.delete_slots(change.removed)
+            events = schedule_changed_events(point, change, now, actor.staff_id)
+            tx.add_to_outbox(events)
+            return change, events
+
+        return self._committed(work, lambda result: result[1])
+
+    # --- stock ---------------------------------------------------------------------------------
+
+    def record_delivery(
+        self, point_id: str, vaccine: str, doses: int, lot: str, delivered_at: datetime, actor: Actor, now: datetime
+    ) -> tuple[Delivery, StockLevel]:
+        if self._programme().vaccine(vaccine) is None:
+            raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
+        if delivered_at > now + timedelta(days=92):
+            raise Refused(
+                RefusalKind.RULE, "delivery_too_far_ahead", "Dostawa najwyżej 92 dni naprzód", field="delivered_at"
+            )
+
+        def work(tx: BackOfficeTx) -> tuple[Delivery, StockLevel]:
+            point = self._point(tx, point_id, actor)
+            if vaccine not in point.vaccines:
+                raise Refused(
+                    RefusalKind.RULE, "vaccine_not_at_point", "Ten punkt nie podaje tej szczepionki", field="vaccine"
+                )
+            delivery = Delivery(point_id, str(uuid.uuid4()), vaccine, doses, lot, delivered_at)
+            tx.add_delivery(delivery, actor.staff_id)
+            deliveries = [*tx.deliveries(point_id), delivery]
+            level = stock_level(
+                vaccine,
+                deliveries,
+                tx.administered(point_id).get(vaccine, 0),
+                tx.slots(point_id, now, now + STOCK_HORIZON),
+                now,
+            )
+            return delivery, level
+
+        return self.office.transaction(work)
+
+    def stock(self, point_id: str, actor: Actor, now: datetime) -> list[StockLevel]:
+        def work(tx: BackOfficeTx) -> list[StockLevel]:
+            point = self._point(tx, point_id, actor)
+            deliveries = tx.deliveries(point_id)
+            administered = tx.administered(point_id)
+            future = tx.slots(point_id, now, now + STOCK_HORIZON)
+            return [stock_level(v, deliveries, administered.get(v, 0), future, now) for v in point.vaccines]
+
+        return self.office.read(work)
+
+    # --- vaccination -----------------------------------------------------------------------------
+
+    def record_vaccination(self, visit_id: str, lot: str, check_in_code: str, actor: Actor, now: datetime) -> Outcome:
+        """Complete the visit with its vaccination record, or refuse; a wrong code is counted even so."""
+        programme = self._programme()
+
+        def work(tx: BackOfficeTx) -> Outcome | Refused:
+            patient, visit, visits = self._visit(tx, visit_id)
+            if visit.status == VisitStatus.COMPLETED:
+                done = tx.vaccination(patient.patient_id, visit_id)
+                if done is not None and done.lot == lot and actor.acts_on(visit.point_id):
+                    return Outcome(self._vaccination_body(done, visits))  # a retried request: same answer
+            check_may_vaccinate(actor, visit, now)
+            attempts = tx.wrong_code_attempts(patient.patient_id, visit_id)
+            refusal = check_in_code_refusal(visit, check_in_code, attempts)
+            if refusal is not None:
+                if refusal.code == "wrong_check_in_code":
+                    tx.set_wrong_code_attempts(patient.patient_id, visit_id, attempts + 1)
+                return refusal  # committed (the try is counted), then raised
+            if not any(d.lot == lot and d.vaccine == visit.vaccine for d in tx.deliveries(visit.point_id)):
+                return Refused(
+                    RefusalKind.RULE, "unknown_lot", "Ta partia szczepionki nie została dostarczona do punktu", "lot"
+                )
+            vaccination = Vaccination(
+                patient.patient_id, visit_id, visit.series_id, visit.dose, visit.vaccine, visit.point_id, lot, now,
+                actor.staff_id,
+            )  # fmt: skip
+            completed = visit.with_status(VisitStatus.COMPLETED)
+            tx.add_vaccination(vaccination)
+            administered = tx.administered(visit.point_id).get(visit.vaccine, 0)
+            tx.set_administered(visit.point_id, visit.vaccine, administered + 1)
+            slots = _Slots(tx)
+            home = slots.get(visit.point_id, visit.starts_at, visit.vaccine)
+            events: list[dict[str, Any]] = []
+            # Other open visits of this dose (and what depends on them) only hold places now.
+            stale = [v.with_status(VisitStatus.CANCELLED) for v in orphans(visit, visits)]
+            for other in stale:
+                slots.release(other)
+            # The next dose, if the series has one and it is not booked yet.
+            vaccine = programme.vaccine(visit.vaccine)
+            booked: list[Visit] = []
+            pending = None
+            if vaccine is not None and home is not None:
+                booked, pending = _next_doses(slots, vaccine, completed, visits, home)
+            slots.save()
+            tx.update_visits([completed, *stale])
+            tx.insert_visits(booked)
+            after = {v.visit_id: v for v in [*visits, *booked]}
+            after.update({v.visit_id: v for v in [completed, *stale]})
+            series = sorted((v for v in after.values() if v.series_id == visit.series_id), key=lambda v: v.dose)
+            regions = slots.regions(home)
+            completed_events = visit_events(VISIT_COMPLETED, [completed], regions, patient.birth_date, series, now)
+            completed_events[0]["lot"] = lot
+            events += completed_events
+            if booked:
+                events += visit_events(VISIT_BOOKED, booked, regions, patient.birth_date, series, now)
+            for series_id in dict.fromkeys(v.series_id for v in stale):  # a change (and a text) per series
+                dropped = [v for v in stale if v.series_id == series_id]
+                events += visit_events(VISIT_CANCELLED, dropped, regions, patient.birth_date, dropped, now)
+            tx.add_to_outbox(events)
+            body = self._vaccination_body(vaccination, list(after.values()))
+            body["cancelled"] = [v.visit_id for v in stale]
+            body["next_dose"] = (
+                {
+                    "dose": pending.dose,
+                    "status": "TO_BE_BOOKED",
+                    "earliest": local_iso(pending.earliest),
+                    "latest": local_iso(pending.latest),
+                }
+                if pending
+                else None
+            )
+            return Outcome(body, events)
+
+        result = self._committed(work, lambda result: [] if isinstance(result, Refused) else result.events)
+        if isinstance(result, Refused):
+            raise result
+        return result
+
+    @staticmethod
+    def _vaccination_body(vaccination: Vaccination, visits: Sequence[Visit]) -> dict[str, Any]:
+        series = sorted((v for v in visits if v.series_id == vaccination.series_id), key=lambda v: v.dose)
+        return {"vaccination": vaccination.as_json(), "series": series, "cancelled": [], "next_dose": None}
+
+    # --- no-shows ------------------------------------------------------------------------------
+
+    def mark_no_show(self, visit_id: str, actor: Actor, now: datetime) -> Outcome:
+        def work(tx: BackOfficeTx) -> Outcome:
+            patient, visit, visits = self._visit(tx, visit_id)
+            if visit.status == VisitStatus.NO_SHOW and actor.acts_on(visit.point_id):
+                return Outcome({"visit": visit, "cancelled": []})
+            check_may_mark_no_show(actor, visit, now)
+            slots = _Slots(tx)
+            outcome = self._no_show(tx, slots, patient, visit, visits, now)
+            slots.save()
+            return outcome
+
+        return self._committed(work, lambda outcome: outcome.events)
+
+    def mark_past_no_shows(self, today: date, now: datetime, page: int = 200) -> int:
+        """Every visit still BOOKED on a day before ``today`` becomes NO_SHOW; page by page, and
+        running it again changes nothing."""
+        total = 0
+        after: BookedRef | None = None
+        while True:
+            refs = self.office.booked_before(today, after, page)
+            if not refs:
+                return total
+            work = functools.partial(self._no_shows_if_past, refs=refs, today=today, now=now)
+            marked, _ = self._committed(work, lambda result: result[1])
+            total += marked
+            after = refs[-1]
+
+    def _no_shows_if_past(
+        self, tx: BackOfficeTx, refs: list[BookedRef], today: date, now: datetime
+    ) -> tuple[int, list[dict[str, Any]]]:
+        slots = _Slots(tx)  # one view of the slots for the page: two visits may free the same slot
+        marked = 0
+        events: list[dict[str, Any]] = []
+        for patient_id in dict.fromkeys(ref[2] for ref in refs):
+            patient = tx.patient(patient_id)
+            visits = tx.patient_visits(patient_id)
+            wanted = {ref[1] for ref in refs if ref[2] == patient_id}
+            for visit in sorted((v for v in visits if v.visit_id in wanted), key=lambda v: v.dose):
+                current = next(v for v in visits if v.visit_id == visit.visit_id)
+                if patient is None or not current.is_active or local_day(current.starts_at) >= today:
+                    continue
+                outcome = self._no_show(tx, slots, patient, current, visits, now)
+                events += outcome.events
+                changed = {v.visit_id: v for v in [outcome.body["visit"]]}
+                changed.update({v: replace_status(visits, v) for v in outcome.body["cancelled"]})
+                visits = [changed.get(v.visit_id, v) for v in visits]
+                marked += 1
+        slots.save()
+        return marked, events
+
+    @staticmethod
+    def _no_show(
+        tx: BackOfficeTx, slots: _Slots, patient: PatientRecord, visit: Visit, visits: list[Visit], now: datetime
+    ) -> Outcome:
+        """Mark the visit NO_SHOW and cancel the doses that depend on it; the caller saves ``slots``."""
+        missed = visit.with_status(VisitStatus.NO_SHOW)
+        # Later doses depend on this one: they go, and their places come free.
+        dropped = [v.with_status(VisitStatus.CANCELLED) for v in later_doses(visit, visits)]
+        home = slots.get(visit.point_id, visit.starts_at, visit.vaccine)
+        for later in dropped:
+            slots.release(later)
+        tx.update_visits([missed, *dropped])
+        events: list[dict[str, Any]] = []
+        regions = slots.regions(home)
+        if visit.point_id in regions:
+            events += visit_events(VISIT_NO_SHOW, [missed], regions, patient.birth_date, [missed, *dropped], now)
+            if dropped:
+                events += visit_events(VISIT_CANCELLED, dropped, regions, patient.birth_date, dropped, now)
+        tx.add_to_outbox(events)
+        return Outcome({"visit": missed, "cancelled": [v.visit_id for v in dropped]}, events)
+
+    # --- shared ----------------------------------------------------------------------------------
+
+    @staticmethod
+    def _visit(tx: BackOfficeTx, visit_id: str) -> tuple[PatientRecord, Visit, list[Visit]]:
+        owner = tx.visit_owner(visit_id)
+        patient = tx.patient(owner) if owner else None
+        if owner is None or patient is None:
+            raise Refused(RefusalKind.NOT_FOUND, "visit_not_found", "Nie ma takiej wizyty")
+        visits = tx.patient_visits(owner)
+        return patient, next(v for v in visits if v.visit_id == visit_id), visits
+
+
+class _Slots:
+    """Slots read and changed in one transaction; only booked counters change here."""
+
+    def __init__(self, tx: BackOfficeTx) -> None:
+        self.tx = tx
+        self.slots: dict[tuple[str, datetime, str], Slot] = {}
+        self.changed: set[tuple[str, datetime, str]] = set()
+
+    def get(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
+        key = (point_id, starts_at, vaccine)
+        if key not in self.slots:
+            slot = self.tx.slot(point_id, starts_at, vaccine)
+            if slot is None:
+                return None
+            self.slots[key] = slot
+        return self.slots[key]
+
+    def known(self, slot: Slot) -> Slot:
+        return self.slots.setdefault(slot.key, slot)
+
+    def release(self, visit: Visit) -> None:
+        slot = self.get(visit.point_id, visit.starts_at, visit.vaccine)
+        if slot is not None:
+            self.slots[slot.key] = slot.released()
+            self.changed.add(slot.key)
+
+    def take(self, slot: Slot) -> Slot:
+        taken = self.known(slot).taken()
+        self.slots[slot.key] = taken
+        self.changed.add(slot.key)
+        return taken
+
+    def save(self) -> None:
+        self.tx.save_booked([self.slots[key] for key in sorted(self.changed)])
+
+    def regions(self, home: Slot | None) -> dict[str, Slot]:
+        """A slot carrying the TERYT codes of each point seen (range reads of an index carry none)."""
+        found = {s.point_id: s for s in self.slots.values() if s.voivodeship}
+        if home is not None:
+            found.setdefault(home.point_id, home)
+            for slot in self.slots.values():
+                found.setdefault(slot.point_id, home)  # nearby points: the same municipality
+        return found
+
+    def earliest_in(self, vaccine: Vaccine, start: datetime, end: datetime, near: Slot) -> Slot | None:
+        """Earliest free place of the vaccine in [start, end]: at the same point, else nearby."""
+        window = DoseWindow(0, start, end)
+        at_point = [self.known(s) for s in self.tx.slots(near.point_id, start, end + timedelta(seconds=1))]
+        choice = earliest_free(at_point, window, vaccine.code)
+        if choice is not None:
+            return choice
+        for found in self.tx.free_slots_nearby(near.municipality, vaccine.code, start, end, 20):
+            candidate = self.get(found.point_id, found.starts_at, found.vaccine)
+            if candidate is not None and candidate.free_places > 0 and window.contains(candidate.starts_at):
+                return candidate
+        return None
+
+
+def _next_doses(
+    slots: _Slots, vaccine: Vaccine, completed: Visit, visits: Sequence[Visit], home: Slot
+) -> tuple[list[Visit], Any]:
+    """Book the series' next doses after a completed one if none is booked; returns them and the
+    window of a dose still to book (no place in it), if any."""
+    if completed.dose >= vaccine.doses or any(
+        v.series_id == completed.series_id and v.dose > completed.dose and v.is_active for v in visits
+    ):
+        return [], None
+    booked: list[Visit] = []
+    previous = completed
+    for dose in range(completed.dose + 1, vaccine.doses + 1):
+        window = next_dose_window(vaccine, dose, previous.starts_at)
+        choice = slots.earliest_in(vaccine, window.earliest, window.latest, home)
+        if choice is None:
+            return booked, window
+        previous = new_visit(completed.patient_id, completed.series_id, dose, slots.take(choice), Channel.POINT)
+        booked.append(previous)
+    return booked, None
+
+
+def replace_status(visits: Sequence[Visit], visit_id: str) -> Visit:
+    """The visit, cancelled (a later dose dropped with a no-show)."""
+    return next(v for v in visits if v.visit_id == visit_id).with_status(VisitStatus.CANCELLED)

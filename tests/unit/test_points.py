@@ -1,0 +1,225 @@
+"""The points' back office through in-memory fakes: schedule, stock, vaccination and no-show rules."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any, cast
+
+import pytest
+
+from emulators.seed import demo_programme
+from shared.domain.booking import WARSAW, Channel, Slot, Visit, VisitStatus, check_may_book
+from shared.domain.events import VISIT_COMPLETED, VISIT_NO_SHOW, visit_events
+from shared.domain.identity import eligibility
+from shared.domain.patients import PatientRecord, Referral
+from shared.domain.points import Point
+from shared.domain.refusals import Refused
+from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, plan_schedule
+from shared.domain.series import pending_dose
+from shared.domain.stock import Delivery, first_shortfall
+from shared.domain.vaccination import MAX_WRONG_CODES, Actor
+from shared.services.notifications import Notifier
+from shared.services.points import PointService
+from shared.services.reporting_feed import EventStreamer
+from tests.unit.fakes import FakeBus, FakePointDirectory, FakeWarehouse
+from tests.unit.fakes_points import FakeBackOffice, Published
+
+NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)  # 10:30 in Warsaw
+PROGRAMME = demo_programme(NOW)
+POINT = Point(str(uuid.uuid4()), "Punkt", "14", "1465", "1465011", "Warszawa", "ul. Długa 1", "00-001",
+              ["comirnaty", "jcovden"], True)  # fmt: skip
+STAFF = Actor("staff-1", frozenset({POINT.point_id}))
+
+
+def local(day: date, hour: int, minute: int = 0) -> datetime:
+    return datetime(day.year, day.month, day.day, hour, minute, tzinfo=WARSAW).astimezone(UTC)
+
+
+TODAY = NOW.astimezone(WARSAW).date()
+
+
+def slot(starts_at: datetime, capacity: int = 5, booked: int = 0, vaccine: str = "comirnaty") -> Slot:
+    return Slot(POINT.point_id, starts_at, vaccine, capacity, booked, "14", "1465", "1465011")
+
+
+def block(day: date, start: int, end: int, places: int, vaccine: str = "comirnaty", minutes: int = 60) -> ScheduleBlock:
+    return ScheduleBlock(day, start * 60, end * 60, minutes, places, vaccine)
+
+
+@pytest.fixture
+def office() -> tuple[PointService, FakeBackOffice, Published]:
+    fake = FakeBackOffice()
+    fake.state.points[POINT.point_id] = POINT
+    published = Published()
+    return PointService(fake, lambda: PROGRAMME, published), fake, published
+
+
+# --- domain ------------------------------------------------------------------------------------------
+
+
+def test_blocks_make_slots_in_local_time_and_skip_the_hour_that_does_not_exist() -> None:
+    spring = ScheduleBlock(date(2027, 3, 28), 60, 4 * 60, 60, 3, "comirnaty")  # clocks go 02:00 -> 03:00
+    assert [s.astimezone(WARSAW).hour for s in spring.starts()] == [1, 3]
+    midnight = ScheduleBlock(date(2026, 12, 1), 23 * 60, 24 * 60, 30, 3, "comirnaty")
+    assert [s.astimezone(WARSAW).strftime("%H:%M") for s in midnight.starts()] == ["23:00", "23:30"]
+
+
+def test_a_plan_keeps_started_slots_and_refuses_to_take_booked_places() -> None:
+    tomorrow = TODAY + timedelta(days=1)
+    existing = [slot(local(TODAY, 9), booked=5), slot(local(tomorrow, 9), booked=2), slot(local(tomorrow, 10))]
+    change = plan_schedule(POINT, [block(TODAY, 8, 12, 7), block(tomorrow, 9, 10, 2)], [*existing], NOW)
+    assert change.past_kept == 3  # 08:00, 09:00 (booked, started) and 10:00 today had started
+    assert [s.starts_at for s in change.created] == [local(TODAY, 11)]
+    assert [s.starts_at for s in change.removed] == [local(tomorrow, 10)]
+    assert (change.unchanged, [s.capacity for s in change.changed]) == (0, [2])
+    with pytest.raises(SlotsHaveVisits) as refused:
+        plan_schedule(POINT, [block(tomorrow, 9, 10, 1)], existing, NOW)
+    assert [s["booked"] for s in refused.value.slots] == [2]
+
+
+def test_the_stock_covers_places_only_from_the_delivery_on() -> None:
+    later = TODAY + timedelta(days=2)
+    deliveries = [Delivery(POINT.point_id, "d1", "comirnaty", 10, "L1", NOW - timedelta(days=1)),
+                  Delivery(POINT.point_id, "d2", "comirnaty", 10, "L2", local(later, 12))]  # fmt: skip
+    fits = [slot(local(later, 9), capacity=8), slot(local(later, 13), capacity=12)]
+    assert first_shortfall("comirnaty", deliveries, 0, fits, NOW) is None
+    assert first_shortfall("comirnaty", deliveries, 3, fits, NOW) is not None  # three doses given already
+    too_early = [slot(local(later, 9), capacity=12)]
+    shortfall = first_shortfall("comirnaty", deliveries, 0, too_early, NOW)
+    assert shortfall is not None and shortfall[1:] == (12, 10)
+
+
+def visit(dose: int, status: VisitStatus, series: str = "s1", days: int = 0, vaccine: str = "comirnaty") -> Visit:
+    return Visit("p1", str(uuid.uuid4()), series, dose, vaccine, POINT.point_id, NOW + timedelta(days=days), status,
+                 Channel.WEB, "1234")  # fmt: skip
+
+
+def test_a_pending_dose_is_the_next_one_after_the_last_given_when_none_is_booked() -> None:
+    given = visit(1, VisitStatus.COMPLETED, days=-30)
+    assert pending_dose([given], PROGRAMME) is not None
+    assert pending_dose([given, visit(2, VisitStatus.NO_SHOW, days=-5)], PROGRAMME).dose == 2  # type: ignore[union-attr]
+    assert pending_dose([given, visit(2, VisitStatus.BOOKED, days=5)], PROGRAMME) is None
+    assert pending_dose([given, visit(2, VisitStatus.COMPLETED, days=-1)], PROGRAMME) is None
+    assert pending_dose([visit(1, VisitStatus.COMPLETED, vaccine="jcovden")], PROGRAMME) is None  # one dose only
+
+
+@pytest.mark.parametrize("status", [VisitStatus.NO_SHOW, VisitStatus.CANCELLED])
+def test_dose_one_may_be_booked_again_after_a_no_show_or_a_cancellation(status: VisitStatus) -> None:
+    birth = date(1980, 1, 1)
+    referral = Referral("p1", "r1", None, "ACTIVE", NOW, NOW + timedelta(days=100))
+    vaccine = check_may_book(
+        vaccine=PROGRAMME.vaccine("comirnaty"), eligibility=eligibility(PROGRAMME, birth, NOW), referral=referral,
+        birth_date=birth, visits=[visit(1, status, days=-1)], slot_starts_at=NOW + timedelta(days=1), now=NOW,
+    )  # fmt: skip
+    assert vaccine.code == "comirnaty"
+
+
+# --- service -----------------------------------------------------------------------------------------
+
+
+def deliver(service: PointService, doses: int = 100) -> None:
+    for vaccine in ("comirnaty", "jcovden"):
+        service.record_delivery(POINT.point_id, vaccine, doses, f"LOT-{vaccine}", NOW - timedelta(days=1), STAFF, NOW)
+
+
+def test_publishing_over_the_stock_changes_nothing(office: tuple[PointService, FakeBackOffice, Published]) -> None:
+    service, fake, published = office
+    service.record_delivery(POINT.point_id, "comirnaty", 4, "L", NOW, STAFF, NOW)
+    with pytest.raises(Refused) as refused:
+        service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 3)], STAFF, NOW)
+    assert refused.value.code == "exceeds_stock"
+    assert fake.state.slots == {} and published.events == []
+    service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 2)], STAFF, NOW)
+    assert len(fake.state.slots) == 2 and [e["event_type"] for e in published.events] == ["ScheduleChanged"] * 2
+
+
+def add_visit(fake: FakeBackOffice, starts_at: datetime, dose: int = 1, series: str = "s1") -> Visit:
+    fake.state.patients["p1"] = PatientRecord("p1", "80010112345", "Jan", "Nowak", date(1980, 1, 1), None)
+    key = (POINT.point_id, starts_at, "comirnaty")
+    current = fake.state.slots.get(key) or slot(starts_at, booked=0)
+    fake.state.slots[key] = Slot(*key, current.capacity, current.booked + 1, "14", "1465", "1465011")
+    booked = Visit("p1", str(uuid.uuid4()), series, dose, "comirnaty", POINT.point_id, starts_at, VisitStatus.BOOKED,
+                   Channel.WEB, "4321")  # fmt: skip
+    fake.state.visits[booked.visit_id] = booked
+    return booked
+
+
+def test_wrong_codes_count_even_though_they_are_refused_and_then_lock(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, _ = office
+    deliver(service)
+    booked = add_visit(fake, local(TODAY, 12))
+    for attempt in range(1, MAX_WRONG_CODES + 1):
+        with pytest.raises(Refused) as refused:
+            service.record_vaccination(booked.visit_id, "LOT-comirnaty", "0000", STAFF, NOW)
+        assert refused.value.code == "wrong_check_in_code" and fake.state.wrong_codes[booked.visit_id] == attempt
+    with pytest.raises(Refused) as refused:
+        service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW)
+    assert refused.value.code == "check_in_code_locked"
+    assert fake.state.visits[booked.visit_id].status == VisitStatus.BOOKED
+
+
+def test_a_vaccination_books_dose_two_lowers_the_stock_and_publishes_after_commit(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, published = office
+    deliver(service)
+    for days in (20, 25, 30):
+        fake.state.slots[(POINT.point_id, local(TODAY + timedelta(days=days), 9), "comirnaty")] = slot(
+            local(TODAY + timedelta(days=days), 9)
+        )
+    booked = add_visit(fake, local(TODAY, 12))
+    outcome = service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW)
+    assert fake.state.visits[booked.visit_id].status == VisitStatus.COMPLETED
+    dose_two = [v for v in fake.state.visits.values() if v.dose == 2]
+    assert [v.starts_at for v in dose_two] == [local(TODAY + timedelta(days=25), 9)]  # 21 days on: not day 20
+    assert fake.state.administered[(POINT.point_id, "comirnaty")] == 1
+    assert fake.state.vaccinations[booked.visit_id].staff_id == "staff-1"
+    assert published.events == outcome.events and fake.state.outbox == outcome.events
+    with pytest.raises(Refused) as refused:
+        service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", Actor("staff-2", frozenset({"x"})), NOW)
+    assert refused.value.code == "visit_of_other_point"
+
+
+def test_the_nightly_job_pages_and_a_second_run_finds_nothing(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, _ = office
+    past = [add_visit(fake, local(TODAY - timedelta(days=d), 9), series=f"s{d}") for d in (1, 1, 2, 3, 5)]
+    later = add_visit(fake, local(TODAY - timedelta(days=1), 9) + timedelta(days=23), dose=2, series="s1")
+    assert service.mark_past_no_shows(TODAY, NOW, page=2) == 5
+    assert {fake.state.visits[v.visit_id].status for v in past} == {VisitStatus.NO_SHOW}
+    assert fake.state.visits[later.visit_id].status == VisitStatus.CANCELLED
+    assert fake.state.slots[(POINT.point_id, later.starts_at, "comirnaty")].booked == 0
+    runs = fake.transactions_run
+    assert service.mark_past_no_shows(TODAY, NOW, page=2) == 0 and fake.transactions_run == runs
+
+
+# --- consumers ---------------------------------------------------------------------------------------
+
+
+def test_the_sms_consumer_ignores_what_it_need_not_text_and_the_stream_stores_it() -> None:
+    bus = FakeBus()
+    # Readers that would answer are not needed: these events send no SMS before anything is read.
+    notifier = Notifier(cast(Any, None), cast(Any, None), FakePointDirectory(), lambda: None, bus, True)
+    visit = Visit("p1", str(uuid.uuid4()), "s1", 1, "comirnaty", POINT.point_id, NOW, VisitStatus.COMPLETED,
+                  Channel.POINT, "1234")  # fmt: skip
+    region = Slot(POINT.point_id, NOW, "comirnaty", 5, 1, "14", "1465", "1465011")
+    completed = visit_events(VISIT_COMPLETED, [visit], {POINT.point_id: region}, date(1980, 1, 1), [visit], NOW)
+    missed = visit_events(VISIT_NO_SHOW, [visit], {POINT.point_id: region}, date(1980, 1, 1), [visit], NOW)
+    schedule = {"event_id": str(uuid.uuid4()), "event_type": "ScheduleChanged", "schema_version": 1,
+                "occurred_at": NOW.isoformat(), "change": "created", "point_id": POINT.point_id, "voivodeship": "14",
+                "county": "1465", "municipality": "1465011", "starts_at": NOW.isoformat(), "vaccine": "comirnaty",
+                "capacity": 5, "booked": 0, "actor": "staff-1"}  # fmt: skip
+    assert [notifier.handle(e) for e in (*completed, *missed, schedule)] == [None, None, None]
+    assert bus.messages == []
+    warehouse = FakeWarehouse()
+    streamer = EventStreamer(warehouse)
+    streamer.handle(schedule, NOW)
+    streamer.handle(completed[0] | {"lot": "FK1234"}, NOW)
+    [(_, row)] = warehouse.rows["schedule_events"]
+    assert (row["capacity"], row["change"], "actor" in row) == (5, "created", False)
+    [(_, visit_row)] = warehouse.rows["visit_events"]
+    assert (visit_row["event_type"], visit_row["status"], visit_row["lot"]) == ("VisitCompleted", "COMPLETED", "FK1234")

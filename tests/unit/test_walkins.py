@@ -1,0 +1,98 @@
+"""Walk-ins through fakes: the booking is the visit service's own, over the booking fake."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import replace
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from emulators.seed import demo_programme, pesel_for
+from shared.domain.booking import WARSAW, Channel, Slot, Visit, VisitStatus
+from shared.domain.identity import Person
+from shared.domain.patients import PatientRecord, Referral
+from shared.domain.points import Point
+from shared.domain.refusals import Refused
+from shared.domain.vaccination import Actor
+from shared.services.visits import VisitService
+from shared.services.walkins import WalkIn, WalkIns
+from tests.unit.fakes import FakeBookingStore, FakeEventPublisher, FakePointDirectory
+from tests.unit.fakes_points import FakeBackOffice
+
+NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
+PROGRAMME = demo_programme(NOW)
+POINT = Point(str(uuid.uuid4()), "Punkt", "14", "1465", "1465011", "Warszawa", "ul. Długa 1", "00-001",
+              ["comirnaty", "jcovden"], True)  # fmt: skip
+STAFF = Actor("staff-1", frozenset({POINT.point_id}))
+
+
+def at(days: int, hour: int) -> datetime:
+    day = NOW.astimezone(WARSAW).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=WARSAW).astimezone(UTC)
+
+
+class Registry:
+    """The patient registry port over the booking fake's patients."""
+
+    def __init__(self, store: FakeBookingStore) -> None:
+        self.store = store
+        self.registered: list[Person] = []
+
+    def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
+        patient = next((p for p in self.store.state.patients.values() if p.pesel == pesel), None)
+        return patient, self.store.state.referrals.get(patient.patient_id, []) if patient else []
+
+    def register(
+        self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str
+    ) -> tuple[PatientRecord, Referral | None]:
+        self.registered.append(person)
+        found, _ = self.lookup(person.pesel)
+        patient = found or PatientRecord(str(uuid.uuid4()), person.pesel, person.given_name, person.family_name,
+                                         person.birth_date, None)  # fmt: skip
+        referral = Referral(patient.patient_id, str(uuid.uuid4()), None, "ACTIVE", now, now + timedelta(days=90))
+        self.store.add_patient(patient, [referral] if issue_referral else [])
+        return patient, referral
+
+
+def setup(slots: list[Slot]) -> tuple[WalkIns, FakeBookingStore, Registry]:
+    store, office = FakeBookingStore(), FakeBackOffice()
+    office.state.points[POINT.point_id] = POINT
+    for slot in slots:
+        store.add_slot(slot)
+        office.state.slots[slot.key] = slot
+    visits = VisitService(store, store, store, FakePointDirectory([POINT]), FakeEventPublisher(), lambda: PROGRAMME)
+    registry = Registry(store)
+    return WalkIns(office, registry, visits, store, lambda: PROGRAMME), store, registry
+
+
+def slot(days: int, hour: int, vaccine: str = "comirnaty", booked: int = 0) -> Slot:
+    return Slot(POINT.point_id, at(days, hour), vaccine, 2, booked, "14", "1465", "1465011")
+
+
+def test_an_unknown_patient_is_registered_and_booked_at_the_earliest_free_place_from_now() -> None:
+    slots = [slot(0, 9), slot(0, 11, booked=2), slot(0, 12, vaccine="jcovden"), slot(0, 13), slot(21, 9)]
+    walk_ins, _, registry = setup(slots)
+    pesel = pesel_for(date(1970, 1, 1), 5, female=True)
+    booked = walk_ins.book(POINT.point_id, WalkIn(pesel, "comirnaty", None, "Ewa", None), STAFF, NOW, "k1")
+    assert [(v.dose, v.starts_at, v.channel) for v in booked.visits] == [(1, at(0, 13), Channel.POINT),
+                                                                         (2, at(21, 9), Channel.POINT)]  # fmt: skip
+    assert [(p.given_name, p.family_name) for p in registry.registered] == [("Ewa", "")]
+    assert walk_ins.book(POINT.point_id, WalkIn(pesel, "comirnaty", None, "Ewa", None), STAFF, NOW, "k1").replayed
+
+
+def test_a_place_taken_meanwhile_is_skipped_and_an_open_visit_elsewhere_does_not_block() -> None:
+    walk_ins, store, registry = setup([slot(0, 13), slot(0, 14)])
+    store.state.slots[slot(0, 13).key] = replace(slot(0, 13), booked=2)  # taken since the office read it
+    patient = store.add_patient(
+        PatientRecord("p1", pesel_for(date(1970, 1, 1), 6, female=False), "Jan", "Nowak", date(1970, 1, 1), None),
+        [Referral("p1", "r1", None, "ACTIVE", NOW, NOW + timedelta(days=90))],
+    )
+    elsewhere = Visit("p1", "v-elsewhere", "s0", 1, "comirnaty", "other-point", at(3, 9), VisitStatus.BOOKED,
+                      Channel.WEB, "1111")  # fmt: skip
+    store.state.visits[elsewhere.visit_id] = elsewhere
+    booked = walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None), STAFF, NOW, "k2")
+    assert [v.starts_at for v in booked.visits] == [at(0, 14)] and registry.registered == []
+    with pytest.raises(Refused) as refused:
+        walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None), Actor("x"), NOW, "k3")
+    assert refused.value.code == "not_your_point"
