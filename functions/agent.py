@@ -16,9 +16,10 @@ from shared.bootstrap import get_container
 from shared.domain.booking import Channel
 from shared.domain.identity import Principal, Role, is_valid_pesel
 from shared.domain.patients import PatientRecord, Referral
+from shared.domain.refusals import Refused
 from shared.entrypoints.auth import guarded
 from shared.entrypoints.visit_http import BookingBody, book, cancel, move
-from shared.entrypoints.web import Problem, Routes, bad_request, json_response, parse_json
+from shared.entrypoints.web import STATUS_OF_REFUSAL, Problem, Routes, bad_request, json_response, parse_json
 from shared.services.visits import visit_json
 
 
@@ -47,6 +48,9 @@ def _audited(principal: Principal, action: str, act: Callable[[dict[str, str]], 
         response = act(details)
     except Problem as problem:
         status = problem.status
+        raise
+    except Refused as refusal:
+        status = STATUS_OF_REFUSAL[refusal.kind]
         raise
     else:
         status = response.status_code

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from shared.domain.identity import Eligibility
 from shared.domain.patients import Referral
 from shared.domain.programme import Vaccine
+from shared.domain.refusals import RefusalKind, Refused
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
@@ -40,17 +41,6 @@ class Channel(StrEnum):
     SMS = "SMS"
 
 
-class BookingRefused(Exception):
-    """A rule refused the change. ``code`` is stable; ``status`` is the HTTP status it maps to."""
-
-    def __init__(self, status: int, code: str, detail: str = "", field: str | None = None) -> None:
-        super().__init__(code)
-        self.status = status
-        self.code = code
-        self.detail = detail
-        self.field = field
-
-
 @dataclass(frozen=True)
 class Slot:
     point_id: str
@@ -72,7 +62,7 @@ class Slot:
 
     def taken(self) -> Slot:
         if self.free_places <= 0:
-            raise BookingRefused(409, "slot_full", "W tym terminie nie ma już wolnych miejsc")
+            raise Refused(RefusalKind.CONFLICT, "slot_full", "W tym terminie nie ma już wolnych miejsc")
         return replace(self, booked=self.booked + 1)
 
     def released(self) -> Slot:
@@ -160,24 +150,26 @@ def check_may_book(
 ) -> Vaccine:
     """Every rule a first-dose booking must pass, in the order a patient would want to hear them."""
     if vaccine is None:
-        raise BookingRefused(400, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
+        raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
     if slot_starts_at <= now:
-        raise BookingRefused(422, "slot_in_past", "Ten termin już minął", field="starts_at")
+        raise Refused(RefusalKind.RULE, "slot_in_past", "Ten termin już minął", field="starts_at")
     if eligibility is None or eligibility.cohort is None:
-        raise BookingRefused(403, "not_eligible", "Nie należysz do grupy uprawnionej do szczepienia")
+        raise Refused(RefusalKind.FORBIDDEN, "not_eligible", "Nie należysz do grupy uprawnionej do szczepienia")
     if not eligibility.open:
-        raise BookingRefused(
-            422, "cohort_not_open", f"Rejestracja dla Twojej grupy rusza {eligibility.cohort.opens_at:%d.%m.%Y %H:%M}"
+        raise Refused(
+            RefusalKind.RULE,
+            "cohort_not_open",
+            f"Rejestracja dla Twojej grupy rusza {eligibility.cohort.opens_at:%d.%m.%Y %H:%M}",
         )
     if referral is None or not referral.is_valid(now) or referral.vaccine not in (None, vaccine.code):
-        raise BookingRefused(403, "no_referral", "Brak ważnego e-skierowania na szczepienie")
+        raise Refused(RefusalKind.FORBIDDEN, "no_referral", "Brak ważnego e-skierowania na szczepienie")
     if _age_on(birth_date, slot_starts_at.astimezone(WARSAW).date()) < vaccine.min_age:
-        raise BookingRefused(422, "too_young", f"Ta szczepionka jest dla osób od {vaccine.min_age} lat")
+        raise Refused(RefusalKind.RULE, "too_young", f"Ta szczepionka jest dla osób od {vaccine.min_age} lat")
     for visit in visits:
         if visit.is_active:
-            raise BookingRefused(409, "already_booked", "Masz już umówioną wizytę na szczepienie")
+            raise Refused(RefusalKind.CONFLICT, "already_booked", "Masz już umówioną wizytę na szczepienie")
         if visit.status == VisitStatus.COMPLETED and visit.dose == 1:
-            raise BookingRefused(409, "dose_already_given", "Pierwsza dawka została już podana")
+            raise Refused(RefusalKind.CONFLICT, "dose_already_given", "Pierwsza dawka została już podana")
     return vaccine
 
 
@@ -187,6 +179,6 @@ def _age_on(birth_date: date, day: date) -> int:
 
 def check_may_change(visit: Visit, now: datetime) -> None:
     if not visit.is_active:
-        raise BookingRefused(409, "visit_not_active", "Tej wizyty nie można już zmienić")
+        raise Refused(RefusalKind.CONFLICT, "visit_not_active", "Tej wizyty nie można już zmienić")
     if visit.starts_at <= now:
-        raise BookingRefused(422, "visit_started", "Termin tej wizyty już minął")
+        raise Refused(RefusalKind.RULE, "visit_started", "Termin tej wizyty już minął")

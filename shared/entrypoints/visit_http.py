@@ -11,7 +11,7 @@ from flask import Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
-from shared.domain.booking import BookingRefused, Channel, Visit
+from shared.domain.booking import Channel, Visit
 from shared.domain.contact import InvalidPhone, polish_mobile
 from shared.entrypoints.web import Problem, bad_request, json_response, parse_json
 from shared.services.visits import Answer, BookingRequest, visit_json
@@ -34,10 +34,6 @@ class MoveBody(BaseModel):
 
     point_id: str = Field(pattern=UUID)
     starts_at: AwareDatetime
-
-
-def refused(refusal: BookingRefused) -> Problem:
-    return Problem(refusal.status, refusal.code, refusal.detail or "Operacja odrzucona", field=refusal.field)
 
 
 def booking_request(body: BookingBody) -> BookingRequest:
@@ -86,12 +82,9 @@ def with_points(body: dict[str, Any]) -> dict[str, Any]:
 def book(request: Request, body: BookingBody, channel: Channel, patient_id: str) -> Response:
     key = idempotency_key(request)
     booking = booking_request(body)
-    try:
-        answer = get_container().visits.book(
-            patient_id, booking, channel, datetime.now(UTC), key, request_fingerprint(booking)
-        )
-    except BookingRefused as refusal:
-        raise refused(refusal) from None
+    answer = get_container().visits.book(
+        patient_id, booking, channel, datetime.now(UTC), key, request_fingerprint(booking)
+    )
     return answer_response(answer)
 
 
@@ -104,20 +97,14 @@ def move(request: Request, visit_id: str, actor_patient_id: str | None) -> Respo
     body = parse_json(request, MoveBody)
     if not re.match(UUID, visit_id):
         raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
-    try:
-        answer = get_container().visits.move(
-            visit_id, body.point_id, body.starts_at.astimezone(UTC), actor_patient_id, datetime.now(UTC)
-        )
-    except BookingRefused as refusal:
-        raise refused(refusal) from None
+    answer = get_container().visits.move(
+        visit_id, body.point_id, body.starts_at.astimezone(UTC), actor_patient_id, datetime.now(UTC)
+    )
     return answer_response(answer)
 
 
 def cancel(visit_id: str, actor_patient_id: str | None) -> Response:
     if not re.match(UUID, visit_id):
         raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
-    try:
-        answer = get_container().visits.cancel(visit_id, actor_patient_id, datetime.now(UTC))
-    except BookingRefused as refusal:
-        raise refused(refusal) from None
+    answer = get_container().visits.cancel(visit_id, actor_patient_id, datetime.now(UTC))
     return answer_response(answer)

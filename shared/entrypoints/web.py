@@ -21,6 +21,7 @@ from werkzeug.exceptions import MethodNotAllowed, NotFound
 from werkzeug.routing import Map, Rule
 
 from shared.config import get_settings
+from shared.domain.refusals import RefusalKind, Refused
 from shared.logs import set_trace
 
 log = logging.getLogger(__name__)
@@ -59,6 +60,23 @@ class Problem(Exception):
             headers=self.headers,
             mimetype=PROBLEM_JSON,
         )
+
+
+STATUS_OF_REFUSAL: dict[RefusalKind, int] = {
+    RefusalKind.INVALID: 400,
+    RefusalKind.FORBIDDEN: 403,
+    RefusalKind.NOT_FOUND: 404,
+    RefusalKind.CONFLICT: 409,
+    RefusalKind.RULE: 422,
+    RefusalKind.UNAVAILABLE: 503,
+}
+
+
+def refusal_problem(refusal: Refused) -> Problem:
+    """A domain refusal as the answer the client gets: its kind decides the status, its code stays."""
+    return Problem(
+        STATUS_OF_REFUSAL[refusal.kind], refusal.code, refusal.detail or "Operacja odrzucona", field=refusal.field
+    )
 
 
 def bad_request(field_name: str, detail: str, code: str = "invalid_field") -> Problem:
@@ -126,6 +144,8 @@ class Routes:
             return self._handlers[str(endpoint)](request, **arguments)
         except Problem as problem:
             return problem.to_response()
+        except Refused as refusal:
+            return refusal_problem(refusal).to_response()
         except NotFound:
             return Problem(404, "not_found", "Nie ma takiego zasobu").to_response()
         except MethodNotAllowed as error:
@@ -144,4 +164,4 @@ class Routes:
             return Problem(500, "internal_error", "Wewnętrzny błąd systemu").to_response()
 
 
-__all__ = ["Problem", "Routes", "bad_request", "json_response", "parse_json", "parse_query"]
+__all__ = ["Problem", "Routes", "bad_request", "json_response", "parse_json", "parse_query", "refusal_problem"]

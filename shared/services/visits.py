@@ -19,7 +19,6 @@ from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_patients import PatientRepository
 from shared.domain.booking import (
     WARSAW,
-    BookingRefused,
     Channel,
     DoseWindow,
     Slot,
@@ -36,6 +35,7 @@ from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, vis
 from shared.domain.identity import eligibility
 from shared.domain.patients import PatientRecord
 from shared.domain.programme import Programme, Vaccine
+from shared.domain.refusals import RefusalKind, Refused
 
 
 @dataclass(frozen=True)
@@ -155,7 +155,9 @@ class VisitService:
     def _programme(self) -> Programme:
         programme = self.programme()
         if programme is None:
-            raise BookingRefused(503, "programme_unavailable", "Konfiguracja programu szczepień jest niedostępna")
+            raise Refused(
+                RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu szczepień jest niedostępna"
+            )
         return programme
 
     # --- book ------------------------------------------------------------------------------
@@ -171,7 +173,7 @@ class VisitService:
     ) -> Answer:
         programme = self._programme()
         if programme.vaccine(request.vaccine) is None:
-            raise BookingRefused(400, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
+            raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
 
         def work(transaction: Any) -> Answer:
             if idempotency_key:
@@ -179,8 +181,10 @@ class VisitService:
                 if record is not None:
                     stored_hash, status, stored_body = record
                     if stored_hash != request_hash:
-                        raise BookingRefused(
-                            409, "idempotency_key_reused", "Ten klucz Idempotency-Key użyto już dla innego żądania"
+                        raise Refused(
+                            RefusalKind.CONFLICT,
+                            "idempotency_key_reused",
+                            "Ten klucz Idempotency-Key użyto już dla innego żądania",
                         )
                     return Answer(status, json.loads(stored_body), replayed=True)
             patient = self._patient(transaction, patient_id)
@@ -189,7 +193,7 @@ class VisitService:
             slots = SlotChanges(self.store, transaction)
             slot = slots.get(request.point_id, request.starts_at, request.vaccine)
             if slot is None:
-                raise BookingRefused(404, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
+                raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
             vaccine = check_may_book(
                 vaccine=programme.vaccine(request.vaccine),
                 eligibility=eligibility(programme, patient.birth_date, now),
@@ -200,7 +204,9 @@ class VisitService:
                 now=now,
             )
             if request.phone is None and patient.phone is None:
-                raise BookingRefused(400, "phone_required", "Podaj numer telefonu komórkowego do SMS", field="phone")
+                raise Refused(
+                    RefusalKind.INVALID, "phone_required", "Podaj numer telefonu komórkowego do SMS", field="phone"
+                )
             series_id = str(uuid.uuid4())
             booked = [new_visit(patient_id, series_id, 1, slots.take(slot), channel)]
             regions = {slot.point_id: slot}
@@ -244,18 +250,20 @@ class VisitService:
             patient, visit, series = self._visit_for_change(transaction, visit_id, actor_patient_id, now)
             vaccine = programme.vaccine(visit.vaccine)
             if vaccine is None:
-                raise BookingRefused(422, "unknown_vaccine", "Szczepionka nie jest już w programie")
+                raise Refused(RefusalKind.RULE, "unknown_vaccine", "Szczepionka nie jest już w programie")
             slots = SlotChanges(self.store, transaction)
             target = slots.get(point_id, starts_at, visit.vaccine)
             if target is None:
-                raise BookingRefused(404, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
+                raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
             if target.key == (visit.point_id, visit.starts_at, visit.vaccine):
                 return Answer(200, {"visits": [visit_json(v, with_code=True) for v in series]})
             if target.starts_at <= now:
-                raise BookingRefused(422, "slot_in_past", "Ten termin już minął", field="starts_at")
+                raise Refused(RefusalKind.RULE, "slot_in_past", "Ten termin już minął", field="starts_at")
             earlier = [v for v in series if v.dose == visit.dose - 1 and v.status != VisitStatus.CANCELLED]
             if earlier and not next_dose_window(vaccine, visit.dose, earlier[0].starts_at).contains(target.starts_at):
-                raise BookingRefused(422, "outside_dose_window", "Termin jest poza dozwolonym odstępem między dawkami")
+                raise Refused(
+                    RefusalKind.RULE, "outside_dose_window", "Termin jest poza dozwolonym odstępem między dawkami"
+                )
             slots.release(visit.point_id, visit.starts_at, visit.vaccine)
             moved = [visit.moved_to(slots.take(target))]
             for later in sorted((v for v in series if v.dose > visit.dose and v.is_active), key=lambda v: v.dose):
@@ -264,8 +272,10 @@ class VisitService:
                     break  # this dose and the ones after it still fit
                 choice = slots.next_dose_slot(vaccine, window, near=target)
                 if choice is None:
-                    raise BookingRefused(
-                        409, "no_place_for_next_dose", "Brak wolnego terminu na kolejną dawkę po tej zmianie"
+                    raise Refused(
+                        RefusalKind.CONFLICT,
+                        "no_place_for_next_dose",
+                        "Brak wolnego terminu na kolejną dawkę po tej zmianie",
                     )
                 slots.release(later.point_id, later.starts_at, later.vaccine)
                 moved.append(later.moved_to(slots.take(choice)))
@@ -332,7 +342,7 @@ class VisitService:
     def _patient(self, transaction: Any, patient_id: str) -> PatientRecord:
         patient = self.patients.get(transaction, patient_id)
         if patient is None:
-            raise BookingRefused(404, "patient_not_found", "Nie ma takiego pacjenta")
+            raise Refused(RefusalKind.NOT_FOUND, "patient_not_found", "Nie ma takiego pacjenta")
         return patient
 
     def _visit_for_change(
@@ -345,9 +355,9 @@ class VisitService:
     ) -> tuple[PatientRecord, Visit, list[Visit]]:
         owner = self.store.visit_owner(transaction, visit_id)
         if owner is None:
-            raise BookingRefused(404, "visit_not_found", "Nie ma takiej wizyty")
+            raise Refused(RefusalKind.NOT_FOUND, "visit_not_found", "Nie ma takiej wizyty")
         if actor_patient_id is not None and owner != actor_patient_id:
-            raise BookingRefused(403, "not_your_visit", "To nie jest Twoja wizyta")
+            raise Refused(RefusalKind.FORBIDDEN, "not_your_visit", "To nie jest Twoja wizyta")
         patient = self._patient(transaction, owner)
         visits = self.store.patient_visits(transaction, owner)
         visit = next(v for v in visits if v.visit_id == visit_id)

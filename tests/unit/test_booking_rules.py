@@ -10,7 +10,6 @@ import pytest
 from emulators.seed import demo_programme
 from shared.domain.booking import (
     WARSAW,
-    BookingRefused,
     Channel,
     Slot,
     VisitStatus,
@@ -23,6 +22,7 @@ from shared.domain.contact import InvalidPhone, polish_mobile
 from shared.domain.events import age_band
 from shared.domain.identity import eligibility
 from shared.domain.patients import Referral
+from shared.domain.refusals import RefusalKind, Refused
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 PROGRAMME = demo_programme(NOW)
@@ -37,9 +37,9 @@ def slot(days: int, hour: int = 9, vaccine: str = "comirnaty", booked: int = 0, 
 def test_taking_the_last_place_then_one_more_is_refused() -> None:
     last = slot(1, booked=1).taken()
     assert last.free_places == 0
-    with pytest.raises(BookingRefused) as refused:
+    with pytest.raises(Refused) as refused:
         last.taken()
-    assert (refused.value.status, refused.value.code) == (409, "slot_full")
+    assert (refused.value.kind, refused.value.code) == (RefusalKind.CONFLICT, "slot_full")
     assert last.released().free_places == 1
     assert slot(1).released().booked == 0
 
@@ -66,20 +66,20 @@ def _referral(valid: bool = True, vaccine: str | None = None) -> Referral:
 
 
 @pytest.mark.parametrize(
-    ("case", "status", "code"),
+    ("case", "kind", "code"),
     [
-        ({"vaccine": None}, 400, "unknown_vaccine"),
-        ({"slot_starts_at": NOW - timedelta(hours=1)}, 422, "slot_in_past"),
-        ({"birth_date": date(2022, 1, 1)}, 403, "not_eligible"),
-        ({"referral": None}, 403, "no_referral"),
-        ({"referral": _referral(valid=False)}, 403, "no_referral"),
-        ({"referral": _referral(vaccine="spikevax")}, 403, "no_referral"),
-        ({"birth_date": date(2014, 12, 1)}, 422, "too_young"),
-        ({"visits": "active"}, 409, "already_booked"),
-        ({"visits": "dose1_done"}, 409, "dose_already_given"),
+        ({"vaccine": None}, RefusalKind.INVALID, "unknown_vaccine"),
+        ({"slot_starts_at": NOW - timedelta(hours=1)}, RefusalKind.RULE, "slot_in_past"),
+        ({"birth_date": date(2022, 1, 1)}, RefusalKind.FORBIDDEN, "not_eligible"),
+        ({"referral": None}, RefusalKind.FORBIDDEN, "no_referral"),
+        ({"referral": _referral(valid=False)}, RefusalKind.FORBIDDEN, "no_referral"),
+        ({"referral": _referral(vaccine="spikevax")}, RefusalKind.FORBIDDEN, "no_referral"),
+        ({"birth_date": date(2014, 12, 1)}, RefusalKind.RULE, "too_young"),
+        ({"visits": "active"}, RefusalKind.CONFLICT, "already_booked"),
+        ({"visits": "dose1_done"}, RefusalKind.CONFLICT, "dose_already_given"),
     ],
 )
-def test_booking_refusals(case: dict[str, object], status: int, code: str) -> None:
+def test_booking_refusals(case: dict[str, object], kind: RefusalKind, code: str) -> None:
     birth = case.get("birth_date", date(1980, 1, 1))
     assert isinstance(birth, date)
     visit = new_visit("pt", "s", 1, slot(1), Channel.WEB)
@@ -91,21 +91,21 @@ def test_booking_refusals(case: dict[str, object], status: int, code: str) -> No
         "referral": _referral(), "birth_date": birth, "visits": visits, "slot_starts_at": slot(1).starts_at, "now": NOW,
     }  # fmt: skip
     arguments.update({k: v for k, v in case.items() if k not in ("visits", "birth_date")})
-    with pytest.raises(BookingRefused) as refused:
+    with pytest.raises(Refused) as refused:
         check_may_book(**arguments)
-    assert (refused.value.status, refused.value.code) == (status, code)
+    assert (refused.value.kind, refused.value.code) == (kind, code)
 
 
 def test_cohort_not_open_yet_is_422_with_the_opening_date() -> None:
     programme = demo_programme(NOW)
     for cohort in programme.cohorts:
         cohort.opens_at = NOW + timedelta(days=2)
-    with pytest.raises(BookingRefused) as refused:
+    with pytest.raises(Refused) as refused:
         check_may_book(
             vaccine=COMIRNATY, eligibility=eligibility(programme, date(1950, 1, 1), NOW),
             referral=_referral(), birth_date=date(1950, 1, 1), visits=[], slot_starts_at=slot(1).starts_at, now=NOW,
         )  # fmt: skip
-    assert (refused.value.status, refused.value.code) == (422, "cohort_not_open")
+    assert (refused.value.kind, refused.value.code) == (RefusalKind.RULE, "cohort_not_open")
 
 
 def test_a_check_in_code_has_four_digits() -> None:
