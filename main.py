@@ -4,11 +4,15 @@ Cloud Functions deploys from the repo root with ``--entry-point NAME``, so ``sha
 every function; each function still deploys on its own.
 """
 
+from functions.admin import admin
 from functions.agent import agent
 from functions.health import health
+from functions.interest import interest
+from functions.issue_referrals import issue_referrals
 from functions.login import login
 from functions.notify import notify
 from functions.point import point
+from functions.programme_tick import programme_tick
 from functions.relay_outbox import relay_outbox
 from functions.send_reminders import send_reminders
 from functions.send_sms import send_sms
@@ -18,6 +22,6 @@ from functions.stream_events import stream_events
 from functions.visits import visits
 
 __all__ = [
-    "agent", "health", "login", "notify", "point", "relay_outbox", "send_reminders", "send_sms", "slots",
-    "sms_reports", "stream_events", "visits",
+    "admin", "agent", "health", "interest", "issue_referrals", "login", "notify", "point", "programme_tick",
+    "relay_outbox", "send_reminders", "send_sms", "slots", "sms_reports", "stream_events", "visits",
 ]  # fmt: skip

@@ -42,6 +42,8 @@ HTTP_MOUNTS = (
     HttpMount(r"^/api/v1/(slots|points)/?$", "slots"),
     HttpMount(r"^/api/v1/points/[^/]+/(visits|schedule)/?$", "point"),
     HttpMount(r"^/api/v1/agent/", "agent"),
+    HttpMount(r"^/api/v1/admin/", "admin"),
+    HttpMount(r"^/api/v1/interest/?$", "interest"),
     HttpMount(r"^/api/v1/sms/", "sms_reports"),
     HttpMount(r"^/api/v1/visits(/[^/]+)?/?$", "visits"),
 )

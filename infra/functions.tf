@@ -25,13 +25,17 @@ locals {
     point       = { memory = "512Mi", max_instances = 50 }
     health      = { memory = "256Mi", max_instances = 5 }
     sms_reports = { memory = "256Mi", max_instances = 20 }
+    admin       = { memory = "512Mi", max_instances = 10 }
+    interest    = { memory = "512Mi", max_instances = 100 }
   }
   event_functions = {
-    notify         = { topic = "visit-events", subscription = "visit-events-notify" }
-    stream_events  = { topic = "visit-events", subscription = "visit-events-bigquery" }
-    send_sms       = { topic = "sms-requests", subscription = "sms-requests-send" }
-    relay_outbox   = { topic = "outbox-sweep-ticks", subscription = "outbox-sweep-ticks-relay" }
-    send_reminders = { topic = "reminder-ticks", subscription = "reminder-ticks-send" }
+    notify          = { topic = "visit-events", subscription = "visit-events-notify" }
+    stream_events   = { topic = "visit-events", subscription = "visit-events-bigquery" }
+    send_sms        = { topic = "sms-requests", subscription = "sms-requests-send" }
+    relay_outbox    = { topic = "outbox-sweep-ticks", subscription = "outbox-sweep-ticks-relay" }
+    send_reminders  = { topic = "reminder-ticks", subscription = "reminder-ticks-send" }
+    issue_referrals = { topic = "referral-chunks", subscription = "referral-chunks-issue" }
+    programme_tick  = { topic = "programme-ticks", subscription = "programme-ticks-run" }
   }
   # HTTP functions sit behind the load balancer; event functions are reached by Pub/Sub push only.
   functions = merge(
@@ -140,6 +144,18 @@ resource "google_cloud_scheduler_job" "reminders" {
   region    = var.region
   pubsub_target {
     topic_name = google_pubsub_topic.topic["reminder-ticks"].id
+    data       = base64encode("{}")
+  }
+}
+
+# Cohort openings: the minute tick starts each cohort's bulk e-referral job at its opening minute and
+# paces the "your cohort is open" SMS.
+resource "google_cloud_scheduler_job" "programme_tick" {
+  name     = "programme-tick"
+  schedule = "* * * * *"
+  region   = var.region
+  pubsub_target {
+    topic_name = google_pubsub_topic.topic["programme-ticks"].id
     data       = base64encode("{}")
   }
 }

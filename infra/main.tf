@@ -46,5 +46,8 @@ locals {
     for file in fileset("${path.module}/schema/bigquery", "*.view.sql") :
     trimsuffix(file, ".view.sql") => file("${path.module}/schema/bigquery/${file}")
   }
-  topics = ["visit-events", "sms-requests", "outbox-sweep-ticks", "reminder-ticks"]
+  topics = [
+    "visit-events", "sms-requests", "outbox-sweep-ticks", "reminder-ticks", "referral-chunks", "referral-events",
+    "programme-ticks",
+  ]
 }

@@ -12,8 +12,14 @@ VISIT_EVENTS = "visit-events"
 SMS_REQUESTS = "sms-requests"
 OUTBOX_SWEEP_TICKS = "outbox-sweep-ticks"
 REMINDER_TICKS = "reminder-ticks"
+# Bulk e-referral jobs: one message per patient key range; and what they issued, for consumers.
+REFERRAL_CHUNKS = "referral-chunks"
+REFERRAL_EVENTS = "referral-events"
+# The scheduler's minute tick: cohort openings (bulk referrals, "your cohort is open" SMS).
+PROGRAMME_TICKS = "programme-ticks"
 
-TOPICS = (VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS)
+TOPICS = (VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS, REFERRAL_CHUNKS, REFERRAL_EVENTS,
+          PROGRAMME_TICKS)  # fmt: skip
 
 
 def dead_letter_topic(topic: str) -> str:
@@ -40,4 +46,6 @@ PUSH_SUBSCRIPTIONS: tuple[PushSubscription, ...] = (
     PushSubscription("sms-requests-send", SMS_REQUESTS, "send_sms", ack_deadline_s=60),
     PushSubscription("outbox-sweep-ticks-relay", OUTBOX_SWEEP_TICKS, "relay_outbox", ack_deadline_s=120),
     PushSubscription("reminder-ticks-send", REMINDER_TICKS, "send_reminders", ack_deadline_s=300),
+    PushSubscription("referral-chunks-issue", REFERRAL_CHUNKS, "issue_referrals", ack_deadline_s=300),
+    PushSubscription("programme-ticks-run", PROGRAMME_TICKS, "programme_tick", ack_deadline_s=120),
 )

@@ -103,12 +103,16 @@ def programme_problems(content: ProgrammeContent) -> list[ProgrammeProblem]:
     """Every rule a whole programme must pass, in document order; empty when it is valid."""
     problems: list[ProgrammeProblem] = []
     if not content.vaccines:
-        problems.append(ProgrammeProblem("no_vaccines", "vaccines", "Program musi zawierać co najmniej jedną szczepionkę"))
+        problems.append(
+            ProgrammeProblem("no_vaccines", "vaccines", "Program musi zawierać co najmniej jedną szczepionkę")
+        )
     seen_vaccines: set[str] = set()
     for index, vaccine in enumerate(content.vaccines):
         if vaccine.code in seen_vaccines:
             problems.append(
-                ProgrammeProblem("duplicate_vaccine", f"vaccines.{index}.code", f"Szczepionka {vaccine.code} powtarza się")
+                ProgrammeProblem(
+                    "duplicate_vaccine", f"vaccines.{index}.code", f"Szczepionka {vaccine.code} powtarza się"
+                )
             )
         seen_vaccines.add(vaccine.code)
         interval = _interval_problem(vaccine, f"vaccines.{index}.")
@@ -119,9 +123,7 @@ def programme_problems(content: ProgrammeContent) -> list[ProgrammeProblem]:
     for index, cohort in enumerate(content.cohorts):
         prefix = f"cohorts.{index}."
         if cohort.code in seen_cohorts:
-            problems.append(
-                ProgrammeProblem("duplicate_cohort", f"{prefix}code", f"Grupa {cohort.code} powtarza się")
-            )
+            problems.append(ProgrammeProblem("duplicate_cohort", f"{prefix}code", f"Grupa {cohort.code} powtarza się"))
         seen_cohorts.add(cohort.code)
         if cohort.birth_year_from > cohort.birth_year_to:
             problems.append(

@@ -91,3 +91,11 @@ def reminder_text(visit: VisitFacts) -> str:
         f"e-Rejestracja: przypominamy o szczepieniu jutro, {_when(visit.starts_at)}, {visit.point_name}, "
         f"{visit.address}. Kod: {visit.check_in_code}. Zabierz dowód osobisty."
     )
+
+
+def opening_text(opens_at: datetime) -> str:
+    """For a patient who asked to be told when their cohort opens."""
+    return (
+        f"e-Rejestracja: od {_when(opens_at)} możesz umówić szczepienie przeciw COVID-19: "
+        "pacjent.gov.pl lub infolinia 989."
+    )
