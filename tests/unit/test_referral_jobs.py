@@ -65,8 +65,10 @@ def test_a_job_issues_exactly_the_missing_referrals_and_a_second_run_none() -> N
     adults = sorted(p for p, b in world.store.patients.items() if b.year == 1970)
     seniors = [p for p, b in world.store.patients.items() if b.year == 1950]
     valid, expired = adults[0], adults[1]
-    world.store.referrals[(valid, "r-valid")] = (Referral(valid, "r-valid", None, "ACTIVE", NOW, NOW + timedelta(days=9)), "login")  # fmt: skip
-    world.store.referrals[(expired, "r-old")] = (Referral(expired, "r-old", None, "ACTIVE", NOW - timedelta(days=200), NOW - timedelta(days=20)), "login")  # fmt: skip
+    still_valid = Referral(valid, "r-valid", None, "ACTIVE", NOW, NOW + timedelta(days=9))
+    lapsed = Referral(expired, "r-old", None, "ACTIVE", NOW - timedelta(days=200), NOW - timedelta(days=20))
+    world.store.referrals[(valid, "r-valid")] = (still_valid, "login")
+    world.store.referrals[(expired, "r-old")] = (lapsed, "login")
 
     started = world.issuer.start("adults", "key-1", "staff-1", NOW)
     assert (started.status, started.job.chunks, started.done) == ("RUNNING", 16, 0)
