@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -48,8 +49,6 @@ class FakeBus:
     def publish(self, topic: str, data: bytes, timeout_s: float = 10.0, **attributes: str) -> str:
         if self.refuse:
             raise RuntimeError("bus down")
-        import json
-
         self.published.append((topic, json.loads(data), attributes))
         return str(len(self.published))
 
@@ -59,7 +58,7 @@ class FakeBus:
         if self.refuse:
             return [False] * len(messages)
         for data, attributes in messages:
-            self.publish(topic, data, **attributes)
+            self.published.append((topic, json.loads(data), attributes))
         return [True] * len(messages)
 
     def on(self, topic: str) -> list[dict[str, Any]]:

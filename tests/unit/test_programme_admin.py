@@ -26,7 +26,7 @@ NOW = datetime(2021, 4, 1, 8, 0, tzinfo=UTC)
 def content(**changes: Any) -> dict[str, Any]:
     body = demo_programme(NOW).model_dump(mode="json", exclude={"version"})
     for path, value in changes.items():
-        target = body
+        target: Any = body
         *parents, last = path.split(".")
         for part in parents:
             target = target[int(part)] if part.isdigit() else target[part]
