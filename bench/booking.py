@@ -20,7 +20,7 @@ from typing import Any
 
 from bench.common import bench_stack, run_load
 from emulators.seed import generate_patients, seed
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import read_free_slots
 from shared.domain.booking import local_iso
 from shared.services.identity import LoginResult
 
@@ -96,13 +96,12 @@ def log_in_everyone(container: Any, count: int) -> list[str]:
 
 
 def free_first_dose_slots(container: Any, days: int) -> list[tuple[str, str, str]]:
-    store = BookingStore()
     start = datetime.now(UTC) + timedelta(hours=1)
     end = start + timedelta(days=days)
     found = []
     for voivodeship in VOIVODESHIPS:
         with container.spanner.snapshot() as snapshot:
-            slots = store.free_slots(snapshot, "voivodeship", voivodeship, "comirnaty", start, end, limit=400)
+            slots = read_free_slots(snapshot, "voivodeship", voivodeship, "comirnaty", start, end, limit=400)
         found += [(s.point_id, local_iso(s.starts_at), s.vaccine) for s in slots]
     return found
 

@@ -19,7 +19,7 @@ from emulators.ports import Ports
 from emulators.provision import provision
 from emulators.seed import generate_points, seed
 from emulators.stack import LocalStack
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerBookingTransaction, read_free_slots, read_point_slots
 from shared.bootstrap import build_container
 from shared.config import Settings
 
@@ -42,7 +42,7 @@ def main() -> None:
         summary = seed(container.spanner, container.firestore, points=args.points, days=14, second_dose_days=0,
                        patients=0)  # fmt: skip
         print(f"scale: {summary.points} points, {summary.slots} slots", flush=True)
-        store, point = BookingStore(), generate_points(args.points)[7]
+        point = generate_points(args.points)[7]
         now, vaccine = datetime.now(UTC), point.vaccines[0]
         end = now + timedelta(days=14)
 
@@ -54,13 +54,13 @@ def main() -> None:
             print(f"{label}: {(time.perf_counter() - started) / args.repeat * 1000:.1f} ms", flush=True)
 
         def index_range(level: str, region: str) -> Callable[[Any], object]:
-            return lambda snapshot: store.free_slots(snapshot, level, region, vaccine, now, end, 21)
+            return lambda snapshot: read_free_slots(snapshot, level, region, vaccine, now, end, 21)
 
         for level, region in (("voivodeship", point.voivodeship), ("county", point.county),
                               ("municipality", point.municipality)):  # fmt: skip
             timed(f"free-slot index range, {level}, LIMIT 21", index_range(level, region))
-        timed("a point's slots, 14 days", lambda s: store.point_slots(s, point.point_id, now, end))
-        timed("one slot by key", lambda s: store.slot(s, point.point_id, now, vaccine))
+        timed("a point's slots, 14 days", lambda s: read_point_slots(s, point.point_id, now, end))
+        timed("one slot by key", lambda s: SpannerBookingTransaction(s).slot(point.point_id, now, vaccine))
     finally:
         container.spanner.database.drop()
         stack.stop()

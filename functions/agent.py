@@ -18,9 +18,8 @@ from shared.domain.identity import Principal, Role, is_valid_pesel
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.refusals import Refused
 from shared.entrypoints.auth import guarded
-from shared.entrypoints.visit_http import BookingBody, book, cancel, move
+from shared.entrypoints.visit_http import BookingBody, book, cancel, move, visit_json
 from shared.entrypoints.web import STATUS_OF_REFUSAL, Problem, Routes, bad_request, json_response, parse_json
-from shared.services.visits import visit_json
 
 
 class AgentBookingBody(BookingBody):
@@ -65,7 +64,7 @@ def get_patient(request: Request, principal: Principal, pesel: str) -> Response:
         patient, referrals = _patient(pesel)
         details["patient_id"] = patient.patient_id
         now = datetime.now(UTC)
-        visits = get_container().visits.list_for_patient(patient.patient_id)
+        listed = get_container().visits.list_for_patient(patient.patient_id)
         body = {
             "patient_id": patient.patient_id,
             "given_name": patient.given_name,
@@ -73,7 +72,8 @@ def get_patient(request: Request, principal: Principal, pesel: str) -> Response:
             "birth_date": patient.birth_date.isoformat(),
             "has_phone": patient.phone is not None,
             "referral_valid": any(r.is_valid(now) for r in referrals),
-            "visits": [visit_json(v, with_code=False) for v in visits],  # the check-in code is only for the patient
+            # The check-in code is only for the patient.
+            "visits": [visit_json(v, listed.points.get(v.point_id), with_code=False) for v in listed.visits],
         }
         return json_response(body, headers={"Cache-Control": "no-store"})
 

@@ -11,8 +11,8 @@ from pydantic import BaseModel, ConfigDict
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
 from shared.entrypoints.auth import guarded, require_point
+from shared.entrypoints.visit_http import visit_json
 from shared.entrypoints.web import Routes, json_response, parse_query
-from shared.services.visits import visit_json
 
 
 class DayQuery(BaseModel):

@@ -14,7 +14,7 @@ from shared.bootstrap import get_container
 from shared.domain.booking import local_iso
 from shared.entrypoints.auth import bearer_token, enforce_rate_limit
 from shared.entrypoints.web import Routes, bad_request, json_response, parse_query
-from shared.services.search import MAX_RANGE, InvalidSearch, SearchFilters
+from shared.services.search import MAX_RANGE, SearchFilters
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -75,10 +75,7 @@ def get_slots(request: Request) -> Response:
     filters = SearchFilters(
         query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
     )
-    try:
-        page = container.search.search(filters, query.page_token, now)
-    except InvalidSearch as invalid:
-        raise bad_request(invalid.field, invalid.detail) from None
+    page = container.search.search(filters, query.page_token, now)
     body = {
         "slots": [
             {

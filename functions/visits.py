@@ -5,7 +5,6 @@ from __future__ import annotations
 import functions_framework
 from flask import Request, Response
 
-from shared.bootstrap import get_container
 from shared.domain.booking import Channel
 from shared.domain.identity import Principal, Role
 from shared.entrypoints.auth import guarded
@@ -16,7 +15,7 @@ from shared.entrypoints.web import Routes, parse_json
 @guarded(Role.PATIENT)
 def get_visits(request: Request, principal: Principal) -> Response:
     assert principal.patient_id is not None
-    return listing(get_container().visits.list_for_patient(principal.patient_id))
+    return listing(principal.patient_id)
 
 
 @guarded(Role.PATIENT, rate_limit="booking")

@@ -23,9 +23,10 @@ from shared.adapters.firestore_programme import FirestoreProgrammeVersions
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_patients import PatientRepository
+from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInterest
 from shared.config import Settings, get_settings
 from shared.domain.identity import SessionPolicy
@@ -40,7 +41,7 @@ from shared.services.outbox import OutboxRelay
 from shared.services.programme_admin import ProgrammeAdmin
 from shared.services.programme_tick import ProgrammeTick
 from shared.services.referrals import ReferralIssuer
-from shared.services.search import PointDirectory, SlotSearch
+from shared.services.search import SlotSearch
 from shared.services.visits import VisitService
 
 
@@ -185,21 +186,26 @@ class Container:
         return PatientRepository(self.spanner)
 
     @cached_property
-    def points(self) -> PointDirectory:
-        return PointDirectory(self.spanner)
+    def points(self) -> SpannerPointDirectory:
+        return SpannerPointDirectory(self.spanner)
 
     @cached_property
     def visits(self) -> VisitService:
-        return VisitService(self.spanner, BookingStore(), self.patients, self.programme)
+        return VisitService(
+            SpannerBookingTransactions(self.spanner),
+            SpannerVisitReader(self.spanner),
+            self.patients,
+            self.points,
+            self.relay,
+            self.programme,
+        )
 
     @cached_property
     def search(self) -> SlotSearch:
         return SlotSearch(
-            self.spanner,
-            BookingStore(),
+            SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s),
             self.points,
             self.programme,
-            staleness_s=self.settings.spanner_search_staleness_s,
             cache_ttl_s=self.settings.search_cache_s,
         )
 

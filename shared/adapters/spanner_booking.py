@@ -1,4 +1,4 @@
-"""Slots, visits, idempotency records and the outbox in Spanner.
+"""The booking ports in Spanner: slots, visits, idempotency records and the outbox.
 
 Hot paths read by key or key range through the Read API and write with mutations: on the emulator
 any SQL statement scans its whole table, and in production it is the cheaper path anyway.
@@ -7,14 +7,20 @@ any SQL statement scans its whole table, and in production it is the cheaper pat
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from collections.abc import Callable, Iterable, Sequence
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
 
 from google.cloud import spanner
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
+from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_patients import read_patients, read_referrals
 from shared.domain.booking import Channel, Slot, Visit, VisitStatus
+from shared.domain.patients import PatientRecord, Referral
+from shared.services.visits import BookingTransaction, StoredResult
+
+T = TypeVar("T")
 
 SLOT_COLUMNS = ("PointId", "StartsAt", "Vaccine", "Capacity", "Booked", "Voivodeship", "County", "Municipality")
 VISIT_COLUMNS = (
@@ -43,22 +49,155 @@ def _prefix(*key: Any) -> KeySet:
     return KeySet(ranges=[KeyRange(start_closed=list(key), end_closed=list(key))])
 
 
-class BookingStore:
-    """Reads and writes for one transaction or snapshot (``reader`` is either)."""
+class SpannerBookingTransaction:
+    """The booking port inside one Spanner read-write transaction: key and key-range reads through
+    the Read API, writes as mutations applied at commit."""
+
+    def __init__(self, transaction: Any) -> None:
+        self.transaction = transaction
 
     # --- reads -------------------------------------------------------------------------------
 
-    def slot(self, reader: Any, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
-        rows = list(reader.read("Slots", SLOT_COLUMNS, KeySet(keys=[[point_id, starts_at, vaccine]])))
+    def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
+        rows = list(self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[[point_id, starts_at, vaccine]])))
         return slot_from_row(rows[0]) if rows else None
 
-    def point_slots(self, reader: Any, point_id: str, start: datetime, end: datetime) -> list[Slot]:
-        keys = KeySet(ranges=[KeyRange(start_closed=[point_id, start], end_closed=[point_id, end])])
-        return [slot_from_row(row) for row in reader.read("Slots", SLOT_COLUMNS, keys)]
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        return read_point_slots(self.transaction, point_id, start, end)
+
+    def free_slots(
+        self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
+    ) -> list[Slot]:
+        return read_free_slots(self.transaction, level, region, vaccine, start, end, limit)
+
+    def patient(self, patient_id: str) -> PatientRecord | None:
+        return read_patients(self.transaction, [patient_id]).get(patient_id)
+
+    def referrals(self, patient_id: str) -> list[Referral]:
+        return read_referrals(self.transaction, patient_id)
+
+    def patient_visits(self, patient_id: str) -> list[Visit]:
+        return read_patient_visits(self.transaction, patient_id)
+
+    def visit_owner(self, visit_id: str) -> str | None:
+        keys = KeySet(keys=[[visit_id]])
+        rows = list(self.transaction.read("Visits", ("VisitId", "PatientId"), keys, index="VisitsById"))
+        return str(rows[0][1]) if rows else None
+
+    def stored_result(self, scope: str, key: str) -> StoredResult | None:
+        columns = ("RequestHash", "ResponseBody")
+        rows = list(self.transaction.read("IdempotencyRecords", columns, KeySet(keys=[[scope, key]])))
+        return StoredResult(str(rows[0][0]), str(rows[0][1])) if rows else None
+
+    # --- writes (mutations, applied at commit) ------------------------------------------------
+
+    def save_slots(self, slots: Iterable[Slot]) -> None:
+        values = [(s.point_id, s.starts_at, s.vaccine, s.booked, True if s.free_places > 0 else None) for s in slots]
+        if values:
+            self.transaction.update("Slots", ("PointId", "StartsAt", "Vaccine", "Booked", "FreeMarker"), values)
+
+    def insert_visits(self, visits: Iterable[Visit]) -> None:
+        values = [(*_visit_values(v), v.booked_day, spanner.COMMIT_TIMESTAMP, spanner.COMMIT_TIMESTAMP) for v in visits]
+        if values:
+            self.transaction.insert("Visits", (*VISIT_COLUMNS, "BookedDay", "CreatedAt", "ChangedAt"), values)
+
+    def update_visits(self, visits: Iterable[Visit]) -> None:
+        values = [
+            (v.patient_id, v.visit_id, v.point_id, v.starts_at, str(v.status), v.booked_day, spanner.COMMIT_TIMESTAMP)
+            for v in visits
+        ]
+        if values:
+            self.transaction.update(
+                "Visits", ("PatientId", "VisitId", "PointId", "StartsAt", "Status", "BookedDay", "ChangedAt"), values
+            )
+
+    def save_phone(self, patient_id: str, phone: str) -> None:
+        self.transaction.update(
+            "Patients", ("PatientId", "Phone", "UpdatedAt"), [(patient_id, phone, spanner.COMMIT_TIMESTAMP)]
+        )
+
+    def store_result(self, scope: str, key: str, result: StoredResult) -> None:
+        self.transaction.insert(
+            "IdempotencyRecords",
+            ("Scope", "IdempotencyKey", "RequestHash", "ResponseBody", "CreatedAt"),
+            [(scope, key, result.request_hash, result.body, spanner.COMMIT_TIMESTAMP)],
+        )
+
+    def add_to_outbox(self, events: Iterable[dict[str, Any]]) -> None:
+        values = [
+            (e["event_id"], e["event_type"], json.dumps(e, default=str), spanner.COMMIT_TIMESTAMP, True) for e in events
+        ]
+        if values:
+            self.transaction.insert("Outbox", ("EventId", "EventType", "Payload", "CreatedAt", "Pending"), values)
+
+
+class SpannerBookingTransactions:
+    """Runs booking work in a Spanner read-write transaction (retried whole when Spanner aborts it)."""
+
+    def __init__(self, database: SpannerDatabase) -> None:
+        self.database = database
+
+    def run(self, work: Callable[[BookingTransaction], T]) -> T:
+        return self.database.run_in_transaction(lambda transaction: work(SpannerBookingTransaction(transaction)))
+
+
+class SpannerVisitReader:
+    """Visits outside any transaction: single-use snapshot reads (multi-use snapshots were dropped
+    by the emulator under concurrency)."""
+
+    def __init__(self, database: SpannerDatabase) -> None:
+        self.database = database
+
+    def visits_of_patient(self, patient_id: str) -> list[Visit]:
+        with self.database.snapshot() as snapshot:
+            return read_patient_visits(snapshot, patient_id)
+
+    def visits_at_point(self, point_id: str, start: datetime, end: datetime) -> list[Visit]:
+        keys = KeySet(ranges=[KeyRange(start_closed=[point_id, start], end_open=[point_id, end])])
+        with self.database.snapshot() as snapshot:
+            rows = snapshot.read("Visits", ("PointId", "StartsAt", "PatientId", "VisitId"), keys, index="VisitsByPoint")
+            found = [(str(row[2]), str(row[3])) for row in rows]
+        return self._by_keys(found)
+
+    def booked_on_day(self, day: date, after_visit_id: str | None, limit: int) -> list[Visit]:
+        if after_visit_id is None:
+            keys = KeySet(ranges=[KeyRange(start_closed=[day], end_closed=[day])])
+        else:
+            keys = KeySet(ranges=[KeyRange(start_open=[day, after_visit_id], end_closed=[day])])
+        columns = ("BookedDay", "VisitId", "PatientId")
+        with self.database.snapshot() as snapshot:
+            rows = snapshot.read("Visits", columns, keys, index="BookedVisitsByDay", limit=limit)
+            found = [(str(row[2]), str(row[1])) for row in rows]
+        visits = {v.visit_id: v for v in self._by_keys(found)}
+        return [visits[visit_id] for _, visit_id in found if visit_id in visits and visits[visit_id].is_active]
+
+    def _by_keys(self, keys: list[tuple[str, str]]) -> list[Visit]:
+        if not keys:
+            return []
+        with self.database.snapshot() as snapshot:
+            rows = snapshot.read("Visits", VISIT_COLUMNS, KeySet(keys=[list(k) for k in keys]))
+            return [visit_from_row(row) for row in rows]
+
+
+class SpannerFreeSlots:
+    """Search's reads: single-use snapshots, optionally stale by a few seconds (no locks, and any
+    replica can answer in production)."""
+
+    def __init__(self, database: SpannerDatabase, staleness_s: float) -> None:
+        self.database = database
+        self.staleness = timedelta(seconds=staleness_s)
+
+    def _snapshot(self) -> Any:
+        if self.staleness.total_seconds() > 0:
+            return self.database.snapshot(exact_staleness=self.staleness)
+        return self.database.snapshot()
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        with self._snapshot() as snapshot:
+            return read_point_slots(snapshot, point_id, start, end)
 
     def free_slots(
         self,
-        reader: Any,
         level: str,
         region: str,
         vaccine: str,
@@ -68,86 +207,39 @@ class BookingStore:
         after: tuple[datetime, str] | None = None,
         inclusive_after: bool = False,
     ) -> list[Slot]:
-        """Free slots of one vaccine in a region, earliest first, from the index of free slots only."""
-        if after is None:
-            key_range = KeyRange(start_closed=[region, vaccine, start], end_closed=[region, vaccine, end])
-        elif inclusive_after:
-            key_range = KeyRange(start_closed=[region, vaccine, *after], end_closed=[region, vaccine, end])
-        else:
-            key_range = KeyRange(start_open=[region, vaccine, *after], end_closed=[region, vaccine, end])
-        rows = reader.read("Slots", INDEX_COLUMNS, KeySet(ranges=[key_range]), index=SEARCH_INDEX[level], limit=limit)
-        return [Slot(row[0], row[1], row[2], row[3], row[4]) for row in rows]
+        with self._snapshot() as snapshot:
+            return read_free_slots(snapshot, level, region, vaccine, start, end, limit, after, inclusive_after)
 
-    def patient_visits(self, reader: Any, patient_id: str) -> list[Visit]:
-        return [visit_from_row(row) for row in reader.read("Visits", VISIT_COLUMNS, _prefix(patient_id))]
 
-    def visit_owner(self, reader: Any, visit_id: str) -> str | None:
-        rows = list(reader.read("Visits", ("VisitId", "PatientId"), KeySet(keys=[[visit_id]]), index="VisitsById"))
-        return str(rows[0][1]) if rows else None
+def read_point_slots(reader: Any, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+    keys = KeySet(ranges=[KeyRange(start_closed=[point_id, start], end_closed=[point_id, end])])
+    return [slot_from_row(row) for row in reader.read("Slots", SLOT_COLUMNS, keys)]
 
-    def point_visits(self, reader: Any, point_id: str, start: datetime, end: datetime) -> list[tuple[str, str]]:
-        """(patient id, visit id) of every visit at a point between two moments."""
-        keys = KeySet(ranges=[KeyRange(start_closed=[point_id, start], end_open=[point_id, end])])
-        rows = reader.read("Visits", ("PointId", "StartsAt", "PatientId", "VisitId"), keys, index="VisitsByPoint")
-        return [(str(row[2]), str(row[3])) for row in rows]
 
-    def visits_by_keys(self, reader: Any, keys: list[tuple[str, str]]) -> list[Visit]:
-        if not keys:
-            return []
-        return [
-            visit_from_row(row) for row in reader.read("Visits", VISIT_COLUMNS, KeySet(keys=[list(k) for k in keys]))
-        ]
+def read_free_slots(
+    reader: Any,
+    level: str,
+    region: str,
+    vaccine: str,
+    start: datetime,
+    end: datetime,
+    limit: int,
+    after: tuple[datetime, str] | None = None,
+    inclusive_after: bool = False,
+) -> list[Slot]:
+    """Free slots of one vaccine in a region, earliest first, from the index of free slots only."""
+    if after is None:
+        key_range = KeyRange(start_closed=[region, vaccine, start], end_closed=[region, vaccine, end])
+    elif inclusive_after:
+        key_range = KeyRange(start_closed=[region, vaccine, *after], end_closed=[region, vaccine, end])
+    else:
+        key_range = KeyRange(start_open=[region, vaccine, *after], end_closed=[region, vaccine, end])
+    rows = reader.read("Slots", INDEX_COLUMNS, KeySet(ranges=[key_range]), index=SEARCH_INDEX[level], limit=limit)
+    return [Slot(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
-    def idempotency_record(self, reader: Any, scope: str, key: str) -> tuple[str, int, str] | None:
-        rows = list(
-            reader.read(
-                "IdempotencyRecords", ("RequestHash", "ResponseStatus", "ResponseBody"), KeySet(keys=[[scope, key]])
-            )
-        )
-        return (str(rows[0][0]), int(rows[0][1]), str(rows[0][2])) if rows else None
 
-    # --- writes (mutations, applied at commit) ------------------------------------------------
-
-    def save_slots(self, transaction: Any, slots: Iterable[Slot]) -> None:
-        values = [(s.point_id, s.starts_at, s.vaccine, s.booked, True if s.free_places > 0 else None) for s in slots]
-        if values:
-            transaction.update("Slots", ("PointId", "StartsAt", "Vaccine", "Booked", "FreeMarker"), values)
-
-    def insert_visits(self, transaction: Any, visits: Iterable[Visit]) -> None:
-        values = [(*_visit_values(v), v.booked_day, spanner.COMMIT_TIMESTAMP, spanner.COMMIT_TIMESTAMP) for v in visits]
-        if values:
-            transaction.insert("Visits", (*VISIT_COLUMNS, "BookedDay", "CreatedAt", "ChangedAt"), values)
-
-    def update_visits(self, transaction: Any, visits: Iterable[Visit]) -> None:
-        values = [
-            (v.patient_id, v.visit_id, v.point_id, v.starts_at, str(v.status), v.booked_day, spanner.COMMIT_TIMESTAMP)
-            for v in visits
-        ]
-        if values:
-            transaction.update(
-                "Visits", ("PatientId", "VisitId", "PointId", "StartsAt", "Status", "BookedDay", "ChangedAt"), values
-            )
-
-    def save_phone(self, transaction: Any, patient_id: str, phone: str) -> None:
-        transaction.update(
-            "Patients", ("PatientId", "Phone", "UpdatedAt"), [(patient_id, phone, spanner.COMMIT_TIMESTAMP)]
-        )
-
-    def record_idempotency(
-        self, transaction: Any, scope: str, key: str, request_hash: str, status: int, body: str
-    ) -> None:
-        transaction.insert(
-            "IdempotencyRecords",
-            ("Scope", "IdempotencyKey", "RequestHash", "ResponseStatus", "ResponseBody", "CreatedAt"),
-            [(scope, key, request_hash, status, body, spanner.COMMIT_TIMESTAMP)],
-        )
-
-    def add_to_outbox(self, transaction: Any, events: Iterable[dict[str, Any]]) -> None:
-        values = [
-            (e["event_id"], e["event_type"], json.dumps(e, default=str), spanner.COMMIT_TIMESTAMP, True) for e in events
-        ]
-        if values:
-            transaction.insert("Outbox", ("EventId", "EventType", "Payload", "CreatedAt", "Pending"), values)
+def read_patient_visits(reader: Any, patient_id: str) -> list[Visit]:
+    return [visit_from_row(row) for row in reader.read("Visits", VISIT_COLUMNS, _prefix(patient_id))]
 
 
 def _visit_values(visit: Visit) -> tuple[Any, ...]:

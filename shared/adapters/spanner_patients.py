@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterable
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -25,21 +26,37 @@ def _referral(row: list[Any]) -> Referral:
     return Referral(*row)
 
 
+def find_by_pesel(reader: Any, pesel: str) -> PatientRecord | None:
+    """``reader`` is a transaction or a snapshot."""
+    rows = list(reader.read("Patients", PATIENT_COLUMNS, KeySet(keys=[[pesel]]), index="PatientsByPesel"))
+    return _patient(rows[0]) if rows else None
+
+
+def read_patients(reader: Any, patient_ids: Iterable[str]) -> dict[str, PatientRecord]:
+    keys = KeySet(keys=[[patient_id] for patient_id in set(patient_ids)])
+    return {str(row[0]): _patient(row) for row in reader.read("Patients", PATIENT_COLUMNS, keys)}
+
+
+def read_referrals(reader: Any, patient_id: str) -> list[Referral]:
+    prefix = KeySet(ranges=[KeyRange(start_closed=[patient_id], end_closed=[patient_id])])
+    return [_referral(row) for row in reader.read("Referrals", REFERRAL_COLUMNS, prefix)]
+
+
 class PatientRepository:
+    """Patients outside the booking transaction: login's lookup and registration, and reads by id."""
+
     def __init__(self, database: SpannerDatabase) -> None:
         self.database = database
 
-    def find_by_pesel(self, reader: Any, pesel: str) -> PatientRecord | None:
-        rows = list(reader.read("Patients", PATIENT_COLUMNS, KeySet(keys=[[pesel]]), index="PatientsByPesel"))
-        return _patient(rows[0]) if rows else None
+    def patient(self, patient_id: str) -> PatientRecord | None:
+        return self.patients([patient_id]).get(patient_id)
 
-    def get(self, reader: Any, patient_id: str) -> PatientRecord | None:
-        rows = list(reader.read("Patients", PATIENT_COLUMNS, KeySet(keys=[[patient_id]])))
-        return _patient(rows[0]) if rows else None
-
-    def referrals(self, reader: Any, patient_id: str) -> list[Referral]:
-        prefix = KeySet(ranges=[KeyRange(start_closed=[patient_id], end_closed=[patient_id])])
-        return [_referral(row) for row in reader.read("Referrals", REFERRAL_COLUMNS, prefix)]
+    def patients(self, patient_ids: Iterable[str]) -> dict[str, PatientRecord]:
+        wanted = list(patient_ids)
+        if not wanted:
+            return {}
+        with self.database.snapshot() as snapshot:
+            return read_patients(snapshot, wanted)
 
     def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
         """The patient and their referrals: two single-use snapshot reads, no locks.
@@ -47,11 +64,11 @@ class PatientRepository:
         Not one multi-use snapshot: the emulator drops read-only transactions when others start.
         """
         with self.database.snapshot() as snapshot:
-            patient = self.find_by_pesel(snapshot, pesel)
+            patient = find_by_pesel(snapshot, pesel)
         if patient is None:
             return None, []
         with self.database.snapshot() as snapshot:
-            return patient, self.referrals(snapshot, patient.patient_id)
+            return patient, read_referrals(snapshot, patient.patient_id)
 
     def register(
         self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str
@@ -59,7 +76,7 @@ class PatientRepository:
         """Create or refresh the patient and, if asked and none is valid, issue an e-referral."""
 
         def work(transaction: Any) -> tuple[PatientRecord, Referral | None]:
-            existing = self.find_by_pesel(transaction, person.pesel)
+            existing = find_by_pesel(transaction, person.pesel)
             if existing is None:
                 patient = PatientRecord(
                     str(uuid.uuid4()), person.pesel, person.given_name, person.family_name, person.birth_date, None
@@ -84,7 +101,7 @@ class PatientRepository:
                             (patient.patient_id, patient.given_name, patient.family_name, spanner.COMMIT_TIMESTAMP)
                         ],
                     )
-                referrals = self.referrals(transaction, patient.patient_id)
+                referrals = read_referrals(transaction, patient.patient_id)
             referral = next((r for r in referrals if r.is_valid(now)), None)
             if referral is None and issue_referral:
                 referral = Referral(

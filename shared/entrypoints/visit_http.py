@@ -11,10 +11,11 @@ from flask import Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
-from shared.domain.booking import Channel, Visit
+from shared.domain.booking import Channel, Visit, local_iso
 from shared.domain.contact import InvalidPhone, polish_mobile
+from shared.domain.points import Point
 from shared.entrypoints.web import Problem, bad_request, json_response, parse_json
-from shared.services.visits import Answer, BookingRequest, visit_json
+from shared.services.visits import BookingRequest, VisitsChanged
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 UUID = r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
@@ -58,53 +59,69 @@ def idempotency_key(request: Request) -> str:
     return key
 
 
-def answer_response(answer: Answer) -> Response:
-    get_container().relay.publish(answer.events)  # right after commit; the sweep covers any miss
-    if answer.status == 204:
-        return Response(status=204)
-    headers = {"Cache-Control": "no-store"}
-    if answer.replayed:
-        headers["Idempotent-Replayed"] = "true"
-    return json_response(with_points(answer.body), status=answer.status, headers=headers)
-
-
-def with_points(body: dict[str, Any]) -> dict[str, Any]:
-    """Add each visit's point name and address (what the patient needs to get there)."""
-    visits = body.get("visits", [])
-    points = get_container().points.get_many(v["point_id"] for v in visits)
-    for visit in visits:
-        point = points.get(visit["point_id"])
-        visit["point_name"] = point.name if point else None
-        visit["address"] = point.address if point else None
+def visit_json(visit: Visit, point: Point | None = None, *, with_code: bool) -> dict[str, Any]:
+    """A visit as clients see it; the check-in code only for its patient."""
+    body: dict[str, Any] = {
+        "visit_id": visit.visit_id,
+        "patient_id": visit.patient_id,
+        "series_id": visit.series_id,
+        "dose": visit.dose,
+        "vaccine": visit.vaccine,
+        "point_id": visit.point_id,
+        "starts_at": local_iso(visit.starts_at),
+        "status": str(visit.status),
+        "channel": str(visit.channel),
+    }
+    if point is not None:
+        body["point_name"], body["address"] = point.name, point.address
+    if with_code:
+        body["check_in_code"] = visit.check_in_code
     return body
+
+
+def visits_response(change: VisitsChanged, status: int = 200, with_code: bool = True) -> Response:
+    body: dict[str, Any] = {
+        "visits": [visit_json(v, change.points.get(v.point_id), with_code=with_code) for v in change.visits]
+    }
+    if status == 201:
+        pending = change.next_dose
+        body["next_dose"] = (
+            {"dose": pending.dose, "status": "TO_BE_BOOKED", "earliest": local_iso(pending.earliest),
+             "latest": local_iso(pending.latest)}
+            if pending
+            else None
+        )  # fmt: skip
+    headers = {"Cache-Control": "no-store"}
+    if change.replayed:
+        headers["Idempotent-Replayed"] = "true"
+    return json_response(body, status=status, headers=headers)
 
 
 def book(request: Request, body: BookingBody, channel: Channel, patient_id: str) -> Response:
     key = idempotency_key(request)
     booking = booking_request(body)
-    answer = get_container().visits.book(
+    change = get_container().visits.book(
         patient_id, booking, channel, datetime.now(UTC), key, request_fingerprint(booking)
     )
-    return answer_response(answer)
+    return visits_response(change, status=201)
 
 
-def listing(visits: list[Visit]) -> Response:
-    body = {"visits": [visit_json(v, with_code=True) for v in visits]}
-    return json_response(with_points(body), headers={"Cache-Control": "no-store"})
+def listing(patient_id: str) -> Response:
+    return visits_response(get_container().visits.list_for_patient(patient_id))
 
 
 def move(request: Request, visit_id: str, actor_patient_id: str | None) -> Response:
     body = parse_json(request, MoveBody)
     if not re.match(UUID, visit_id):
         raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
-    answer = get_container().visits.move(
+    change = get_container().visits.move(
         visit_id, body.point_id, body.starts_at.astimezone(UTC), actor_patient_id, datetime.now(UTC)
     )
-    return answer_response(answer)
+    return visits_response(change)
 
 
 def cancel(visit_id: str, actor_patient_id: str | None) -> Response:
     if not re.match(UUID, visit_id):
         raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
-    answer = get_container().visits.cancel(visit_id, actor_patient_id, datetime.now(UTC))
-    return answer_response(answer)
+    get_container().visits.cancel(visit_id, actor_patient_id, datetime.now(UTC))
+    return Response(status=204)

@@ -19,7 +19,7 @@ from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.adapters.firestore_db import SmsLog
 from shared.adapters.pubsub_bus import MessageBus
 from shared.adapters.sms_provider import PermanentSmsError, SmsProvider, TransientSmsError
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerVisitReader, read_patient_visits
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_patients import PatientRepository
 from shared.domain.booking import Visit
@@ -27,7 +27,7 @@ from shared.domain.contact import InvalidPhone, polish_mobile
 from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED
 from shared.domain.programme import Programme
 from shared.domain.sms import VisitFacts, booked_text, cancelled_text, encode, moved_text, reminder_text
-from shared.services.search import PointDirectory
+from shared.services.ports import PointDirectory
 from shared.topology import SMS_REQUESTS
 
 log = logging.getLogger(__name__)
@@ -69,20 +69,18 @@ class Notifier:
         self.programme = programme
         self.bus = bus
         self.transliterate = transliterate
-        self.store = BookingStore()
 
     def handle(self, event: dict[str, Any]) -> str | None:
         """Publish the SMS request for this event, if it is the one that speaks for its change."""
         event = parse_event(event)
         if event["visit_id"] != event["changed"][0]:
             return None  # the first visit of a change carries its message
-        with self.database.snapshot() as snapshot:
-            patient = self.patients.get(snapshot, event["patient_ref"])
+        patient = self.patients.patient(event["patient_ref"])
         if patient is None or patient.phone is None:
             log.info("no phone on file: no SMS", extra={"fields": {"event_id": event["event_id"]}})
             return None
         with self.database.snapshot() as snapshot:
-            visits = {v.visit_id: v for v in self.store.patient_visits(snapshot, patient.patient_id)}
+            visits = {v.visit_id: v for v in read_patient_visits(snapshot, patient.patient_id)}
         changed = [visits[v] for v in event["changed"] if v in visits]
         if not changed:
             return None
@@ -186,7 +184,6 @@ class Reminders:
         self.bus = bus
         self.transliterate = transliterate
         self.page = page
-        self.store = BookingStore()
 
     def run(self, day: date) -> int:
         requested = 0
@@ -207,8 +204,7 @@ class Reminders:
             after = str(rows[-1][1])
 
     def _remind(self, keys: list[tuple[str, str]], day: date) -> int:
-        with self.database.snapshot() as snapshot:
-            visits = [v for v in self.store.visits_by_keys(snapshot, keys) if v.is_active]
+        visits = [v for v in SpannerVisitReader(self.database)._by_keys(keys) if v.is_active]
         with self.database.snapshot() as snapshot:
             phones = {
                 str(row[0]): row[1]

@@ -1,4 +1,4 @@
-"""Free-slot search and the directory of vaccination points.
+"""Free-slot search.
 
 Searches read the NULL_FILTERED indexes that hold free slots only, with bounded staleness (no locks),
 and a short-lived per-process cache absorbs repeated popular searches. The booking transaction stays
@@ -15,27 +15,41 @@ import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from cachetools import TTLCache
-from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
-from shared.adapters.spanner_booking import BookingStore
-from shared.adapters.spanner_db import SpannerDatabase
 from shared.domain.booking import Slot
 from shared.domain.points import Point
 from shared.domain.programme import Programme
+from shared.domain.refusals import RefusalKind, Refused
+from shared.services.ports import PointDirectory
 
-POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
-                 "Vaccines", "Active")  # fmt: skip
 MAX_RANGE = timedelta(days=92)
 
 
-class InvalidSearch(ValueError):
-    def __init__(self, field: str, detail: str) -> None:
-        super().__init__(detail)
-        self.field = field
-        self.detail = detail
+def invalid_search(field: str, detail: str) -> Refused:
+    return Refused(RefusalKind.INVALID, "invalid_field", detail, field=field)
+
+
+class FreeSlotReader(Protocol):
+    """Slot reads for search: no locks, possibly a few seconds old (the booking re-checks)."""
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]: ...
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        """Slots with free places of one vaccine in a region, earliest first, after (time, point) if given."""
+        ...
 
 
 @dataclass(frozen=True)
@@ -66,43 +80,10 @@ def decode_page_token(filters: SearchFilters, token: str) -> tuple[datetime, str
         fingerprint, starts_at, point_id, vaccine = raw
         after = datetime.fromisoformat(starts_at)
     except (ValueError, TypeError):
-        raise InvalidSearch("page_token", "Nieprawidłowy znacznik strony") from None
+        raise invalid_search("page_token", "Nieprawidłowy znacznik strony") from None
     if fingerprint != filters.fingerprint() or after.tzinfo is None:
-        raise InvalidSearch("page_token", "Znacznik strony nie pasuje do tego wyszukiwania")
+        raise invalid_search("page_token", "Znacznik strony nie pasuje do tego wyszukiwania")
     return after, str(point_id), str(vaccine)
-
-
-class PointDirectory:
-    """Points by id, cached per process: they change rarely and every search result names one."""
-
-    def __init__(self, database: SpannerDatabase, ttl_s: float = 300) -> None:
-        self.database = database
-        self._cache: TTLCache[str, Point | None] = TTLCache(maxsize=20_000, ttl=ttl_s)
-        self._lock = threading.Lock()
-
-    def get_many(self, point_ids: Iterable[str]) -> dict[str, Point]:
-        wanted = set(point_ids)
-        with self._lock:
-            missing = [p for p in wanted if p not in self._cache]
-        if missing:
-            with self.database.snapshot() as snapshot:
-                rows = list(snapshot.read("Points", POINT_COLUMNS, KeySet(keys=[[p] for p in missing])))
-            found = {row[0]: Point(*row) for row in rows}
-            with self._lock:
-                for point_id in missing:
-                    self._cache[point_id] = found.get(point_id)
-        with self._lock:
-            return {p: point for p in wanted if (point := self._cache.get(p)) is not None}
-
-    def in_region(self, voivodeship: str, county: str | None, municipality: str | None) -> list[Point]:
-        prefix = [voivodeship] + ([county] if county else []) + ([municipality] if municipality else [])
-        keys = KeySet(ranges=[KeyRange(start_closed=prefix, end_closed=prefix)])
-        columns = ("Voivodeship", "County", "Municipality", "PointId", "Name", "City", "Street", "PostalCode",
-                   "Vaccines", "Active")  # fmt: skip
-        with self.database.snapshot() as snapshot:
-            rows = list(snapshot.read("Points", columns, keys, index="PointsByMunicipality"))
-        points = [Point(r[3], r[4], r[0], r[1], r[2], r[5], r[6], r[7], list(r[8]), r[9]) for r in rows]
-        return sorted((p for p in points if p.active), key=lambda p: (p.municipality, p.name))
 
 
 @dataclass(frozen=True)
@@ -114,18 +95,14 @@ class SearchPage:
 class SlotSearch:
     def __init__(
         self,
-        database: SpannerDatabase,
-        store: BookingStore,
+        slots: FreeSlotReader,
         points: PointDirectory,
         programme: Callable[[], Programme | None],
-        staleness_s: float,
         cache_ttl_s: float = 3.0,
     ) -> None:
-        self.database = database
-        self.store = store
+        self.slots = slots
         self.points = points
         self.programme = programme
-        self.staleness = timedelta(seconds=staleness_s)
         self._cache: TTLCache[tuple[Any, ...], SearchPage] = TTLCache(maxsize=50_000, ttl=cache_ttl_s)
         # Index range reads by (region, vaccine, time range), shared by the searches with and without
         # a vaccine filter: a search of all vaccines is the merge of the per-vaccine ranges.
@@ -179,14 +156,8 @@ class SlotSearch:
             encode_page_token(filters, page[-1]) if more and page else None,
         )
 
-    def _snapshot(self) -> Any:
-        if self.staleness.total_seconds() > 0:
-            return self.database.snapshot(exact_staleness=self.staleness)
-        return self.database.snapshot()
-
     def _point(self, point_id: str, vaccines: list[str], start: datetime, end: datetime) -> list[Slot]:
-        with self._snapshot() as snapshot:
-            slots = self.store.point_slots(snapshot, point_id, start, end)
+        slots = self.slots.point_slots(point_id, start, end)
         return sorted((s for s in slots if s.vaccine in vaccines), key=_order)
 
     def _region(
@@ -209,8 +180,7 @@ class SlotSearch:
             cached = self._ranges.get(key)
         if cached is not None:
             return cached
-        with self._snapshot() as snapshot:
-            slots = self.store.free_slots(snapshot, level, region, vaccine, start, end, limit, resume, inclusive)
+        slots = self.slots.free_slots(level, region, vaccine, start, end, limit, resume, inclusive)
         with self._lock:
             self._ranges[key] = slots
         return slots
@@ -223,7 +193,7 @@ class SlotSearch:
             return "county", filters.county
         if filters.voivodeship:
             return "voivodeship", filters.voivodeship
-        raise InvalidSearch("voivodeship", "Podaj województwo, powiat, gminę albo punkt szczepień")
+        raise invalid_search("voivodeship", "Podaj województwo, powiat, gminę albo punkt szczepień")
 
 
 def _order(slot: Slot) -> tuple[datetime, str, str]:

@@ -1,22 +1,19 @@
 """Booking, moving, cancelling and listing visits.
 
-Each change is one short read-write transaction of key reads and mutations: it checks the rules,
-takes and frees places, writes the visits, the idempotency record and the outbox events together.
-Nothing else changes a slot's counter.
+Each change is one short read-write transaction of key reads and writes: it checks the rules, takes
+and frees places, writes the visits, the idempotency record and the outbox events together, and the
+events are published right after the commit. Nothing else changes a slot's counter.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
-from typing import Any
+from typing import Any, Protocol, TypeVar
 
-from shared.adapters.spanner_booking import BookingStore
-from shared.adapters.spanner_db import SpannerDatabase
-from shared.adapters.spanner_patients import PatientRepository
 from shared.domain.booking import (
     WARSAW,
     Channel,
@@ -27,15 +24,81 @@ from shared.domain.booking import (
     check_may_book,
     check_may_change,
     earliest_free,
-    local_iso,
     new_visit,
     next_dose_window,
 )
 from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, visit_events
 from shared.domain.identity import eligibility
-from shared.domain.patients import PatientRecord
+from shared.domain.patients import PatientRecord, Referral
+from shared.domain.points import Point
 from shared.domain.programme import Programme, Vaccine
 from shared.domain.refusals import RefusalKind, Refused
+from shared.services.ports import EventPublisher, PatientReader, PointDirectory, VisitReader
+
+T = TypeVar("T")
+
+
+# --- ports -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class StoredResult:
+    """What an idempotency record keeps: the request's fingerprint and the result it got."""
+
+    request_hash: str
+    body: str
+
+
+class BookingTransaction(Protocol):
+    """Reads and writes inside one read-write transaction; writes apply at commit, all or none."""
+
+    def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None: ...
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        """Every slot of a point starting in [start, end], in key order (start, vaccine)."""
+        ...
+
+    def free_slots(
+        self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
+    ) -> list[Slot]:
+        """Slots with free places of a region (``level`` is voivodeship, county or municipality), earliest first."""
+        ...
+
+    def patient(self, patient_id: str) -> PatientRecord | None: ...
+
+    def referrals(self, patient_id: str) -> list[Referral]: ...
+
+    def patient_visits(self, patient_id: str) -> list[Visit]: ...
+
+    def visit_owner(self, visit_id: str) -> str | None: ...
+
+    def stored_result(self, scope: str, key: str) -> StoredResult | None: ...
+
+    def save_slots(self, slots: Iterable[Slot]) -> None:
+        """Store the slots' booked counters (only the booking service changes them)."""
+        ...
+
+    def insert_visits(self, visits: Iterable[Visit]) -> None: ...
+
+    def update_visits(self, visits: Iterable[Visit]) -> None:
+        """Store the visits' point, start and status."""
+        ...
+
+    def save_phone(self, patient_id: str, phone: str) -> None: ...
+
+    def store_result(self, scope: str, key: str, result: StoredResult) -> None: ...
+
+    def add_to_outbox(self, events: Iterable[dict[str, Any]]) -> None: ...
+
+
+class BookingTransactions(Protocol):
+    def run(self, work: Callable[[BookingTransaction], T]) -> T:
+        """Run ``work`` in a read-write transaction and commit; ``work`` may run more than once
+        (the backend retries aborted transactions), so it must not act outside the transaction."""
+        ...
+
+
+# --- results -----------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -47,47 +110,59 @@ class BookingRequest:
 
 
 @dataclass(frozen=True)
-class Answer:
-    """What the caller gets: the status and body, stored for idempotent replays."""
+class VisitsChanged:
+    """The visits a change left (a booking's new visits; the whole series after a move; the visits a
+    cancellation ended), with their points, and for a booking the next dose still to be booked."""
 
-    status: int
-    body: dict[str, Any]
-    replayed: bool = False
-    # The events this change wrote to the outbox (published right after commit); none on a replay.
+    visits: list[Visit]
+    points: dict[str, Point] = field(default_factory=dict)
+    next_dose: DoseWindow | None = None
+    replayed: bool = False  # an idempotent repeat of an earlier request: nothing changed now
+
+
+@dataclass(frozen=True)
+class _Committed:
+    """What a transaction hands back: the change and the events it wrote to the outbox."""
+
+    change: VisitsChanged
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-def visit_json(visit: Visit, with_code: bool) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "visit_id": visit.visit_id,
-        "patient_id": visit.patient_id,
-        "series_id": visit.series_id,
-        "dose": visit.dose,
-        "vaccine": visit.vaccine,
-        "point_id": visit.point_id,
-        "starts_at": local_iso(visit.starts_at),
-        "status": str(visit.status),
-        "channel": str(visit.channel),
-    }
-    if with_code:
-        body["check_in_code"] = visit.check_in_code
-    return body
+def _stored_booking(change: VisitsChanged) -> str:
+    def window(w: DoseWindow) -> dict[str, Any]:
+        return {"dose": w.dose, "earliest": w.earliest.isoformat(), "latest": w.latest.isoformat()}
+
+    visits = [
+        {**{k: getattr(v, k) for k in ("patient_id", "visit_id", "series_id", "dose", "vaccine", "point_id",
+                                        "check_in_code")},
+         "starts_at": v.starts_at.isoformat(), "status": str(v.status), "channel": str(v.channel)}
+        for v in change.visits
+    ]  # fmt: skip
+    return json.dumps({"visits": visits, "next_dose": window(change.next_dose) if change.next_dose else None})
 
 
-def _window_json(window: DoseWindow) -> dict[str, Any]:
-    return {
-        "dose": window.dose,
-        "status": "TO_BE_BOOKED",
-        "earliest": local_iso(window.earliest),
-        "latest": local_iso(window.latest),
-    }
+def _restored_booking(body: str) -> VisitsChanged:
+    stored = json.loads(body)
+    visits = [
+        Visit(**{**v, "starts_at": datetime.fromisoformat(v["starts_at"]), "status": VisitStatus(v["status"]),
+                 "channel": Channel(v["channel"])})
+        for v in stored["visits"]
+    ]  # fmt: skip
+    pending = stored["next_dose"]
+    window = (
+        DoseWindow(
+            pending["dose"], datetime.fromisoformat(pending["earliest"]), datetime.fromisoformat(pending["latest"])
+        )
+        if pending
+        else None
+    )
+    return VisitsChanged(visits, next_dose=window, replayed=True)
 
 
 class SlotChanges:
     """Slots read and changed inside one transaction, so a slot read twice is counted once."""
 
-    def __init__(self, store: BookingStore, transaction: Any) -> None:
-        self.store = store
+    def __init__(self, transaction: BookingTransaction) -> None:
         self.transaction = transaction
         self.slots: dict[tuple[str, datetime, str], Slot] = {}
         self.changed: set[tuple[str, datetime, str]] = set()
@@ -95,7 +170,7 @@ class SlotChanges:
     def get(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         key = (point_id, starts_at, vaccine)
         if key not in self.slots:
-            slot = self.store.slot(self.transaction, point_id, starts_at, vaccine)
+            slot = self.transaction.slot(point_id, starts_at, vaccine)
             if slot is None:
                 return None
             self.slots[key] = slot
@@ -118,19 +193,16 @@ class SlotChanges:
             self.changed.add(slot.key)
 
     def save(self) -> None:
-        self.store.save_slots(self.transaction, [self.slots[key] for key in self.changed])
+        self.transaction.save_slots([self.slots[key] for key in self.changed])
 
     def next_dose_slot(self, vaccine: Vaccine, window: DoseWindow, near: Slot) -> Slot | None:
         """Earliest free place in the window: at the same point, else elsewhere in the municipality."""
-        at_point = [
-            self.known(s)
-            for s in self.store.point_slots(self.transaction, near.point_id, window.earliest, window.latest)
-        ]
+        at_point = [self.known(s) for s in self.transaction.point_slots(near.point_id, window.earliest, window.latest)]
         choice = earliest_free(at_point, window, vaccine.code)
         if choice is not None:
             return choice
-        nearby = self.store.free_slots(
-            self.transaction, "municipality", near.municipality, vaccine.code, window.earliest, window.latest, limit=20
+        nearby = self.transaction.free_slots(
+            "municipality", near.municipality, vaccine.code, window.earliest, window.latest, limit=20
         )
         for found in nearby:
             candidate = self.get(found.point_id, found.starts_at, found.vaccine)
@@ -142,14 +214,18 @@ class SlotChanges:
 class VisitService:
     def __init__(
         self,
-        database: SpannerDatabase,
-        store: BookingStore,
-        patients: PatientRepository,
+        transactions: BookingTransactions,
+        visits: VisitReader,
+        patients: PatientReader,
+        points: PointDirectory,
+        events: EventPublisher,
         programme: Callable[[], Programme | None],
     ) -> None:
-        self.database = database
-        self.store = store
+        self.transactions = transactions
+        self.visits = visits
         self.patients = patients
+        self.points = points
+        self.events = events
         self.programme = programme
 
     def _programme(self) -> Programme:
@@ -159,6 +235,14 @@ class VisitService:
                 RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu szczepień jest niedostępna"
             )
         return programme
+
+    def _committed(self, work: Callable[[BookingTransaction], _Committed]) -> VisitsChanged:
+        """Run a change, publish its events right after the commit, name the points it touched."""
+        committed = self.transactions.run(work)
+        self.events.publish(committed.events)  # never raises; the outbox sweep covers a miss
+        change = committed.change
+        points = self.points.get_many(v.point_id for v in change.visits)
+        return VisitsChanged(change.visits, points, change.next_dose, change.replayed)
 
     # --- book ------------------------------------------------------------------------------
 
@@ -170,36 +254,34 @@ class VisitService:
         now: datetime,
         idempotency_key: str | None = None,
         request_hash: str = "",
-    ) -> Answer:
+    ) -> VisitsChanged:
+        """Dose 1 at the requested slot and each next dose at the earliest place in its window."""
         programme = self._programme()
         if programme.vaccine(request.vaccine) is None:
             raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
 
-        def work(transaction: Any) -> Answer:
+        def work(tx: BookingTransaction) -> _Committed:
             if idempotency_key:
-                record = self.store.idempotency_record(transaction, patient_id, idempotency_key)
-                if record is not None:
-                    stored_hash, status, stored_body = record
-                    if stored_hash != request_hash:
+                stored = tx.stored_result(patient_id, idempotency_key)
+                if stored is not None:
+                    if stored.request_hash != request_hash:
                         raise Refused(
                             RefusalKind.CONFLICT,
                             "idempotency_key_reused",
                             "Ten klucz Idempotency-Key użyto już dla innego żądania",
                         )
-                    return Answer(status, json.loads(stored_body), replayed=True)
-            patient = self._patient(transaction, patient_id)
-            referrals = self.patients.referrals(transaction, patient_id)
-            visits = self.store.patient_visits(transaction, patient_id)
-            slots = SlotChanges(self.store, transaction)
+                    return _Committed(_restored_booking(stored.body))
+            patient = self._patient(tx, patient_id)
+            slots = SlotChanges(tx)
             slot = slots.get(request.point_id, request.starts_at, request.vaccine)
             if slot is None:
                 raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
             vaccine = check_may_book(
                 vaccine=programme.vaccine(request.vaccine),
                 eligibility=eligibility(programme, patient.birth_date, now),
-                referral=next((r for r in referrals if r.is_valid(now)), None),
+                referral=next((r for r in tx.referrals(patient_id) if r.is_valid(now)), None),
                 birth_date=patient.birth_date,
-                visits=visits,
+                visits=tx.patient_visits(patient_id),
                 slot_starts_at=slot.starts_at,
                 now=now,
             )
@@ -220,43 +302,39 @@ class VisitService:
                 regions.setdefault(choice.point_id, slot)  # same municipality: same TERYT codes
                 booked.append(new_visit(patient_id, series_id, dose, slots.take(choice), channel))
             slots.save()
-            self.store.insert_visits(transaction, booked)
+            tx.insert_visits(booked)
             if request.phone and request.phone != patient.phone:
-                self.store.save_phone(transaction, patient_id, request.phone)
+                tx.save_phone(patient_id, request.phone)
             events = visit_events(
                 VISIT_BOOKED, booked, regions, patient.birth_date, booked, now, pending.earliest if pending else None
             )
-            self.store.add_to_outbox(transaction, events)
-            body = {
-                "visits": [visit_json(v, with_code=True) for v in booked],
-                "next_dose": _window_json(pending) if pending else None,
-            }
+            tx.add_to_outbox(events)
+            change = VisitsChanged(booked, next_dose=pending)
             if idempotency_key:
-                self.store.record_idempotency(
-                    transaction, patient_id, idempotency_key, request_hash, 201, json.dumps(body)
-                )
-            return Answer(201, body, events=events)
+                tx.store_result(patient_id, idempotency_key, StoredResult(request_hash, _stored_booking(change)))
+            return _Committed(change, events)
 
-        return self.database.run_in_transaction(work)
+        return self._committed(work)
 
     # --- move ------------------------------------------------------------------------------
 
     def move(
         self, visit_id: str, point_id: str, starts_at: datetime, actor_patient_id: str | None, now: datetime
-    ) -> Answer:
+    ) -> VisitsChanged:
+        """Move a visit; later doses that no longer fit their window move to the earliest place that does."""
         programme = self._programme()
 
-        def work(transaction: Any) -> Answer:
-            patient, visit, series = self._visit_for_change(transaction, visit_id, actor_patient_id, now)
+        def work(tx: BookingTransaction) -> _Committed:
+            patient, visit, series = self._visit_for_change(tx, visit_id, actor_patient_id, now)
             vaccine = programme.vaccine(visit.vaccine)
             if vaccine is None:
                 raise Refused(RefusalKind.RULE, "unknown_vaccine", "Szczepionka nie jest już w programie")
-            slots = SlotChanges(self.store, transaction)
+            slots = SlotChanges(tx)
             target = slots.get(point_id, starts_at, visit.vaccine)
             if target is None:
                 raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
             if target.key == (visit.point_id, visit.starts_at, visit.vaccine):
-                return Answer(200, {"visits": [visit_json(v, with_code=True) for v in series]})
+                return _Committed(VisitsChanged(series))
             if target.starts_at <= now:
                 raise Refused(RefusalKind.RULE, "slot_in_past", "Ten termin już minął", field="starts_at")
             earlier = [v for v in series if v.dose == visit.dose - 1 and v.status != VisitStatus.CANCELLED]
@@ -280,86 +358,80 @@ class VisitService:
                 slots.release(later.point_id, later.starts_at, later.vaccine)
                 moved.append(later.moved_to(slots.take(choice)))
             slots.save()
-            self.store.update_visits(transaction, moved)
+            tx.update_visits(moved)
             changed = {v.visit_id: v for v in moved}
             new_series = [changed.get(v.visit_id, v) for v in series]
             regions = {v.point_id: target for v in moved}
             events = visit_events(VISIT_MOVED, moved, regions, patient.birth_date, new_series, now)
-            self.store.add_to_outbox(transaction, events)
-            return Answer(200, {"visits": [visit_json(v, with_code=True) for v in new_series]}, events=events)
+            tx.add_to_outbox(events)
+            return _Committed(VisitsChanged(new_series), events)
 
-        return self.database.run_in_transaction(work)
+        return self._committed(work)
 
     # --- cancel ----------------------------------------------------------------------------
 
-    def cancel(self, visit_id: str, actor_patient_id: str | None, now: datetime) -> Answer:
-        def work(transaction: Any) -> Answer:
-            patient, visit, series = self._visit_for_change(
-                transaction, visit_id, actor_patient_id, now, allow_cancelled=True
-            )
+    def cancel(self, visit_id: str, actor_patient_id: str | None, now: datetime) -> VisitsChanged:
+        """Cancel a visit and the later doses that depend on it; cancelling again changes nothing."""
+
+        def work(tx: BookingTransaction) -> _Committed:
+            patient, visit, series = self._visit_for_change(tx, visit_id, actor_patient_id, now, allow_cancelled=True)
             if visit.status == VisitStatus.CANCELLED:
-                return Answer(204, {}, replayed=True)
-            # Later doses depend on this one: they go with it.
+                return _Committed(VisitsChanged([], replayed=True))
             cancelled = [v.with_status(VisitStatus.CANCELLED) for v in series if v.dose >= visit.dose and v.is_active]
-            slots = SlotChanges(self.store, transaction)
+            slots = SlotChanges(tx)
             for v in cancelled:
                 slots.release(v.point_id, v.starts_at, v.vaccine)
             region = slots.get(visit.point_id, visit.starts_at, visit.vaccine)
             slots.save()
-            self.store.update_visits(transaction, cancelled)
+            tx.update_visits(cancelled)
             events = []
             if region is not None:
                 regions = {v.point_id: region for v in cancelled}
                 events = visit_events(VISIT_CANCELLED, cancelled, regions, patient.birth_date, cancelled, now)
-                self.store.add_to_outbox(transaction, events)
-            return Answer(204, {}, events=events)
+                tx.add_to_outbox(events)
+            return _Committed(VisitsChanged(cancelled), events)
 
-        return self.database.run_in_transaction(work)
+        return self._committed(work)
 
     # --- read ------------------------------------------------------------------------------
 
-    def list_for_patient(self, patient_id: str) -> list[Visit]:
-        with self.database.snapshot() as snapshot:
-            visits = self.store.patient_visits(snapshot, patient_id)
-        return sorted(visits, key=lambda v: (v.starts_at, v.dose))
+    def list_for_patient(self, patient_id: str) -> VisitsChanged:
+        """A patient's visits, earliest first, with their points."""
+        visits = sorted(self.visits.visits_of_patient(patient_id), key=lambda v: (v.starts_at, v.dose))
+        return VisitsChanged(visits, self.points.get_many(v.point_id for v in visits))
 
     def day_list(self, point_id: str, day: date) -> list[tuple[Visit, PatientRecord | None]]:
         """A point's visits on one local day, earliest first, with whom they are for."""
         start = datetime(day.year, day.month, day.day, tzinfo=WARSAW)
         end = start + timedelta(days=1)
-        with self.database.snapshot() as snapshot:
-            keys = self.store.point_visits(snapshot, point_id, start.astimezone(UTC), end.astimezone(UTC))
-        with self.database.snapshot() as snapshot:
-            visits = self.store.visits_by_keys(snapshot, keys)
-        patients: dict[str, PatientRecord | None] = {}
-        for patient_id in {v.patient_id for v in visits}:
-            with self.database.snapshot() as snapshot:
-                patients[patient_id] = self.patients.get(snapshot, patient_id)
-        return [(v, patients[v.patient_id]) for v in sorted(visits, key=lambda v: (v.starts_at, v.visit_id))]
+        visits = self.visits.visits_at_point(point_id, start.astimezone(UTC), end.astimezone(UTC))
+        patients = self.patients.patients(v.patient_id for v in visits)
+        return [(v, patients.get(v.patient_id)) for v in sorted(visits, key=lambda v: (v.starts_at, v.visit_id))]
 
     # --- shared ----------------------------------------------------------------------------
 
-    def _patient(self, transaction: Any, patient_id: str) -> PatientRecord:
-        patient = self.patients.get(transaction, patient_id)
+    @staticmethod
+    def _patient(tx: BookingTransaction, patient_id: str) -> PatientRecord:
+        patient = tx.patient(patient_id)
         if patient is None:
             raise Refused(RefusalKind.NOT_FOUND, "patient_not_found", "Nie ma takiego pacjenta")
         return patient
 
     def _visit_for_change(
         self,
-        transaction: Any,
+        tx: BookingTransaction,
         visit_id: str,
         actor_patient_id: str | None,
         now: datetime,
         allow_cancelled: bool = False,
     ) -> tuple[PatientRecord, Visit, list[Visit]]:
-        owner = self.store.visit_owner(transaction, visit_id)
+        owner = tx.visit_owner(visit_id)
         if owner is None:
             raise Refused(RefusalKind.NOT_FOUND, "visit_not_found", "Nie ma takiej wizyty")
         if actor_patient_id is not None and owner != actor_patient_id:
             raise Refused(RefusalKind.FORBIDDEN, "not_your_visit", "To nie jest Twoja wizyta")
-        patient = self._patient(transaction, owner)
-        visits = self.store.patient_visits(transaction, owner)
+        patient = self._patient(tx, owner)
+        visits = tx.patient_visits(owner)
         visit = next(v for v in visits if v.visit_id == visit_id)
         if not (allow_cancelled and visit.status == VisitStatus.CANCELLED):
             check_may_change(visit, now)

@@ -2,17 +2,20 @@ from __future__ import annotations
 
 import itertools
 import uuid
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import pytest
 
 from emulators.provision import provision
 from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, demo_programme, pesel_for
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerVisitReader
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import WARSAW
 from shared.domain.identity import Person
+from shared.domain.programme import Programme
+from shared.services.ports import EventPublisher
 from shared.services.visits import VisitService
 from tests.conftest import isolated_settings
 
@@ -61,9 +64,34 @@ def add_patient(container: Container, birth: date = date(1980, 1, 1)) -> str:
     return patient.patient_id
 
 
-def visit_service(container: Container) -> VisitService:
-    programme = demo_programme(NOW)
-    return VisitService(container.spanner, BookingStore(), container.patients, lambda: programme)
+class CapturedEvents:
+    """An event publisher that keeps what each change handed it, and passes it on to ``then`` if given
+    (without one, events stay pending in the outbox, as when Pub/Sub is down)."""
+
+    def __init__(self, then: EventPublisher | None = None) -> None:
+        self.then = then
+        self.events: list[dict[str, Any]] = []
+        self.published: list[int] = []
+
+    def publish(self, events: Sequence[dict[str, Any]]) -> int:
+        self.events += events
+        self.published.append(self.then.publish(events) if self.then else 0)
+        return self.published[-1]
+
+
+def visit_service(
+    container: Container, programme: Programme | None = None, events: EventPublisher | None = None
+) -> VisitService:
+    """The visit service on the real Spanner adapters, with a programme of the test's own."""
+    chosen = programme or demo_programme(NOW)
+    return VisitService(
+        SpannerBookingTransactions(container.spanner),
+        SpannerVisitReader(container.spanner),
+        container.patients,
+        container.points,
+        events or CapturedEvents(),
+        lambda: chosen,
+    )
 
 
 def at(days: int, hour: int) -> datetime:

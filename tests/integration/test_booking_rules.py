@@ -13,11 +13,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulators.seed import demo_programme
-from shared.adapters.spanner_booking import BookingStore
+from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import Channel
 from shared.domain.refusals import RefusalKind, Refused
-from shared.services.visits import BookingRequest, VisitService
+from shared.services.visits import BookingRequest
 from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
 
 
@@ -29,13 +29,12 @@ def slot_counts(container: Container, point_id: str) -> dict[tuple[object, ...],
 
 
 def booked_visits(container: Container, patients: list[str]) -> Counter[tuple[object, ...]]:
-    store = BookingStore()
+    reader = SpannerVisitReader(container.spanner)
     active: Counter[tuple[object, ...]] = Counter()
     for patient_id in patients:
-        with container.spanner.snapshot() as snapshot:
-            for visit in store.patient_visits(snapshot, patient_id):
-                if visit.is_active:
-                    active[(visit.point_id, visit.starts_at, visit.vaccine)] += 1
+        for visit in reader.visits_of_patient(patient_id):
+            if visit.is_active:
+                active[(visit.point_id, visit.starts_at, visit.vaccine)] += 1
     return active
 
 
@@ -89,7 +88,7 @@ def test_any_book_move_cancel_sequence_keeps_counters_equal_to_active_visits(
     for operation, who, which in operations:
         patient_id = patients[who]
         start, vaccine, _ = slots[which]
-        mine = [v for v in service.list_for_patient(patient_id) if v.is_active]
+        mine = [v for v in service.list_for_patient(patient_id).visits if v.is_active]
         try:
             if operation == "book":
                 service.book(
@@ -113,7 +112,7 @@ def test_a_cancelled_place_can_be_booked_by_someone_else(backends: Container) ->
     first, second = add_patient(backends), add_patient(backends)
     service = visit_service(backends)
     request = BookingRequest(point_id, at(2, 9), "jcovden", None)
-    visit_id = service.book(first, request, Channel.WEB, NOW, "k1").body["visits"][0]["visit_id"]
+    visit_id = service.book(first, request, Channel.WEB, NOW, "k1").visits[0].visit_id
     try:
         service.book(second, request, Channel.WEB, NOW, "k2")
     except Refused as refusal:
@@ -121,17 +120,17 @@ def test_a_cancelled_place_can_be_booked_by_someone_else(backends: Container) ->
     else:
         raise AssertionError("a full slot took another booking")
     service.cancel(visit_id, first, NOW)
-    assert service.book(second, request, Channel.WEB, NOW, "k3").status == 201
+    assert [v.patient_id for v in service.book(second, request, Channel.WEB, NOW, "k3").visits] == [second]
     assert slot_counts(backends, point_id)[(point_id, at(2, 9), "jcovden")] == (1, 1)
 
 
 def test_booking_writes_its_events_to_the_outbox_in_the_same_transaction(backends: Container) -> None:
     point_id = add_point(backends, [(at(2, 9), "comirnaty", 5), (at(25, 9), "comirnaty", 5)])
     patient_id = add_patient(backends)
-    answer = visit_service(backends).book(
+    booked = visit_service(backends).book(
         patient_id, BookingRequest(point_id, at(2, 9), "comirnaty", None), Channel.WEB, NOW, "k"
     )
-    visit_ids = {v["visit_id"] for v in answer.body["visits"]}
+    visit_ids = {v.visit_id for v in booked.visits}
     with backends.spanner.snapshot() as snapshot:
         rows = list(snapshot.read("Outbox", ("EventType", "Payload", "Pending"), KeySet(all_=True)))
     events = [__import__("json").loads(r[1]) for r in rows if r[0] == "VisitBooked" and r[2]]
@@ -145,7 +144,7 @@ def test_a_cohort_not_open_yet_cannot_book_and_nothing_changes(backends: Contain
     programme = demo_programme(NOW)
     for cohort in programme.cohorts:
         cohort.opens_at = NOW + timedelta(days=1)
-    service = VisitService(backends.spanner, BookingStore(), backends.patients, lambda: programme)
+    service = visit_service(backends, programme)
     try:
         service.book(patient_id, BookingRequest(point_id, at(2, 9), "jcovden", None), Channel.WEB, NOW, "k")
     except Refused as refusal:
@@ -153,4 +152,4 @@ def test_a_cohort_not_open_yet_cannot_book_and_nothing_changes(backends: Contain
     else:
         raise AssertionError("a closed cohort booked a visit")
     assert slot_counts(backends, point_id)[(point_id, at(2, 9), "jcovden")] == (3, 0)
-    assert service.list_for_patient(patient_id) == []
+    assert service.list_for_patient(patient_id).visits == []

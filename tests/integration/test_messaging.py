@@ -18,14 +18,14 @@ from emulators.provision import ensure_pubsub
 from emulators.stack import LocalStack
 from shared.adapters.firestore_db import SmsLog
 from shared.adapters.sms_provider import HttpSmsProvider, PermanentSmsError, TransientSmsError
+from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import WARSAW, Channel
 from shared.services.messaging import Reminders, SmsSender
 from shared.services.outbox import OutboxRelay
-from shared.services.search import PointDirectory
 from shared.services.visits import BookingRequest
 from shared.topology import SMS_REQUESTS, VISIT_EVENTS
-from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
+from tests.integration.conftest import NOW, CapturedEvents, add_patient, add_point, at, visit_service
 
 
 def pull_all(project: str, subscription: str, expected: int, timeout_s: float = 20) -> list[Any]:
@@ -64,16 +64,16 @@ def test_events_made_while_pubsub_is_down_arrive_after_the_sweep(backends: Conta
         outage.stop()  # Pub/Sub goes down
 
         point_id = add_point(backends, [(at(2, 9), "comirnaty", 5), (at(24, 9), "comirnaty", 5)])
-        service = visit_service(backends)
         relay = OutboxRelay(backends.spanner, container.bus, publish_timeout_s=1.0)
-        expected = set()
+        captured = CapturedEvents(then=relay)
+        service = visit_service(backends, events=captured)
         for _ in range(3):
-            answer = service.book(
+            service.book(
                 add_patient(backends), BookingRequest(point_id, at(2, 9), "comirnaty", None), Channel.WEB, NOW,
                 str(uuid.uuid4()),
             )  # fmt: skip
-            assert relay.publish(answer.events) == 0  # the fast path fails; nothing is lost
-            expected |= {e["event_id"] for e in answer.events}
+        assert captured.published == [0, 0, 0]  # the fast path fails; nothing is lost
+        expected = {e["event_id"] for e in captured.events}
         assert len(expected) == 6  # dose 1 and dose 2 for each
 
         outage.start(["pubsub"])  # Pub/Sub is back (empty, as after an outage of the emulator)
@@ -100,10 +100,10 @@ def test_reminders_for_tomorrow_are_requested_once_and_sent_once(backends: Conta
     for index, patient_id in enumerate(patients):
         when = start if index < 3 else start + timedelta(days=1)  # three tomorrow, one the day after
         service.book(patient_id, BookingRequest(point_id, when, "jcovden", None), Channel.WEB, NOW, str(uuid.uuid4()))
-    service.cancel(service.list_for_patient(patients[0])[0].visit_id, patients[0], NOW)  # cancelled: no reminder
+    service.cancel(service.list_for_patient(patients[0]).visits[0].visit_id, patients[0], NOW)  # cancelled: no reminder
 
     subscription = subscribe(backends, SMS_REQUESTS, "reminders")
-    reminders = Reminders(backends.spanner, backends.patients, PointDirectory(backends.spanner), backends.bus,
+    reminders = Reminders(backends.spanner, backends.patients, SpannerPointDirectory(backends.spanner), backends.bus,
                           transliterate=True, page=1)  # fmt: skip
     assert reminders.run(tomorrow_local) == 2
     assert reminders.run(tomorrow_local) == 2  # the second tick asks again ...
@@ -149,14 +149,15 @@ def test_a_landline_is_refused_and_logged_without_sending(backends: Container, e
 
 def test_the_fast_path_publishes_and_marks_so_the_sweep_has_nothing_left(backends: Container) -> None:
     point_id = add_point(backends, [(at(2, 9), "jcovden", 5)])
-    answer = visit_service(backends).book(
-        add_patient(backends), BookingRequest(point_id, at(2, 9), "jcovden", None), Channel.WEB, NOW, "k"
-    )
     subscription = subscribe(backends, VISIT_EVENTS, "fast-path")
     relay = OutboxRelay(backends.spanner, backends.bus, mark_every_s=60)
-    assert relay.publish(answer.events) == 1
+    captured = CapturedEvents(then=relay)
+    visit_service(backends, events=captured).book(
+        add_patient(backends), BookingRequest(point_id, at(2, 9), "jcovden", None), Channel.WEB, NOW, "k"
+    )
+    assert captured.published == [1]
     relay.flush()
     assert relay.sweep(datetime.now(UTC), older_than_s=0) == 0
     [message] = pull_all(backends.settings.project_id, subscription, 1)
-    assert json.loads(message.data)["event_id"] == answer.events[0]["event_id"]
+    assert json.loads(message.data)["event_id"] == captured.events[0]["event_id"]
     assert message.attributes["event_type"] == "VisitBooked"

@@ -1,0 +1,187 @@
+"""The live availability projection in Redis (Memorystore in the cloud): what search reads.
+
+Layout, every key under the configured prefix:
+- ``av:state:{point_id}`` a hash, one field per slot ``{vaccine}|{epoch}`` -> ``capacity|booked|version``:
+  the newest state applied for each slot, kept after a slot fills up (so an older change arriving
+  late cannot bring it back);
+- ``av:free:{level}:{region}:{vaccine}`` a sorted set per region level (voivodeship, county,
+  municipality, and ``point`` for one point) with one member per slot that has free places,
+  ``{epoch:010d}|{point_id}|{free}``, all at score 0: lexicographic order is (start, point) order,
+  so a page is one ZRANGEBYLEX and carries its free places with it;
+- ``av:ready`` set when a full rebuild has finished: until then search reads Spanner.
+
+A change is applied by a Lua script, atomically, only if its version (the slot's last commit
+timestamp in microseconds) is newer than the one held: redelivered and reordered changes cannot
+corrupt the projection. The scripts touch keys they compute (a slot's four sorted sets): fine on a
+standalone Memorystore instance, which is what infra/ provisions, not on Redis Cluster.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+
+import redis
+
+from shared.domain.availability import LEVELS, SlotState
+from shared.domain.booking import Slot
+from shared.services.availability import ProjectionUnavailable
+
+APPLY = """
+local prefix = ARGV[1]
+local applied = 0
+for i = 2, #ARGV, 10 do
+  local point, vaccine, epoch = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local capacity, booked, version = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
+  local regions = {ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], point}
+  local levels = {'voivodeship', 'county', 'municipality', 'point'}
+  local state_key = prefix .. 'av:state:' .. point
+  local field = vaccine .. '|' .. epoch
+  local held = redis.call('HGET', state_key, field)
+  local newer = true
+  local old_free = 0
+  if held then
+    local c, b, v = string.match(held, '^(%-?%d+)|(%-?%d+)|(%d+)$')
+    if tonumber(v) >= version then newer = false end
+    old_free = tonumber(c) - tonumber(b)
+  end
+  if newer then
+    local free = capacity - booked
+    for l = 1, 4 do
+      local set = prefix .. 'av:free:' .. levels[l] .. ':' .. regions[l] .. ':' .. vaccine
+      if old_free > 0 then
+        redis.call('ZREM', set, string.format('%010d|%s|%d', tonumber(epoch), point, old_free))
+      end
+      if free > 0 then
+        redis.call('ZADD', set, 0, string.format('%010d|%s|%d', tonumber(epoch), point, free))
+      end
+    end
+    redis.call('HSET', state_key, field, capacity .. '|' .. booked .. '|' .. version)
+    applied = applied + 1
+  end
+end
+return applied
+"""
+
+
+class RedisAvailability:
+    """Implements ``AvailabilityProjection`` (and so search's ``FreeSlotReader``)."""
+
+    def __init__(self, client: redis.Redis, key_prefix: str = "", batch: int = 500) -> None:
+        self.client = client
+        self.prefix = key_prefix
+        self.batch = batch
+        self._apply = client.register_script(APPLY)
+
+    # --- writes ----------------------------------------------------------------------------
+
+    def apply(self, states: Sequence[SlotState]) -> int:
+        applied = 0
+        try:
+            for start in range(0, len(states), self.batch):
+                args: list[str | int] = [self.prefix]
+                for state in states[start : start + self.batch]:
+                    slot = state.slot
+                    args += [slot.point_id, slot.vaccine, _epoch(slot.starts_at), slot.capacity, slot.booked,
+                             state.version, slot.voivodeship, slot.county, slot.municipality, ""]  # fmt: skip
+                applied += int(self._apply(keys=[], args=args))
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+        return applied
+
+    def mark_ready(self, ready: bool) -> None:
+        try:
+            if ready:
+                self.client.set(f"{self.prefix}av:ready", "1")
+            else:
+                self.client.delete(f"{self.prefix}av:ready")
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+
+    # --- reads -----------------------------------------------------------------------------
+
+    def is_ready(self) -> bool:
+        try:
+            return bool(self.client.exists(f"{self.prefix}av:ready"))
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+
+    def states(self, point_ids: Iterable[str]) -> dict[tuple[str, datetime, str], tuple[int, int, int]]:
+        """(point, start, vaccine) -> (capacity, booked, version) for every slot held of these points."""
+        wanted = list(point_ids)
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                for point_id in wanted:
+                    pipe.hgetall(f"{self.prefix}av:state:{point_id}")
+                answers = pipe.execute()
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+        held: dict[tuple[str, datetime, str], tuple[int, int, int]] = {}
+        for point_id, fields in zip(wanted, answers, strict=True):
+            for field, value in fields.items():
+                vaccine, epoch = _text(field).split("|")
+                capacity, booked, version = (int(part) for part in _text(value).split("|"))
+                held[(point_id, datetime.fromtimestamp(int(epoch), UTC), vaccine)] = (capacity, booked, version)
+        return held
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        if level not in LEVELS:
+            raise ValueError(f"unknown region level {level!r}")
+        low = f"[{_epoch(start):010d}|"
+        if after is not None and after[0] >= start:
+            low = f"{'[' if inclusive_after else '('}{_epoch(after[0]):010d}|{after[1]}|"
+        high = f"({_epoch(end) + 1:010d}|"
+        try:
+            members = self.client.zrangebylex(
+                f"{self.prefix}av:free:{level}:{region}:{vaccine}", low, high, start=0, num=limit + 1
+            )
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+        found = []
+        for member in members:
+            epoch, point_id, free = _text(member).split("|")
+            starts_at = datetime.fromtimestamp(int(epoch), UTC)
+            if after is not None and not inclusive_after and (starts_at, point_id) == after:
+                continue  # an open lower bound on the prefix still matches the member itself
+            # Capacity is not needed by search: free places are what it shows.
+            found.append(Slot(point_id, starts_at, vaccine, int(free), 0))
+        return found[:limit]
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        held = self.states([point_id])
+        slots = [
+            Slot(point, starts_at, vaccine, capacity, booked)
+            for (point, starts_at, vaccine), (capacity, booked, _) in held.items()
+            if start <= starts_at <= end
+        ]
+        return sorted(slots, key=lambda s: (s.starts_at, s.vaccine))
+
+    def clear(self) -> None:
+        """Drop the whole projection (a rebuild follows)."""
+        try:
+            keys = list(self.client.scan_iter(match=f"{self.prefix}av:*", count=1000))
+            for start in range(0, len(keys), 1000):
+                self.client.delete(*keys[start : start + 1000])
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+
+    def ping(self, timeout_s: float) -> None:
+        self.client.ping()
+
+
+def _epoch(moment: datetime) -> int:
+    return int(moment.timestamp())
+
+
+def _text(value: bytes | str) -> str:
+    return value.decode() if isinstance(value, bytes) else value

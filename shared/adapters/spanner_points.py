@@ -1,0 +1,48 @@
+"""The directory of vaccination points in Spanner, cached per process."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable
+
+from cachetools import TTLCache
+from google.cloud.spanner_v1.keyset import KeyRange, KeySet
+
+from shared.adapters.spanner_db import SpannerDatabase
+from shared.domain.points import Point
+
+POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
+                 "Vaccines", "Active")  # fmt: skip
+
+
+class SpannerPointDirectory:
+    """Points by id, cached per process: they change rarely and every search result names one."""
+
+    def __init__(self, database: SpannerDatabase, ttl_s: float = 300) -> None:
+        self.database = database
+        self._cache: TTLCache[str, Point | None] = TTLCache(maxsize=20_000, ttl=ttl_s)
+        self._lock = threading.Lock()
+
+    def get_many(self, point_ids: Iterable[str]) -> dict[str, Point]:
+        wanted = set(point_ids)
+        with self._lock:
+            missing = [p for p in wanted if p not in self._cache]
+        if missing:
+            with self.database.snapshot() as snapshot:
+                rows = list(snapshot.read("Points", POINT_COLUMNS, KeySet(keys=[[p] for p in missing])))
+            found = {row[0]: Point(*row) for row in rows}
+            with self._lock:
+                for point_id in missing:
+                    self._cache[point_id] = found.get(point_id)
+        with self._lock:
+            return {p: point for p in wanted if (point := self._cache.get(p)) is not None}
+
+    def in_region(self, voivodeship: str, county: str | None, municipality: str | None) -> list[Point]:
+        prefix = [voivodeship] + ([county] if county else []) + ([municipality] if municipality else [])
+        keys = KeySet(ranges=[KeyRange(start_closed=prefix, end_closed=prefix)])
+        columns = ("Voivodeship", "County", "Municipality", "PointId", "Name", "City", "Street", "PostalCode",
+                   "Vaccines", "Active")  # fmt: skip
+        with self.database.snapshot() as snapshot:
+            rows = list(snapshot.read("Points", columns, keys, index="PointsByMunicipality"))
+        points = [Point(r[3], r[4], r[0], r[1], r[2], r[5], r[6], r[7], list(r[8]), r[9]) for r in rows]
+        return sorted((p for p in points if p.active), key=lambda p: (p.municipality, p.name))

@@ -1,0 +1,199 @@
+"""The live availability projection: free places per region and vaccine, for search.
+
+Spanner stays the only authority on free places (the booking transaction checks the slot); the
+projection is a fast, possibly slightly stale copy. It is fed three ways, each applying a slot's
+state only if it is newer than what the projection holds:
+- right after a change commits, by the service that made it (the fast path: visible at once);
+- by the visit and schedule events, which name the slots they touched: their states are read again
+  from Spanner (what a lost fast path missed arrives this way, seconds later);
+- by a rebuild (empty or lost Redis) and a periodic reconcile that compare the two and repair.
+Search reads the projection while it is ready, and Spanner when it is not or Redis is unreachable.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from shared.domain.availability import SlotState
+from shared.domain.booking import Slot
+from shared.services.search import FreeSlotReader
+
+log = logging.getLogger(__name__)
+
+SlotKey = tuple[str, datetime, str]
+
+
+class ProjectionUnavailable(Exception):
+    """Redis did not answer (in time): callers fall back to Spanner."""
+
+
+class AvailabilityProjection(Protocol):
+    def apply(self, states: Sequence[SlotState]) -> int:
+        """Apply each state that is newer than the one held; returns how many were."""
+        ...
+
+    def states(self, point_ids: Iterable[str]) -> dict[SlotKey, tuple[int, int, int]]:
+        """(capacity, booked, version) of every slot held of these points."""
+        ...
+
+    def is_ready(self) -> bool: ...
+
+    def mark_ready(self, ready: bool) -> None: ...
+
+    def clear(self) -> None: ...
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]: ...
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]: ...
+
+
+class SlotStates(Protocol):
+    """The authority's side: slot states read from Spanner (strong reads)."""
+
+    def of_slots(self, keys: Iterable[SlotKey]) -> list[SlotState]: ...
+
+    def of_point(self, point_id: str) -> list[SlotState]: ...
+
+    def point_ids(self) -> list[str]: ...
+
+
+@dataclass(frozen=True)
+class Reconciled:
+    points: int
+    slots: int
+    repaired: int
+    seconds: float
+
+
+class Availability:
+    def __init__(self, projection: AvailabilityProjection, states: SlotStates, parallel: int = 8) -> None:
+        self.projection = projection
+        self.states = states
+        self.parallel = parallel
+
+    def committed(self, states: Sequence[SlotState]) -> None:
+        """The fast path, right after a commit; never raises (the events repair a miss)."""
+        if not states:
+            return
+        try:
+            self.projection.apply(states)
+        except ProjectionUnavailable:
+            log.warning("availability projection not updated; the events will repair it")
+
+    def refresh(self, keys: Iterable[SlotKey]) -> int:
+        """Read these slots again from Spanner and apply what is newer (the event consumer)."""
+        wanted = list(dict.fromkeys(keys))
+        return self.projection.apply(self.states.of_slots(wanted)) if wanted else 0
+
+    def reconcile(self, point_ids: Sequence[str] | None = None) -> Reconciled:
+        """Compare every slot (of these points, or of all) with Spanner and apply what differs.
+
+        Also the rebuild: on an empty projection every slot differs. The projection is marked ready
+        when a reconcile of all points finishes.
+        """
+        started = time.monotonic()
+        points = list(point_ids) if point_ids is not None else self.states.point_ids()
+
+        def one(point_id: str) -> tuple[int, int]:
+            truth = self.states.of_point(point_id)
+            held = self.projection.states([point_id])
+            stale = [s for s in truth if _differs(s, held.get(s.slot.key))]
+            return len(truth), self.projection.apply(stale) if stale else 0
+
+        slots = repaired = 0
+        with ThreadPoolExecutor(self.parallel) as pool:
+            for seen, fixed in pool.map(one, points):
+                slots += seen
+                repaired += fixed
+        if point_ids is None:
+            self.projection.mark_ready(True)
+        result = Reconciled(len(points), slots, repaired, time.monotonic() - started)
+        log.info("availability reconciled", extra={"fields": vars(result)})
+        return result
+
+    def rebuild(self) -> Reconciled:
+        """Drop the projection and load it again from Spanner; search reads Spanner meanwhile."""
+        self.projection.mark_ready(False)
+        self.projection.clear()
+        return self.reconcile()
+
+
+def _differs(state: SlotState, held: tuple[int, int, int] | None) -> bool:
+    return held is None or held != (state.slot.capacity, state.slot.booked, state.version)
+
+
+class ProjectedFreeSlots:
+    """Search's reads from the projection while it is ready; from Spanner when it is not."""
+
+    def __init__(
+        self,
+        projection: AvailabilityProjection,
+        fallback: FreeSlotReader,
+        recheck_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.projection = projection
+        self.fallback = fallback
+        self.recheck_s = recheck_s
+        self.clock = clock
+        self._ready = False
+        self._checked_until = 0.0  # readiness (and reachability) is asked again after this
+
+    def _source(self) -> AvailabilityProjection | FreeSlotReader:
+        now = self.clock()
+        if now >= self._checked_until:
+            try:
+                self._ready = self.projection.is_ready()
+            except ProjectionUnavailable:
+                self._ready = False
+            self._checked_until = now + self.recheck_s
+        return self.projection if self._ready else self.fallback
+
+    def _down(self) -> None:
+        self._ready = False
+        self._checked_until = self.clock() + self.recheck_s
+        log.warning("availability projection unreachable; search reads Spanner")
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        source = self._source()
+        if source is self.projection:
+            try:
+                return self.projection.free_slots(level, region, vaccine, start, end, limit, after, inclusive_after)
+            except ProjectionUnavailable:
+                self._down()
+        return self.fallback.free_slots(level, region, vaccine, start, end, limit, after, inclusive_after)
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        source = self._source()
+        if source is self.projection:
+            try:
+                return self.projection.point_slots(point_id, start, end)
+            except ProjectionUnavailable:
+                self._down()
+        return self.fallback.point_slots(point_id, start, end)

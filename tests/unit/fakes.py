@@ -1,0 +1,417 @@
+"""In-memory fakes of the ports, for unit tests of the services without any emulator.
+
+They keep the semantics the services rely on, and the contract tests in tests/integration run the
+same cases against these fakes and the real adapters:
+- a transaction reads what was committed when it started, and its writes apply at commit, all or
+  none (as Spanner mutations: a transaction does not read its own writes);
+- an exception inside the work leaves the store as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+import uuid
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, TypeVar
+
+from shared.domain.availability import SlotState
+from shared.domain.booking import WARSAW, Slot, Visit
+from shared.domain.identity import AssertionReplayed, Person, Session
+from shared.domain.patients import PatientRecord, Referral
+from shared.domain.points import Point
+from shared.services.availability import ProjectionUnavailable
+from shared.services.visits import StoredResult
+
+T = TypeVar("T")
+SlotKey = tuple[str, datetime, str]
+
+
+@dataclass
+class BookingState:
+    slots: dict[SlotKey, Slot] = field(default_factory=dict)
+    visits: dict[str, Visit] = field(default_factory=dict)  # by visit id
+    patients: dict[str, PatientRecord] = field(default_factory=dict)
+    referrals: dict[str, list[Referral]] = field(default_factory=dict)
+    results: dict[tuple[str, str], StoredResult] = field(default_factory=dict)
+    outbox: list[dict[str, Any]] = field(default_factory=list)
+
+
+class FakeBookingTransaction:
+    def __init__(self, committed: BookingState) -> None:
+        self._read = committed
+        self._writes: list[Callable[[BookingState], None]] = []
+
+    # --- reads (of what was committed when the transaction started) ---------------------------
+
+    def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
+        return self._read.slots.get((point_id, starts_at, vaccine))
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        found = [s for s in self._read.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
+        return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
+
+    def free_slots(
+        self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
+    ) -> list[Slot]:
+        return free_slots(self._read.slots.values(), level, region, vaccine, start, end, limit)
+
+    def patient(self, patient_id: str) -> PatientRecord | None:
+        return self._read.patients.get(patient_id)
+
+    def referrals(self, patient_id: str) -> list[Referral]:
+        return list(self._read.referrals.get(patient_id, []))
+
+    def patient_visits(self, patient_id: str) -> list[Visit]:
+        return [v for v in self._read.visits.values() if v.patient_id == patient_id]
+
+    def visit_owner(self, visit_id: str) -> str | None:
+        visit = self._read.visits.get(visit_id)
+        return visit.patient_id if visit else None
+
+    def stored_result(self, scope: str, key: str) -> StoredResult | None:
+        return self._read.results.get((scope, key))
+
+    # --- writes (applied at commit) ------------------------------------------------------------
+
+    def save_slots(self, slots: Iterable[Slot]) -> None:
+        counts = [(s.key, s.booked) for s in slots]
+
+        def write(state: BookingState) -> None:
+            for key, booked in counts:
+                state.slots[key] = replace(state.slots[key], booked=booked)
+
+        self._writes.append(write)
+
+    def insert_visits(self, visits: Iterable[Visit]) -> None:
+        new = list(visits)
+
+        def write(state: BookingState) -> None:
+            for visit in new:
+                if visit.visit_id in state.visits:
+                    raise AssertionError(f"visit {visit.visit_id} exists already")
+                state.visits[visit.visit_id] = visit
+
+        self._writes.append(write)
+
+    def update_visits(self, visits: Iterable[Visit]) -> None:
+        changed = list(visits)
+
+        def write(state: BookingState) -> None:
+            for visit in changed:
+                stored = state.visits[visit.visit_id]
+                state.visits[visit.visit_id] = replace(
+                    stored, point_id=visit.point_id, starts_at=visit.starts_at, status=visit.status
+                )
+
+        self._writes.append(write)
+
+    def save_phone(self, patient_id: str, phone: str) -> None:
+        self._writes.append(
+            lambda state: state.patients.update({patient_id: replace(state.patients[patient_id], phone=phone)})
+        )
+
+    def store_result(self, scope: str, key: str, result: StoredResult) -> None:
+        def write(state: BookingState) -> None:
+            if (scope, key) in state.results:
+                raise AssertionError("idempotency record exists already")
+            state.results[(scope, key)] = result
+
+        self._writes.append(write)
+
+    def add_to_outbox(self, events: Iterable[dict[str, Any]]) -> None:
+        new = [dict(e) for e in events]
+        self._writes.append(lambda state: state.outbox.extend(new))
+
+    def commit(self, state: BookingState) -> None:
+        staged = copy.deepcopy(state)
+        for write in self._writes:
+            write(staged)
+        state.__dict__.update(staged.__dict__)
+
+
+def free_slots(
+    slots: Iterable[Slot], level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
+) -> list[Slot]:
+    found = [
+        s
+        for s in slots
+        if getattr(s, level) == region and s.vaccine == vaccine and s.free_places > 0 and start <= s.starts_at <= end
+    ]
+    return sorted(found, key=lambda s: (s.starts_at, s.point_id))[:limit]
+
+
+class FakeBookingStore:
+    """The booking transactions and the visit and patient readers over one in-memory state."""
+
+    def __init__(self) -> None:
+        self.state = BookingState()
+        self.transactions_run = 0
+
+    # --- BookingTransactions ---------------------------------------------------------------------
+
+    def run(self, work: Callable[[Any], T]) -> T:
+        transaction = FakeBookingTransaction(copy.deepcopy(self.state))
+        result = work(transaction)
+        transaction.commit(self.state)
+        self.transactions_run += 1
+        return result
+
+    # --- VisitReader ---------------------------------------------------------------------------
+
+    def visits_of_patient(self, patient_id: str) -> list[Visit]:
+        return [v for v in self.state.visits.values() if v.patient_id == patient_id]
+
+    def visits_at_point(self, point_id: str, start: datetime, end: datetime) -> list[Visit]:
+        return [v for v in self.state.visits.values() if v.point_id == point_id and start <= v.starts_at < end]
+
+    def booked_on_day(self, day: date, after_visit_id: str | None, limit: int) -> list[Visit]:
+        booked = sorted(
+            (v for v in self.state.visits.values() if v.is_active and v.starts_at.astimezone(WARSAW).date() == day),
+            key=lambda v: v.visit_id,
+        )
+        return [v for v in booked if after_visit_id is None or v.visit_id > after_visit_id][:limit]
+
+    # --- PatientReader -----------------------------------------------------------------------------
+
+    def patient(self, patient_id: str) -> PatientRecord | None:
+        return self.state.patients.get(patient_id)
+
+    def patients(self, patient_ids: Iterable[str]) -> dict[str, PatientRecord]:
+        return {p: self.state.patients[p] for p in set(patient_ids) if p in self.state.patients}
+
+    # --- test set-up and inspection ----------------------------------------------------------
+
+    def add_slot(self, slot: Slot) -> Slot:
+        self.state.slots[slot.key] = slot
+        return slot
+
+    def add_patient(self, patient: PatientRecord, referrals: Sequence[Referral] = ()) -> PatientRecord:
+        self.state.patients[patient.patient_id] = patient
+        self.state.referrals[patient.patient_id] = list(referrals)
+        return patient
+
+    def booked(self, slot: Slot) -> int:
+        return self.state.slots[slot.key].booked
+
+
+class FakePointDirectory:
+    def __init__(self, points: Iterable[Point] = ()) -> None:
+        self.points = {p.point_id: p for p in points}
+
+    def get_many(self, point_ids: Iterable[str]) -> dict[str, Point]:
+        return {p: self.points[p] for p in set(point_ids) if p in self.points}
+
+    def in_region(self, voivodeship: str, county: str | None, municipality: str | None) -> list[Point]:
+        found = [
+            p
+            for p in self.points.values()
+            if p.active
+            and p.voivodeship == voivodeship
+            and county in (None, p.county)
+            and municipality in (None, p.municipality)
+        ]
+        return sorted(found, key=lambda p: (p.municipality, p.name))
+
+
+class FakeEventPublisher:
+    """Takes every event (or none while ``down``), and remembers what it took."""
+
+    def __init__(self) -> None:
+        self.published: list[dict[str, Any]] = []
+        self.down = False
+
+    def publish(self, events: Sequence[dict[str, Any]]) -> int:
+        if self.down:
+            return 0
+        self.published += events
+        return len(events)
+
+
+class FakeFreeSlots:
+    """Search's slot reads over a list of slots (the free-slot index holds only slots with places)."""
+
+    def __init__(self, slots: Iterable[Slot] = ()) -> None:
+        self.slots = {s.key: s for s in slots}
+        self.reads = 0
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        self.reads += 1
+        found = [s for s in self.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
+        return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        self.reads += 1
+        found = free_slots(self.slots.values(), level, region, vaccine, start, end, len(self.slots))
+        if after is not None:
+            found = [
+                s
+                for s in found
+                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
+            ]
+        return found[:limit]
+
+
+class FakeSessions:
+    """Sessions by id; opening an id twice is a replay, as Firestore's create() refuses it."""
+
+    def __init__(self) -> None:
+        self.sessions: dict[str, Session] = {}
+        self.profiles: dict[str, Any] = {}
+        self.writes = 0
+
+    def open(self, session: Session, staff_profile: Any = None) -> None:
+        if session.session_id in self.sessions:
+            raise AssertionReplayed(session.session_id)
+        self.sessions[session.session_id] = session
+        if staff_profile is not None and session.staff_id:
+            self.profiles[session.staff_id] = staff_profile
+        self.writes += 1
+
+    def get(self, session_id: str) -> Session | None:
+        return self.sessions.get(session_id)
+
+    def touch(self, session_id: str, now: datetime) -> None:
+        self.sessions[session_id] = replace(self.sessions[session_id], last_seen_at=now)
+        self.writes += 1
+
+    def revoke(self, session_id: str, now: datetime) -> None:
+        if session_id in self.sessions:
+            self.sessions[session_id] = replace(self.sessions[session_id], revoked=True)
+            self.writes += 1
+
+
+class FakePatients:
+    """The login's patient registry: lookup by PESEL, create or refresh, issue an e-referral."""
+
+    def __init__(self) -> None:
+        self.by_pesel: dict[str, PatientRecord] = {}
+        self.referrals: dict[str, list[Referral]] = {}
+
+    def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
+        patient = self.by_pesel.get(pesel)
+        return patient, list(self.referrals.get(patient.patient_id, [])) if patient else []
+
+    def register(
+        self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str
+    ) -> tuple[PatientRecord, Referral | None]:
+        existing = self.by_pesel.get(person.pesel)
+        patient_id = existing.patient_id if existing else str(uuid.uuid4())
+        phone = existing.phone if existing else None
+        patient = PatientRecord(
+            patient_id, person.pesel, person.given_name, person.family_name, person.birth_date, phone
+        )
+        self.by_pesel[person.pesel] = patient
+        referrals = self.referrals.setdefault(patient_id, [])
+        referral = next((r for r in referrals if r.is_valid(now)), None)
+        if referral is None and issue_referral:
+            referral = Referral(
+                patient_id, str(uuid.uuid4()), None, "ACTIVE", now, now + timedelta(days=referral_valid_days)
+            )
+            referrals.append(referral)
+        return patient, referral
+
+
+class FakeProjection:
+    """The availability projection in memory, applying a slot's state only if it is newer."""
+
+    def __init__(self) -> None:
+        self.held: dict[SlotKey, SlotState] = {}
+        self.ready = False
+        self.down = False
+
+    def _check(self) -> None:
+        if self.down:
+            raise ProjectionUnavailable("down")
+
+    def apply(self, states: Sequence[SlotState]) -> int:
+        self._check()
+        applied = 0
+        for state in states:
+            held = self.held.get(state.slot.key)
+            if held is None or held.version < state.version:
+                self.held[state.slot.key] = state
+                applied += 1
+        return applied
+
+    def states(self, point_ids: Iterable[str]) -> dict[SlotKey, tuple[int, int, int]]:
+        self._check()
+        wanted = set(point_ids)
+        return {key: (s.slot.capacity, s.slot.booked, s.version) for key, s in self.held.items() if key[0] in wanted}
+
+    def is_ready(self) -> bool:
+        self._check()
+        return self.ready
+
+    def mark_ready(self, ready: bool) -> None:
+        self._check()
+        self.ready = ready
+
+    def clear(self) -> None:
+        self._check()
+        self.held.clear()
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        self._check()
+        region_of = {"point": lambda s: s.point_id}.get(level, lambda s: getattr(s, level))
+        found = sorted(
+            (
+                Slot(s.slot.point_id, s.slot.starts_at, vaccine, s.slot.free_places, 0)
+                for s in self.held.values()
+                if region_of(s.slot) == region and s.slot.vaccine == vaccine and s.slot.free_places > 0
+                and start <= s.slot.starts_at <= end
+            ),
+            key=lambda s: (s.starts_at, s.point_id),
+        )  # fmt: skip
+        if after is not None:
+            found = [
+                s
+                for s in found
+                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
+            ]
+        return found[:limit]
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        self._check()
+        found = [s.slot for s in self.held.values() if s.slot.point_id == point_id and start <= s.slot.starts_at <= end]
+        return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
+
+
+class FakeSlotStates:
+    """The authority's slot states (what Spanner holds), set by the test."""
+
+    def __init__(self, states: Iterable[SlotState] = ()) -> None:
+        self.truth = {s.slot.key: s for s in states}
+
+    def set(self, state: SlotState) -> None:
+        self.truth[state.slot.key] = state
+
+    def of_slots(self, keys: Iterable[SlotKey]) -> list[SlotState]:
+        return [self.truth[k] for k in keys if k in self.truth]
+
+    def of_point(self, point_id: str) -> list[SlotState]:
+        return [s for k, s in self.truth.items() if k[0] == point_id]
+
+    def point_ids(self) -> list[str]:
+        return sorted({k[0] for k in self.truth})

@@ -1,0 +1,111 @@
+"""The availability projection's rules on fakes: newer wins, refresh, reconcile, rebuild, fallback."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+from shared.domain.availability import SlotState, version_of
+from shared.domain.booking import Slot
+from shared.services.availability import Availability, ProjectedFreeSlots
+from tests.unit.fakes import FakeFreeSlots, FakeProjection, FakeSlotStates
+
+T0 = datetime(2026, 12, 1, 8, tzinfo=UTC)
+WAW = ("14", "1465", "1465011")
+POINT = str(uuid.uuid4())
+
+
+def state(hour: int, booked: int, version: int, capacity: int = 3, point: str = POINT) -> SlotState:
+    return SlotState(Slot(point, T0 + timedelta(hours=hour), "comirnaty", capacity, booked, *WAW), version)
+
+
+def free_now(projection: FakeProjection) -> list[tuple[datetime, int]]:
+    slots = projection.free_slots("county", "1465", "comirnaty", T0, T0 + timedelta(days=1), 50)
+    return [(s.starts_at, s.free_places) for s in slots]
+
+
+def test_a_late_older_change_never_overwrites_a_newer_one() -> None:
+    projection = FakeProjection()
+    assert projection.apply([state(1, booked=2, version=20)]) == 1
+    assert projection.apply([state(1, booked=1, version=10)]) == 0  # reordered: older, arrives late
+    assert projection.apply([state(1, booked=2, version=20)]) == 0  # redelivered
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 1)]
+
+
+def test_a_full_slot_leaves_search_and_comes_back_when_a_place_frees() -> None:
+    projection = FakeProjection()
+    projection.apply([state(1, booked=3, version=1)])
+    assert free_now(projection) == []
+    projection.apply([state(1, booked=2, version=2)])
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 1)]
+
+
+def test_refresh_reads_the_slots_again_from_the_authority() -> None:
+    truth = FakeSlotStates([state(1, booked=1, version=5), state(2, booked=0, version=5)])
+    projection = FakeProjection()
+    availability = Availability(projection, truth)
+    assert availability.refresh([state(1, 0, 0).slot.key]) == 1
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 2)]
+
+
+def test_reconcile_loads_an_empty_projection_marks_it_ready_then_repairs_only_what_differs() -> None:
+    other = str(uuid.uuid4())
+    truth = FakeSlotStates([state(1, 0, 1), state(2, 1, 1), state(1, 2, 1, point=other)])
+    projection = FakeProjection()
+    availability = Availability(projection, truth, parallel=2)
+
+    first = availability.reconcile()
+    assert (first.points, first.slots, first.repaired) == (2, 3, 3)
+    assert projection.ready
+
+    truth.set(state(2, 3, 7))  # a booking whose fast path and event were both lost
+    second = availability.reconcile()
+    assert (second.slots, second.repaired) == (3, 1)
+    assert projection.held[state(2, 0, 0).slot.key].version == 7
+
+
+def test_rebuild_drops_the_projection_and_loads_it_again() -> None:
+    truth = FakeSlotStates([state(1, 0, 1)])
+    projection = FakeProjection()
+    projection.apply([state(5, 0, 99)])  # a slot Spanner no longer has
+    result = Availability(projection, truth).rebuild()
+    assert result.repaired == 1 and projection.ready
+    assert set(projection.held) == {state(1, 0, 0).slot.key}
+
+
+def test_the_fast_path_never_fails_the_change_that_called_it() -> None:
+    projection = FakeProjection()
+    projection.down = True
+    Availability(projection, FakeSlotStates()).committed([state(1, 1, 1)])  # no exception
+    projection.down = False
+    assert projection.held == {}
+
+
+def test_search_reads_spanner_until_the_projection_is_ready_and_while_redis_is_down() -> None:
+    now = [0.0]
+    projection = FakeProjection()
+    projection.apply([state(1, booked=2, version=1)])
+    spanner = FakeFreeSlots([state(1, booked=0, version=0).slot])
+    reads = ProjectedFreeSlots(projection, spanner, recheck_s=5, clock=lambda: now[0])
+
+    def free() -> int:
+        [slot] = reads.free_slots("county", "1465", "comirnaty", T0, T0 + timedelta(days=1), 10)
+        return slot.free_places
+
+    assert free() == 3  # not ready: Spanner
+    projection.ready = True
+    assert free() == 3  # readiness is checked again only after recheck_s
+    now[0] = 6
+    assert free() == 1  # the projection
+    projection.down = True
+    assert free() == 3 and spanner.reads == 3  # Redis down: Spanner, at once
+    projection.down = False
+    assert free() == 3  # still Spanner until the recheck
+    now[0] = 12
+    assert free() == 1
+
+
+def test_versions_are_commit_timestamps_in_microseconds() -> None:
+    assert version_of(None) == 0
+    assert version_of(datetime(1970, 1, 1, 0, 0, 1, 5, tzinfo=UTC)) == 1_000_005
+    assert version_of(T0 + timedelta(microseconds=1)) == version_of(T0) + 1

@@ -1,0 +1,128 @@
+"""Login, sessions and logout through IdentityService on fakes of its ports (no emulator)."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from datetime import UTC, date, datetime, timedelta
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from emulators.seed import demo_programme, pesel_for
+from shared.domain.identity import Role, SessionPolicy
+from shared.domain.programme import Programme
+from shared.services.identity import AssertionVerifier, IdentityService, LoginRefused, NotAuthenticated
+from tests.unit.fakes import FakePatients, FakeSessions
+
+ISSUER, AUDIENCE = "https://login.example.test", "e-rejestracja"
+KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+NOW = datetime.now(UTC).replace(microsecond=0)
+
+
+class OneKey:
+    def key_for(self, kid: str | None) -> jwt.PyJWK:
+        return jwt.PyJWK.from_dict(
+            {**jwt.algorithms.RSAAlgorithm.to_jwk(KEY.public_key(), as_dict=True), "alg": "RS256"}
+        )
+
+
+def assertion(pesel: str, roles: list[str] | None = None, point_ids: list[str] | None = None) -> str:
+    issued = int(time.time())
+    claims = {"iss": ISSUER, "aud": AUDIENCE, "iat": issued, "exp": issued + 300, "jti": str(uuid.uuid4()),
+              "pesel": pesel, "given_name": "Jan", "family_name": "Testowy", "roles": roles or [],
+              "point_ids": point_ids or []}  # fmt: skip
+    return jwt.encode(claims, KEY, algorithm="RS256")
+
+
+class World:
+    def __init__(self, programme: Programme | None = None) -> None:
+        self.sessions, self.patients = FakeSessions(), FakePatients()
+        self.programme = programme or demo_programme(NOW)
+        policy = SessionPolicy(absolute=timedelta(hours=1), idle=timedelta(minutes=15))
+        self.service = IdentityService(
+            AssertionVerifier({ISSUER: OneKey()}, AUDIENCE), self.sessions, self.patients, lambda: self.programme,
+            policy, policy,
+        )  # fmt: skip
+
+
+PESEL = pesel_for(date(1980, 5, 17), 7, female=True)
+
+
+def test_a_first_login_registers_the_patient_with_an_e_referral_and_opens_a_session() -> None:
+    world = World()
+    result = world.service.login(assertion(PESEL), NOW)
+    assert result.patient is not None and result.patient.pesel == PESEL
+    assert result.referral is not None and result.referral.is_valid(NOW)
+    assert result.eligibility is not None and result.eligibility.open
+    principal = world.service.authenticate(result.session_token, NOW)
+    assert (principal.roles, principal.patient_id) == (frozenset({Role.PATIENT}), result.patient.patient_id)
+    assert world.sessions.writes == 1
+
+
+def test_a_returning_patient_costs_one_session_write_and_keeps_their_id() -> None:
+    world = World()
+    first = world.service.login(assertion(PESEL), NOW)
+    writes = world.sessions.writes
+    again = world.service.login(assertion(PESEL), NOW)
+    assert again.patient is not None and first.patient is not None
+    assert again.patient.patient_id == first.patient.patient_id
+    assert world.sessions.writes == writes + 1
+
+
+def test_a_closed_cohort_logs_in_without_an_e_referral() -> None:
+    programme = demo_programme(NOW)
+    for cohort in programme.cohorts:
+        cohort.opens_at = NOW + timedelta(days=3)
+    result = World(programme).service.login(assertion(PESEL), NOW)
+    assert result.referral is None
+    assert result.eligibility is not None and not result.eligibility.open
+
+
+def test_an_assertion_opens_one_session_only() -> None:
+    world = World()
+    token = assertion(PESEL)
+    world.service.login(token, NOW)
+    with pytest.raises(LoginRefused) as refusal:
+        world.service.login(token, NOW)
+    assert refusal.value.reason == "assertion_replayed"
+
+
+def test_staff_sessions_carry_roles_and_points_and_no_patient() -> None:
+    world = World()
+    result = world.service.login(assertion(PESEL, roles=["point_staff"], point_ids=["p-1"]), NOW)
+    principal = world.service.authenticate(result.session_token, NOW)
+    assert principal.roles == frozenset({Role.POINT_STAFF}) and principal.point_ids == frozenset({"p-1"})
+    assert principal.patient_id is None and principal.staff_id is not None
+    assert world.patients.by_pesel == {}
+    assert PESEL not in str(world.sessions.profiles)
+
+
+@pytest.mark.parametrize(
+    ("token", "reason"),
+    [(None, "no_session"), ("garbage", "invalid_session"), ("0" * 64 + "." + "A" * 43, "invalid_session")],
+)
+def test_a_missing_or_forged_session_is_refused(token: str | None, reason: str) -> None:
+    with pytest.raises(NotAuthenticated) as refusal:
+        World().service.authenticate(token, NOW)
+    assert refusal.value.reason == reason
+
+
+def test_a_session_with_the_wrong_secret_is_refused() -> None:
+    world = World()
+    session_id, _ = world.service.login(assertion(PESEL), NOW).session_token.split(".")
+    with pytest.raises(NotAuthenticated):
+        world.service.authenticate(f"{session_id}.{'B' * 43}", NOW)
+
+
+def test_idle_sessions_expire_and_logout_ends_a_session_at_once() -> None:
+    world = World()
+    token = world.service.login(assertion(PESEL), NOW).session_token
+    with pytest.raises(NotAuthenticated) as idle:
+        world.service.authenticate(token, NOW + timedelta(minutes=16))
+    assert idle.value.reason == "session_expired"
+    other = world.service.login(assertion(PESEL), NOW).session_token
+    world.service.logout(world.service.authenticate(other, NOW), NOW)
+    with pytest.raises(NotAuthenticated):
+        world.service.authenticate(other, NOW)
