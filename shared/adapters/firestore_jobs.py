@@ -44,15 +44,12 @@ class FirestoreReferralJobs:
 
     def chunk_results(self, job_id: str) -> dict[int, ChunkResult]:
         chunks = self.client.collection(JOBS).document(job_id).collection(CHUNKS)
-        results = {}
-        for snapshot in chunks.stream():
-            data: dict[str, Any] = snapshot.to_dict() or {}
-            result = ChunkResult(
-                int(data["index"]), str(data["status"]), int(data.get("patients", 0)), int(data.get("issued", 0)),
-                int(data.get("attempts", 1)),
-            )  # fmt: skip
-            results[result.index] = result
-        return results
+        results = [_chunk(snapshot.to_dict() or {}) for snapshot in chunks.stream()]
+        return {result.index: result for result in results}
+
+    def chunk_result(self, job_id: str, index: int) -> ChunkResult | None:
+        snapshot = self.client.collection(JOBS).document(job_id).collection(CHUNKS).document(str(index)).get()
+        return _chunk(snapshot.to_dict() or {}) if snapshot.exists else None
 
     def record_chunk(self, job_id: str, result: ChunkResult) -> None:
         reference = self.client.collection(JOBS).document(job_id).collection(CHUNKS).document(str(result.index))
@@ -76,3 +73,10 @@ class FirestoreReferralJobs:
             transaction.set(reference, body)
 
         fail_in(self.client.transaction())
+
+
+def _chunk(data: dict[str, Any]) -> ChunkResult:
+    return ChunkResult(
+        int(data["index"]), str(data["status"]), int(data.get("patients", 0)), int(data.get("issued", 0)),
+        int(data.get("attempts", 1)),
+    )  # fmt: skip

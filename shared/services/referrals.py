@@ -18,6 +18,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
+from cachetools import LRUCache
+
 from shared.domain.patients import Referral
 from shared.domain.programme import Programme
 from shared.domain.referrals import CohortBounds, IssuedReferral, KeyRangeChunk, key_range_chunks, missing_referrals
@@ -95,6 +97,8 @@ class ReferralJobs(Protocol):
 
     def chunk_results(self, job_id: str) -> dict[int, ChunkResult]: ...
 
+    def chunk_result(self, job_id: str, index: int) -> ChunkResult | None: ...
+
     def record_chunk(self, job_id: str, result: ChunkResult) -> None:
         """Store the chunk's result; a DONE result is final (a later FAILED does not replace it)."""
         ...
@@ -132,6 +136,7 @@ class ReferralIssuer:
         self.bus = bus
         self.programme = programme
         self.prefix_length = prefix_length
+        self._known_jobs: LRUCache[str, ReferralJob] = LRUCache(maxsize=64)  # a recorded job never changes
 
     # --- start / resume --------------------------------------------------------------------
 
@@ -205,14 +210,15 @@ class ReferralIssuer:
     def handle_chunk(self, message: Any, now: datetime) -> ChunkResult:
         """Issue the missing referrals of one key range; safe to run any number of times."""
         job_id, index = _chunk_message(message)
-        job = self.jobs.get(job_id)
+        job = self._known_jobs.get(job_id) or self.jobs.get(job_id)
         if job is None:
             raise UnknownJob(job_id)
+        self._known_jobs[job_id] = job
         chunks = key_range_chunks(job.prefix_length)
         if not 0 <= index < len(chunks):
             raise UnknownJob(f"{job_id}#{index}")
         chunk = chunks[index]
-        previous = self.jobs.chunk_results(job_id).get(index)
+        previous = self.jobs.chunk_result(job_id, index)
         if previous is not None and previous.status == "DONE":
             self._publish_event(job, previous, now)  # the earlier delivery may have died before this
             return previous

@@ -84,6 +84,9 @@ class FakeJobs:
     def chunk_results(self, job_id: str) -> dict[int, ChunkResult]:
         return dict(self.chunks.get(job_id, {}))
 
+    def chunk_result(self, job_id: str, index: int) -> ChunkResult | None:
+        return self.chunks.get(job_id, {}).get(index)
+
     def record_chunk(self, job_id: str, result: ChunkResult) -> None:
         results = self.chunks.setdefault(job_id, {})
         if result.status != "DONE" and results.get(result.index, result).status == "DONE":
