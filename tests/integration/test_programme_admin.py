@@ -7,12 +7,14 @@ import json
 import random
 import time
 from collections import Counter
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from tenacity import retry, stop_after_delay, wait_fixed
 
+from emulators.provision import provision
 from emulators.seed import demo_programme, seed_bulk_patients
 from shared.adapters.firestore_db import AUDIT_LOG
 from shared.bootstrap import Container, build_container
@@ -22,8 +24,22 @@ from shared.domain.refusals import Refused
 from shared.services.referrals import ReferralIssuer
 from shared.services.visits import BookingRequest
 from shared.topology import REFERRAL_CHUNKS, REFERRAL_EVENTS, SMS_REQUESTS
+from tests.conftest import isolated_settings
 from tests.integration.conftest import NOW, add_patient, add_point, at
 from tests.integration.test_messaging import pull_all, subscribe
+
+
+@pytest.fixture
+def backends(emulator_env: dict[str, str]) -> Iterator[Container]:
+    """As the shared fixture, but without push subscriptions: these tests pull what they publish, and
+    pushes to a host that is not there would only keep the Pub/Sub emulator busy retrying."""
+    container = build_container(isolated_settings())
+    provision(container.settings, container.warehouse.client, push=False)
+    yield container
+    container.spanner.database.drop()
+    container.warehouse.client.delete_dataset(
+        f"{container.settings.project_id}.{container.settings.bigquery_dataset}", delete_contents=True
+    )
 
 
 def with_adults_opening(programme: Programme, opens_at: datetime) -> ProgrammeContent:
