@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 import pytest
 from pydantic import ValidationError
 
 from emulators.seed import demo_programme
+from shared.domain.booking import check_may_book
+from shared.domain.identity import eligibility
+from shared.domain.patients import Referral
 from shared.domain.programme import (
     Programme,
     ProgrammeContent,
@@ -137,3 +140,26 @@ def test_unknown_versions_are_not_found() -> None:
 def test_the_first_programme_is_based_on_version_zero() -> None:
     admin = ProgrammeAdmin(FakeVersions())
     assert admin.replace(ProgrammeContent.model_validate(content()), 0, "staff-1", NOW).version == 1
+
+
+def _may_book(programme: Programme, vaccine_code: str, now: datetime) -> None:
+    vaccine = programme.vaccine(vaccine_code)
+    check_may_book(
+        vaccine=vaccine, eligibility=eligibility(programme, date(1980, 1, 1), now),
+        referral=Referral("pt", "r", None, "ACTIVE", now, now + timedelta(days=1)), birth_date=date(1980, 1, 1),
+        visits=[], slot_starts_at=now + timedelta(days=2), now=now,
+    )  # fmt: skip
+
+
+def test_a_cohort_books_from_its_opening_minute_and_only_the_vaccines_it_is_offered() -> None:
+    opening = datetime(2021, 5, 10, 18, 0, tzinfo=UTC)  # 20:00 in Warsaw
+    programme = Programme.model_validate(
+        {**content(**{"cohorts.1.opens_at": opening.isoformat(), "cohorts.1.vaccines": ["vaxzevria"]}), "version": 1}
+    )
+    with pytest.raises(Refused) as refused:
+        _may_book(programme, "vaxzevria", opening - timedelta(minutes=1))
+    assert refused.value.code == "cohort_not_open" and "10.05.2021 20:00" in refused.value.detail
+    _may_book(programme, "vaxzevria", opening)
+    with pytest.raises(Refused) as refused:
+        _may_book(programme, "comirnaty", opening + timedelta(minutes=1))
+    assert (refused.value.code, refused.value.field) == ("vaccine_not_for_cohort", "vaccine")
