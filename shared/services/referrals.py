@@ -140,8 +140,16 @@ class ReferralIssuer:
 
     # --- start / resume --------------------------------------------------------------------
 
-    def start(self, cohort_code: str, idempotency_key: str, actor: str, now: datetime) -> JobProgress:
-        """Start the job the key names (or resume it: the chunks not done are published again)."""
+    def start(
+        self,
+        cohort_code: str,
+        idempotency_key: str,
+        actor: str,
+        now: datetime,
+        resume_after: timedelta = timedelta(0),
+    ) -> JobProgress:
+        """Start the job the key names, or resume it: the chunks not done are published again, if the
+        job is at least ``resume_after`` old (a running job's chunks are still on their way)."""
         programme = self.programme()
         if programme is None:
             raise Refused(RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu jest niedostępna")
@@ -170,8 +178,9 @@ class ReferralIssuer:
                 field="Idempotency-Key",
             )
         results = self.jobs.chunk_results(job.job_id)
-        pending = [c for c in key_range_chunks(job.prefix_length) if results.get(c.index, _NOT_DONE).status != "DONE"]
-        self._publish_chunks(job, pending)
+        if job.job_id == proposed.job_id or now - job.created_at >= resume_after:
+            chunks = key_range_chunks(job.prefix_length)
+            self._publish_chunks(job, [c for c in chunks if results.get(c.index, _NOT_DONE).status != "DONE"])
         return self._progress(job, results)
 
     def _publish_chunks(self, job: ReferralJob, chunks: Sequence[KeyRangeChunk]) -> None:

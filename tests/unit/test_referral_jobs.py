@@ -194,3 +194,17 @@ def test_the_tick_starts_the_opening_cohorts_job_once() -> None:
     again = tick.run(opening + timedelta(minutes=1))
     assert again.jobs_started == first.jobs_started  # the same job: nothing to resume
     assert world.bus.on(REFERRAL_CHUNKS) == []
+
+
+def test_a_later_tick_resumes_a_job_that_is_still_not_done_but_not_while_it_runs() -> None:
+    world = World(patients=30, opens_in=timedelta(minutes=1))
+    interest = InterestService(FakeInterest(), world.bus, lambda: world.programme)
+    tick = ProgrammeTick(lambda: world.programme, world.issuer, interest, sms_per_tick=0,
+                         resume_after=timedelta(minutes=10))  # fmt: skip
+    opening = NOW + timedelta(minutes=1)
+    tick.run(opening)
+    world.bus.published.clear()  # the chunks were lost on their way
+    tick.run(opening + timedelta(minutes=2))
+    assert world.bus.on(REFERRAL_CHUNKS) == []  # still running: nothing is published twice
+    tick.run(opening + timedelta(minutes=11))
+    assert len(world.bus.on(REFERRAL_CHUNKS)) == 16
