@@ -18,8 +18,6 @@ from dataclasses import asdict, dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
-from cachetools import LRUCache
-
 from shared.domain.patients import Referral
 from shared.domain.programme import Programme
 from shared.domain.referrals import CohortBounds, IssuedReferral, KeyRangeChunk, key_range_chunks, missing_referrals
@@ -136,7 +134,7 @@ class ReferralIssuer:
         self.bus = bus
         self.programme = programme
         self.prefix_length = prefix_length
-        self._known_jobs: LRUCache[str, ReferralJob] = LRUCache(maxsize=64)  # a recorded job never changes
+        self._known_jobs: dict[str, ReferralJob] = {}  # a recorded job never changes
 
     # --- start / resume --------------------------------------------------------------------
 
@@ -222,6 +220,8 @@ class ReferralIssuer:
         job = self._known_jobs.get(job_id) or self.jobs.get(job_id)
         if job is None:
             raise UnknownJob(job_id)
+        if len(self._known_jobs) > 64:
+            self._known_jobs.clear()
         self._known_jobs[job_id] = job
         chunks = key_range_chunks(job.prefix_length)
         if not 0 <= index < len(chunks):
