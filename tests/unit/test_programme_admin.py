@@ -9,6 +9,7 @@ import pytest
 from pydantic import ValidationError
 
 from emulators.seed import demo_programme
+from shared.config import Settings
 from shared.domain.booking import check_may_book
 from shared.domain.identity import eligibility
 from shared.domain.patients import Referral
@@ -163,3 +164,7 @@ def test_a_cohort_books_from_its_opening_minute_and_only_the_vaccines_it_is_offe
     with pytest.raises(Refused) as refused:
         _may_book(programme, "comirnaty", opening + timedelta(minutes=1))
     assert (refused.value.code, refused.value.field) == ("vaccine_not_for_cohort", "vaccine")
+
+
+def test_every_process_rereads_the_programme_within_30_seconds_by_default() -> None:
+    assert 0 < Settings().programme_cache_s <= 30
