@@ -180,3 +180,29 @@ def provision(settings: Settings, warehouse_client: bigquery.Client, push: bool 
     log.info("spanner schema ready", extra={"fields": {"applied": applied}})
     ensure_pubsub(settings, push)
     ensure_bigquery(warehouse_client, settings)
+
+
+def remove_pubsub(settings: Settings) -> int:
+    """Delete the subscriptions and topics under this settings' name prefix (a test's own).
+
+    The Pub/Sub emulator keeps pushing to every subscription it holds, each with threads of its own:
+    subscriptions left behind by finished tests pointed at hosts that were gone and, over a few
+    hundred tests, took the emulator to thousands of threads. Returns how many were deleted.
+    """
+    if not settings.pubsub_prefix:
+        raise ValueError("refusing to delete every topic of the project: these settings have no prefix")
+    project = f"projects/{settings.project_id}"
+    prefix = settings.topic("")
+    publisher, subscriber = pubsub_v1.PublisherClient(), pubsub_v1.SubscriberClient()
+    deleted = 0
+    for subscription in list(subscriber.list_subscriptions(project=project)):
+        if subscription.name.rsplit("/", 1)[-1].startswith(prefix):
+            with contextlib.suppress(gexc.NotFound):
+                subscriber.delete_subscription(subscription=subscription.name)
+                deleted += 1
+    for topic in list(publisher.list_topics(project=project)):
+        if topic.name.rsplit("/", 1)[-1].startswith(prefix):
+            with contextlib.suppress(gexc.NotFound):
+                publisher.delete_topic(topic=topic.name)
+                deleted += 1
+    return deleted

@@ -12,7 +12,7 @@ import requests
 
 from emulators.host import host_env, start_host
 from emulators.ports import LOOPBACK, free_port
-from emulators.provision import provision
+from emulators.provision import provision, remove_pubsub
 from emulators.seed import pesel_for, seed
 from emulators.stack import STATE_DIR, _kill_group
 from shared.bootstrap import Container, build_container
@@ -28,6 +28,7 @@ def e2e_backends(emulator_env: dict[str, str]) -> Iterator[Container]:
     provision(settings, container.warehouse.client)
     seed(container.spanner, container.firestore, points=32, days=3, second_dose_days=3, patients=5)
     yield container
+    remove_pubsub(settings)
     container.spanner.database.drop()
 
 

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from emulators.provision import provision
+from emulators.provision import provision, remove_pubsub
 from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, demo_programme, pesel_for
 from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerVisitReader
 from shared.bootstrap import Container, build_container
@@ -26,6 +26,7 @@ def backends(emulator_env: dict[str, str]) -> Iterator[Container]:
     container = build_container(isolated_settings())
     provision(container.settings, container.warehouse.client)
     yield container
+    remove_pubsub(container.settings)
     container.spanner.database.drop()
     container.warehouse.client.delete_dataset(
         f"{container.settings.project_id}.{container.settings.bigquery_dataset}", delete_contents=True
