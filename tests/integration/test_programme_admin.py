@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 from tenacity import retry, stop_after_delay, wait_fixed
 
-from emulators.provision import provision
+from emulators.provision import provision, remove_pubsub
 from emulators.seed import demo_programme, seed_bulk_patients
 from shared.adapters.firestore_db import AUDIT_LOG
 from shared.bootstrap import Container, build_container
@@ -36,6 +36,7 @@ def backends(emulator_env: dict[str, str]) -> Iterator[Container]:
     container = build_container(isolated_settings())
     provision(container.settings, container.warehouse.client, push=False)
     yield container
+    remove_pubsub(container.settings)
     container.spanner.database.drop()
     container.warehouse.client.delete_dataset(
         f"{container.settings.project_id}.{container.settings.bigquery_dataset}", delete_contents=True
