@@ -6,7 +6,8 @@ Seeds ``--patients`` patients (bulk mutations; born 1940-1999, a tenth already h
 e-referral), starts the job for the adults' cohort (the service the admin route calls) and times it
 from the start to the job's DONE as its progress reports it: every chunk (a patient key range) is a
 Pub/Sub message pushed to ``issue_referrals`` on the host. Then it runs the job once more (with a
-new Idempotency-Key), which must issue nothing.
+new Idempotency-Key), which must issue nothing. Seeding 1,000,000 patients took 331 s on the
+2-core machine (the emulator's commits of Patients get slower with their size, so they are small).
 """
 
 from __future__ import annotations
