@@ -22,7 +22,7 @@ from shared.bootstrap import Container, build_container
 from shared.config import Settings
 
 # Benchmarks measure capacity, not the per-client limits, so those are lifted here.
-NO_RATE_LIMITS = {key: (1e9, 1_000_000) for key in Settings().rate_limits}
+NO_RATE_LIMITS = {key: (1e9, 1_000_000) for key in Settings(deployment="local").rate_limits}
 
 
 @dataclass
@@ -36,6 +36,7 @@ class BenchStack:
 def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool = True) -> Iterator[BenchStack]:
     """Emulators (reused if up), a fresh database named for this benchmark, and a host over it."""
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # clean up on `kill` too
+    os.environ["EREG_DEPLOYMENT"] = "local"  # the deployment defaults to cloud (fail closed)
     stack = LocalStack(Ports.from_env(), os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
     stack.start()
     os.environ.update(stack.env())
@@ -43,6 +44,8 @@ def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool 
     base = f"http://{LOOPBACK}:{port}"
     suffix = f"{name}{int(time.time()) % 100000}"
     settings = Settings(  # type: ignore[call-arg]
+        deployment="local",
+        redis_key_prefix=f"b{suffix}:",
         spanner_database=f"b{suffix}",
         firestore_database=f"b{suffix}",
         pubsub_prefix=f"b{suffix}-",

@@ -34,7 +34,11 @@ def main() -> None:
     os.environ.update(stack.env())
     name = f"reads{int(time.time()) % 100000}"
     settings = Settings(  # type: ignore[call-arg]
-        spanner_database=name, firestore_database=name, pubsub_prefix=f"{name}-", bigquery_dataset=name
+        deployment="local",
+        spanner_database=name,
+        firestore_database=name,
+        pubsub_prefix=f"{name}-",
+        bigquery_dataset=name,
     )
     container = build_container(settings)
     try:

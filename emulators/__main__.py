@@ -76,7 +76,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     host = None
     try:
-        print("Starting the emulators (Spanner, Firestore, Pub/Sub, BigQuery)...", flush=True)
+        print(
+            "Starting the emulators (Spanner, Firestore, Pub/Sub, BigQuery), the SMS gateway and Redis...", flush=True
+        )
         stack.start()
         if stack.reused:
             print(f"Reusing emulators already running: {', '.join(stack.reused)}")
@@ -134,6 +136,7 @@ def main(argv: list[str] | None = None) -> int:
         p.add_argument("--points", type=int, default=int(os.environ.get("EREG_DEMO_POINTS", "300")))
         p.add_argument("--days", type=int, default=14)
     args = parser.parse_args(argv)
+    os.environ["EREG_DEPLOYMENT"] = "local"  # the default is cloud (fail closed); this is the local stack
 
     ports = Ports.from_env()
     stack = LocalStack(ports, os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))

@@ -7,8 +7,11 @@ function trusts its issuer only then (see ``shared.services.identity``).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import tempfile
+import threading
 import time
 import uuid
 from functools import lru_cache
@@ -29,21 +32,32 @@ KEY_FILE = STATE / "dev-idp" / "signing-key.pem"
 ASSERTION_TTL_S = 300
 
 
+_key_lock = threading.Lock()
+
+
 @lru_cache(maxsize=1)
 def signing_key() -> rsa.RSAPrivateKey:
-    if KEY_FILE.exists():
-        key = serialization.load_pem_private_key(KEY_FILE.read_bytes(), password=None)
-        assert isinstance(key, rsa.RSAPrivateKey)
-        return key
-    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-    KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
-    temporary = KEY_FILE.with_suffix(f".{os.getpid()}.tmp")
-    temporary.write_bytes(
-        key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption())
-    )
-    os.replace(temporary, KEY_FILE)  # another process may have raced us: reload whichever won
-    signing_key.cache_clear()
-    return signing_key()
+    # lru_cache does not stop concurrent first calls: the threads of a process take turns here, and
+    # processes each write a temporary file of their own, then link it into place only if no key
+    # is there yet (os.link fails if it exists), so every one of them ends up with the same key.
+    with _key_lock:
+        if not KEY_FILE.exists():
+            key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+            KEY_FILE.parent.mkdir(parents=True, exist_ok=True)
+            pem = key.private_bytes(
+                serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
+            )
+            descriptor, temporary = tempfile.mkstemp(dir=KEY_FILE.parent, prefix=".signing-key.", suffix=".tmp")
+            try:
+                with os.fdopen(descriptor, "wb") as file:
+                    file.write(pem)
+                with contextlib.suppress(FileExistsError):  # another process won: use its key
+                    os.link(temporary, KEY_FILE)
+            finally:
+                os.unlink(temporary)
+        loaded = serialization.load_pem_private_key(KEY_FILE.read_bytes(), password=None)
+    assert isinstance(loaded, rsa.RSAPrivateKey)
+    return loaded
 
 
 def key_id() -> str:

@@ -122,6 +122,8 @@ def host_env(settings: Settings, base_url: str) -> dict[str, str]:
         "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
         "EREG_PUSH_ENDPOINT": base_url,
         "EREG_DEV_IDP_JWKS_URL": f"{base_url}/dev/idp/jwks.json",
+        "EREG_REDIS_URL": settings.redis_url or "",
+        "EREG_REDIS_KEY_PREFIX": settings.redis_key_prefix,
     }
 
 

@@ -26,6 +26,7 @@ class Ports:
     bigquery_rest: int
     bigquery_grpc: int
     sms_gateway: int
+    redis: int
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -38,6 +39,7 @@ class Ports:
             bigquery_rest=_port("EREG_BIGQUERY_REST_PORT", 9050),
             bigquery_grpc=_port("EREG_BIGQUERY_GRPC_PORT", 9060),
             sms_gateway=_port("EREG_SMS_GATEWAY_PORT", 8089),
+            redis=_port("EREG_REDIS_PORT", 6379),
         )
 
 

@@ -20,7 +20,7 @@ from google.cloud.spanner_v1.database import Database
 from google.protobuf import duration_pb2
 
 from shared.config import Settings
-from shared.topology import PUSH_SUBSCRIPTIONS, TOPICS, dead_letter_topic
+from shared.topology import PUSH_SUBSCRIPTIONS, TOPICS, TOPOLOGY, dead_letter_topic
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +95,7 @@ def apply_migrations(database: Database, migrations: list[Migration]) -> list[st
 
 
 def ensure_pubsub(settings: Settings, push: bool = True) -> None:
-    """Topics, dead-letter topics and (unless ``push`` is off) the push subscriptions."""
+    """Topics, dead-letter topics and (unless ``push`` is off) the push subscriptions of infra/topology.yaml."""
     publisher = pubsub_v1.PublisherClient()
     subscriber = pubsub_v1.SubscriberClient()
     project = settings.project_id
@@ -109,7 +109,7 @@ def ensure_pubsub(settings: Settings, push: bool = True) -> None:
             {
                 "name": subscriber.subscription_path(project, settings.topic(dead_letter_topic(topic)) + "-hold"),
                 "topic": publisher.topic_path(project, settings.topic(dead_letter_topic(topic))),
-                "message_retention_duration": duration_pb2.Duration(seconds=7 * 24 * 3600),
+                "message_retention_duration": duration_pb2.Duration(seconds=TOPOLOGY.dead_letter_retention_s),
             },
         )
     for sub in PUSH_SUBSCRIPTIONS if push else ():
@@ -128,7 +128,7 @@ def ensure_pubsub(settings: Settings, push: bool = True) -> None:
                     ),
                 },
                 "dead_letter_policy": {
-                    "dead_letter_topic": publisher.topic_path(project, settings.topic(dead_letter_topic(sub.topic))),
+                    "dead_letter_topic": publisher.topic_path(project, settings.topic(sub.dead_letter_topic)),
                     "max_delivery_attempts": sub.max_delivery_attempts,
                 },
             },

@@ -1,9 +1,10 @@
-"""Start, stop and check the four local emulators.
+"""Start, stop and check the local emulators, the SMS gateway and Redis.
 
 Spanner, Firestore and Pub/Sub are the official emulators of the machine's Google Cloud CLI;
-BigQuery is ``bqemulator`` from PyPI. Each runs in its own process group, so stopping it also ends
-the Java or C++ server behind the ``gcloud`` wrapper. An emulator of the right kind that already
-answers on its port (say, one that ``make run`` started) is reused and left running.
+BigQuery is ``bqemulator`` from PyPI; Redis is Debian's ``redis-server``. Each runs in its own
+process group, so stopping it also ends the Java or C++ server behind the ``gcloud`` wrapper. An
+emulator of the right kind that already answers on its port (say, one that ``make run`` started)
+is reused and left running.
 """
 
 from __future__ import annotations
@@ -99,6 +100,37 @@ def _install_duckdb_spatial() -> None:
         shutil.copyfile(source, target)
 
 
+def _redis_server() -> str:
+    executable = shutil.which("redis-server")
+    if executable is None:
+        raise StackError(
+            "redis-server is not installed. `make install` installs it with "
+            "`apt-get update && apt-get install -y redis-server` (as root); on another system install "
+            "Redis 7 and put redis-server on PATH."
+        )
+    return executable
+
+
+def redis_answers(port: int) -> bool:
+    """Whether a Redis server answers PING on ``port`` (a raw RESP exchange: no client needed)."""
+    import socket
+
+    try:
+        with socket.create_connection((LOOPBACK, port), timeout=1.0) as sock:
+            sock.sendall(b"*1\r\n$4\r\nPING\r\n")
+            return sock.recv(64).startswith(b"+PONG")
+    except OSError:
+        return False
+
+
+def redis_command(port: int) -> list[str]:
+    # No persistence: the buckets (and later the projection) are rebuilt from nothing.
+    return [
+        _redis_server(), "--port", str(port), "--bind", LOOPBACK, "--save", "", "--appendonly", "no",
+        "--protected-mode", "yes", "--daemonize", "no", "--loglevel", "warning",
+    ]  # fmt: skip
+
+
 def services(ports: Ports, project_id: str) -> list[Service]:
     def spanner_command() -> list[str]:
         _require(_sdk_root() / "bin" / "cloud_spanner_emulator" / "emulator_main", "cloud-spanner-emulator")
@@ -168,6 +200,11 @@ def services(ports: Ports, project_id: str) -> list[Service]:
             env={"BIGQUERY_EMULATOR_HOST": f"{LOOPBACK}:{ports.bigquery_rest}"},
         ),
         Service(
+            "redis", "Redis (redis-server)", (ports.redis,), lambda: redis_command(ports.redis),
+            lambda: redis_answers(ports.redis),
+            env={"EREG_REDIS_URL": f"redis://{LOOPBACK}:{ports.redis}/0"},
+        ),
+        Service(
             "sms", "SMS gateway", (ports.sms_gateway,), sms_command,
             lambda: _answers(f"{base}:{ports.sms_gateway}/messages", lambda r: r.ok and "messages" in r.json()),
             env={"EREG_SMS_PROVIDER_URL": f"{base}:{ports.sms_gateway}"},
@@ -187,8 +224,11 @@ class Started:
 
 
 class LocalStack:
-    def __init__(self, ports: Ports, project_id: str, state_dir: Path = STATE_DIR) -> None:
+    def __init__(self, ports: Ports, project_id: str, state_dir: Path = STATE_DIR, busy_wait_s: float = 10.0) -> None:
         self.ports = ports
+        # How long a service whose port is taken may take to answer before the port is called taken
+        # by another program (an emulator on a busy machine answers, only slowly).
+        self.busy_wait_s = busy_wait_s
         self.project_id = project_id
         self.state_dir = state_dir
         self.log_dir = state_dir / "logs"
@@ -212,6 +252,9 @@ class LocalStack:
                     self.reused.append(service.name)
                     continue
                 taken = [p for p in service.ports if is_listening(p)]
+                if taken and _ready_within(service, self.busy_wait_s):
+                    self.reused.append(service.name)
+                    continue
                 if taken:
                     raise StackError(
                         f"Port {taken[0]} for the {service.label} is already in use by another program. "
@@ -291,6 +334,15 @@ def _kill_group(pgid: int, grace_s: float = 10.0) -> None:
 def _reap(pid: int) -> None:
     with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
+
+
+def _ready_within(service: Service, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if service.ready():
+            return True
+        time.sleep(0.5)
+    return False
 
 
 def _tail(path: Path, lines: int = 15) -> str:

@@ -1,16 +1,21 @@
 """`agent`: the 989 call centre books for callers. Every action is audited.
 
-GET /api/v1/agent/patients/{pesel}; POST /api/v1/agent/visits; PATCH/DELETE /api/v1/agent/visits/{id}.
+POST /api/v1/agent/patients:lookup {pesel} (a PESEL never goes in a URL, where request logs would
+keep it); POST /api/v1/agent/visits; PATCH/DELETE /api/v1/agent/visits/{id}. Lookups are rate
+limited per agent; the audit names a probed PESEL only by its keyed hash (HMAC), with the reason
+the lookup ended as it did. Agents never see check-in codes.
 """
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import functions_framework
 from flask import Request, Response
-from pydantic import Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
 from shared.domain.booking import Channel
@@ -23,15 +28,32 @@ from shared.entrypoints.web import STATUS_OF_REFUSAL, Problem, Routes, bad_reque
 
 
 class AgentBookingBody(BookingBody):
-    pesel: str = Field(pattern=r"^\d{11}$")
+    pesel: str = Field(pattern=r"^[0-9]{11}$")
 
 
-def _patient(pesel: str) -> tuple[PatientRecord, list[Referral]]:
+class LookupBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    pesel: str = Field(pattern=r"^[0-9]{11}$")
+
+
+def pesel_digest(pesel: str) -> str:
+    """What the audit keeps of a PESEL: its HMAC under a configured key, so an entry ties a lookup
+    to what was probed without holding the number (and a copy of the audit cannot be reversed by
+    hashing every possible PESEL without the key)."""
+    key = get_container().settings.secret("audit_hash_key")
+    return hmac.new(key.encode(), pesel.encode(), hashlib.sha256).hexdigest()
+
+
+def _patient(pesel: str, details: dict[str, str]) -> tuple[PatientRecord, list[Referral]]:
+    details["pesel_hmac"] = pesel_digest(pesel)
     if not is_valid_pesel(pesel):
         raise bad_request("pesel", "Nieprawidłowy numer PESEL", code="invalid_pesel")
     patient, referrals = get_container().patients.lookup(pesel)
     if patient is None:
         raise Problem(404, "patient_not_found", "Nie ma pacjenta o tym numerze PESEL w systemie")
+    details["patient_id"] = patient.patient_id
+    details["reason"] = "found"  # the action's own outcome may replace it
     return patient, referrals
 
 
@@ -47,25 +69,28 @@ def _audited(principal: Principal, action: str, act: Callable[[dict[str, str]], 
         response = act(details)
     except Problem as problem:
         status = problem.status
+        details["reason"] = problem.code  # why it was refused (with pesel_hmac: what was probed)
         raise
     except Refused as refusal:
         status = STATUS_OF_REFUSAL[refusal.kind]
+        details["reason"] = refusal.code
         raise
     else:
         status = response.status_code
+        details.setdefault("reason", "done")
         return response
     finally:
         get_container().audit.record(principal.staff_id, action, datetime.now(UTC), status=status, **details)
 
 
-@guarded(Role.AGENT)
-def get_patient(request: Request, principal: Principal, pesel: str) -> Response:
+@guarded(Role.AGENT, rate_limit="lookup")
+def lookup_patient(request: Request, principal: Principal) -> Response:
     def read(details: dict[str, str]) -> Response:
-        patient, referrals = _patient(pesel)
-        details["patient_id"] = patient.patient_id
+        body = parse_json(request, LookupBody)  # inside: a malformed lookup is audited too
+        patient, referrals = _patient(body.pesel, details)
         now = datetime.now(UTC)
         listed = get_container().visits.list_for_patient(patient.patient_id)
-        body = {
+        found = {
             "patient_id": patient.patient_id,
             "given_name": patient.given_name,
             "family_name": patient.family_name,
@@ -75,7 +100,7 @@ def get_patient(request: Request, principal: Principal, pesel: str) -> Response:
             # The check-in code is only for the patient.
             "visits": [visit_json(v, listed.points.get(v.point_id), with_code=False) for v in listed.visits],
         }
-        return json_response(body, headers={"Cache-Control": "no-store"})
+        return json_response(found, headers={"Cache-Control": "no-store"})
 
     return _audited(principal, "read_patient", read)
 
@@ -85,9 +110,8 @@ def post_visit(request: Request, principal: Principal) -> Response:
     body = parse_json(request, AgentBookingBody)
 
     def book_for_caller(details: dict[str, str]) -> Response:
-        patient, _ = _patient(body.pesel)
-        details["patient_id"] = patient.patient_id
-        return book(request, body, Channel.CALL_CENTRE, patient.patient_id)
+        patient, _ = _patient(body.pesel, details)
+        return book(request, body, Channel.CALL_CENTRE, patient.patient_id, with_code=False)
 
     return _audited(principal, "book", book_for_caller)
 
@@ -96,7 +120,7 @@ def post_visit(request: Request, principal: Principal) -> Response:
 def patch_visit(request: Request, principal: Principal, visit_id: str) -> Response:
     def move_for_caller(details: dict[str, str]) -> Response:
         details["visit_id"] = visit_id
-        return move(request, visit_id, actor_patient_id=None)
+        return move(request, visit_id, actor_patient_id=None, with_code=False)
 
     return _audited(principal, "move", move_for_caller)
 
@@ -112,7 +136,7 @@ def delete_visit(request: Request, principal: Principal, visit_id: str) -> Respo
 
 routes = Routes(
     {
-        ("GET", "/api/v1/agent/patients/<pesel>"): get_patient,
+        ("POST", "/api/v1/agent/patients:lookup"): lookup_patient,
         ("POST", "/api/v1/agent/visits"): post_visit,
         ("PATCH", "/api/v1/agent/visits/<visit_id>"): patch_visit,
         ("DELETE", "/api/v1/agent/visits/<visit_id>"): delete_visit,

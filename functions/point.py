@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import date
-
 import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict
@@ -12,13 +10,13 @@ from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
 from shared.entrypoints.auth import guarded, require_point
 from shared.entrypoints.visit_http import visit_json
-from shared.entrypoints.web import Routes, json_response, parse_query
+from shared.entrypoints.web import Day, Routes, json_response, parse_query
 
 
 class DayQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    day: date
+    day: Day
 
 
 @guarded(Role.POINT_STAFF)

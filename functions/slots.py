@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import hashlib
 import re
 from datetime import UTC, datetime, timedelta
 
 import functions_framework
 from flask import Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
 from shared.domain.booking import local_iso
-from shared.entrypoints.auth import bearer_token, enforce_rate_limit
-from shared.entrypoints.web import Routes, bad_request, json_response, parse_query
+from shared.entrypoints.auth import enforce_rate_limit
+from shared.entrypoints.web import Instant, Routes, bad_request, json_response, parse_query
 from shared.services.search import MAX_RANGE, SearchFilters
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
@@ -39,16 +38,10 @@ class RegionQuery(BaseModel):
 class SlotQuery(RegionQuery):
     point_id: str | None = Field(default=None, pattern=UUID)
     vaccine: str | None = Field(default=None, pattern=r"^[a-z0-9-]{2,40}$")
-    from_: AwareDatetime | None = Field(default=None, alias="from")
-    to: AwareDatetime | None = None
+    from_: Instant | None = Field(default=None, alias="from")
+    to: Instant | None = None
     limit: int = Field(default=20, ge=1, le=100)
     page_token: str | None = Field(default=None, max_length=512)
-
-
-def _rate_limit(request: Request) -> None:
-    # Searches are anonymous: a session token only picks the bucket; it is not looked up.
-    token = bearer_token(request)
-    enforce_rate_limit("search", request, hashlib.sha256(token.encode()).hexdigest() if token else None)
 
 
 def _cache_headers(request: Request) -> dict[str, str]:
@@ -58,7 +51,7 @@ def _cache_headers(request: Request) -> dict[str, str]:
 
 
 def get_slots(request: Request) -> Response:
-    _rate_limit(request)
+    enforce_rate_limit("search", request)  # anonymous: by address (a bearer value is not verified)
     query = parse_query(request, SlotQuery)
     query.check_nesting()
     container = get_container()
@@ -94,7 +87,7 @@ def get_slots(request: Request) -> Response:
 
 
 def get_points(request: Request) -> Response:
-    _rate_limit(request)
+    enforce_rate_limit("search", request)  # anonymous: by address (a bearer value is not verified)
     query = parse_query(request, RegionQuery)
     query.check_nesting()
     voivodeship = query.voivodeship or (query.county or query.municipality or "")[:2]

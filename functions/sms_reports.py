@@ -24,8 +24,9 @@ class DeliveryReport(BaseModel):
 
 def post_report(request: Request) -> Response:
     container = get_container()
-    expected = container.settings.sms_report_token.get_secret_value()
-    if not hmac.compare_digest(bearer_token(request) or "", expected):
+    expected = container.settings.secret("sms_report_token")
+    # Bytes: compare_digest refuses str with non-ASCII characters (a header may carry any byte).
+    if not hmac.compare_digest((bearer_token(request) or "").encode(), expected.encode()):
         raise Problem(401, "invalid_report_token", "Nieprawidłowy token raportu doręczenia")
     report = parse_json(request, DeliveryReport)
     if not container.sms_log.delivery_report(report.id, report.status == "delivered", datetime.now(UTC)):

@@ -1,5 +1,10 @@
-# e-Registration cloud resources. The schema files in schema/ are the same ones the local bootstrap
-# (emulators/provision.py) applies to the emulators.
+# e-Registration cloud resources, one root module for every environment: staging and production differ
+# only in their variables (environments/<env>.tfvars) and their state prefix (environments/<env>.backend).
+#
+# Declarations shared with the local stack are data files read here and by the Python code:
+#   schema/         Spanner DDL and BigQuery tables/views (emulators/provision.py applies the same files)
+#   topology.yaml   Pub/Sub topics, push subscriptions, retry and dead-letter policies, schedules
+#   functions.yaml  every Cloud Function: trigger, routes, sizing, access (IAM), secrets
 
 terraform {
   required_version = ">= 1.5"
@@ -9,6 +14,8 @@ terraform {
       version = "~> 6.0"
     }
   }
+  # Bucket and prefix come from environments/<env>.backend (terraform init -backend-config=...).
+  backend "gcs" {}
 }
 
 variable "project_id" {
@@ -16,9 +23,23 @@ variable "project_id" {
   description = "Google Cloud project"
 }
 
+variable "environment" {
+  type        = string
+  description = "staging or production"
+  validation {
+    condition     = contains(["staging", "production"], var.environment)
+    error_message = "environment must be staging or production"
+  }
+}
+
 variable "region" {
   type    = string
   default = "europe-central2"
+}
+
+variable "domain" {
+  type        = string
+  description = "public host name of the API and web apps (managed TLS certificate)"
 }
 
 variable "spanner_processing_units" {
@@ -26,10 +47,28 @@ variable "spanner_processing_units" {
   default = 1000
 }
 
+variable "redis_memory_gb" {
+  type    = number
+  default = 5
+}
+
+variable "instance_scale" {
+  type        = number
+  default     = 1
+  description = "multiplies every function's max_instances (staging runs a fraction of production)"
+}
+
+variable "alert_email" {
+  type        = string
+  description = "where alerts go"
+}
+
 provider "google" {
   project = var.project_id
   region  = var.region
 }
+
+data "google_project" "this" {}
 
 locals {
   spanner_ddl = flatten([
@@ -46,8 +85,9 @@ locals {
     for file in fileset("${path.module}/schema/bigquery", "*.view.sql") :
     trimsuffix(file, ".view.sql") => file("${path.module}/schema/bigquery/${file}")
   }
-  topics = [
-    "visit-events", "sms-requests", "outbox-sweep-ticks", "reminder-ticks", "referral-chunks", "referral-events",
-    "programme-ticks",
-  ]
+
+  topology     = yamldecode(file("${path.module}/topology.yaml"))
+  declarations = yamldecode(file("${path.module}/functions.yaml"))
+
+  pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
 }

@@ -3,6 +3,8 @@ resource "google_spanner_instance" "ereg" {
   config           = "regional-${var.region}"
   display_name     = "e-Registration"
   processing_units = var.spanner_processing_units
+  labels           = { environment = var.environment }
+  depends_on       = [google_project_service.api]
 }
 
 resource "google_spanner_database" "ereg" {
@@ -12,4 +14,5 @@ resource "google_spanner_database" "ereg" {
   version_retention_period = "3d"
   deletion_protection      = true
   enable_drop_protection   = true
+  # checkov:skip=CKV_GCP_93:Google-managed encryption at rest; CMEK is an operator's policy choice (docs/deploy.md)
 }

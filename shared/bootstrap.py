@@ -12,9 +12,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
+
+if TYPE_CHECKING:
+    import redis
 
 from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, SessionStore, SmsLog
@@ -38,8 +41,10 @@ from shared.services.identity import AssertionVerifier, IdentityService, KeySour
 from shared.services.interest import InterestService
 from shared.services.messaging import EventStreamer, Notifier, Reminders, SmsSender
 from shared.services.outbox import OutboxRelay
+from shared.services.post_commit import PostCommitHandOff
 from shared.services.programme_admin import ProgrammeAdmin
 from shared.services.programme_tick import ProgrammeTick
+from shared.services.rate_limits import RateLimits
 from shared.services.referrals import ReferralIssuer
 from shared.services.search import SlotSearch
 from shared.services.visits import VisitService
@@ -110,8 +115,39 @@ class Container:
         return ReportingWarehouse(client, self.settings.bigquery_dataset)
 
     @cached_property
+    def redis(self) -> redis.Redis | None:
+        """The one Redis client of the process (None where no Redis is configured).
+
+        Short timeouts and no retries: whatever uses Redis has a fallback, and a slow answer is
+        worth less than that fallback.
+        """
+        if not self.settings.redis_url:
+            return None
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+
+        return redis.Redis.from_url(
+            self.settings.redis_url,
+            socket_timeout=self.settings.redis_timeout_s,
+            socket_connect_timeout=self.settings.redis_timeout_s,
+            retry=Retry(NoBackoff(), 0),
+            retry_on_timeout=False,
+            health_check_interval=30,
+            max_connections=64,
+        )
+
+    @cached_property
     def rate_limiter(self) -> RateLimiter:
         return RateLimiter()
+
+    @cached_property
+    def rate_limits(self) -> RateLimits:
+        from shared.adapters.redis_buckets import RedisTokenBuckets
+
+        client = self.redis
+        shared = RedisTokenBuckets(client, self.settings.redis_key_prefix) if client is not None else None
+        return RateLimits(shared, self.rate_limiter)
 
     @cached_property
     def programme_cache(self) -> TTLCache[str, Programme | None]:
@@ -196,9 +232,14 @@ class Container:
             SpannerVisitReader(self.spanner),
             self.patients,
             self.points,
-            self.relay,
+            self.post_commit,
             self.programme,
         )
+
+    @cached_property
+    def post_commit(self) -> PostCommitHandOff:
+        """What a booking, move or cancel publishes through: never waits long on Pub/Sub."""
+        return PostCommitHandOff(self.relay, wait_s=self.settings.post_commit_publish_wait_s)
 
     @cached_property
     def search(self) -> SlotSearch:
@@ -223,7 +264,7 @@ class Container:
     def sms_sender(self) -> SmsSender:
         provider = HttpSmsProvider(
             self.settings.sms_provider_url,
-            self.settings.sms_provider_token.get_secret_value(),
+            self.settings.secret("sms_provider_token"),
             timeout_s=self.settings.sms_timeout_s,
         )
         return SmsSender(provider, self.sms_log)
@@ -243,7 +284,15 @@ class Container:
             "pubsub": lambda t: self.bus.ping(t),
             "bigquery": lambda t: self.warehouse.ping(t),
         }
-        return check_backends(probes, self.settings.health_timeout_s)
+        client = self.redis
+        if client is not None:
+            probes["redis"] = lambda t: _ping(client)
+        # Redis is optional: without it the system is slower (degraded), never wrong.
+        return check_backends(probes, self.settings.health_timeout_s, optional=frozenset({"redis"}))
+
+
+def _ping(client: redis.Redis) -> None:
+    client.ping()  # bounded by the client's own short timeout
 
 
 _container: Container | None = None

@@ -1,7 +1,11 @@
 """Settings read from the environment, with defaults for the local stack.
 
-Every process reads them once (see ``shared.bootstrap``). In the cloud the emulator hosts are
-unset and the deployment is ``cloud``; locally ``emulators/`` sets them.
+Every process reads them once (see ``shared.bootstrap``). The deployment defaults to ``cloud``
+(fail closed: the development issuer is trusted only where ``EREG_DEPLOYMENT=local`` says so);
+every local tool (``emulators/``, tests, benchmarks) sets ``local`` and the emulator hosts.
+
+Secrets are checked where they are used (``Settings.secret``), not when settings load: a function
+never needs a secret it does not use.
 """
 
 from __future__ import annotations
@@ -9,16 +13,20 @@ from __future__ import annotations
 from functools import lru_cache
 from typing import Literal
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 LOCAL_PROJECT_ID = "demo-ereg"
 
 
+class SecretNotConfigured(RuntimeError):
+    """A function needs a secret that this deployment has not configured."""
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="EREG_", extra="ignore", frozen=True, populate_by_name=True)
 
-    deployment: Literal["local", "cloud"] = "local"
+    deployment: Literal["local", "cloud"] = "cloud"
     project_id: str = Field(default=LOCAL_PROJECT_ID, validation_alias="GOOGLE_CLOUD_PROJECT")
 
     spanner_instance: str = "ereg"
@@ -68,16 +76,31 @@ class Settings(BaseSettings):
     # "Your cohort is open" SMS requested per scheduler tick (a minute): spreads the booking peak.
     interest_sms_per_tick: int = Field(default=6000, ge=0)
 
-    # Token buckets, "scope:who" -> [per second, burst]. Per process; Cloud Armor adds edge limits.
+    # Token buckets, "scope:who" -> [per second, burst]; who is "ip" (the client address, checked
+    # before any backend read) or "user" (the verified person: patient or staff member). Shared by
+    # every instance through Redis; per process while Redis is unreachable. Cloud Armor adds edge limits.
     rate_limits: dict[str, tuple[float, int]] = {
         "login:ip": (10.0, 30),
-        "search:session": (5.0, 20),
         "search:ip": (50.0, 100),
-        "booking:session": (1.0, 5),
         "booking:ip": (10.0, 30),
+        "booking:user": (1.0, 5),
+        "lookup:ip": (5.0, 30),
+        "lookup:user": (0.5, 20),
+        "api:ip": (20.0, 100),
     }
-    # Proxies in front of the functions that append to X-Forwarded-For (the load balancer: 1).
+    # Google load balancers in front of the functions. Each appends "<client-ip>,<lb-ip>" to
+    # X-Forwarded-For, so with one the client is the second-to-last entry (docs/decisions.md).
     trusted_proxy_hops: int = 0
+
+    # Redis (Memorystore in the cloud, Debian's redis-server locally): shared rate-limit buckets.
+    # Unset: every process keeps its own buckets. Optional: losing it costs speed, never correctness.
+    redis_url: str | None = None
+    # Prefix of every Redis key, so several stacks (test runs) can share one server.
+    redis_key_prefix: str = ""
+    redis_timeout_s: float = 0.2
+
+    # Audits name a looked-up PESEL only by its HMAC with this key (Secret Manager in the cloud).
+    audit_hash_key: SecretStr = SecretStr("local-audit-hash-key")
 
     # SMS provider (locally the gateway in emulators/sms_gateway.py). The token comes from
     # configuration (Secret Manager in the cloud); the default only works against the local gateway.
@@ -86,19 +109,21 @@ class Settings(BaseSettings):
     sms_report_token: SecretStr = SecretStr("local-delivery-report-token")
     sms_transliterate: bool = True
     sms_timeout_s: float = 5.0
+    # How long a booking's answer waits for its events to reach Pub/Sub; after that they carry on in
+    # the background (or the outbox sweep sends them), so a hung Pub/Sub never holds the answer.
+    post_commit_publish_wait_s: float = 0.25
     # Push retry policy ceiling (seconds); tests lower it to see dead letters sooner.
     pubsub_max_backoff_s: int = 60
 
     health_timeout_s: float = 2.0
     log_level: str = "INFO"
 
-    @model_validator(mode="after")
-    def _secrets_configured_in_the_cloud(self) -> Settings:
-        if self.deployment == "cloud":
-            for name in ("sms_provider_token", "sms_report_token"):
-                if getattr(self, name).get_secret_value().startswith("local-"):
-                    raise ValueError(f"EREG_{name.upper()} must be configured in a cloud deployment")
-        return self
+    def secret(self, name: Literal["sms_provider_token", "sms_report_token", "audit_hash_key"]) -> str:
+        """A secret's value; in the cloud the local default is refused (fail closed)."""
+        value: str = getattr(self, name).get_secret_value()
+        if self.deployment == "cloud" and value.startswith("local-"):
+            raise SecretNotConfigured(f"EREG_{name.upper()} must be configured in a cloud deployment")
+        return value
 
     @property
     def is_local(self) -> bool:

@@ -18,10 +18,15 @@ from typing import Any
 _trace: contextvars.ContextVar[str | None] = contextvars.ContextVar("trace", default=None)
 
 _MASKS = [
-    (re.compile(r"Bearer\s+[A-Za-z0-9._~+/=-]+"), "Bearer [redacted]"),
-    (re.compile(r"(?<!\d)\d{11}(?!\d)"), "[pesel]"),
-    (re.compile(r"(?<![\w.])\+?48[ -]?\d{3}[ -]?\d{3}[ -]?\d{3}(?!\d)"), "[phone]"),
-    (re.compile(r"(?<![\w.])\d{3}[ -]\d{3}[ -]\d{3}(?!\d)"), "[phone]"),
+    (re.compile(r"Bearer\s+[A-Za-z0-9._~+/=-]+", re.IGNORECASE), "Bearer [redacted]"),
+    # A session token (see shared.services.identity) with or without "Bearer", and any JWT.
+    (re.compile(r"[0-9a-f]{64}\.[A-Za-z0-9_-]{43}"), "[session-token]"),
+    (re.compile(r"eyJ[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]*"), "[jwt]"),
+    (re.compile(r"(?<![0-9])[0-9]{11}(?![0-9])"), "[pesel]"),
+    (re.compile(r"(?<![\w.])\+?48[ -]?[0-9]{3}[ -]?[0-9]{3}[ -]?[0-9]{3}(?![0-9])"), "[phone]"),
+    (re.compile(r"(?<![\w.])[0-9]{3}[ -][0-9]{3}[ -][0-9]{3}(?![0-9])"), "[phone]"),
+    # A bare 9-digit Polish mobile (they start with 4-8); a longer or shorter number is left alone.
+    (re.compile(r"(?<![0-9])[4-8][0-9]{8}(?![0-9])"), "[phone]"),
 ]
 
 
@@ -29,6 +34,19 @@ def scrub(text: str) -> str:
     for pattern, replacement in _MASKS:
         text = pattern.sub(replacement, text)
     return text
+
+
+def scrub_value(value: Any) -> Any:
+    """``scrub`` applied to every string inside ``value``, however deeply nested (keys included)."""
+    if isinstance(value, str):
+        return scrub(value)
+    if isinstance(value, dict):
+        return {scrub_value(k): scrub_value(v) for k, v in value.items()}
+    if isinstance(value, list | tuple | set | frozenset):
+        return [scrub_value(v) for v in value]
+    if isinstance(value, int | float | bool) or value is None:
+        return value
+    return scrub(str(value))
 
 
 def set_trace(project_id: str, header: str | None) -> None:
@@ -50,7 +68,7 @@ class CloudLoggingFormatter(logging.Formatter):
         }
         fields = getattr(record, "fields", None)
         if isinstance(fields, dict):
-            entry.update({k: scrub(v) if isinstance(v, str) else v for k, v in fields.items()})
+            entry.update(scrub_value(fields))
         trace = _trace.get()
         if trace:
             entry["logging.googleapis.com/trace"] = trace

@@ -29,6 +29,8 @@ def _interrupt(signum: int, frame: object) -> None:
 def pytest_configure(config: pytest.Config) -> None:
     # A terminated run still tears its fixtures down, so no emulator outlives it.
     signal.signal(signal.SIGTERM, _interrupt)
+    # The deployment defaults to cloud (fail closed); tests run the local one, and say so.
+    os.environ["EREG_DEPLOYMENT"] = "local"
 
 
 _names = itertools.count()
@@ -36,7 +38,7 @@ _names = itertools.count()
 
 @pytest.fixture(scope="session")
 def emulator_env() -> Iterator[dict[str, str]]:
-    """Start the four emulators for this run (never skipped: a missing backend fails loudly)."""
+    """Start the emulators, the SMS gateway and Redis for this run (never skipped: a missing backend fails loudly)."""
     stack = LocalStack(Ports.from_env(), os.environ.get("GOOGLE_CLOUD_PROJECT", "demo-ereg"))
     try:
         stack.start()
@@ -59,6 +61,7 @@ def isolated_settings(**overrides: object) -> Settings:
         "firestore_database": name.replace("n", "-n"),
         "pubsub_prefix": f"{name}-",
         "bigquery_dataset": name,
+        "redis_key_prefix": f"{name}:",
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import Any
@@ -42,13 +43,16 @@ class MessageBus:
     def publish_many(
         self, topic: str, messages: Sequence[tuple[bytes, dict[str, str]]], timeout_s: float = 10.0
     ) -> list[bool]:
-        """Publish several messages at once; for each, whether Pub/Sub took it within the timeout."""
+        """Publish several messages at once; for each, whether Pub/Sub took it within the timeout.
+
+        The timeout bounds the whole call, not each message: a hung Pub/Sub costs it once."""
         path = self.topic_path(topic)
+        deadline = time.monotonic() + timeout_s
         futures: list[Any] = [self.publisher.publish(path, data, **attributes) for data, attributes in messages]
         taken = []
         for future in futures:
             try:
-                future.result(timeout=timeout_s)
+                future.result(timeout=max(0.0, deadline - time.monotonic()))
                 taken.append(True)
             except (gexc.GoogleAPIError, FutureTimeout, RuntimeError):
                 future.cancel()

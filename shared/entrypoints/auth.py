@@ -6,7 +6,6 @@ Every function's handlers go through ``guarded``; none reads a token or a role b
 from __future__ import annotations
 
 import functools
-import time
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -33,32 +32,44 @@ def bearer_token(request: Request) -> str | None:
 
 
 def client_address(request: Request) -> str:
+    """The caller's address. Behind Google's external Application Load Balancer, X-Forwarded-For is
+    ``[<what the client sent>,]<client-ip>,<lb-ip>``: the load balancer appends two entries, so with
+    ``trusted_proxy_hops`` load balancers the client is entry ``-(hops + 1)``; anything before it
+    is the client's own (spoofable) text. See docs/decisions.md."""
     hops = get_container().settings.trusted_proxy_hops
-    forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-    if hops and len(forwarded) >= hops:
-        return forwarded[-hops]
+    if hops:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",")]
+        if len(forwarded) >= hops + 1 and forwarded[-(hops + 1)]:
+            return forwarded[-(hops + 1)]
     return request.remote_addr or "unknown"
 
 
-def enforce_rate_limit(scope: str, request: Request, session_key: str | None = None) -> None:
-    """429 with Retry-After when the caller's address or session is over the limit for ``scope``."""
+def _check(scope: str, who: str, key: str) -> None:
     container = get_container()
-    now = time.monotonic()
-    checks = [("ip", client_address(request))]
-    if session_key is not None:
-        checks.append(("session", session_key))
-    for who, key in checks:
-        configured = container.settings.rate_limits.get(f"{scope}:{who}")
-        if configured is None:
-            continue
-        wait = container.rate_limiter.check(f"{scope}:{who}", key, Limit(*configured), now)
-        if wait:
-            raise Problem(
-                429,
-                "rate_limited",
-                "Zbyt wiele żądań, spróbuj ponownie za chwilę",
-                headers={"Retry-After": str(wait)},
-            )
+    configured = container.settings.rate_limits.get(f"{scope}:{who}")
+    if configured is None:
+        return
+    wait = container.rate_limits.check(f"{scope}:{who}", key, Limit(*configured))
+    if wait:
+        raise Problem(
+            429,
+            "rate_limited",
+            "Zbyt wiele żądań, spróbuj ponownie za chwilę",
+            headers={"Retry-After": str(wait)},
+        )
+
+
+def enforce_rate_limit(scope: str, request: Request) -> None:
+    """429 with Retry-After when the caller's address is over the limit for ``scope``.
+
+    Called before anything reads a backend; unverified credentials never pick a bucket.
+    """
+    _check(scope, "ip", client_address(request))
+
+
+def enforce_user_rate_limit(scope: str, principal: Principal) -> None:
+    """429 when the verified person (patient or staff member, whatever session) is over the limit."""
+    _check(scope, "user", principal.staff_id or principal.patient_id or principal.session_id)
 
 
 def authenticate(request: Request) -> Principal:
@@ -84,11 +95,12 @@ def guarded(
     def decorate(handler: Callable[..., Response]) -> Callable[..., Response]:
         @functools.wraps(handler)
         def wrapper(request: Request, **arguments: Any) -> Response:
+            enforce_rate_limit(rate_limit or "api", request)  # before the session is read
             principal = authenticate(request)
             if roles and not principal.roles & set(roles):
                 raise Problem(403, "forbidden_role", "Brak uprawnień do tej operacji")
             if rate_limit:
-                enforce_rate_limit(rate_limit, request, principal.session_id)
+                enforce_user_rate_limit(rate_limit, principal)
             return handler(request, principal, **arguments)
 
         return wrapper

@@ -8,13 +8,13 @@ from datetime import UTC, datetime
 from typing import Any
 
 from flask import Request, Response
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
 from shared.domain.booking import Channel, Visit, local_iso
 from shared.domain.contact import InvalidPhone, polish_mobile
 from shared.domain.points import Point
-from shared.entrypoints.web import Problem, bad_request, json_response, parse_json
+from shared.entrypoints.web import Instant, Problem, bad_request, json_response, parse_json
 from shared.services.visits import BookingRequest, VisitsChanged
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
@@ -25,7 +25,7 @@ class BookingBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     point_id: str = Field(pattern=UUID)
-    starts_at: AwareDatetime
+    starts_at: Instant
     vaccine: str = Field(pattern=r"^[a-z0-9-]{2,40}$")
     phone: str | None = Field(default=None, max_length=32)
 
@@ -34,7 +34,7 @@ class MoveBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     point_id: str = Field(pattern=UUID)
-    starts_at: AwareDatetime
+    starts_at: Instant
 
 
 def booking_request(body: BookingBody) -> BookingRequest:
@@ -97,27 +97,28 @@ def visits_response(change: VisitsChanged, status: int = 200, with_code: bool = 
     return json_response(body, status=status, headers=headers)
 
 
-def book(request: Request, body: BookingBody, channel: Channel, patient_id: str) -> Response:
+def book(request: Request, body: BookingBody, channel: Channel, patient_id: str, with_code: bool = True) -> Response:
+    """Book; ``with_code=False`` where staff book for the patient (the check-in code is only theirs)."""
     key = idempotency_key(request)
     booking = booking_request(body)
     change = get_container().visits.book(
         patient_id, booking, channel, datetime.now(UTC), key, request_fingerprint(booking)
     )
-    return visits_response(change, status=201)
+    return visits_response(change, status=201, with_code=with_code)
 
 
 def listing(patient_id: str) -> Response:
     return visits_response(get_container().visits.list_for_patient(patient_id))
 
 
-def move(request: Request, visit_id: str, actor_patient_id: str | None) -> Response:
+def move(request: Request, visit_id: str, actor_patient_id: str | None, with_code: bool = True) -> Response:
     body = parse_json(request, MoveBody)
     if not re.match(UUID, visit_id):
         raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
     change = get_container().visits.move(
         visit_id, body.point_id, body.starts_at.astimezone(UTC), actor_patient_id, datetime.now(UTC)
     )
-    return visits_response(change)
+    return visits_response(change, with_code=with_code)
 
 
 def cancel(visit_id: str, actor_patient_id: str | None) -> Response:

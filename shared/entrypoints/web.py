@@ -12,15 +12,16 @@ import json
 import logging
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from datetime import UTC, date, datetime
+from typing import Annotated, Any, TypeVar
 
 from flask import Request, Response
 from google.api_core import exceptions as gexc
-from pydantic import BaseModel, ValidationError
-from werkzeug.exceptions import MethodNotAllowed, NotFound
-from werkzeug.routing import Map, Rule
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ValidationError
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, RequestRedirect, Rule
 
-from shared.config import get_settings
+from shared.config import SecretNotConfigured, get_settings
 from shared.domain.refusals import RefusalKind, Refused
 from shared.logs import set_trace
 
@@ -28,6 +29,32 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 ModelT = TypeVar("ModelT", bound=BaseModel)
+# Request bodies are refused above this size before they are read (every body here is small JSON).
+MAX_BODY_BYTES = 64 * 1024
+# Dates the service deals in; anything outside is refused at the edge, before date arithmetic or a
+# Spanner key could overflow on it (year 1 or 9999 with an offset).
+FIRST_YEAR, LAST_YEAR = 2000, 2199
+
+
+def _in_service_years(value: datetime) -> datetime:
+    if not FIRST_YEAR < value.year < LAST_YEAR:
+        raise ValueError(f"Data musi leżeć między rokiem {FIRST_YEAR} a {LAST_YEAR}")
+    return value.astimezone(UTC)
+
+
+def _day_in_service_years(value: date) -> date:
+    if not FIRST_YEAR < value.year < LAST_YEAR:
+        raise ValueError(f"Dzień musi leżeć między rokiem {FIRST_YEAR} a {LAST_YEAR}")
+    return value
+
+
+def in_service_years(value: datetime) -> bool:
+    return value.tzinfo is not None and FIRST_YEAR < value.year < LAST_YEAR
+
+
+# An instant with an offset inside the years the service deals in, as UTC.
+Instant = Annotated[AwareDatetime, AfterValidator(_in_service_years)]
+Day = Annotated[date, AfterValidator(_day_in_service_years)]
 
 
 @dataclass
@@ -54,12 +81,13 @@ class Problem(Exception):
         if self.field:
             body["field"] = self.field
         body.update(self.extra)
-        return Response(
-            json.dumps(body, ensure_ascii=False),
-            status=self.status,
-            headers=self.headers,
-            mimetype=PROBLEM_JSON,
-        )
+        payload = json.dumps(body, ensure_ascii=False)
+        if self.status == 413:
+            # Streamed, so functions-framework does not read the unread body to the end before
+            # answering (it drains every non-streamed request), and the connection closes after it.
+            return Response(iter([payload]), status=413, headers={**self.headers, "Connection": "close"},
+                            mimetype=PROBLEM_JSON)  # fmt: skip
+        return Response(payload, status=self.status, headers=self.headers, mimetype=PROBLEM_JSON)
 
 
 STATUS_OF_REFUSAL: dict[RefusalKind, int] = {
@@ -93,14 +121,30 @@ def json_response(body: Any, status: int = 200, headers: Mapping[str, str] | Non
     )
 
 
+def too_large() -> Problem:
+    return Problem(413, "body_too_large", "Treść żądania jest zbyt duża")
+
+
+def _body(request: Request) -> bytes:
+    """The body, read only up to the limit (a declared larger one is refused before any reading)."""
+    cached: bytes | None = request.environ.get("ereg.body")
+    if cached is not None:
+        return cached
+    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+        raise too_large()
+    raw = request.stream.read(MAX_BODY_BYTES + 1)  # a chunked body declares no length
+    if len(raw) > MAX_BODY_BYTES:
+        raise too_large()
+    request.environ["ereg.body"] = raw
+    return raw
+
+
 def parse_json(request: Request, model: type[ModelT]) -> ModelT:
     """Parse the body into ``model``; any flaw is a 400 naming the field."""
-    raw = request.get_data(cache=True)
-    if len(raw) > 64 * 1024:
-        raise Problem(413, "body_too_large", "Treść żądania jest zbyt duża")
+    raw = _body(request)
     try:
         payload = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError):
+    except (ValueError, UnicodeDecodeError, RecursionError):  # RecursionError: nesting too deep
         raise Problem(400, "malformed_json", "Treść żądania nie jest poprawnym JSON-em") from None
     if not isinstance(payload, dict):
         raise Problem(400, "malformed_json", "Treść żądania musi być obiektem JSON")
@@ -135,23 +179,33 @@ class Routes:
             endpoint = f"{index}:{handler.__name__}"
             self._handlers[endpoint] = handler
             rules.append(Rule(pattern, methods=[method], endpoint=endpoint, strict_slashes=False))
-        self._map = Map(rules)
+        # No redirects: a path with "//" is simply not a route (merging would answer with a redirect).
+        self._map = Map(rules, merge_slashes=False, redirect_defaults=False)
 
     def dispatch(self, request: Request) -> Response:
         set_trace(get_settings().project_id, request.headers.get("X-Cloud-Trace-Context"))
-        adapter = self._map.bind_to_environ(request.environ)
         try:
+            if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+                raise too_large()  # before anything reads it (also on routes that take no body)
+            adapter = self._map.bind_to_environ(request.environ)
             endpoint, arguments = adapter.match(request.path, method=request.method)
             return self._handlers[str(endpoint)](request, **arguments)
         except Problem as problem:
             return problem.to_response()
         except Refused as refusal:
             return refusal_problem(refusal).to_response()
-        except NotFound:
+        except (NotFound, RequestRedirect):
             return Problem(404, "not_found", "Nie ma takiego zasobu").to_response()
+        except RequestEntityTooLarge:
+            return Problem(
+                413, "body_too_large", "Treść żądania jest zbyt duża", headers={"Connection": "close"}
+            ).to_response()
         except MethodNotAllowed as error:
             allowed = ", ".join(sorted(error.valid_methods or []))
             return Problem(405, "method_not_allowed", "Metoda niedozwolona", headers={"Allow": allowed}).to_response()
+        except HTTPException as error:  # anything else werkzeug refuses (a malformed request)
+            status = error.code if error.code and 400 <= error.code < 500 else 400
+            return Problem(status, "bad_request", "Nieprawidłowe żądanie").to_response()
         except (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.Aborted, gexc.RetryError):
             log.warning("backend unavailable", exc_info=True, extra={"fields": {"path": request.path}})
             return Problem(
@@ -160,9 +214,15 @@ class Routes:
                 "Usługa chwilowo niedostępna, spróbuj za chwilę",
                 headers={"Retry-After": "2"},
             ).to_response()
+        except SecretNotConfigured as error:
+            log.error("%s", error)
+            return Problem(503, "not_configured", "Usługa chwilowo niedostępna").to_response()
         except Exception:
             log.exception("unhandled error", extra={"fields": {"path": request.path, "method": request.method}})
             return Problem(500, "internal_error", "Wewnętrzny błąd systemu").to_response()
 
 
-__all__ = ["Problem", "Routes", "bad_request", "json_response", "parse_json", "parse_query", "refusal_problem"]
+__all__ = [
+    "Day", "Instant", "Problem", "Routes", "bad_request", "json_response", "parse_json", "parse_query",
+    "refusal_problem",
+]  # fmt: skip

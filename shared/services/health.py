@@ -21,10 +21,16 @@ class BackendHealth:
 @dataclass(frozen=True)
 class HealthReport:
     backends: dict[str, BackendHealth]
+    # Backends the system serves without (slower): one of them down is "degraded", still serving.
+    optional: frozenset[str] = frozenset()
 
     @property
     def status(self) -> Literal["ok", "degraded"]:
         return "ok" if all(b.status == "ok" for b in self.backends.values()) else "degraded"
+
+    @property
+    def serving(self) -> bool:
+        return all(b.status == "ok" for name, b in self.backends.items() if name not in self.optional)
 
     def as_dict(self) -> dict[str, object]:
         return {
@@ -38,7 +44,9 @@ class HealthReport:
 _pool = ThreadPoolExecutor(max_workers=8, thread_name_prefix="health")
 
 
-def check_backends(probes: Mapping[str, Probe], timeout_s: float) -> HealthReport:
+def check_backends(
+    probes: Mapping[str, Probe], timeout_s: float, optional: frozenset[str] = frozenset()
+) -> HealthReport:
     def timed(probe: Probe) -> BackendHealth:
         started = time.perf_counter()
         try:
@@ -56,7 +64,7 @@ def check_backends(probes: Mapping[str, Probe], timeout_s: float) -> HealthRepor
             results[name] = future.result()
         else:
             results[name] = BackendHealth("down", _ms(started), "Timeout")
-    return HealthReport(results)
+    return HealthReport(results, optional)
 
 
 def _ms(started: float) -> float:

@@ -7,6 +7,7 @@ returning patient is one snapshot read in Spanner and one Firestore commit.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
 import re
@@ -37,6 +38,7 @@ from shared.domain.programme import Programme
 
 # Asymmetric algorithms only: never "none", never HMAC (a public key must not become a shared secret).
 ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
+MAX_EXPIRY = 7_258_118_400  # 2200-01-01: an expiry beyond it is no real assertion's (and overflows dates)
 TOKEN_SHAPE = re.compile(r"^([0-9a-f]{64})\.([A-Za-z0-9_-]{43})$")
 
 
@@ -84,14 +86,16 @@ class AssertionVerifier:
             unverified = jwt.decode(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise LoginRefused("malformed_assertion") from None
-        algorithm = header.get("alg")
-        if algorithm not in ALLOWED_ALGORITHMS:
+        algorithm, kid, issuer = header.get("alg"), header.get("kid"), unverified.get("iss")
+        if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS:
             raise LoginRefused("algorithm_not_allowed")
-        keys = self.issuers.get(str(unverified.get("iss")))
+        if not isinstance(kid, str | None) or not isinstance(issuer, str):
+            raise LoginRefused("malformed_assertion")
+        keys = self.issuers.get(issuer)
         if keys is None:
             raise LoginRefused("untrusted_issuer")
         try:
-            key = keys.key_for(header.get("kid"))
+            key = keys.key_for(kid)
         except UnknownSigningKey:
             raise LoginRefused("unknown_signing_key") from None
         if key.algorithm_name != algorithm:
@@ -102,7 +106,7 @@ class AssertionVerifier:
                 key.key,
                 algorithms=[algorithm],
                 audience=self.audience,
-                issuer=str(unverified.get("iss")),
+                issuer=issuer,
                 leeway=self.leeway_s,
                 options={"require": ["exp", "iat", "iss", "aud"]},
             )
@@ -116,6 +120,8 @@ class AssertionVerifier:
             raise LoginRefused("bad_signature") from None
         except jwt.PyJWTError:
             raise LoginRefused("malformed_assertion") from None
+        if not isinstance(claims["exp"], int) or not 0 < claims["exp"] < MAX_EXPIRY:
+            raise LoginRefused("malformed_assertion")
         return claims
 
 
@@ -132,11 +138,24 @@ def secret_hash(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
+def _b64url(segment: str) -> bytes:
+    return base64.urlsafe_b64decode(segment.rstrip("=") + "=" * (-len(segment.rstrip("=")) % 4))
+
+
 def assertion_key(claims: Mapping[str, Any], token: str) -> str:
-    """One-time-use key: the issuer's assertion id, or a hash of the whole token where it has none."""
+    """One-time-use key: the issuer's assertion id, or where it has none, what the issuer signed.
+
+    Never the token string: the same assertion can be spelt many ways (base64 padding appended,
+    other unused bits in the last character, an ECDSA signature's mirror image) and each verifies.
+    The decoded header and claims cannot vary without breaking the signature.
+    """
     jti = claims.get("jti")
-    basis = f"{claims.get('iss')}|{jti}" if jti else f"token|{token}"
-    return hashlib.sha256(basis.encode()).hexdigest()
+    if isinstance(jti, str) and jti:
+        basis = f"{claims.get('iss')}|{jti}".encode()
+    else:
+        header, payload, _ = token.split(".")
+        basis = b"signed|" + _b64url(header) + b"." + _b64url(payload)
+    return hashlib.sha256(basis).hexdigest()
 
 
 class IdentityService:

@@ -77,11 +77,14 @@ def encode_page_token(filters: SearchFilters, last: Slot) -> str:
 def decode_page_token(filters: SearchFilters, token: str) -> tuple[datetime, str, str]:
     try:
         raw = json.loads(base64.urlsafe_b64decode(token + "=" * (-len(token) % 4)))
+        if not (isinstance(raw, list) and len(raw) == 4 and all(isinstance(part, str) for part in raw)):
+            raise ValueError("not a page token")
         fingerprint, starts_at, point_id, vaccine = raw
         after = datetime.fromisoformat(starts_at)
-    except (ValueError, TypeError):
+    except (ValueError, TypeError, RecursionError):
         raise invalid_search("page_token", "Nieprawidłowy znacznik strony") from None
-    if fingerprint != filters.fingerprint() or after.tzinfo is None:
+    # A token this service made holds a slot's time: never a date at the calendar's edges.
+    if fingerprint != filters.fingerprint() or after.tzinfo is None or not 2000 < after.year < 2199:
         raise invalid_search("page_token", "Znacznik strony nie pasuje do tego wyszukiwania")
     return after, str(point_id), str(vaccine)
 

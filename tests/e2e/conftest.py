@@ -33,6 +33,8 @@ def e2e_backends(emulator_env: dict[str, str]) -> Iterator[Container]:
 
 
 HOST_PORT = free_port()
+# The address Google's load balancer appends after the client's (its range is 35.191.0.0/16).
+LOAD_BALANCER_IP = "35.191.0.1"
 
 
 @pytest.fixture(scope="session")
@@ -60,8 +62,9 @@ class Api:
     def __init__(self, base: str, client_ip: str) -> None:
         self.base = base
         self.http = requests.Session()
-        # The host trusts one proxy hop, as behind the load balancer: this is the caller's address.
-        self.http.headers["X-Forwarded-For"] = client_ip
+        self.client_ip = client_ip
+        # The host trusts one load balancer, which appends "<client-ip>,<lb-ip>" (docs/decisions.md).
+        self.http.headers["X-Forwarded-For"] = f"{client_ip}, {LOAD_BALANCER_IP}"
 
     def url(self, path: str) -> str:
         return f"{self.base}{path}"
@@ -115,11 +118,39 @@ def gateway(emulator_env: dict[str, str]) -> str:
     return emulator_env["EREG_SMS_PROVIDER_URL"]
 
 
+def fresh_pesel(birth: date = date(1980, 5, 17), female: bool = False) -> str:
+    """A valid PESEL that no other test in this run uses."""
+    return pesel_for(birth, next(_pesels), female)
+
+
 @pytest.fixture
 def new_pesel() -> Callable[..., str]:
     """A valid PESEL that no other test in this run uses."""
+    return fresh_pesel
 
-    def make(birth: date = date(1980, 5, 17), female: bool = False) -> str:
-        return pesel_for(birth, next(_pesels), female)
 
-    return make
+@pytest.fixture
+def extra_host(
+    emulator_env: dict[str, str], e2e_backends: Container, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Callable[..., str]]:
+    """Start another host over the e2e databases, with some settings changed; stopped after the test.
+
+    ``drop`` names variables the host must not inherit (``EREG_DEPLOYMENT`` to see its default).
+    """
+    started = []
+
+    def start(overrides: dict[str, str] | None = None, drop: tuple[str, ...] = (), workers: int = 1) -> str:
+        port = free_port()
+        base = f"http://{LOOPBACK}:{port}"
+        env = {**emulator_env, **host_env(e2e_backends.settings, base), "EREG_TRUSTED_PROXY_HOPS": "1",
+               **(overrides or {})}  # fmt: skip
+        for name in drop:
+            env.pop(name, None)
+            monkeypatch.delenv(name, raising=False)  # the host inherits this process's environment
+        log = STATE_DIR / "logs" / f"e2e-extra-host-{port}.log"
+        started.append(start_host(env, port, log_path=log, workers=workers))
+        return base
+
+    yield start
+    for process in started:
+        _kill_group(process.pid)

@@ -73,5 +73,5 @@ def test_bigquery_rows_stream_in_and_the_unique_view_counts_once(backends: Conta
 def test_health_reports_every_backend_up(backends: Container) -> None:
     report = backends.health()
     assert report.status == "ok"
-    assert set(report.backends) == {"spanner", "firestore", "pubsub", "bigquery"}
+    assert set(report.backends) == {"spanner", "firestore", "pubsub", "bigquery", "redis"}
     assert all(b.status == "ok" and b.latency_ms >= 0 for b in report.backends.values())

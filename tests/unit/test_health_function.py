@@ -21,12 +21,17 @@ class FakeContainer:
         return self.report
 
 
-@pytest.mark.parametrize(("down", "status", "overall"), [(False, 200, "ok"), (True, 503, "degraded")])
-def test_health_status_code(monkeypatch: pytest.MonkeyPatch, down: bool, status: int, overall: str) -> None:
-    backends = {name: BackendHealth("ok", 1.0) for name in ("spanner", "firestore", "pubsub", "bigquery")}
+@pytest.mark.parametrize(
+    ("down", "status", "overall"),
+    [(None, 200, "ok"), ("pubsub", 503, "degraded"), ("redis", 200, "degraded")],  # Redis: slower, not wrong
+)
+def test_health_status_code(monkeypatch: pytest.MonkeyPatch, down: str | None, status: int, overall: str) -> None:
+    names = ("spanner", "firestore", "pubsub", "bigquery", "redis")
+    backends = {name: BackendHealth("ok", 1.0) for name in names}
     if down:
-        backends["pubsub"] = BackendHealth("down", 2000.0, "Timeout")
-    monkeypatch.setattr(health_function, "get_container", lambda: FakeContainer(HealthReport(backends)))
+        backends[down] = BackendHealth("down", 2000.0, "Timeout")
+    report = HealthReport(backends, optional=frozenset({"redis"}))
+    monkeypatch.setattr(health_function, "get_container", lambda: FakeContainer(report))
     with app.test_request_context("/api/v1/health"):
         from flask import request
 

@@ -24,7 +24,7 @@ def test_a_port_taken_by_another_program_is_named(tmp_path) -> None:
     with socket.socket() as squatter:
         squatter.bind((LOOPBACK, ports.firestore))
         squatter.listen()
-        stack = LocalStack(ports, "demo-ereg", state_dir=tmp_path)
+        stack = LocalStack(ports, "demo-ereg", state_dir=tmp_path, busy_wait_s=0.5)
         with pytest.raises(StackError, match=f"Port {ports.firestore} for the Firestore emulator is already in use"):
             stack.start(["firestore"])
     assert stack.started == []
@@ -44,3 +44,15 @@ def test_ports_are_overridable_and_checked(monkeypatch: pytest.MonkeyPatch, vari
     monkeypatch.setenv(variable, "eighty")
     with pytest.raises(SystemExit, match=variable):
         Ports.from_env()
+
+
+def test_missing_redis_server_says_how_to_install_it(tmp_path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PATH", str(tmp_path))
+    stack = LocalStack(replace(_ports(), redis=free_port()), "demo-ereg", state_dir=tmp_path)
+    with pytest.raises(StackError, match=r"redis-server is not installed.*apt-get install -y redis-server"):
+        stack.start(["redis"])
+
+
+def test_redis_port_is_overridable(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("EREG_REDIS_PORT", "16379")
+    assert Ports.from_env().redis == 16379

@@ -1,0 +1,76 @@
+# Memorystore for Redis: the live availability projection and the shared rate-limit buckets
+# (issue 10). Functions with `redis: true` in functions.yaml reach it through the Serverless VPC
+# connector and read its address, with the AUTH string, from the redis-url secret (EREG_REDIS_URL).
+
+resource "google_compute_network" "ereg" {
+  name                    = "ereg"
+  auto_create_subnetworks = false
+  depends_on              = [google_project_service.api]
+}
+
+# Nothing outside reaches into the network; the connector's own health-check rules (created by
+# Google at priority 1000) come first.
+resource "google_compute_firewall" "deny_ingress" {
+  name      = "ereg-deny-ingress"
+  network   = google_compute_network.ereg.name
+  direction = "INGRESS"
+  priority  = 65534
+  deny {
+    protocol = "all"
+  }
+  source_ranges = ["0.0.0.0/0"]
+  log_config {
+    metadata = "INCLUDE_ALL_METADATA"
+  }
+}
+
+resource "google_vpc_access_connector" "functions" {
+  name          = "ereg-functions"
+  region        = var.region
+  network       = google_compute_network.ereg.name
+  ip_cidr_range = "10.8.0.0/28"
+  min_instances = 2
+  max_instances = var.environment == "production" ? 10 : 3
+  machine_type  = var.environment == "production" ? "e2-standard-4" : "e2-micro"
+  depends_on    = [google_project_service.api]
+}
+
+resource "google_redis_instance" "ereg" {
+  name               = "ereg"
+  region             = var.region
+  tier               = "STANDARD_HA"
+  memory_size_gb     = var.redis_memory_gb
+  redis_version      = "REDIS_7_2"
+  authorized_network = google_compute_network.ereg.id
+  connect_mode       = "DIRECT_PEERING"
+  auth_enabled       = true
+  maintenance_policy {
+    weekly_maintenance_window {
+      day = "TUESDAY"
+      start_time {
+        hours   = 2
+        minutes = 0
+      }
+    }
+  }
+  # checkov:skip=CKV_GCP_97:traffic stays on the private VPC peering; TLS needs the instance's CA in every client (a follow-up once EREG_REDIS_URL is in use)
+  depends_on = [google_project_service.api]
+}
+
+resource "google_secret_manager_secret" "redis_url" {
+  secret_id = "redis-url"
+  labels    = { environment = var.environment }
+  replication {
+    user_managed {
+      replicas {
+        location = var.region
+      }
+    }
+  }
+  depends_on = [google_project_service.api]
+}
+
+resource "google_secret_manager_secret_version" "redis_url" {
+  secret      = google_secret_manager_secret.redis_url.id
+  secret_data = "redis://:${google_redis_instance.ereg.auth_string}@${google_redis_instance.ereg.host}:${google_redis_instance.ereg.port}/0"
+}

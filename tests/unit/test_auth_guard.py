@@ -1,0 +1,75 @@
+"""The guard limits by address before it reads a session, and by the verified person after."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from flask import Flask, Request, Response, request
+
+import shared.entrypoints.auth as auth
+from shared.config import Settings
+from shared.domain.identity import Principal, Role
+from shared.domain.ratelimit import Limit
+from shared.entrypoints.web import Problem
+
+app = Flask(__name__)
+
+
+@dataclass
+class Limits:
+    over: set[str] = field(default_factory=set)
+    seen: list[tuple[str, str]] = field(default_factory=list)
+
+    def check(self, scope: str, key: str, limit: Limit) -> int:
+        self.seen.append((scope, key))
+        return 7 if scope in self.over else 0
+
+
+@dataclass
+class Identity:
+    reads: int = 0
+
+    def authenticate(self, token: str | None, now: Any) -> Principal:
+        self.reads += 1  # stands for the session read in Firestore
+        return Principal("s1", frozenset({Role.AGENT}), staff_id="staff-1")
+
+
+@dataclass
+class Container:
+    rate_limits: Limits
+    identity: Identity
+    settings: Settings = field(default_factory=lambda: Settings(deployment="local", trusted_proxy_hops=1))
+
+
+@auth.guarded(Role.AGENT, rate_limit="lookup")
+def handler(request: Request, principal: Principal) -> Response:
+    return Response(status=204)
+
+
+def _call(container: Container) -> int:
+    with app.test_request_context(
+        "/x", headers={"Authorization": "Bearer t", "X-Forwarded-For": "1.2.3.4, 203.0.113.5, 35.191.0.1"}
+    ):
+        try:
+            return handler(request).status_code
+        except Problem as problem:
+            return problem.status
+
+
+def test_over_the_address_limit_no_session_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    container = Container(Limits(over={"lookup:ip"}), Identity())
+    monkeypatch.setattr(auth, "get_container", lambda: container)
+    assert _call(container) == 429
+    assert container.identity.reads == 0
+    assert container.rate_limits.seen == [("lookup:ip", "203.0.113.5")]  # the entry the load balancer added
+
+
+def test_the_person_is_limited_after_verification(monkeypatch: pytest.MonkeyPatch) -> None:
+    container = Container(Limits(over={"lookup:user"}), Identity())
+    monkeypatch.setattr(auth, "get_container", lambda: container)
+    assert _call(container) == 429
+    assert container.rate_limits.seen == [("lookup:ip", "203.0.113.5"), ("lookup:user", "staff-1")]
+    container.rate_limits.over.clear()
+    assert _call(container) == 204

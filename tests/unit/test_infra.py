@@ -1,0 +1,715 @@
+"""Offline checks that infra/, cloudbuild.yaml, main.py and the local topology agree.
+
+The declarations are data files (infra/functions.yaml, infra/topology.yaml). Terraform itself
+evaluates the locals of infra/*.tf that depend only on them (``terraform console`` needs no provider,
+so it runs offline), and python-hcl2 reads the resources' structure. ``problems()`` lists every
+disagreement; the tests below show it is empty for the repository and not empty when a function,
+subscription, role, secret or setting is added without its counterpart.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field, replace
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import hcl2
+import pytest
+import yaml
+from pydantic import SecretStr
+
+import main
+from emulators.host import HTTP_MOUNTS
+from shared import topology
+from shared.config import Settings
+from shared.topology import PUSH_SUBSCRIPTIONS, TOPOLOGY
+
+REPO = Path(__file__).resolve().parents[2]
+INFRA = REPO / "infra"
+PRIMITIVE_ROLES = re.compile(r"roles/(owner|editor|viewer)\b|roles/[\w.]*admin\b", re.IGNORECASE)
+ERROR = "!error"
+
+
+# --- reading Terraform -------------------------------------------------------------------------
+
+
+def _unquote(value: Any) -> Any:
+    """python-hcl2 keeps the quotes of keys and string literals; drop them and its markers."""
+    if isinstance(value, dict):
+        return {_unquote(k): _unquote(v) for k, v in value.items() if k not in ("__is_block__", "__comments__")}
+    if isinstance(value, list):
+        return [_unquote(v) for v in value]
+    if isinstance(value, str) and len(value) >= 2 and value[0] == value[-1] == '"':
+        return value[1:-1]
+    return value
+
+
+def parse_terraform(infra: Path) -> dict[str, dict[str, dict[str, Any]]]:
+    """resource type -> name -> attributes, over every .tf file of ``infra``."""
+    resources: dict[str, dict[str, dict[str, Any]]] = {}
+    for path in sorted(infra.glob("*.tf")):
+        with path.open() as handle:
+            document = _unquote(hcl2.load(handle))
+        for block in document.get("resource", []):
+            for kind, named in block.items():
+                resources.setdefault(kind, {}).update(named)
+    return resources
+
+
+def _locals_sources(text: str) -> dict[str, str]:
+    """The source text of each attribute of the ``locals`` blocks in one .tf file.
+
+    A small HCL scanner: brackets, quoted strings and ``${...}`` interpolations (which may hold
+    strings and span lines) nest; an attribute ends at the first line break at the block's level.
+    """
+    attributes: dict[str, str] = {}
+    attribute = re.compile(r"[ \t]*(\w+)[ \t]*=(?!=)")
+    for block in re.finditer(r"^locals\s*\{[ \t]*\n", text, re.MULTILINE):
+        stack, i = ["{"], block.end()
+        name, begin = None, i
+        while i < len(text) and stack:
+            if len(stack) == 1 and (i == block.end() or text[i - 1] == "\n"):
+                if name is not None:
+                    attributes[name] = text[begin:i].rstrip()
+                    name = None
+                found = attribute.match(text, i)
+                if found:
+                    name, begin = found.group(1), i
+            ch, top = text[i], stack[-1]
+            if top == '"':
+                if ch == "\\":
+                    i += 2
+                    continue
+                if text.startswith(("${", "%{"), i):
+                    stack.append("${")
+                    i += 2
+                    continue
+                if ch == '"':
+                    stack.pop()
+            elif ch == "#" or text.startswith("//", i):
+                i = text.find("\n", i)
+                continue
+            elif ch == '"':
+                stack.append('"')
+            elif ch in "{[(":
+                stack.append(ch)
+            elif ch in "}])":
+                stack.pop()
+            i += 1
+        if name is not None:
+            attributes[name] = text[begin : i - 1].rstrip()
+    return attributes
+
+
+def evaluate_locals(infra: Path, workdir: Path) -> dict[str, Any]:
+    """Every local of infra/*.tf that depends only on the data files, as Terraform evaluates it."""
+    sources: dict[str, str] = {}
+    for path in sorted(infra.glob("*.tf")):
+        sources.update(_locals_sources(path.read_text()))
+    pure = {name for name, text in sources.items() if not re.search(r"\b(var|data|google_\w+)\.", text)}
+    changed = True
+    while changed:  # drop locals that read a local that is not pure
+        changed = False
+        for name in sorted(pure):
+            if set(re.findall(r"\blocal\.(\w+)", sources[name])) - pure:
+                pure.discard(name)
+                changed = True
+    shutil.copytree(infra, workdir, ignore=shutil.ignore_patterns("*.tf", "environments", ".terraform*"))
+    body = "\n".join(sources[name] for name in sorted(pure))
+    (workdir / "main.tf").write_text(f"locals {{\n{body}\n}}\n")
+    evaluated = _console(workdir, "{" + ", ".join(f'{n} = try(local.{n}, "{ERROR}")' for n in sorted(pure)) + "}")
+    if isinstance(evaluated, dict):
+        return evaluated
+
+    # Something is unknown or invalid: evaluate one local at a time to say which.
+    def alone(name: str) -> Any:  # each console in a directory of its own: they lock their state
+        own = workdir.with_name(f"{workdir.name}-{name}")
+        shutil.copytree(workdir, own)
+        return _console(own, f"local.{name}")
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        values = pool.map(alone, sorted(pure))
+        return dict(zip(sorted(pure), values, strict=True))
+
+
+def _console(workdir: Path, expression: str) -> Any:
+    terraform = shutil.which("terraform")
+    if terraform is None:
+        pytest.fail("terraform is needed on PATH: it evaluates infra/ offline (make test checks the same)")
+    done = subprocess.run(
+        [terraform, "console"],
+        input=f"jsonencode({expression})",
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "TF_CLI_CONFIG_FILE": "/dev/null", "CHECKPOINT_DISABLE": "1"},
+    )
+    last = done.stdout.strip().splitlines()[-1:] or [""]
+    if done.returncode or not last[0].startswith('"'):
+        return ERROR
+    return json.loads(json.loads(last[0]))
+
+
+# --- the model the checks run on -----------------------------------------------------------------
+
+
+@dataclass
+class Infra:
+    exports: set[str]  # main.py's __all__
+    declaration: dict[str, Any]  # infra/functions.yaml as read
+    locals: dict[str, Any]  # Terraform's evaluation of the pure locals
+    resources: dict[str, dict[str, dict[str, Any]]]  # parsed infra/*.tf
+    tf_text: str  # every .tf file, for the role scan
+    cloudbuild: dict[str, Any]
+    deploy_commands: list[list[str]]  # what the deploy step runs (infra/deploy_functions.py)
+    settings_fields: dict[str, Any] = field(default_factory=dict)  # env name -> Settings field info
+    python_subscriptions: list[dict[str, Any]] = field(default_factory=list)  # shared/topology.py
+
+
+def _deploy_module() -> Any:
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("deploy_functions", INFRA / "deploy_functions.py")
+    assert spec and spec.loader
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
+
+
+def settings_env_names() -> dict[str, Any]:
+    names = {}
+    for name, info in Settings.model_fields.items():
+        alias = info.validation_alias if isinstance(info.validation_alias, str) else None
+        names[alias or f"EREG_{name.upper()}"] = info
+    return names
+
+
+def build(infra: Path, workdir: Path, resources: dict[str, dict[str, dict[str, Any]]] | None = None) -> Infra:
+    declaration = yaml.safe_load((infra / "functions.yaml").read_text())
+    deploy = _deploy_module()
+    return Infra(
+        exports=set(main.__all__),
+        declaration=declaration,
+        locals=evaluate_locals(infra, workdir),
+        resources=resources if resources is not None else parse_terraform(infra),
+        tf_text="\n".join(p.read_text() for p in sorted(infra.glob("*.tf"))),
+        cloudbuild=yaml.safe_load((REPO / "cloudbuild.yaml").read_text()),
+        deploy_commands=[d.command("P", "R", "gs://b/source.zip") for d in deploy.deployments(declaration)],
+        settings_fields=settings_env_names(),
+        python_subscriptions=[  # as shared/topology.py reads the same file
+            {
+                "name": s.name,
+                "topic": s.topic,
+                "function": s.function,
+                "ack_deadline_s": s.ack_deadline_s,
+                "min_backoff_s": s.min_backoff_s,
+                "max_backoff_s": s.max_backoff_s,
+                "max_delivery_attempts": s.max_delivery_attempts,
+                "dead_letter_topic": s.dead_letter_topic,
+            }
+            for s in topology.parse(yaml.safe_load((infra / "topology.yaml").read_text())).subscriptions
+        ],
+    )
+
+
+# --- the checks ---------------------------------------------------------------------------------
+
+
+def problems(infra: Infra) -> list[str]:
+    found: list[str] = []
+    for name, value in infra.locals.items():
+        if value == ERROR:
+            found.append(f"terraform cannot evaluate local.{name} from the declarations (an unknown key or level?)")
+    found += function_problems(infra)
+    found += subscription_problems(infra)
+    found += role_problems(infra)
+    found += secret_problems(infra)
+    found += settings_problems(infra)
+    return found
+
+
+def _map(infra: Infra, name: str) -> dict[str, Any]:
+    value = infra.locals.get(name)
+    return value if isinstance(value, dict) else {}
+
+
+def _resource(infra: Infra, kind: str, name: str) -> dict[str, Any]:
+    return infra.resources.get(kind, {}).get(name, {})
+
+
+def _block(resource: dict[str, Any], *path: str) -> dict[str, Any]:
+    node: Any = resource
+    for key in path:
+        node = node.get(key, [{}]) if isinstance(node, dict) else {}
+        node = node[0] if isinstance(node, list) and node else node
+    return node if isinstance(node, dict) else {}
+
+
+def function_problems(infra: Infra) -> list[str]:
+    found: list[str] = []
+    functions: dict[str, Any] = _map(infra, "functions")
+    entry_points = {f["entry_point"]: name for name, f in functions.items()}
+    for export in sorted(infra.exports - set(entry_points)):
+        found.append(f"main.py exports {export} but infra/functions.yaml does not declare it")
+    for entry, name in sorted(entry_points.items()):
+        if entry not in infra.exports:
+            found.append(f"infra/functions.yaml declares {name} (entry point {entry}) but main.py does not export it")
+
+    # Terraform: one function resource and one service account per declared function, nothing else.
+    deployed = infra.resources.get("google_cloudfunctions2_function", {})
+    if set(deployed) != {"fn"}:
+        found.append(f"Cloud Functions outside the declaration in infra/*.tf: {sorted(set(deployed) - {'fn'})}")
+    fn = deployed.get("fn", {})
+    if fn.get("for_each") != "${local.functions}":
+        found.append("google_cloudfunctions2_function.fn must iterate over local.functions")
+    if _block(fn, "build_config").get("entry_point") != "${each.value.entry_point}":
+        found.append("google_cloudfunctions2_function.fn must deploy each function's declared entry point")
+    account = _resource(infra, "google_service_account", "fn")
+    if account.get("for_each") != "${local.functions}":
+        found.append("google_service_account.fn must iterate over local.functions (one account per function)")
+    if _block(fn, "service_config").get("service_account_email") != "${google_service_account.fn[each.key].email}":
+        found.append("each function must run as its own service account (google_service_account.fn[each.key])")
+    ingress = str(_block(fn, "service_config").get("ingress_settings", ""))
+    if (
+        set(re.findall(r"ALLOW_\w+", ingress)) - {"ALLOW_INTERNAL_AND_GCLB", "ALLOW_INTERNAL_ONLY"}
+        or "ALLOW_ALL" in ingress
+    ):
+        found.append(f"function ingress too open: {ingress}")
+
+    # Cloud Build: a deploy step runs infra/deploy_functions.py, which deploys every declared function.
+    scripts = [" ".join(map(str, s.get("args", []))) for s in infra.cloudbuild.get("steps", [])]
+    if not any(re.search(r"infra/deploy_functions\.py deploy (?!--dry-run)", s) for s in scripts):
+        found.append("cloudbuild.yaml has no step that runs `infra/deploy_functions.py deploy`")
+    deploys = {c[3]: c for c in infra.deploy_commands}
+    for name, f in sorted(functions.items()):
+        command = deploys.get(f["service_name"])
+        if command is None:
+            found.append(f"no Cloud Build deploy for {name}")
+            continue
+        account_id = account.get("account_id", "").replace("${each.value.service_name}", f["service_name"])
+        expected = {f"--entry-point={f['entry_point']}", f"--service-account={account_id}@P.iam.gserviceaccount.com"}
+        if not expected <= set(command):
+            found.append(f"the deploy of {name} does not use {sorted(expected - set(command))}")
+    for service in sorted(set(deploys) - {f["service_name"] for f in functions.values()}):
+        found.append(f"Cloud Build deploys {service}, which infra/functions.yaml does not declare")
+
+    templates = [t for f in functions.values() if f["http"] for t in f.get("routes", [])]
+    for template in sorted({t for t in templates if templates.count(t) > 1}):
+        found.append(f"route {template} is declared by more than one function")
+
+    # Triggers: HTTP functions have routes; event functions have exactly one push subscription of their topic.
+    subscriptions: dict[str, Any] = _map(infra, "subscriptions")
+    for name, f in sorted(functions.items()):
+        if f["http"]:
+            if not f.get("routes"):
+                found.append(f"HTTP function {name} has no routes")
+            continue
+        topic = f["trigger"].get("topic") if isinstance(f["trigger"], dict) else None
+        mine = [s for s in subscriptions.values() if s["function"] == name]
+        if len(mine) != 1 or mine[0]["topic"] != topic:
+            found.append(f"event function {name} needs one subscription of topic {topic} in topology.yaml")
+        elif int(f.get("timeout_s", 60)) >= int(mine[0]["ack_deadline_s"]):
+            found.append(f"{name}'s timeout must be shorter than the ack deadline of {mine[0]['name']}")
+    return found
+
+
+def subscription_problems(infra: Infra) -> list[str]:
+    found: list[str] = []
+    topology: dict[str, Any] = _map(infra, "topology")
+    subscriptions: dict[str, Any] = _map(infra, "subscriptions")
+    functions: dict[str, Any] = _map(infra, "functions")
+    topics = set(topology.get("topics", []))
+    for name, s in sorted(subscriptions.items()):
+        if s["topic"] not in topics:
+            found.append(f"subscription {name}: topic {s['topic']} is not declared, so it has no dead-letter topic")
+        target = functions.get(s["function"])
+        if target is None or target["http"]:
+            found.append(f"subscription {name} pushes to {s['function']}, which is no declared event function")
+        if not 5 <= int(s["max_delivery_attempts"]) <= 100:
+            found.append(f"subscription {name}: max_delivery_attempts must be 5..100")
+        if not 10 <= int(s["ack_deadline_s"]) <= 600:
+            found.append(f"subscription {name}: ack deadline must be 10..600 s")
+        if not 0 <= int(s["min_backoff_s"]) <= int(s["max_backoff_s"]) <= 600:
+            found.append(f"subscription {name}: backoff must be 0 <= min <= max <= 600 s")
+
+    # Every subscription resource has a dead-letter policy, except the holds on the dead-letter topics.
+    for name, sub in sorted(infra.resources.get("google_pubsub_subscription", {}).items()):
+        on_dead_letters = "google_pubsub_topic.dead_letter[" in str(sub.get("topic", ""))
+        policy = _block(sub, "dead_letter_policy")
+        if not on_dead_letters and "google_pubsub_topic.dead_letter[" not in str(policy.get("dead_letter_topic", "")):
+            found.append(f"google_pubsub_subscription.{name} has no dead-letter topic")
+    dead_letter = _resource(infra, "google_pubsub_topic", "dead_letter")
+    if dead_letter.get("for_each") != "${toset(local.topology.topics)}":
+        found.append("google_pubsub_topic.dead_letter must give every declared topic its dead-letter topic")
+    push = _resource(infra, "google_pubsub_subscription", "push")
+    wiring = {
+        "for_each": "${local.subscriptions}",
+        "ack_deadline_seconds": "${each.value.ack_deadline_s}",
+    }
+    for key, expected in wiring.items():
+        if push.get(key) != expected:
+            found.append(f"google_pubsub_subscription.push.{key} must be {expected}")
+    if _block(push, "dead_letter_policy").get("max_delivery_attempts") != "${each.value.max_delivery_attempts}":
+        found.append("google_pubsub_subscription.push must take max_delivery_attempts from topology.yaml")
+    if _block(push, "retry_policy").get("minimum_backoff") != "${each.value.min_backoff_s}s":
+        found.append("google_pubsub_subscription.push must take its retry policy from topology.yaml")
+
+    # The local bootstrap (shared/topology.py) and Terraform read the same subscriptions.
+    suffix = topology.get("dead_letter", {}).get("suffix", "")
+    terraform_view = sorted(
+        [{**{k: s[k] for k in ("name", "topic", "function")}, **{k: int(s[k]) for k in (
+            "ack_deadline_s", "min_backoff_s", "max_backoff_s", "max_delivery_attempts")},
+          "dead_letter_topic": s["topic"] + suffix} for s in subscriptions.values()],
+        key=lambda s: s["name"],
+    )  # fmt: skip
+    if terraform_view != sorted(infra.python_subscriptions, key=lambda s: s["name"]):
+        found.append("shared/topology.py and Terraform disagree on the push subscriptions")
+    return found
+
+
+def role_problems(infra: Infra) -> list[str]:
+    found: list[str] = []
+    for match in sorted(set(m.group(0) for m in PRIMITIVE_ROLES.finditer(infra.tf_text))):
+        found.append(f"infra/ grants {match}: no owner, editor, viewer or admin role anywhere")
+    vocabulary: dict[str, Any] = _map(infra, "access_roles")
+    topics = set(_map(infra, "topology").get("topics", []))
+    for name, f in sorted(_map(infra, "functions").items()):
+        for kind, level in sorted(f["access"].items()):
+            if kind in ("publish", "view_topics"):
+                for topic in level:
+                    if topic not in topics:
+                        found.append(f"{name} may {kind} topic {topic}, which topology.yaml does not declare")
+            elif not isinstance(vocabulary.get(kind), dict) or level not in vocabulary[kind]:
+                found.append(f"{name}: access {kind}: {level} is not in local.access_roles (infra/iam.tf)")
+    # Every binding to a function's account comes from the declaration (a for_each over a local).
+    for kind, named in sorted(infra.resources.items()):
+        if not kind.endswith(("_iam_member", "_iam_binding", "_iam_policy")):
+            continue
+        for rname, binding in sorted(named.items()):
+            if "google_service_account.fn[" in str(binding.get("member", "")) and "local." not in str(
+                binding.get("for_each", "")
+            ):
+                found.append(f"{kind}.{rname} grants a function's account a role that functions.yaml does not declare")
+    grants = {
+        "google_spanner_database_iam_member.fn": "${local.spanner_grants}",
+        "google_project_iam_member.firestore": "${local.firestore_grants}",
+        "google_bigquery_dataset_iam_member.fn": "${local.bigquery_grants}",
+        "google_pubsub_topic_iam_member.fn": "${local.topic_grants}",
+        "google_secret_manager_secret_iam_member.reader": "${local.secret_grants}",
+    }
+    for address, for_each in grants.items():
+        kind, rname = address.split(".")
+        if _resource(infra, kind, rname).get("for_each") != for_each:
+            found.append(f"{address} must iterate over {for_each[2:-1]}")
+    return found
+
+
+def secret_problems(infra: Infra) -> list[str]:
+    found: list[str] = []
+    declared = set((infra.declaration.get("secrets") or {}).keys())
+    read: set[str] = set()
+    for name, f in sorted(_map(infra, "functions").items()):
+        for secret in f["secrets"]:
+            read.add(secret)
+            if secret not in declared:
+                found.append(f"{name} reads secret {secret}, which infra/functions.yaml `secrets` does not declare")
+    for secret in sorted(declared - read):
+        found.append(f"secret {secret} is declared but no function reads it")
+    for secret, env in sorted(_map(infra, "secret_environment").items()):
+        info = infra.settings_fields.get(env)
+        if info is None or info.annotation is not SecretStr:
+            found.append(f"secret {secret} is mounted as {env}, which is no SecretStr setting of shared/config.py")
+    if _resource(infra, "google_secret_manager_secret", "secret").get("for_each") != "${local.declarations.secrets}":
+        found.append("google_secret_manager_secret.secret must iterate over functions.yaml `secrets`")
+    fn = _resource(infra, "google_cloudfunctions2_function", "fn")
+    mounts = [
+        b
+        for b in _block(fn, "service_config").get("dynamic", [])
+        if "secret_environment_variables" in b
+        and b["secret_environment_variables"].get("for_each") == "${toset(each.value.secrets)}"
+    ]
+    if not mounts:
+        found.append("google_cloudfunctions2_function.fn must mount exactly each function's declared secrets")
+    return found
+
+
+def _function_environment(infra: Infra) -> set[str]:
+    """Keys of local.function_environment (it reads resources, so it is read from the source)."""
+    text = "\n".join(_locals_sources(infra.tf_text).get("function_environment", "").splitlines())
+    return set(re.findall(r"^\s*(\w+)\s*=", text, re.MULTILINE)) - {"function_environment"}
+
+
+def _mounted_literals(infra: Infra) -> set[str]:
+    """Variables mounted from a secret under a fixed name (EREG_REDIS_URL from the redis-url secret)."""
+    fn = _resource(infra, "google_cloudfunctions2_function", "fn")
+    names = set()
+    for block in _block(fn, "service_config").get("dynamic", []):
+        for content in block.get("secret_environment_variables", {}).get("content", []):
+            key = str(content.get("key", ""))
+            if re.fullmatch(r"EREG_\w+", key):
+                names.add(key)
+    return names
+
+
+def settings_problems(infra: Infra) -> list[str]:
+    explicit = _function_environment(infra)
+    secret = set(_map(infra, "secret_environment").values()) | _mounted_literals(infra)
+    local_only = set(infra.declaration.get("local_only_settings") or [])
+    return [
+        f"setting {env} is not set for the cloud: set it in local.function_environment (infra/functions.tf), "
+        "declare it a secret, or list it under local_only_settings in infra/functions.yaml"
+        for env in sorted(set(infra.settings_fields) - explicit - secret - local_only)
+    ] + [
+        f"local_only_settings names {env}, which shared/config.py does not have"
+        for env in sorted(local_only - set(infra.settings_fields))
+    ]
+
+
+# --- tests --------------------------------------------------------------------------------------
+
+
+@cache
+def _resources() -> dict[str, dict[str, dict[str, Any]]]:
+    return parse_terraform(INFRA)
+
+
+@pytest.fixture(scope="module")
+def repo_infra(tmp_path_factory: pytest.TempPathFactory) -> Infra:
+    return build(INFRA, tmp_path_factory.mktemp("tf") / "infra", _resources())
+
+
+def test_the_repository_has_no_problems(repo_infra: Infra) -> None:
+    assert problems(repo_infra) == []
+    assert set(repo_infra.locals["functions"]) == set(main.__all__)  # evaluated, not vacuous
+    assert len(repo_infra.deploy_commands) == len(main.__all__)
+
+
+def test_terraform_and_the_local_bootstrap_read_the_same_topology(repo_infra: Infra) -> None:
+    subs = repo_infra.locals["subscriptions"]
+    assert {name: int(s["ack_deadline_s"]) for name, s in subs.items()} == {
+        s.name: s.ack_deadline_s for s in PUSH_SUBSCRIPTIONS
+    }
+    assert sorted({s["ack_deadline_s"] for s in subs.values()}) == [30, 60, 120, 300]
+    assert repo_infra.locals["topology"]["topics"] == list(TOPOLOGY.topics)
+    schedules = {s["name"]: s["topic"] for s in repo_infra.locals["topology"]["schedules"]}
+    assert schedules == {s.name: s.topic for s in TOPOLOGY.schedules}
+
+
+def test_every_openapi_route_reaches_the_function_the_local_host_routes_it_to(repo_infra: Infra) -> None:
+    def regex(template: str) -> re.Pattern[str]:
+        pattern = re.escape(template).replace(r"\*\*", ".*")
+        pattern = re.sub(r"\\\{\w+=\\\*\\\}", "[^/]+", pattern)
+        return re.compile(f"^{pattern}$")
+
+    routes = [(regex(r["template"]), r["function"]) for r in repo_infra.locals["routes"]]
+    paths = yaml.safe_load((REPO / "openapi.yaml").read_text())["paths"]
+    for path in paths:
+        concrete = re.sub(r"\{\w+\}", "x1", path)
+        cloud = {fn for pattern, fn in routes if pattern.match(concrete)}
+        local = [m.function for m in HTTP_MOUNTS if re.match(m.pattern, concrete)][:1]
+        assert cloud == set(local), f"{path}: load balancer -> {cloud}, local host -> {local}"
+
+
+def test_cloud_armor_denies_dev_paths_and_bans_by_rate(repo_infra: Infra) -> None:
+    policy = _resources()["google_compute_security_policy"]["edge"]
+    dev = [r for r in policy["rule"] if "'/dev/'" in str(r["match"])]
+    assert dev and dev[0]["action"].startswith("deny")
+    dynamic = str(policy.get("dynamic", ""))
+    assert "sqli-v33-stable" in dynamic and "xss-v33-stable" in dynamic
+    assert "rate_based_ban" in dynamic and "local.edge_limits" in dynamic
+    limits = repo_infra.locals["edge_limits"]
+    assert {"login", "slots", "visits"} <= set(limits)
+    assert len({limit["priority"] for limit in limits.values()}) == len(limits)
+    # Each function's pattern (RE2, the same syntax here) covers exactly its openapi paths.
+    paths = [re.sub(r"\{\w+\}", "x1", p) for p in yaml.safe_load((REPO / "openapi.yaml").read_text())["paths"]]
+    for name, limit in limits.items():
+        routed = {p for p in paths if any(m.function == name and re.match(m.pattern, p) for m in HTTP_MOUNTS)}
+        assert routed and {p for p in paths if re.match(limit["pattern"], p)} == routed, name
+    backends = _resources()["google_compute_backend_service"]["fn"]
+    assert backends["security_policy"] == "${google_compute_security_policy.edge.id}"
+    assert backends["enable_cdn"] == "${each.value.cdn}"
+
+
+# What each negative case changes, and a word its problem must contain.
+@dataclass(frozen=True)
+class Change:
+    what: str
+    expect: str
+    functions_yaml: Any = None  # callable(dict) -> None
+    topology_yaml: Any = None
+    exports: frozenset[str] = frozenset()
+    resources: Any = None  # callable(dict) -> None
+    tf_extra: str = ""
+    settings_extra: tuple[str, ...] = ()
+    cloudbuild: Any = None
+
+
+def _add_function(doc: dict[str, Any]) -> None:
+    doc["functions"]["ghost"] = {"trigger": "http", "routes": ["/api/v1/ghost"], "memory": "256Mi", "cpu": "1",
+                                 "concurrency": 1, "max_instances": 1}  # fmt: skip
+
+
+def _add_subscription_without_dead_letter(doc: dict[str, Any]) -> None:
+    doc["subscriptions"].append({"name": "audit-events-archive", "topic": "audit-events", "function": "notify"})
+
+
+def _add_subscription_for_no_function(doc: dict[str, Any]) -> None:
+    doc["subscriptions"].append({"name": "visit-events-archive", "topic": "visit-events", "function": "archive"})
+
+
+def _drop_dead_letter_policy(resources: dict[str, Any]) -> None:
+    resources["google_pubsub_subscription"]["push"].pop("dead_letter_policy")
+
+
+def _add_raw_subscription(resources: dict[str, Any]) -> None:
+    resources["google_pubsub_subscription"]["extra"] = {"name": "extra", "topic": "${google_pubsub_topic.topic[0].id}"}
+
+
+def _add_role_level(doc: dict[str, Any]) -> None:
+    doc["functions"]["slots"]["access"]["spanner"] = "owner"
+
+
+def _publish_to_unknown_topic(doc: dict[str, Any]) -> None:
+    doc["functions"]["notify"]["access"]["publish"] = ["sms-requests", "push-notifications"]
+
+
+def _bind_role_outside_declaration(resources: dict[str, Any]) -> None:
+    resources["google_project_iam_member"]["extra"] = {
+        "project": "${var.project_id}",
+        "role": "roles/spanner.databaseUser",
+        "member": 'serviceAccount:${google_service_account.fn["slots"].email}',
+    }
+
+
+def _read_undeclared_secret(doc: dict[str, Any]) -> None:
+    doc["functions"]["send_sms"]["secrets"].append("sms-provider-password")
+
+
+def _declare_unread_secret(doc: dict[str, Any]) -> None:
+    doc["secrets"]["sms-provider-password"] = "read by nobody"
+    doc["functions"]["notify"]["secrets"] = ["sms-provider-password"]  # read, but no such setting
+
+
+def _secret_nobody_reads(doc: dict[str, Any]) -> None:
+    doc["secrets"]["spare-token"] = "read by nobody"
+
+
+def _route_twice(doc: dict[str, Any]) -> None:
+    doc["functions"]["visits"]["routes"].append("/api/v1/slots")
+
+
+def _drop_deploy_step(cloudbuild: dict[str, Any]) -> None:
+    cloudbuild["steps"] = [s for s in cloudbuild["steps"] if s.get("id") != "deploy-functions"]
+
+
+CHANGES = [
+    Change("a function exported but not declared", "does not declare it", exports=frozenset({"reports"})),
+    Change("a function declared but not exported", "does not export it", functions_yaml=_add_function),
+    Change("a subscription on a topic with no dead-letter topic", "no dead-letter topic",
+           topology_yaml=_add_subscription_without_dead_letter),
+    Change("a subscription pushing to no function", "no declared event function",
+           topology_yaml=_add_subscription_for_no_function),
+    Change("a push subscription without its dead-letter policy", "has no dead-letter topic",
+           resources=_drop_dead_letter_policy),
+    Change("a subscription written straight into Terraform", "extra has no dead-letter topic",
+           resources=_add_raw_subscription),
+    Change("an access level with no role behind it", "not in local.access_roles", functions_yaml=_add_role_level),
+    Change("publishing to a topic that does not exist", "push-notifications", functions_yaml=_publish_to_unknown_topic),
+    Change("a role bound outside the declaration", "does not declare", resources=_bind_role_outside_declaration),
+    Change("a primitive role", "roles/editor", tf_extra='role = "roles/editor"'),
+    Change("a secret read but not declared", "sms-provider-password", functions_yaml=_read_undeclared_secret),
+    Change("a secret with no setting behind it", "no SecretStr setting", functions_yaml=_declare_unread_secret),
+    Change("a secret nobody reads", "no function reads it", functions_yaml=_secret_nobody_reads),
+    Change("a setting not set in the cloud", "EREG_BRAND_NEW", settings_extra=("EREG_BRAND_NEW", "EREG_REDIS_URL")),
+    Change("a route served by two functions", "more than one function", functions_yaml=_route_twice),
+    Change("no deploy step in Cloud Build", "deploy_functions.py deploy", cloudbuild=_drop_deploy_step),
+]  # fmt: skip
+
+
+@pytest.fixture
+def modified(tmp_path: Path) -> Iterator[Path]:
+    copy_ = tmp_path / "infra-copy"
+    shutil.copytree(INFRA, copy_, ignore=shutil.ignore_patterns(".terraform*", "environments"))
+    yield copy_
+
+
+def _edit_yaml(path: Path, edit: Any) -> None:
+    doc = yaml.safe_load(path.read_text())
+    edit(doc)
+    path.write_text(yaml.safe_dump(doc))
+
+
+@pytest.mark.parametrize("change", CHANGES, ids=[c.what for c in CHANGES])
+def test_a_counterpart_missing_is_found(change: Change, modified: Path, tmp_path: Path, repo_infra: Infra) -> None:
+    if change.functions_yaml:
+        _edit_yaml(modified / "functions.yaml", change.functions_yaml)
+    if change.topology_yaml:
+        _edit_yaml(modified / "topology.yaml", change.topology_yaml)
+    resources = copy.deepcopy(_resources())
+    if change.resources:
+        change.resources(resources)
+    if change.functions_yaml or change.topology_yaml:
+        infra = build(modified, tmp_path / "tf", resources)
+    else:
+        infra = replace(repo_infra, resources=resources, cloudbuild=copy.deepcopy(repo_infra.cloudbuild))
+    infra.exports = infra.exports | change.exports
+    infra.tf_text += "\n" + change.tf_extra
+    infra.settings_fields = {**infra.settings_fields, **{name: None for name in change.settings_extra}}
+    if change.cloudbuild:
+        change.cloudbuild(infra.cloudbuild)
+    found = problems(infra)
+    assert any(change.expect in p for p in found), found
+
+
+def test_the_source_package_holds_what_the_functions_import_and_no_tests(tmp_path: Path) -> None:
+    deploy = _deploy_module()
+    target = tmp_path / "source.zip"
+    deploy.package(target)
+    names = set(zipfile.ZipFile(target).namelist())
+    assert {"main.py", "requirements.txt", "shared/topology.py", "infra/topology.yaml"} <= names
+    assert {f"functions/{m.__module__.split('.')[-1]}.py" for m in map(main.__dict__.get, main.__all__)} <= names
+    assert not any(n.startswith(("tests/", "bench/", "emulators/", ".venv")) or n.endswith(".pyc") for n in names)
+
+
+def test_the_topology_file_must_declare_the_topics_the_code_publishes_to(tmp_path: Path) -> None:
+    document = yaml.safe_load(topology.TOPOLOGY_FILE.read_text())
+    document["topics"].remove("sms-requests")
+    path = tmp_path / "topology.yaml"
+    path.write_text(yaml.safe_dump(document))
+    with pytest.raises(ValueError, match="sms-requests"):
+        topology.load(path)
+
+
+def test_every_checkov_skip_sits_in_the_code_with_its_reason() -> None:
+    skips = []
+    for path in sorted(INFRA.glob("*.tf")):
+        for line in path.read_text().splitlines():
+            if "checkov:skip" in line:
+                match = re.search(r"#\s*checkov:skip=(CKV2?_\w+):(.{20,})", line)
+                assert match, f"{path.name}: a checkov skip needs a reason: {line.strip()}"
+                skips.append(match.group(1))
+    assert skips  # the table in docs/deploy.md lists them
+    makefile = (REPO / "Makefile").read_text()
+    assert "--skip-check" not in makefile and "--soft-fail" not in makefile
+    documented = (REPO / "docs" / "deploy.md").read_text()
+    for check in set(skips):
+        assert check in documented, f"{check} is skipped but not in docs/deploy.md"
+
+
+def test_the_redis_url_counts_as_set_for_the_cloud(repo_infra: Infra) -> None:
+    # issue 10 adds EREG_REDIS_URL to shared/config.py; the functions with `redis: true` mount it
+    infra = replace(repo_infra, settings_fields={**repo_infra.settings_fields, "EREG_REDIS_URL": None})
+    assert settings_problems(infra) == []
