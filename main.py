@@ -4,12 +4,16 @@ Cloud Functions deploys from the repo root with ``--entry-point NAME``, so ``sha
 every function; each function still deploys on its own.
 """
 
+from functions.admin import admin
 from functions.agent import agent
 from functions.health import health
+from functions.interest import interest
+from functions.issue_referrals import issue_referrals
 from functions.login import login
 from functions.mark_no_shows import mark_no_shows
 from functions.notify import notify
 from functions.point import point
+from functions.programme_tick import programme_tick
 from functions.reconcile_availability import reconcile_availability
 from functions.relay_outbox import relay_outbox
 from functions.send_reminders import send_reminders
@@ -21,6 +25,7 @@ from functions.update_availability import update_availability
 from functions.visits import visits
 
 __all__ = [
-    "agent", "health", "login", "mark_no_shows", "notify", "point", "reconcile_availability", "relay_outbox",
-    "send_reminders", "send_sms", "slots", "sms_reports", "stream_events", "update_availability", "visits",
+    "admin", "agent", "health", "interest", "issue_referrals", "login", "mark_no_shows", "notify", "point",
+    "programme_tick", "reconcile_availability", "relay_outbox", "send_reminders", "send_sms", "slots",
+    "sms_reports", "stream_events", "update_availability", "visits",
 ]  # fmt: skip

@@ -43,6 +43,8 @@ HTTP_MOUNTS = (
     HttpMount(r"^/api/v1/points/[^/]+/", "point"),  # a point's own resources: its visits, schedule, deliveries
     HttpMount(r"^/api/v1/visits/[^/]+/(vaccination|no-show)/?$", "point"),
     HttpMount(r"^/api/v1/agent/", "agent"),
+    HttpMount(r"^/api/v1/admin/", "admin"),
+    HttpMount(r"^/api/v1/interest/?$", "interest"),
     HttpMount(r"^/api/v1/sms/", "sms_reports"),
     HttpMount(r"^/api/v1/visits(/[^/]+)?/?$", "visits"),
 )

@@ -75,7 +75,7 @@ locals {
     EREG_PATIENT_SESSION_IDLE_MIN     = "30"
     EREG_STAFF_SESSION_ABSOLUTE_MIN   = "600"
     EREG_STAFF_SESSION_IDLE_MIN       = "60"
-    EREG_PROGRAMME_CACHE_S            = "30"
+    EREG_PROGRAMME_CACHE_S            = "15" # an admin's change is live everywhere within 30 s
     EREG_RATE_LIMITS = jsonencode({
       "login:ip"     = [10, 30]
       "search:ip"    = [50, 100]
@@ -94,6 +94,10 @@ locals {
     EREG_SMS_TIMEOUT_S              = "5"
     EREG_HEALTH_TIMEOUT_S           = "2"
     EREG_LOG_LEVEL                  = "INFO"
+    # Bulk e-referrals: 256 chunks (patient key ranges), commits of 2,000 rows; opening SMS a minute.
+    EREG_REFERRAL_CHUNK_PREFIX_LENGTH = "2"
+    EREG_REFERRAL_WRITE_BATCH         = "2000"
+    EREG_INTEREST_SMS_PER_TICK        = "6000"
   }, var.settings)
 
   secret_environment = { for id, _ in local.declarations.secrets : id => upper("EREG_${replace(id, "-", "_")}") }

@@ -23,6 +23,8 @@ if TYPE_CHECKING:
 
 from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, FirestoreSmsLog, SessionStore
+from shared.adapters.firestore_jobs import FirestoreReferralJobs
+from shared.adapters.firestore_programme import FirestoreProgrammeVersions
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
@@ -33,6 +35,7 @@ from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_patients import PatientRepository
 from shared.adapters.spanner_points import SpannerPointDirectory
+from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInterest
 from shared.config import Settings, get_settings
 from shared.domain.identity import SessionPolicy
 from shared.domain.programme import Programme
@@ -41,11 +44,15 @@ from shared.logs import configure_logging
 from shared.services.availability import Availability, ProjectedFreeSlots
 from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
+from shared.services.interest import InterestService
 from shared.services.notifications import Notifier
 from shared.services.outbox import OutboxRelay
 from shared.services.points import PointService
 from shared.services.post_commit import PostCommitHandOff
+from shared.services.programme_admin import ProgrammeAdmin
+from shared.services.programme_tick import ProgrammeTick
 from shared.services.rate_limits import RateLimits
+from shared.services.referrals import ReferralIssuer
 from shared.services.reminders import Reminders
 from shared.services.reporting_feed import EventStreamer
 from shared.services.search import FreeSlotReader, SlotSearch
@@ -68,6 +75,9 @@ def _point_clients_at_emulators(settings: Settings) -> None:
         # With multiplexed sessions for read-write transactions, concurrent transactions on the
         # emulator fail with FailedPrecondition.
         os.environ["GOOGLE_CLOUD_SPANNER_MULTIPLEXED_SESSIONS_FOR_RW"] = "false"
+
+
+_MISSING = object()
 
 
 @dataclass
@@ -155,11 +165,40 @@ class Container:
         return TTLCache(maxsize=1, ttl=self.settings.programme_cache_s)
 
     def programme(self) -> Programme | None:
-        """The programme configuration, re-read at most every few seconds per process."""
+        """The programme configuration, re-read at most every ``programme_cache_s`` per process, so an
+        admin's change is live in every function within that time, without a deploy."""
         cache = self.programme_cache
-        if "current" not in cache:
-            cache["current"] = self.firestore.current_programme()
-        return cache["current"]
+        programme = cache.get("current", _MISSING)
+        if programme is _MISSING:
+            programme = self.firestore.current_programme()
+            cache["current"] = programme
+        return programme  # type: ignore[return-value]
+
+    def programme_changed(self) -> None:
+        """This process changed the programme: read it afresh on next use."""
+        self.programme_cache.clear()
+
+    @cached_property
+    def programme_admin(self) -> ProgrammeAdmin:
+        return ProgrammeAdmin(FirestoreProgrammeVersions(self.firestore.client), on_change=self.programme_changed)
+
+    @cached_property
+    def referral_issuer(self) -> ReferralIssuer:
+        return ReferralIssuer(
+            FirestoreReferralJobs(self.firestore.client),
+            SpannerCohortReferrals(self.spanner, self.settings.referral_write_batch),
+            self.bus,
+            self.programme,
+            prefix_length=self.settings.referral_chunk_prefix_length,
+        )
+
+    @cached_property
+    def interest(self) -> InterestService:
+        return InterestService(SpannerInterest(self.spanner), self.bus, self.programme, self.settings.sms_transliterate)
+
+    @cached_property
+    def programme_tick(self) -> ProgrammeTick:
+        return ProgrammeTick(self.programme, self.referral_issuer, self.interest, self.settings.interest_sms_per_tick)
 
     @cached_property
     def identity(self) -> IdentityService:

@@ -72,7 +72,15 @@ class Settings(BaseSettings):
     patient_session_idle_min: int = 30
     staff_session_absolute_min: int = 600
     staff_session_idle_min: int = 60
-    programme_cache_s: float = 30.0
+    # How long a process serves its copy of the programme: an admin's change is live everywhere
+    # within this many seconds (the issue asks for 30), without a deploy.
+    programme_cache_s: float = 15.0
+    # Bulk e-referrals: a job is 16 ** prefix length chunks (patient key ranges), and each chunk
+    # commits its referrals in batches of this many rows.
+    referral_chunk_prefix_length: int = Field(default=2, ge=0, le=3)
+    referral_write_batch: int = Field(default=2000, ge=1, le=10000)
+    # "Your cohort is open" SMS requested per scheduler tick (a minute): spreads the booking peak.
+    interest_sms_per_tick: int = Field(default=6000, ge=0)
 
     # Token buckets, "scope:who" -> [per second, burst]; who is "ip" (the client address, checked
     # before any backend read) or "user" (the verified person: patient or staff member). Shared by

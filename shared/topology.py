@@ -22,6 +22,11 @@ OUTBOX_SWEEP_TICKS = "outbox-sweep-ticks"
 REMINDER_TICKS = "reminder-ticks"
 AVAILABILITY_TICKS = "availability-ticks"
 NO_SHOW_TICKS = "no-show-ticks"
+# Bulk e-referral jobs: one message per patient key range; and what they issued, for consumers.
+REFERRAL_CHUNKS = "referral-chunks"
+REFERRAL_EVENTS = "referral-events"
+# The scheduler's minute tick: cohort openings (bulk referrals, "your cohort is open" SMS).
+PROGRAMME_TICKS = "programme-ticks"
 
 
 @dataclass(frozen=True)
@@ -91,7 +96,8 @@ def parse(document: dict[str, Any]) -> Topology:
 
 def load(path: Path = TOPOLOGY_FILE) -> Topology:
     topology = parse(yaml.safe_load(path.read_text()))
-    published = {VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS, AVAILABILITY_TICKS, NO_SHOW_TICKS}
+    published = {VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS, AVAILABILITY_TICKS, NO_SHOW_TICKS,
+                 REFERRAL_CHUNKS, REFERRAL_EVENTS, PROGRAMME_TICKS}  # fmt: skip
     missing = published - set(topology.topics)
     if missing:
         raise ValueError(f"{path} does not declare the topics the code publishes to: {sorted(missing)}")

@@ -154,8 +154,13 @@ def check_may_book(
         raise Refused(
             RefusalKind.RULE,
             "cohort_not_open",
-            f"Rejestracja dla Twojej grupy rusza {eligibility.cohort.opens_at:%d.%m.%Y %H:%M}",
+            f"Rejestracja dla Twojej grupy rusza {eligibility.cohort.opens_at.astimezone(WARSAW):%d.%m.%Y %H:%M}",
         )
+    if not eligibility.cohort.offers(vaccine.code):
+        raise Refused(
+            RefusalKind.FORBIDDEN, "vaccine_not_for_cohort", "Ta szczepionka nie jest przewidziana dla Twojej grupy",
+            field="vaccine",
+        )  # fmt: skip
     if referral is None or not referral.is_valid(now) or referral.vaccine not in (None, vaccine.code):
         raise Refused(RefusalKind.FORBIDDEN, "no_referral", "Brak ważnego e-skierowania na szczepienie")
     if age_on(birth_date, slot_starts_at.astimezone(WARSAW).date()) < vaccine.min_age:

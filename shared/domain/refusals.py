@@ -13,6 +13,7 @@ class RefusalKind(StrEnum):
     CONFLICT = "conflict"  # the current state stands in the way: full, already booked, stale
     RULE = "rule"  # a business rule refuses it now (too early, outside a window, over stock)
     UNAVAILABLE = "unavailable"  # something it depends on is missing for now
+    STALE = "stale"  # the caller changes a copy that has moved on since they read it (If-Match)
 
 
 class Refused(Exception):

@@ -140,3 +140,11 @@ def change_request_id(event_id: str) -> str:
 
 def reminder_request_id(visit_id: str, day: date) -> str:
     return f"reminder-{visit_id}-{day.isoformat()}"
+
+
+def opening_text(opens_at: datetime) -> str:
+    """For a patient who asked to be told when their cohort opens."""
+    return (
+        f"e-Rejestracja: od {_when(opens_at)} możesz umówić szczepienie przeciw COVID-19: "
+        "pacjent.gov.pl lub infolinia 989."
+    )

@@ -97,6 +97,7 @@ STATUS_OF_REFUSAL: dict[RefusalKind, int] = {
     RefusalKind.CONFLICT: 409,
     RefusalKind.RULE: 422,
     RefusalKind.UNAVAILABLE: 503,
+    RefusalKind.STALE: 412,
 }
 
 
