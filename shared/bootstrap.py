@@ -254,7 +254,7 @@ class Container:
 
     @cached_property
     def point_office(self) -> PointService:
-        return PointService(SpannerBackOffice(self.spanner), self.programme, self.post_commit)
+        return PointService(SpannerBackOffice(self.spanner), self.programme, self.post_commit, self.availability)
 
     @cached_property
     def walk_ins(self) -> WalkIns:

@@ -50,7 +50,8 @@ from shared.domain.vaccination import (
     local_day,
     orphans,
 )
-from shared.services.ports import EventPublisher
+from shared.services.availability import slots_of_event
+from shared.services.ports import EventPublisher, SlotChangeListener
 
 T = TypeVar("T")
 BookedRef = tuple[date, str, str]
@@ -109,15 +110,26 @@ class Outcome:
 
 
 class PointService:
-    def __init__(self, office: BackOffice, programme: Callable[[], Programme | None], events: EventPublisher) -> None:
+    def __init__(
+        self,
+        office: BackOffice,
+        programme: Callable[[], Programme | None],
+        events: EventPublisher,
+        availability: SlotChangeListener | None = None,
+    ) -> None:
         self.office = office
         self.programme = programme
         self.events = events
+        self.availability = availability
 
     def _committed(self, work: Callable[[BackOfficeTx], T], events: Callable[[T], list[dict[str, Any]]]) -> T:
-        """Run a change; publish the events it wrote right after the commit (the sweep covers a miss)."""
+        """Run a change; right after the commit, tell search which slots it changed and publish the
+        events it wrote (the events and the outbox sweep cover a miss of either)."""
         result = self.office.transaction(work)
-        self.events.publish(events(result))
+        written = events(result)
+        if self.availability is not None:
+            self.availability.slots_changed(sorted({key for event in written for key in slots_of_event(event)}))
+        self.events.publish(written)
         return result
 
     def _programme(self) -> Programme:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, cast
 
@@ -132,6 +133,23 @@ def test_publishing_over_the_stock_changes_nothing(office: tuple[PointService, F
     assert fake.state.slots == {} and published.events == []
     service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 2)], STAFF, NOW)
     assert len(fake.state.slots) == 2 and [e["event_type"] for e in published.events] == ["ScheduleChanged"] * 2
+
+
+def test_a_published_schedule_tells_search_of_every_slot_it_created(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    class Told:
+        def __init__(self) -> None:
+            self.keys: list[tuple[str, datetime, str]] = []
+
+        def slots_changed(self, keys: Sequence[tuple[str, datetime, str]]) -> None:
+            self.keys.extend(keys)
+
+    service, fake, _ = office
+    service.availability = told = Told()
+    deliver(service)
+    service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 2)], STAFF, NOW)
+    assert sorted(told.keys) == sorted(fake.state.slots) and len(told.keys) == 2
 
 
 def add_visit(fake: FakeBackOffice, starts_at: datetime, dose: int = 1, series: str = "s1") -> Visit:
