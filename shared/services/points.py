@@ -16,11 +16,9 @@ from typing import Any, Protocol, TypeVar
 
 from shared.domain.booking import (
     Channel,
-    DoseWindow,
     Slot,
     Visit,
     VisitStatus,
-    earliest_free,
     local_iso,
     new_visit,
     next_dose_window,
@@ -52,6 +50,7 @@ from shared.domain.vaccination import (
 )
 from shared.services.availability import slots_of_event
 from shared.services.ports import EventPublisher, SlotChangeListener
+from shared.services.slot_ledger import SlotLedger
 
 T = TypeVar("T")
 BookedRef = tuple[date, str, str]
@@ -266,13 +265,13 @@ class PointService:
             tx.add_vaccination(vaccination)
             administered = tx.administered(visit.point_id).get(visit.vaccine, 0)
             tx.set_administered(visit.point_id, visit.vaccine, administered + 1)
-            slots = _Slots(tx)
+            slots = _ledger(tx)
             home = slots.get(visit.point_id, visit.starts_at, visit.vaccine)
             events: list[dict[str, Any]] = []
             # Other open visits of this dose (and what depends on them) only hold places now.
             stale = [v.with_status(VisitStatus.CANCELLED) for v in orphans(visit, visits)]
             for other in stale:
-                slots.release(other)
+                slots.release(other.point_id, other.starts_at, other.vaccine)
             # The next dose, if the series has one and it is not booked yet.
             vaccine = programme.vaccine(visit.vaccine)
             booked: list[Visit] = []
@@ -327,7 +326,7 @@ class PointService:
             if visit.status == VisitStatus.NO_SHOW and actor.acts_on(visit.point_id):
                 return Outcome({"visit": visit, "cancelled": []})
             check_may_mark_no_show(actor, visit, now)
-            slots = _Slots(tx)
+            slots = _ledger(tx)
             outcome = self._no_show(tx, slots, patient, visit, visits, now)
             slots.save()
             return outcome
@@ -351,7 +350,7 @@ class PointService:
     def _no_shows_if_past(
         self, tx: BackOfficeTx, refs: list[BookedRef], today: date, now: datetime
     ) -> tuple[int, list[dict[str, Any]]]:
-        slots = _Slots(tx)  # one view of the slots for the page: two visits may free the same slot
+        slots = _ledger(tx)  # one view of the slots for the page: two visits may free the same slot
         marked = 0
         events: list[dict[str, Any]] = []
         for patient_id in dict.fromkeys(ref[2] for ref in refs):
@@ -373,7 +372,7 @@ class PointService:
 
     @staticmethod
     def _no_show(
-        tx: BackOfficeTx, slots: _Slots, patient: PatientRecord, visit: Visit, visits: list[Visit], now: datetime
+        tx: BackOfficeTx, slots: SlotLedger, patient: PatientRecord, visit: Visit, visits: list[Visit], now: datetime
     ) -> Outcome:
         """Mark the visit NO_SHOW and cancel the doses that depend on it; the caller saves ``slots``."""
         missed = visit.with_status(VisitStatus.NO_SHOW)
@@ -381,7 +380,7 @@ class PointService:
         dropped = [v.with_status(VisitStatus.CANCELLED) for v in later_doses(visit, visits)]
         home = slots.get(visit.point_id, visit.starts_at, visit.vaccine)
         for later in dropped:
-            slots.release(later)
+            slots.release(later.point_id, later.starts_at, later.vaccine)
         tx.update_visits([missed, *dropped])
         events: list[dict[str, Any]] = []
         regions = slots.regions(home)
@@ -404,66 +403,17 @@ class PointService:
         return patient, next(v for v in visits if v.visit_id == visit_id), visits
 
 
-class _Slots:
-    """Slots read and changed in one transaction; only booked counters change here."""
-
-    def __init__(self, tx: BackOfficeTx) -> None:
-        self.tx = tx
-        self.slots: dict[tuple[str, datetime, str], Slot] = {}
-        self.changed: set[tuple[str, datetime, str]] = set()
-
-    def get(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
-        key = (point_id, starts_at, vaccine)
-        if key not in self.slots:
-            slot = self.tx.slot(point_id, starts_at, vaccine)
-            if slot is None:
-                return None
-            self.slots[key] = slot
-        return self.slots[key]
-
-    def known(self, slot: Slot) -> Slot:
-        return self.slots.setdefault(slot.key, slot)
-
-    def release(self, visit: Visit) -> None:
-        slot = self.get(visit.point_id, visit.starts_at, visit.vaccine)
-        if slot is not None:
-            self.slots[slot.key] = slot.released()
-            self.changed.add(slot.key)
-
-    def take(self, slot: Slot) -> Slot:
-        taken = self.known(slot).taken()
-        self.slots[slot.key] = taken
-        self.changed.add(slot.key)
-        return taken
-
-    def save(self) -> None:
-        self.tx.save_booked([self.slots[key] for key in sorted(self.changed)])
-
-    def regions(self, home: Slot | None) -> dict[str, Slot]:
-        """A slot carrying the TERYT codes of each point seen (range reads of an index carry none)."""
-        found = {s.point_id: s for s in self.slots.values() if s.voivodeship}
-        if home is not None:
-            found.setdefault(home.point_id, home)
-            for slot in self.slots.values():
-                found.setdefault(slot.point_id, home)  # nearby points: the same municipality
-        return found
-
-    def earliest_in(self, vaccine: Vaccine, start: datetime, end: datetime, near: Slot) -> Slot | None:
-        """Earliest free place of the vaccine in [start, end]: at the same point, else nearby."""
-        window = DoseWindow(0, start, end)
-        at_point = [self.known(s) for s in self.tx.slots(near.point_id, start, end + timedelta(seconds=1))]
-        choice = earliest_free(at_point, window, vaccine.code)
-        if choice is not None:
-            return choice
-        for found in self.tx.free_slots_nearby(near.municipality, vaccine.code, start, end, 20):
-            candidate = self.get(found.point_id, found.starts_at, found.vaccine)
-            if candidate is not None and candidate.free_places > 0 and window.contains(candidate.starts_at):
-                return candidate
-        return None
+def _ledger(tx: BackOfficeTx) -> SlotLedger:
+    return SlotLedger(
+        tx.slot,
+        lambda point_id, start, end: tx.slots(point_id, start, end + timedelta(seconds=1)),  # [start, end]
+        tx.free_slots_nearby,
+        tx.save_booked,
+    )
 
 
 def _next_doses(
-    slots: _Slots, vaccine: Vaccine, completed: Visit, visits: Sequence[Visit], home: Slot
+    slots: SlotLedger, vaccine: Vaccine, completed: Visit, visits: Sequence[Visit], home: Slot
 ) -> tuple[list[Visit], Any]:
     """Book the series' next doses after a completed one if none is booked; returns them and the
     window of a dose still to book (no place in it), if any."""
@@ -475,7 +425,7 @@ def _next_doses(
     previous = completed
     for dose in range(completed.dose + 1, vaccine.doses + 1):
         window = next_dose_window(vaccine, dose, previous.starts_at)
-        choice = slots.earliest_in(vaccine, window.earliest, window.latest, home)
+        choice = slots.earliest_free_in(vaccine.code, window, home)
         if choice is None:
             return booked, window
         previous = new_visit(completed.patient_id, completed.series_id, dose, slots.take(choice), Channel.POINT)

@@ -23,7 +23,6 @@ from shared.domain.booking import (
     VisitStatus,
     check_may_book,
     check_may_change,
-    earliest_free,
     new_visit,
     next_dose_window,
 )
@@ -31,10 +30,11 @@ from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, vis
 from shared.domain.identity import eligibility
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
-from shared.domain.programme import Programme, Vaccine
+from shared.domain.programme import Programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.series import check_may_book_pending, pending_dose
 from shared.services.ports import EventPublisher, PatientReader, PointDirectory, SlotChangeListener, VisitReader
+from shared.services.slot_ledger import SlotLedger
 
 T = TypeVar("T")
 
@@ -161,56 +161,15 @@ def _restored_booking(body: str) -> VisitsChanged:
     return VisitsChanged(visits, next_dose=window, replayed=True)
 
 
-class SlotChanges:
-    """Slots read and changed inside one transaction, so a slot read twice is counted once."""
-
-    def __init__(self, transaction: BookingTransaction) -> None:
-        self.transaction = transaction
-        self.slots: dict[tuple[str, datetime, str], Slot] = {}
-        self.changed: set[tuple[str, datetime, str]] = set()
-
-    def get(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
-        key = (point_id, starts_at, vaccine)
-        if key not in self.slots:
-            slot = self.transaction.slot(point_id, starts_at, vaccine)
-            if slot is None:
-                return None
-            self.slots[key] = slot
-        return self.slots[key]
-
-    def known(self, slot: Slot) -> Slot:
-        """The transaction's view of a slot found by a range or index read."""
-        return self.slots.setdefault(slot.key, slot)
-
-    def take(self, slot: Slot) -> Slot:
-        taken = self.known(slot).taken()
-        self.slots[slot.key] = taken
-        self.changed.add(slot.key)
-        return taken
-
-    def release(self, point_id: str, starts_at: datetime, vaccine: str) -> None:
-        slot = self.get(point_id, starts_at, vaccine)
-        if slot is not None:
-            self.slots[slot.key] = slot.released()
-            self.changed.add(slot.key)
-
-    def save(self) -> None:
-        self.transaction.save_slots([self.slots[key] for key in self.changed])
-
-    def next_dose_slot(self, vaccine: Vaccine, window: DoseWindow, near: Slot) -> Slot | None:
-        """Earliest free place in the window: at the same point, else elsewhere in the municipality."""
-        at_point = [self.known(s) for s in self.transaction.point_slots(near.point_id, window.earliest, window.latest)]
-        choice = earliest_free(at_point, window, vaccine.code)
-        if choice is not None:
-            return choice
-        nearby = self.transaction.free_slots(
-            "municipality", near.municipality, vaccine.code, window.earliest, window.latest, limit=20
-        )
-        for found in nearby:
-            candidate = self.get(found.point_id, found.starts_at, found.vaccine)
-            if candidate is not None and candidate.free_places > 0 and window.contains(candidate.starts_at):
-                return candidate
-        return None
+def _ledger(tx: BookingTransaction) -> SlotLedger:
+    return SlotLedger(
+        tx.slot,
+        tx.point_slots,
+        lambda municipality, vaccine, start, end, limit: tx.free_slots(
+            "municipality", municipality, vaccine, start, end, limit
+        ),
+        tx.save_slots,
+    )
 
 
 class VisitService:
@@ -281,7 +240,7 @@ class VisitService:
                         )
                     return _Committed(_restored_booking(stored.body))
             patient = self._patient(tx, patient_id)
-            slots = SlotChanges(tx)
+            slots = _ledger(tx)
             slot = slots.get(request.point_id, request.starts_at, request.vaccine)
             if slot is None:
                 raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
@@ -315,7 +274,7 @@ class VisitService:
             pending: DoseWindow | None = None
             for dose in range(first_dose + 1, vaccine.doses + 1):
                 window = next_dose_window(vaccine, dose, booked[-1].starts_at)
-                choice = slots.next_dose_slot(vaccine, window, near=slot)
+                choice = slots.earliest_free_in(vaccine.code, window, near=slot)
                 if choice is None:
                     pending = window  # documented fallback: dose 1 stands, the next dose is booked later
                     break
@@ -351,7 +310,7 @@ class VisitService:
             vaccine = programme.vaccine(visit.vaccine)
             if vaccine is None:
                 raise Refused(RefusalKind.RULE, "unknown_vaccine", "Szczepionka nie jest już w programie")
-            slots = SlotChanges(tx)
+            slots = _ledger(tx)
             target = slots.get(point_id, starts_at, visit.vaccine)
             if target is None:
                 raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
@@ -370,7 +329,7 @@ class VisitService:
                 window = next_dose_window(vaccine, later.dose, moved[-1].starts_at)
                 if window.contains(later.starts_at):
                     break  # this dose and the ones after it still fit
-                choice = slots.next_dose_slot(vaccine, window, near=target)
+                choice = slots.earliest_free_in(vaccine.code, window, near=target)
                 if choice is None:
                     raise Refused(
                         RefusalKind.CONFLICT,
@@ -401,7 +360,7 @@ class VisitService:
             if visit.status == VisitStatus.CANCELLED:
                 return _Committed(VisitsChanged([], replayed=True))
             cancelled = [v.with_status(VisitStatus.CANCELLED) for v in series if v.dose >= visit.dose and v.is_active]
-            slots = SlotChanges(tx)
+            slots = _ledger(tx)
             for v in cancelled:
                 slots.release(v.point_id, v.starts_at, v.vaccine)
             region = slots.get(visit.point_id, visit.starts_at, visit.vaccine)
