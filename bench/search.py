@@ -66,6 +66,7 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--spanner", action="store_true", help="search Spanner, not the Redis projection (before)")
     args = parser.parse_args()
 
     with bench_stack("search", workers=args.workers, threads=args.threads) as stack:
@@ -74,6 +75,14 @@ def main() -> None:
             second_dose_days=0, patients=0,
         )  # fmt: skip
         print(f"scale: {summary.points} points, {summary.slots} slots (seeded in {summary.seconds} s)", flush=True)
+        availability, projection = stack.container.availability, stack.container.projection
+        if availability is not None and not args.spanner:
+            built = availability.rebuild()
+            print(f"projection: {built.slots} slots of {built.points} points into Redis in {built.seconds:.1f} s")
+        else:
+            if projection is not None:
+                projection.mark_ready(False)
+            print("projection: off (search reads Spanner's free-slot indexes)")
         time.sleep(stack.container.settings.spanner_search_staleness_s + 1)  # stale reads see the seed
         print(f"host: {args.workers} process(es) x {args.threads} threads; load: {args.users} clients", flush=True)
         result = run_load(stack.base_url, args.users, args.seconds, "bench.search:search_task", query_mix(args.points))
