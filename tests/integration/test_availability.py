@@ -17,16 +17,18 @@ import pytest
 import redis
 
 from emulators.ports import Ports, free_port
+from emulators.seed import demo_programme
 from emulators.stack import LocalStack
 from shared.adapters.redis_availability import RedisAvailability
 from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.adapters.spanner_booking import SpannerFreeSlots
-from shared.bootstrap import Container
+from shared.bootstrap import Container, build_container
 from shared.domain.availability import SlotState
 from shared.domain.booking import Channel, Slot
 from shared.services.availability import Availability, AvailabilityProjection, ProjectedFreeSlots
+from shared.services.search import SearchFilters
 from shared.services.visits import BookingRequest
-from tests.integration.conftest import add_patient, add_point, at, visit_service
+from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
 from tests.unit.fakes import FakeProjection
 
 T0 = datetime.now(UTC).replace(second=0, microsecond=0) + timedelta(days=1)
@@ -169,4 +171,28 @@ def test_search_reads_spanner_while_redis_is_down_and_the_projection_again_once_
     private_redis.stop()
     assert free_places() == [2]  # from Spanner: search still answers
     private_redis.start(["redis"])  # back, empty: not ready, so still Spanner
+    assert free_places() == [2]
+
+
+def test_a_booking_and_its_cancellation_show_in_search_at_once(backends: Container) -> None:
+    """Through the composition root: search reads the projection, fed by the booking's fast path.
+
+    Spanner's search reads are five seconds stale here (the default), so a change seen at once can only
+    have come through the projection."""
+    backends.firestore.publish_programme(demo_programme(NOW))
+    here = add_point(backends, [(at(2, 9), "jcovden", 2)])
+    patient = add_patient(backends)
+    container = build_container(backends.settings.model_copy(update={"search_cache_s": 0.0}))
+    assert container.availability is not None and container.settings.spanner_search_staleness_s >= 5
+    container.availability.rebuild()
+    wanted = SearchFilters(None, None, "1465011", None, "jcovden", at(0, 0), at(5, 0), 10)
+
+    def free_places() -> list[int]:
+        return [s.free_places for s, _ in container.search.search(wanted, None, datetime.now(UTC)).slots]
+
+    assert free_places() == [2]
+    request = BookingRequest(here, at(2, 9), "jcovden", None)
+    booked = container.visits.book(patient, request, Channel.WEB, datetime.now(UTC), "k", "h")
+    assert free_places() == [1]
+    container.visits.cancel(booked.visits[0].visit_id, patient, datetime.now(UTC))
     assert free_places() == [2]
