@@ -1,9 +1,9 @@
 """The live availability projection in Redis (Memorystore in the cloud): what search reads.
 
 Layout, every key under the configured prefix:
-- ``av:state:{point_id}`` a hash, one field per slot ``{vaccine}|{epoch}`` -> ``capacity|booked|version``:
-  the newest state applied for each slot, kept after a slot fills up (so an older change arriving
-  late cannot bring it back);
+- ``av:state:{point_id}`` a hash, one field per slot ``{vaccine}|{epoch}`` ->
+  ``capacity|booked|version|voivodeship|county|municipality``: the newest state applied for each slot,
+  kept after a slot fills up or is removed (so an older change arriving late cannot bring it back);
 - ``av:free:{level}:{region}:{vaccine}`` a sorted set per region level (voivodeship, county,
   municipality, and ``point`` for one point) with one member per slot that has free places,
   ``{epoch:010d}|{point_id}|{free}``, all at score 0: lexicographic order is (start, point) order,
@@ -31,7 +31,7 @@ from shared.services.availability import ProjectionUnavailable
 APPLY = """
 local prefix = ARGV[1]
 local applied = 0
-for i = 2, #ARGV, 10 do
+for i = 2, #ARGV, 9 do
   local point, vaccine, epoch = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local capacity, booked, version = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
   local regions = {ARGV[i + 6], ARGV[i + 7], ARGV[i + 8], point}
@@ -42,7 +42,7 @@ for i = 2, #ARGV, 10 do
   local newer = true
   local old_free = 0
   if held then
-    local c, b, v = string.match(held, '^(%-?%d+)|(%-?%d+)|(%d+)$')
+    local c, b, v = string.match(held, '^(%-?%d+)|(%-?%d+)|(%d+)')
     if tonumber(v) >= version then newer = false end
     old_free = tonumber(c) - tonumber(b)
   end
@@ -58,11 +58,43 @@ for i = 2, #ARGV, 10 do
       end
     end
     -- The arguments as given: Lua would print a version (microseconds, ~1.8e15) in exponent notation.
-    redis.call('HSET', state_key, field, ARGV[i + 3] .. '|' .. ARGV[i + 4] .. '|' .. ARGV[i + 5])
+    redis.call('HSET', state_key, field, table.concat({ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
+                                                       ARGV[i + 7], ARGV[i + 8]}, '|'))
     applied = applied + 1
   end
 end
 return applied
+"""
+
+# A slot Spanner no longer has: out of every sorted set (through the region codes held with its
+# state), and held as capacity 0 with the same version, so that only a newer state (the slot created
+# again, with a later commit) brings it back.
+REMOVE = """
+local prefix = ARGV[1]
+local removed = 0
+local levels = {'voivodeship', 'county', 'municipality', 'point'}
+for i = 2, #ARGV, 3 do
+  local point, vaccine, epoch = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+  local state_key = prefix .. 'av:state:' .. point
+  local field = vaccine .. '|' .. epoch
+  local held = redis.call('HGET', state_key, field)
+  if held then
+    local c, b, v, rv, rc, rm = string.match(held, '^(%-?%d+)|(%-?%d+)|(%d+)|([^|]*)|([^|]*)|([^|]*)$')
+    if c and (tonumber(c) ~= 0 or tonumber(b) ~= 0) then
+      local free = tonumber(c) - tonumber(b)
+      local regions = {rv, rc, rm, point}
+      if free > 0 then
+        for l = 1, 4 do
+          local set = prefix .. 'av:free:' .. levels[l] .. ':' .. regions[l] .. ':' .. vaccine
+          redis.call('ZREM', set, string.format('%010d|%s|%d', tonumber(epoch), point, free))
+        end
+      end
+      redis.call('HSET', state_key, field, table.concat({'0', '0', v, rv, rc, rm}, '|'))
+      removed = removed + 1
+    end
+  end
+end
+return removed
 """
 
 
@@ -74,6 +106,7 @@ class RedisAvailability:
         self.prefix = key_prefix
         self.batch = batch
         self._apply = client.register_script(APPLY)
+        self._remove = client.register_script(REMOVE)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -85,11 +118,23 @@ class RedisAvailability:
                 for state in states[start : start + self.batch]:
                     slot = state.slot
                     args += [slot.point_id, slot.vaccine, _epoch(slot.starts_at), slot.capacity, slot.booked,
-                             state.version, slot.voivodeship, slot.county, slot.municipality, ""]  # fmt: skip
+                             state.version, slot.voivodeship, slot.county, slot.municipality]  # fmt: skip
                 applied += int(self._apply(keys=[], args=args))
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error
         return applied
+
+    def remove(self, keys: Sequence[tuple[str, datetime, str]]) -> int:
+        removed = 0
+        try:
+            for start in range(0, len(keys), self.batch):
+                args: list[str | int] = [self.prefix]
+                for point_id, starts_at, vaccine in keys[start : start + self.batch]:
+                    args += [point_id, vaccine, _epoch(starts_at)]
+                removed += int(self._remove(keys=[], args=args))
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+        return removed
 
     def mark_ready(self, ready: bool) -> None:
         try:
@@ -122,7 +167,7 @@ class RedisAvailability:
         for point_id, fields in zip(wanted, answers, strict=True):
             for field, value in fields.items():
                 vaccine, epoch = _text(field).split("|")
-                capacity, booked, version = (int(part) for part in _text(value).split("|"))
+                capacity, booked, version = (int(part) for part in _text(value).split("|")[:3])
                 held[(point_id, datetime.fromtimestamp(int(epoch), UTC), vaccine)] = (capacity, booked, version)
         return held
 

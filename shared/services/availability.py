@@ -38,6 +38,10 @@ class AvailabilityProjection(Protocol):
         """Apply each state that is newer than the one held; returns how many were."""
         ...
 
+    def remove(self, keys: Sequence[SlotKey]) -> int:
+        """Take slots that no longer exist out of search (kept as capacity 0 at their last version)."""
+        ...
+
     def states(self, point_ids: Iterable[str]) -> dict[SlotKey, tuple[int, int, int]]:
         """(capacity, booked, version) of every slot held of these points."""
         ...
@@ -100,7 +104,11 @@ class Availability:
     def refresh(self, keys: Iterable[SlotKey]) -> int:
         """Read these slots again from Spanner and apply what is newer (the event consumer)."""
         wanted = list(dict.fromkeys(keys))
-        return self.projection.apply(self.states.of_slots(wanted)) if wanted else 0
+        if not wanted:
+            return 0
+        found = self.states.of_slots(wanted)
+        gone = set(wanted) - {s.slot.key for s in found}  # removed from the schedule
+        return self.projection.apply(found) + (self.projection.remove(sorted(gone)) if gone else 0)
 
     def reconcile(self, point_ids: Sequence[str] | None = None) -> Reconciled:
         """Compare every slot (of these points, or of all) with Spanner and apply what differs.
@@ -115,7 +123,10 @@ class Availability:
             truth = self.states.of_point(point_id)
             held = self.projection.states([point_id])
             stale = [s for s in truth if _differs(s, held.get(s.slot.key))]
-            return len(truth), self.projection.apply(stale) if stale else 0
+            existing = {s.slot.key for s in truth}
+            gone = sorted(k for k, (capacity, booked, _) in held.items() if k not in existing and (capacity or booked))
+            repaired = self.projection.apply(stale) if stale else 0
+            return len(truth), repaired + (self.projection.remove(gone) if gone else 0)
 
         slots = repaired = 0
         with ThreadPoolExecutor(self.parallel) as pool:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pytest
 import redis
+from google.cloud.spanner_v1.keyset import KeySet
 
 from emulators.ports import Ports, free_port
 from emulators.seed import demo_programme
@@ -88,6 +89,20 @@ def test_pages_continue_after_a_time_and_point(projection: AvailabilityProjectio
     assert [s.starts_at - T0 for s in projection.point_slots(A, T0, T0 + timedelta(minutes=45))] == [
         timedelta(0), timedelta(minutes=30)
     ]  # fmt: skip
+
+
+def test_a_removed_slot_leaves_every_level_and_stays_out_until_a_newer_state(
+    projection: AvailabilityProjection,
+) -> None:
+    projection.apply([state(A, 0, booked=1, version=5), state(B, 0, booked=0, version=5)])
+    assert projection.remove([state(A, 0, 0, 0).slot.key, state(A, 90, 0, 0).slot.key]) == 1  # the second: unknown
+    for level, region in (("voivodeship", "14"), ("county", "1465"), ("municipality", "1465011"), ("point", A)):
+        assert [p for _, p, _ in free(projection, level, region)] == ([B] if level != "point" else [])
+    assert projection.remove([state(A, 0, 0, 0).slot.key]) == 0  # removed already
+    projection.apply([state(A, 0, booked=0, version=4)])  # older: stays out
+    assert [p for _, p, _ in free(projection)] == [B]
+    projection.apply([state(A, 0, booked=0, version=6)])  # created again
+    assert [p for _, p, _ in free(projection)] == [A, B]
 
 
 def test_ready_flag_and_clear(projection: AvailabilityProjection) -> None:
@@ -196,3 +211,18 @@ def test_a_booking_and_its_cancellation_show_in_search_at_once(backends: Contain
     assert free_places() == [1]
     container.visits.cancel(booked.visits[0].visit_id, patient, datetime.now(UTC))
     assert free_places() == [2]
+
+
+def test_a_slot_deleted_in_spanner_leaves_the_projection_when_its_change_arrives(
+    backends: Container, emulator_env: dict[str, str]
+) -> None:
+    here = add_point(backends, [(at(2, 9), "jcovden", 2), (at(2, 10), "jcovden", 2)])
+    projection = redis_projection(emulator_env["EREG_REDIS_URL"])
+    availability = Availability(projection, SpannerSlotStates(backends.spanner))
+    availability.rebuild()
+    with backends.spanner.batch() as batch:  # as a schedule PUT removes an unbooked slot
+        batch.delete("Slots", KeySet(keys=[[here, at(2, 9), "jcovden"]]))
+    assert availability.refresh([(here, at(2, 9), "jcovden")]) == 1
+    found = projection.free_slots("point", here, "jcovden", at(0, 0), at(9, 0), 10)
+    assert [s.starts_at for s in found] == [at(2, 10)]
+    assert availability.reconcile().repaired == 0  # nothing left to repair

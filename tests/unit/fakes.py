@@ -487,6 +487,16 @@ class FakeProjection:
                 applied += 1
         return applied
 
+    def remove(self, keys: Sequence[SlotKey]) -> int:
+        self._check()
+        removed = 0
+        for key in keys:
+            held = self.held.get(key)
+            if held is not None and (held.slot.capacity or held.slot.booked):
+                self.held[key] = SlotState(replace(held.slot, capacity=0, booked=0), held.version)
+                removed += 1
+        return removed
+
     def states(self, point_ids: Iterable[str]) -> dict[SlotKey, tuple[int, int, int]]:
         self._check()
         wanted = set(point_ids)
@@ -548,6 +558,9 @@ class FakeSlotStates:
 
     def set(self, state: SlotState) -> None:
         self.truth[state.slot.key] = state
+
+    def drop(self, key: SlotKey) -> None:
+        del self.truth[key]
 
     def of_slots(self, keys: Iterable[SlotKey]) -> list[SlotState]:
         return [self.truth[k] for k in keys if k in self.truth]

@@ -64,6 +64,33 @@ def test_reconcile_loads_an_empty_projection_marks_it_ready_then_repairs_only_wh
     assert projection.held[state(2, 0, 0).slot.key].version == 7
 
 
+def test_a_slot_removed_from_the_schedule_leaves_search_and_only_a_newer_state_brings_it_back() -> None:
+    kept, removed = state(1, 0, 5), state(2, 1, 5)
+    truth = FakeSlotStates([kept, removed])
+    projection = FakeProjection()
+    availability = Availability(projection, truth)
+    availability.reconcile()
+    truth.drop(removed.slot.key)
+    assert availability.refresh([removed.slot.key, kept.slot.key]) == 1  # the removal; the other is unchanged
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 3)]
+    projection.apply([state(2, 0, 4)])  # an older change arriving late
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 3)]
+    projection.apply([state(2, 0, 9)])  # the slot created again, by a later commit
+    assert len(free_now(projection)) == 2
+
+
+def test_the_reconcile_takes_out_what_spanner_no_longer_has() -> None:
+    kept, removed = state(1, 0, 5), state(2, 1, 5)
+    truth = FakeSlotStates([kept, removed])
+    projection = FakeProjection()
+    availability = Availability(projection, truth)
+    availability.reconcile()
+    truth.drop(removed.slot.key)
+    assert availability.reconcile().repaired == 1
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 3)]
+    assert availability.reconcile().repaired == 0
+
+
 def test_rebuild_drops_the_projection_and_loads_it_again() -> None:
     truth = FakeSlotStates([state(1, 0, 1)])
     projection = FakeProjection()
