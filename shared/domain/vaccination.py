@@ -118,11 +118,15 @@ def later_doses(visit: Visit, patient_visits: Iterable[Visit]) -> list[Visit]:
 
 
 def orphans(visit: Visit, patient_visits: Iterable[Visit]) -> list[Visit]:
-    """Other open visits of the same dose (other series), with their later doses: once this dose is
-    given they only hold places."""
-    others = [v for v in patient_visits if v.is_active and v.series_id != visit.series_id and v.dose == visit.dose]
+    """Other open visits of the same dose, with the later doses of their own series: once this dose is
+    given they only hold places. That includes a visit of the same series (a walk-in took the dose
+    booked elsewhere), whose later doses are this visit's too and so stay."""
+    visits = list(patient_visits)
+    others = [v for v in visits if v.is_active and v.visit_id != visit.visit_id and v.dose == visit.dose]
     found = {v.visit_id: v for v in others}
     for other in others:
-        for later in later_doses(other, patient_visits):
+        if other.series_id == visit.series_id:
+            continue
+        for later in later_doses(other, visits):
             found[later.visit_id] = later
     return sorted(found.values(), key=lambda v: (v.starts_at, v.dose))

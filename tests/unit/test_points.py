@@ -19,7 +19,7 @@ from shared.domain.refusals import Refused
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, plan_schedule
 from shared.domain.series import pending_dose
 from shared.domain.stock import Delivery, first_shortfall
-from shared.domain.vaccination import MAX_WRONG_CODES, Actor
+from shared.domain.vaccination import MAX_WRONG_CODES, Actor, orphans
 from shared.services.notifications import Notifier
 from shared.services.points import PointService
 from shared.services.reporting_feed import EventStreamer
@@ -241,3 +241,18 @@ def test_the_sms_consumer_ignores_what_it_need_not_text_and_the_stream_stores_it
     assert (row["capacity"], row["change"], "actor" in row) == (5, "created", False)
     [(_, visit_row)] = warehouse.rows["visit_events"]
     assert (visit_row["event_type"], visit_row["status"], visit_row["lot"]) == ("VisitCompleted", "COMPLETED", "FK1234")
+
+
+def test_a_dose_given_at_a_walk_in_frees_the_same_dose_booked_elsewhere_in_its_series() -> None:
+    given = visit(1, VisitStatus.COMPLETED, days=-30)
+    booked_elsewhere = visit(2, VisitStatus.BOOKED, days=3)
+    walk_in = visit(2, VisitStatus.BOOKED)
+    third = visit(3, VisitStatus.BOOKED, days=60)
+    other_series = [
+        visit(2, VisitStatus.BOOKED, series="s2", days=5),
+        visit(3, VisitStatus.BOOKED, series="s2", days=70),
+    ]
+    found = orphans(walk_in, [given, booked_elsewhere, walk_in, third, *other_series])
+    # The same dose elsewhere in its own series, and the other series' dose with its later one; the
+    # series' own dose 3 follows the walk-in and stays.
+    assert {v.visit_id for v in found} == {booked_elsewhere.visit_id, *(v.visit_id for v in other_series)}
