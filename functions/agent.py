@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
@@ -18,6 +19,7 @@ from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
+from shared.config import SecretNotConfigured
 from shared.domain.booking import Channel
 from shared.domain.identity import Principal, Role, is_valid_pesel
 from shared.domain.patients import PatientRecord, Referral
@@ -25,6 +27,8 @@ from shared.domain.refusals import Refused
 from shared.entrypoints.auth import guarded
 from shared.entrypoints.visit_http import BookingBody, book, cancel, move, visit_json
 from shared.entrypoints.web import STATUS_OF_REFUSAL, Problem, Routes, bad_request, json_response, parse_json
+
+log = logging.getLogger(__name__)
 
 
 class AgentBookingBody(BookingBody):
@@ -75,12 +79,18 @@ def _audited(principal: Principal, action: str, act: Callable[[dict[str, str]], 
         status = STATUS_OF_REFUSAL[refusal.kind]
         details["reason"] = refusal.code
         raise
+    except SecretNotConfigured:
+        status, details["reason"] = 503, "not_configured"  # what the edge answers
+        raise
     else:
         status = response.status_code
         details.setdefault("reason", "done")
         return response
     finally:
-        get_container().audit.record(principal.staff_id, action, datetime.now(UTC), status=status, **details)
+        try:
+            get_container().audit.record(principal.staff_id, action, datetime.now(UTC), status=status, **details)
+        except Exception:  # the action stands (a booking committed); a lost audit entry is an alert
+            log.exception("agent action not audited", extra={"fields": {"action": action, "status": status}})
 
 
 @guarded(Role.AGENT, rate_limit="lookup")

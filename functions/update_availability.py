@@ -10,12 +10,15 @@ import functions_framework
 from cloudevents.http import CloudEvent
 
 from shared.bootstrap import get_container
+from shared.domain.events import parse_event
 from shared.entrypoints.pubsub_push import message_json
 from shared.services.availability import slots_of_event
 
 
 @functions_framework.cloud_event
 def update_availability(event: CloudEvent) -> None:
+    payload = message_json(event)
+    parse_event(payload)  # a message that is no known event is poison: retried, then dead-lettered
     availability = get_container().availability
     if availability is not None:
-        availability.refresh(slots_of_event(message_json(event)))
+        availability.refresh(slots_of_event(payload))

@@ -8,7 +8,7 @@ booked, nor change a slot that has already started.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -216,10 +216,3 @@ def slot_json(slot: Slot) -> dict[str, Any]:
         "booked": slot.booked,
         "free_places": slot.free_places,
     }
-
-
-def places_by_vaccine(slots: Iterable[Slot]) -> Mapping[str, int]:
-    totals: dict[str, int] = {}
-    for slot in slots:
-        totals[slot.vaccine] = totals.get(slot.vaccine, 0) + slot.capacity
-    return totals

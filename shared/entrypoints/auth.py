@@ -106,9 +106,3 @@ def guarded(
         return wrapper
 
     return decorate
-
-
-def require_point(principal: Principal, point_id: str) -> None:
-    """Point staff act only on the points they serve."""
-    if not principal.serves_point(point_id):
-        raise Problem(403, "not_your_point", "Nie obsługujesz tego punktu szczepień")

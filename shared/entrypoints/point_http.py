@@ -17,6 +17,7 @@ from shared.bootstrap import get_container
 from shared.domain.booking import WARSAW, Visit
 from shared.domain.contact import InvalidPhone, polish_mobile
 from shared.domain.identity import Principal, Role, is_valid_pesel
+from shared.domain.ids import UUID_PATTERN
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds, slot_json
 from shared.domain.vaccination import Actor
 from shared.entrypoints.auth import guarded
@@ -34,7 +35,7 @@ from shared.entrypoints.web import (
 from shared.services.points import PointService
 from shared.services.walkins import WalkIn
 
-UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
+UUID = re.compile(UUID_PATTERN)
 CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 VACCINE = r"^[a-z0-9-]{2,40}$"
 LOT = r"^[A-Za-z0-9][A-Za-z0-9./-]{0,39}$"

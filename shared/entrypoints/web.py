@@ -48,10 +48,6 @@ def _day_in_service_years(value: date) -> date:
     return value
 
 
-def in_service_years(value: datetime) -> bool:
-    return value.tzinfo is not None and FIRST_YEAR < value.year < LAST_YEAR
-
-
 # An instant with an offset inside the years the service deals in, as UTC.
 Instant = Annotated[AwareDatetime, AfterValidator(_in_service_years)]
 Day = Annotated[date, AfterValidator(_day_in_service_years)]
