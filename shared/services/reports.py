@@ -88,7 +88,9 @@ class Reports:
         values: dict[date, int] = {}
         if query.metric in SMS_METRICS:
             column = SMS_METRICS[query.metric]
-            sms = self._cached(("sms", query.first, query.last), lambda: self.queries.daily_sms(query.first, query.last))
+            sms = self._cached(
+                ("sms", query.first, query.last), lambda: self.queries.daily_sms(query.first, query.last)
+            )
             values = {day: int(figures.get(column, 0)) for day, figures in sms.items()}
         else:
             event_type = VISIT_METRICS[query.metric]

@@ -616,7 +616,7 @@ def _drop_deploy_step(cloudbuild: dict[str, Any]) -> None:
 
 
 CHANGES = [
-    Change("a function exported but not declared", "does not declare it", exports=frozenset({"reports"})),
+    Change("a function exported but not declared", "does not declare it", exports=frozenset({"open_data_export"})),
     Change("a function declared but not exported", "does not export it", functions_yaml=_add_function),
     Change("a subscription on a topic with no dead-letter topic", "no dead-letter topic",
            topology_yaml=_add_subscription_without_dead_letter),
