@@ -82,7 +82,7 @@ def _point_clients_at_emulators(settings: Settings) -> None:
 
 _MISSING = object()
 # Report results are kept this long per process (dashboards poll; figures must stay within 10 s of events).
-REPORT_CACHE_S = 5.0
+REPORT_CACHE_S = 3.0
 
 
 @dataclass

@@ -2,7 +2,7 @@
 whatever it sends, valid or not, the answer is never a 5xx.
 
 Every case carries a live session of the role its route wants (patient, agent, point staff of a real
-point, the SMS operator's report token), so the fuzzer reaches the handlers, not just the 401 path.
+point, analyst, the SMS operator's report token), so the fuzzer reaches the handlers, not just the 401 path.
 The run is bounded by the number of examples per route (about a minute in all on the dev machine).
 """
 
@@ -47,6 +47,7 @@ def fuzz_target(emulator_env: dict[str, str], e2e_backends: Container) -> Iterat
             "patient": api.login(fresh_pesel())["session_token"],
             "agent": api.login(fresh_pesel(), roles=["agent"])["session_token"],
             "point_staff": api.login(fresh_pesel(), roles=["point_staff"], point_ids=[point_id])["session_token"],
+            "analyst": api.login(fresh_pesel(), roles=["analyst"])["session_token"],
             "sms": e2e_backends.settings.secret("sms_report_token"),
         }
         yield {"base": base, "tokens": tokens, "point_id": point_id}
@@ -61,6 +62,8 @@ def _role(path: str) -> str:
         return "point_staff"
     if path.startswith("/api/v1/sms/"):
         return "sms"
+    if path.startswith("/api/v1/reports/"):
+        return "analyst"
     return "patient"
 
 
