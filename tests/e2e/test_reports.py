@@ -1,10 +1,11 @@
 """The `reports` function on the local host: exact figures over a fixed set of events (duplicates and
-out-of-order deliveries included), roles, hostile parameters, open data, and freshness."""
+out-of-order deliveries included), roles, hostile parameters, open data, and freshness (a booking and a
+vaccination in the summary within 10 s)."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
@@ -12,7 +13,7 @@ from shared.bootstrap import Container
 from shared.domain.local_time import WARSAW
 from tests.e2e.conftest import Api
 from tests.e2e.test_booking import book, find_slots
-from tests.e2e.test_point_day import eventually
+from tests.e2e.test_point_day import eventually, new_point, today_block
 from tests.integration.reporting_data import schedule_rows, sms_rows, visit_rows
 
 
@@ -136,3 +137,42 @@ def test_a_booking_shows_in_the_summary_within_10_seconds(api: Api, analyst: str
 
     # Stream to BigQuery, view, and the report cache (3 s per process) together within 10 s.
     assert eventually(grown, "the booking in the summary", timeout_s=10) >= before + 1
+
+
+def test_a_vaccination_shows_in_the_summary_within_10_seconds(
+    api: Api, analyst: str, new_pesel: Callable[..., str], e2e_backends: Container
+) -> None:
+    point_id = new_point(e2e_backends)
+    staff = api.login(new_pesel(date(1975, 1, 1)), roles=["point_staff"], point_ids=[point_id])["session_token"]
+    delivered = api.call("POST", f"/api/v1/points/{point_id}/deliveries", staff,
+                         json={"vaccine": "comirnaty", "doses": 200, "lot": "FK1234"})  # fmt: skip
+    assert delivered.status_code == 201, delivered.text
+    day, start, end = today_block()
+    later = (date.fromisoformat(day) + timedelta(days=21)).isoformat()
+    blocks = [
+        {"day": day, "from": start, "to": end, "slot_minutes": 5, "places": 4, "vaccine": "comirnaty"},
+        {"day": later, "from": "08:00", "to": "12:00", "slot_minutes": 30, "places": 4, "vaccine": "comirnaty"},
+    ]
+    published = api.call("PUT", f"/api/v1/points/{point_id}/schedule", staff, json={"blocks": blocks})
+    assert published.status_code == 200, published.text
+    walked = api.call("POST", f"/api/v1/points/{point_id}/visits", staff, headers={"Idempotency-Key": "report-1"},
+                      json={"pesel": new_pesel(date(1959, 9, 9)), "vaccine": "comirnaty", "given_name": "Zofia",
+                            "family_name": "Wolska"})  # fmt: skip
+    assert walked.status_code == 201, walked.text
+    dose1 = walked.json()["visits"][0]
+
+    def vaccinations() -> int:
+        response = api.call("GET", "/api/v1/reports/summary", analyst, params={"day": day})
+        assert response.status_code == 200, response.text
+        return int(response.json()["vaccinations"])
+
+    before = vaccinations()
+    done = api.call("POST", f"/api/v1/visits/{dose1['visit_id']}/vaccination", staff,
+                    json={"lot": "FK1234", "check_in_code": dose1["check_in_code"]})  # fmt: skip
+    assert done.status_code == 201, done.text
+
+    def grown() -> int | None:
+        now = vaccinations()
+        return now if now > before else None
+
+    assert eventually(grown, "the vaccination in the summary", timeout_s=10) >= before + 1
