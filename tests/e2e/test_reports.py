@@ -176,3 +176,23 @@ def test_a_vaccination_shows_in_the_summary_within_10_seconds(
         return now if now > before else None
 
     assert eventually(grown, "the vaccination in the summary", timeout_s=10) >= before + 1
+
+
+def test_the_confirmation_sms_is_counted_without_its_number_or_text(
+    api: Api, analyst: str, new_pesel: Callable[[], str], new_phone: Callable[[], str], e2e_backends: Container
+) -> None:
+    today = datetime.now(UTC).astimezone(WARSAW).date().isoformat()
+
+    def sms_sent() -> int:
+        response = api.call("GET", "/api/v1/reports/summary", analyst, params={"day": today})
+        assert response.status_code == 200, response.text
+        return int(response.json()["sms_sent"])
+
+    before = sms_sent()
+    phone = new_phone()
+    booked = book(api, api.login(new_pesel())["session_token"], find_slots(api, "comirnaty", enough=1)[0], phone=phone)
+    assert booked.status_code == 201, booked.text
+    assert eventually(lambda: sms_sent() > before, "the SMS in the summary", timeout_s=30)
+    rows = e2e_backends.warehouse.query(f"SELECT * FROM `{e2e_backends.warehouse.table_id('sms_events')}`")
+    assert rows and all(row["status"] in ("SENT", "FAILED", "REJECTED") and row["segments"] for row in rows)
+    assert phone[3:] not in str(rows) and "e-Rejestracja" not in str(rows)
