@@ -16,6 +16,7 @@ from functions.point import point
 from functions.programme_tick import programme_tick
 from functions.reconcile_availability import reconcile_availability
 from functions.relay_outbox import relay_outbox
+from functions.reports import reports
 from functions.send_reminders import send_reminders
 from functions.send_sms import send_sms
 from functions.slots import slots
@@ -26,6 +27,6 @@ from functions.visits import visits
 
 __all__ = [
     "admin", "agent", "health", "interest", "issue_referrals", "login", "mark_no_shows", "notify", "point",
-    "programme_tick", "reconcile_availability", "relay_outbox", "send_reminders", "send_sms", "slots",
+    "programme_tick", "reconcile_availability", "relay_outbox", "reports", "send_reminders", "send_sms", "slots",
     "sms_reports", "stream_events", "update_availability", "visits",
 ]  # fmt: skip

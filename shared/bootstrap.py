@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
     from shared.adapters.redis_availability import RedisAvailability
 
+from shared.adapters.bigquery_reports import BigQueryReports
 from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, FirestoreSmsLog, SessionStore
 from shared.adapters.firestore_jobs import FirestoreReferralJobs
@@ -55,6 +57,7 @@ from shared.services.rate_limits import RateLimits
 from shared.services.referrals import ReferralIssuer
 from shared.services.reminders import Reminders
 from shared.services.reporting_feed import EventStreamer
+from shared.services.reports import Reports
 from shared.services.search import FreeSlotReader, SlotSearch
 from shared.services.sms import SmsSender
 from shared.services.visits import VisitService
@@ -78,6 +81,8 @@ def _point_clients_at_emulators(settings: Settings) -> None:
 
 
 _MISSING = object()
+# Report results are kept this long per process (dashboards poll; figures must stay within 10 s of events).
+REPORT_CACHE_S = 3.0
 
 
 @dataclass
@@ -316,7 +321,7 @@ class Container:
             self.settings.secret("sms_provider_token"),
             timeout_s=self.settings.sms_timeout_s,
         )
-        return SmsSender(provider, self.sms_log)
+        return SmsSender(provider, self.sms_log, self.warehouse)
 
     @cached_property
     def reminders(self) -> Reminders:
@@ -331,6 +336,10 @@ class Container:
     @cached_property
     def streamer(self) -> EventStreamer:
         return EventStreamer(self.warehouse)
+
+    @cached_property
+    def reports(self) -> Reports:
+        return Reports(BigQueryReports(self.warehouse), time.monotonic, ttl_s=REPORT_CACHE_S)
 
     def health(self) -> HealthReport:
         probes = {

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from datetime import date, datetime
 from typing import Any
 
 from google.cloud import bigquery
@@ -40,4 +41,8 @@ def _bq_type(value: Any) -> str:
         return "INT64"
     if isinstance(value, float):
         return "FLOAT64"
+    if isinstance(value, datetime):
+        return "TIMESTAMP"
+    if isinstance(value, date):
+        return "DATE"
     return "STRING"

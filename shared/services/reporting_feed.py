@@ -14,6 +14,7 @@ from shared.domain.events import ScheduleChangedEvent, VisitEvent, parse_event
 
 VISIT_EVENTS_TABLE = "visit_events"
 SCHEDULE_EVENTS_TABLE = "schedule_events"
+SMS_EVENTS_TABLE = "sms_events"
 
 
 class Warehouse(Protocol):
@@ -65,6 +66,22 @@ def schedule_event_row(event: ScheduleChangedEvent, inserted_at: datetime) -> di
         "capacity": event.capacity,
         "booked": event.booked,
         "inserted_at": inserted_at.astimezone(UTC).isoformat(),
+    }
+
+
+def sms_event_row(
+    request_id: str, kind: str, status: str, encoding: str | None, segments: int | None, occurred_at: datetime
+) -> dict[str, Any]:
+    """The ``reporting.sms_events`` row of an SMS outcome (infra/schema/bigquery/sms_events.json): never
+    the number or the text."""
+    return {
+        "request_id": request_id,
+        "occurred_at": occurred_at.astimezone(UTC).isoformat(),
+        "kind": kind,
+        "status": status,
+        "encoding": encoding,
+        "segments": segments,
+        "inserted_at": occurred_at.astimezone(UTC).isoformat(),
     }
 
 

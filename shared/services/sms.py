@@ -13,6 +13,7 @@ from typing import Any, Protocol
 
 from shared.domain.contact import InvalidPhone, polish_mobile
 from shared.domain.sms import SmsRequest
+from shared.services.reporting_feed import SMS_EVENTS_TABLE, Warehouse, sms_event_row
 
 log = logging.getLogger(__name__)
 
@@ -53,9 +54,23 @@ class SmsLog(Protocol):
 class SmsSender:
     """sms-requests -> the provider, each request id at most once."""
 
-    def __init__(self, provider: SmsProvider, sms_log: SmsLog) -> None:
+    def __init__(self, provider: SmsProvider, sms_log: SmsLog, warehouse: Warehouse | None = None) -> None:
         self.provider = provider
         self.sms_log = sms_log
+        self.warehouse = warehouse
+
+    def _report(self, request: SmsRequest, status: str, now: datetime) -> None:
+        """One ``sms_events`` row per outcome (the cost figures). Best effort: the outcome is already
+        recorded in the SMS log, and a redelivery would find it handled and write nothing, so a failed
+        write is logged rather than retried."""
+        if self.warehouse is None:
+            return
+        row = sms_event_row(request.request_id, request.kind, status, request.encoding, request.segments, now)
+        try:
+            self.warehouse.insert_rows(SMS_EVENTS_TABLE, [row], row_ids=[f"{request.request_id}:{status}"])
+        except Exception:  # any backend failure: the SMS itself was handled
+            log.warning("SMS outcome not written to the reporting dataset", exc_info=True,
+                        extra={"fields": {"request_id": request.request_id, "status": status}})  # fmt: skip
 
     def handle(self, payload: Any, now: datetime) -> str:
         """'sent', 'duplicate', 'rejected' or 'failed'; raises TransientSmsError for Pub/Sub to retry."""
@@ -67,6 +82,7 @@ class SmsSender:
         except InvalidPhone:
             # Landline callers are reached by the call centre instead.
             self.sms_log.mark(request_id, "REJECTED", now, reason="not a Polish mobile", **details)
+            self._report(request, "REJECTED", now)
             log.warning("SMS refused: not a Polish mobile number", extra={"fields": fields})
             return "rejected"
         claim = self.sms_log.claim(request_id, details, now)
@@ -79,6 +95,7 @@ class SmsSender:
             provider_id = self.provider.send(request_id, to, request.text)
         except PermanentSmsError as error:
             self.sms_log.mark(request_id, "FAILED", now, reason=str(error))
+            self._report(request, "FAILED", now)
             log.error("SMS refused by the provider", extra={"fields": {**fields, "reason": str(error)}})
             return "failed"
         except TransientSmsError as error:
@@ -86,5 +103,6 @@ class SmsSender:
             log.warning("SMS provider unavailable; Pub/Sub will retry", extra={"fields": fields})
             raise
         self.sms_log.mark(request_id, "SENT", now, provider_id=provider_id, sent_at=now)
+        self._report(request, "SENT", now)
         log.info("SMS sent", extra={"fields": fields})
         return "sent"

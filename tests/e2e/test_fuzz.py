@@ -2,7 +2,7 @@
 whatever it sends, valid or not, the answer is never a 5xx.
 
 Every case carries a live session of the role its route wants (patient, agent, point staff of a real
-point, the SMS operator's report token), so the fuzzer reaches the handlers, not just the 401 path.
+point, analyst, the SMS operator's report token), so the fuzzer reaches the handlers, not just the 401 path.
 The run is bounded by the number of examples per route (about a minute in all on the dev machine).
 """
 
@@ -37,8 +37,9 @@ NO_RATE_LIMITS = {scope: (1e9, 1_000_000) for scope in Settings(deployment="loca
 def fuzz_target(emulator_env: dict[str, str], e2e_backends: Container) -> Iterator[dict[str, Any]]:
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
+    # Strong search reads: a stale read of a database younger than the staleness finds no tables.
     env = {**emulator_env, **host_env(e2e_backends.settings, base), "EREG_TRUSTED_PROXY_HOPS": "1",
-           "EREG_RATE_LIMITS": json.dumps(NO_RATE_LIMITS)}  # fmt: skip
+           "EREG_RATE_LIMITS": json.dumps(NO_RATE_LIMITS), "EREG_SPANNER_SEARCH_STALENESS_S": "0"}  # fmt: skip
     host = start_host(env, port, log_path=STATE_DIR / "logs" / f"e2e-fuzz-{port}.log")
     try:
         api = Api(base, "198.18.30.1")
@@ -47,6 +48,7 @@ def fuzz_target(emulator_env: dict[str, str], e2e_backends: Container) -> Iterat
             "patient": api.login(fresh_pesel())["session_token"],
             "agent": api.login(fresh_pesel(), roles=["agent"])["session_token"],
             "point_staff": api.login(fresh_pesel(), roles=["point_staff"], point_ids=[point_id])["session_token"],
+            "analyst": api.login(fresh_pesel(), roles=["analyst"])["session_token"],
             "sms": e2e_backends.settings.secret("sms_report_token"),
         }
         yield {"base": base, "tokens": tokens, "point_id": point_id}
@@ -61,6 +63,8 @@ def _role(path: str) -> str:
         return "point_staff"
     if path.startswith("/api/v1/sms/"):
         return "sms"
+    if path.startswith("/api/v1/reports/"):
+        return "analyst"
     return "patient"
 
 

@@ -22,6 +22,7 @@ from shared.domain.booking import WARSAW, Slot, Visit
 from shared.domain.identity import AssertionReplayed, Person, Session
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
+from shared.domain.reports import DailyCount
 from shared.services.availability import ProjectionUnavailable
 from shared.services.sms import PermanentSmsError, TransientSmsError
 from shared.services.visits import StoredResult
@@ -570,3 +571,29 @@ class FakeSlotStates:
 
     def point_ids(self) -> list[str]:
         return sorted({k[0] for k in self.truth})
+
+
+class FakeReportQueries:
+    """The reporting views in memory: daily visit event counts, SMS figures, first doses per age band."""
+
+    def __init__(self) -> None:
+        self.counts: list[DailyCount] = []
+        self.sms: dict[date, dict[str, int]] = {}
+        self.first_doses: list[tuple[date, str]] = []
+        self.calls = 0
+
+    def daily_events(self, first: date, last: date, voivodeship: str | None) -> list[DailyCount]:
+        self.calls += 1
+        return [c for c in self.counts if first <= c.day <= last and voivodeship in (None, c.voivodeship)]
+
+    def daily_sms(self, first: date, last: date) -> dict[date, dict[str, int]]:
+        self.calls += 1
+        return {day: figures for day, figures in self.sms.items() if first <= day <= last}
+
+    def vaccinated_people(self, day: date) -> dict[str, int]:
+        self.calls += 1
+        people: dict[str, int] = {}
+        for given, band in self.first_doses:
+            if given <= day:
+                people[band] = people.get(band, 0) + 1
+        return people

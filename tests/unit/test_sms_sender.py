@@ -10,7 +10,7 @@ import pytest
 from shared.domain.messages import PoisonMessage
 from shared.domain.sms import SmsRequest
 from shared.services.sms import SmsSender, TransientSmsError
-from tests.unit.fakes import FakeSmsLog, FakeSmsProvider
+from tests.unit.fakes import FakeSmsLog, FakeSmsProvider, FakeWarehouse
 from tests.unit.messaging_data import NOW, PHONE
 
 
@@ -87,3 +87,34 @@ def test_a_landline_is_rejected_without_sending_and_without_the_number_in_the_lo
 def test_a_message_that_is_no_sms_request_is_poison(payload: object) -> None:
     with pytest.raises(PoisonMessage):
         SmsSender(FakeSmsProvider(), FakeSmsLog()).handle(payload, NOW)
+
+
+def test_each_outcome_writes_one_reporting_row_without_the_number_or_the_text() -> None:
+    warehouse = FakeWarehouse()
+    SmsSender(FakeSmsProvider(), FakeSmsLog(), warehouse).handle(request("event-1"), NOW)
+    SmsSender(FakeSmsProvider("permanent"), FakeSmsLog(), warehouse).handle(request("event-2"), NOW)
+    sender = SmsSender(FakeSmsProvider(), FakeSmsLog(), warehouse)
+    sender.handle(request("event-3", to="+48221234567"), NOW)
+    sender.handle(request("event-1"), NOW)  # sent by this sender's log for the first time
+    assert sender.handle(request("event-1"), NOW) == "duplicate"  # nothing more
+    rows = warehouse.rows["sms_events"]
+    assert [(row_id, row["status"], row["segments"], row["encoding"]) for row_id, row in rows] == [
+        ("event-1:SENT", "SENT", 1, "GSM-7"),
+        ("event-2:FAILED", "FAILED", 1, "GSM-7"),
+        ("event-3:REJECTED", "REJECTED", 1, "GSM-7"),
+        ("event-1:SENT", "SENT", 1, "GSM-7"),
+    ]
+    assert all(set(row) == {"request_id", "occurred_at", "kind", "status", "encoding", "segments", "inserted_at"}
+               for _, row in rows)  # fmt: skip
+    assert PHONE not in str(rows) and "221234567" not in str(rows) and "Zazolc" not in str(rows)
+
+
+def test_a_reporting_write_that_fails_does_not_fail_the_sms() -> None:
+    class BrokenWarehouse(FakeWarehouse):
+        def insert_rows(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("BigQuery down")
+
+    log, provider = FakeSmsLog(), FakeSmsProvider()
+    assert SmsSender(provider, log, BrokenWarehouse()).handle(request(), NOW) == "sent"
+    record = log.get("event-1")
+    assert record is not None and record["status"] == "SENT" and len(provider.sent) == 1

@@ -1,0 +1,128 @@
+"""The ministry's reports: daily summary, time series and open data, over the reporting views.
+
+Results are kept a few seconds per process: dashboards poll, and the figures are seconds behind
+the events anyway.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Hashable
+from datetime import date
+from typing import Any, Protocol
+
+from shared.domain.reports import (
+    SMS_METRICS,
+    SUPPRESSION_THRESHOLD,
+    VISIT_METRICS,
+    DailyCount,
+    SeriesQuery,
+    suppress_parts,
+    suppressed,
+    totals_by,
+)
+
+MAX_CACHED = 1024
+
+
+class ReportQueries(Protocol):
+    """The reporting views, each event counted once."""
+
+    def daily_events(self, first: date, last: date, voivodeship: str | None) -> list[DailyCount]:
+        """Visit events per day (Warsaw), voivodeship and type, for the days first..last."""
+        ...
+
+    def daily_sms(self, first: date, last: date) -> dict[date, dict[str, int]]:
+        """Per day (Warsaw): SMS ``sent``, ``failed`` and ``segments`` (paid for)."""
+        ...
+
+    def vaccinated_people(self, day: date) -> dict[str, int]:
+        """People with at least one dose given up to and including ``day``, per age band."""
+        ...
+
+
+class Reports:
+    def __init__(self, queries: ReportQueries, clock: Callable[[], float], ttl_s: float = 5.0) -> None:
+        self.queries = queries
+        self.clock = clock
+        self.ttl_s = ttl_s
+        self._cache: dict[Hashable, tuple[float, Any]] = {}
+        self._lock = threading.Lock()
+
+    def _cached(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        now = self.clock()
+        with self._lock:
+            hit = self._cache.get(key)
+            if hit is not None and hit[0] > now:
+                return hit[1]
+        value = compute()
+        with self._lock:
+            if len(self._cache) >= MAX_CACHED:
+                self._cache.clear()
+            self._cache[key] = (now + self.ttl_s, value)
+        return value
+
+    def _day_events(self, day: date) -> list[DailyCount]:
+        return list(self._cached(("events", day), lambda: self.queries.daily_events(day, day, None)))
+
+    def summary(self, day: date) -> dict[str, Any]:
+        """What happened on ``day``: bookings made, doses given, cancellations, no-shows, SMS sent."""
+        counts = self._day_events(day)
+        sms = self._cached(("sms", day, day), lambda: self.queries.daily_sms(day, day)).get(day, {})
+        bookings = totals_by(counts, VISIT_METRICS["bookings"])
+        vaccinations = totals_by(counts, VISIT_METRICS["vaccinations"])
+        return {
+            "day": day.isoformat(),
+            "bookings": sum(bookings.values()),
+            "vaccinations": sum(vaccinations.values()),
+            "cancellations": sum(totals_by(counts, VISIT_METRICS["cancellations"]).values()),
+            "no_shows": sum(totals_by(counts, VISIT_METRICS["no_shows"]).values()),
+            "sms_sent": int(sms.get("sent", 0)),
+            "by_voivodeship": [
+                {"voivodeship": v, "bookings": bookings.get(v, 0), "vaccinations": vaccinations.get(v, 0)}
+                for v in sorted(set(bookings) | set(vaccinations))
+            ],
+        }
+
+    def timeseries(self, query: SeriesQuery) -> dict[str, Any]:
+        values: dict[date, int] = {}
+        if query.metric in SMS_METRICS:
+            column = SMS_METRICS[query.metric]
+            sms = self._cached(
+                ("sms", query.first, query.last), lambda: self.queries.daily_sms(query.first, query.last)
+            )
+            values = {day: int(figures.get(column, 0)) for day, figures in sms.items()}
+        else:
+            event_type = VISIT_METRICS[query.metric]
+            counts = self._cached(
+                ("events", query.first, query.last, query.voivodeship),
+                lambda: self.queries.daily_events(query.first, query.last, query.voivodeship),
+            )
+            for count in counts:
+                if count.event_type == event_type:
+                    values[count.day] = values.get(count.day, 0) + count.events
+        return {"metric": query.metric, "points": query.points(values)}
+
+    def public(self, day: date) -> dict[str, Any]:
+        """Open data for ``day``: national and per-voivodeship totals, no figure under the threshold."""
+        counts = self._day_events(day)
+        bookings = totals_by(counts, VISIT_METRICS["bookings"])
+        vaccinations = totals_by(counts, VISIT_METRICS["vaccinations"])
+        people = self._cached(("people", day), lambda: self.queries.vaccinated_people(day))
+        shown_bookings = suppress_parts(bookings)
+        shown_vaccinations = suppress_parts(vaccinations)
+        shown_people = suppress_parts(people)
+        return {
+            "day": day.isoformat(),
+            "suppressed_below": SUPPRESSION_THRESHOLD,
+            "national": {
+                "bookings": suppressed(sum(bookings.values())),
+                "vaccinations": suppressed(sum(vaccinations.values())),
+                "vaccinated_people": suppressed(sum(people.values())),
+            },
+            "by_voivodeship": [
+                {"voivodeship": v, "bookings": shown_bookings.get(v, None), "vaccinations": shown_vaccinations.get(v)}
+                for v in sorted(set(bookings) | set(vaccinations))
+            ],
+            "by_age_band": [{"age_band": band, "vaccinated_people": shown_people[band]} for band in sorted(people)],
+        }

@@ -1,0 +1,144 @@
+"""Reports: metric names, ranges, summary assembly, caching and small-count suppression (no I/O)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from shared.domain.reports import (
+    MAX_RANGE_DAYS,
+    DailyCount,
+    InvalidReportQuery,
+    SeriesQuery,
+    suppress_parts,
+    suppressed,
+)
+from shared.services.reports import Reports
+from tests.unit.fakes import FakeReportQueries
+
+DAY = date(2026, 3, 10)
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def queries() -> FakeReportQueries:
+    fake = FakeReportQueries()
+    fake.counts = [
+        DailyCount(DAY, "14", "VisitBooked", 120),
+        DailyCount(DAY, "14", "VisitCompleted", 80),
+        DailyCount(DAY, "12", "VisitBooked", 30),
+        DailyCount(DAY, "12", "VisitCompleted", 4),
+        DailyCount(DAY, "02", "VisitBooked", 11),
+        DailyCount(DAY, "02", "VisitCompleted", 25),
+        DailyCount(DAY, "14", "VisitCancelled", 7),
+        DailyCount(DAY, "12", "VisitNoShow", 2),
+        DailyCount(DAY - timedelta(days=1), "14", "VisitBooked", 9),
+    ]
+    fake.sms = {DAY: {"sent": 140, "failed": 3, "segments": 290}}
+    fake.first_doses = [(DAY, "60-69")] * 12 + [(DAY, "18-29")] * 3 + [(DAY - timedelta(days=3), "30-39")] * 40
+    return fake
+
+
+def test_summary_adds_up_the_day_per_voivodeship() -> None:
+    assert Reports(queries(), Clock()).summary(DAY) == {
+        "day": "2026-03-10", "bookings": 161, "vaccinations": 109, "cancellations": 7, "no_shows": 2,
+        "sms_sent": 140,
+        "by_voivodeship": [
+            {"voivodeship": "02", "bookings": 11, "vaccinations": 25},
+            {"voivodeship": "12", "bookings": 30, "vaccinations": 4},
+            {"voivodeship": "14", "bookings": 120, "vaccinations": 80},
+        ],
+    }  # fmt: skip
+
+
+def test_a_day_with_nothing_is_all_zeros() -> None:
+    summary = Reports(FakeReportQueries(), Clock()).summary(DAY)
+    assert (summary["bookings"], summary["sms_sent"], summary["by_voivodeship"]) == (0, 0, [])
+
+
+def test_results_are_kept_for_the_cache_time_then_read_again() -> None:
+    fake, clock = queries(), Clock()
+    reports = Reports(fake, clock, ttl_s=5)
+    reports.summary(DAY)
+    calls = fake.calls
+    clock.now = 4.9
+    reports.summary(DAY)
+    assert fake.calls == calls
+    fake.counts.append(DailyCount(DAY, "14", "VisitBooked", 1))
+    clock.now = 5.1
+    assert reports.summary(DAY)["bookings"] == 162
+    assert fake.calls > calls
+
+
+def test_timeseries_fills_every_day_and_filters_the_voivodeship() -> None:
+    reports = Reports(queries(), Clock())
+    first = DAY - timedelta(days=2)
+    assert reports.timeseries(SeriesQuery.checked("bookings", first, DAY, "14"))["points"] == [
+        {"day": "2026-03-08", "value": 0},
+        {"day": "2026-03-09", "value": 9},
+        {"day": "2026-03-10", "value": 120},
+    ]
+    assert reports.timeseries(SeriesQuery.checked("sms_segments", DAY, DAY, None)) == {
+        "metric": "sms_segments",
+        "points": [{"day": "2026-03-10", "value": 290}],
+    }
+
+
+@pytest.mark.parametrize(
+    ("metric", "first", "last", "voivodeship", "parameter"),
+    [
+        ("bogus", DAY, DAY, None, "metric"),
+        ("'; DROP TABLE visit_events; --", DAY, DAY, None, "metric"),
+        ("bookings", DAY, DAY - timedelta(days=1), None, "to"),
+        ("bookings", DAY - timedelta(days=MAX_RANGE_DAYS), DAY, None, "to"),
+        ("sms_sent", DAY, DAY, "14", "voivodeship"),
+    ],
+)
+def test_unknown_metrics_and_bad_ranges_are_refused(
+    metric: str, first: date, last: date, voivodeship: str | None, parameter: str
+) -> None:
+    with pytest.raises(InvalidReportQuery) as refused:
+        SeriesQuery.checked(metric, first, last, voivodeship)
+    assert refused.value.parameter == parameter
+
+
+def test_the_longest_range_is_accepted() -> None:
+    query = SeriesQuery.checked("bookings", DAY - timedelta(days=MAX_RANGE_DAYS - 1), DAY, None)
+    assert len(query.days()) == MAX_RANGE_DAYS
+
+
+def test_a_figure_under_ten_is_suppressed() -> None:
+    assert (suppressed(9), suppressed(10), suppressed(0)) == (None, 10, None)
+
+
+def test_a_lone_hidden_part_takes_the_next_smallest_with_it() -> None:
+    assert suppress_parts({"02": 11, "12": 4, "14": 120}) == {"02": None, "12": None, "14": 120}
+    assert suppress_parts({"02": 3, "12": 4, "14": 120}) == {"02": None, "12": None, "14": 120}
+    assert suppress_parts({"02": 30, "14": 120}) == {"02": 30, "14": 120}
+
+
+def test_public_figures_never_show_a_count_under_ten() -> None:
+    public = Reports(queries(), Clock()).public(DAY)
+    assert public == {
+        "day": "2026-03-10",
+        "suppressed_below": 10,
+        "national": {"bookings": 161, "vaccinations": 109, "vaccinated_people": 55},
+        "by_voivodeship": [
+            # 12's 4 vaccinations are hidden, and 02's 25 with them, or national minus the rest would give them away
+            {"voivodeship": "02", "bookings": 11, "vaccinations": None},
+            {"voivodeship": "12", "bookings": 30, "vaccinations": None},
+            {"voivodeship": "14", "bookings": 120, "vaccinations": 80},
+        ],
+        "by_age_band": [
+            {"age_band": "18-29", "vaccinated_people": None},  # 3, and 60-69's 12 with them
+            {"age_band": "30-39", "vaccinated_people": 40},
+            {"age_band": "60-69", "vaccinated_people": None},
+        ],
+    }
