@@ -58,6 +58,7 @@ from shared.services.referrals import ReferralIssuer
 from shared.services.reminders import Reminders
 from shared.services.reporting_feed import EventStreamer
 from shared.services.reports import Reports
+from shared.services.row_batcher import BatchingWarehouse
 from shared.services.search import FreeSlotReader, SlotSearch
 from shared.services.sms import SmsSender
 from shared.services.visits import VisitService
@@ -335,7 +336,8 @@ class Container:
 
     @cached_property
     def streamer(self) -> EventStreamer:
-        return EventStreamer(self.warehouse)
+        # Concurrent pushes share one streaming insert (each still answers only once its row is written).
+        return EventStreamer(BatchingWarehouse(self.warehouse))
 
     @cached_property
     def reports(self) -> Reports:
