@@ -21,6 +21,7 @@ from typing import Any
 
 from bench.common import bench_stack
 from emulators.seed import demo_programme, seed_bulk_patients
+from emulators.waiting import poll_until
 from shared.services.referrals import ReferralIssuer
 
 
@@ -28,12 +29,12 @@ def run_job(issuer: ReferralIssuer, timeout_s: float) -> tuple[dict[str, Any], f
     """Start a job (as the admin route does) and wait for its progress to say DONE."""
     started = time.perf_counter()
     job = issuer.start("adults", str(uuid.uuid4()), "bench", datetime.now(UTC)).job
-    while time.perf_counter() - started < timeout_s:
-        progress = issuer.progress(job.job_id).as_json()
-        if progress["status"] == "DONE":
-            return progress, time.perf_counter() - started
-        time.sleep(0.5)
-    raise SystemExit(f"the job did not finish within {timeout_s} s: {issuer.progress(job.job_id).as_json()}")
+    progress = poll_until(
+        lambda: issuer.progress(job.job_id).as_json(), lambda p: p["status"] == "DONE", timeout_s, every_s=0.5
+    )
+    if progress["status"] != "DONE":
+        raise SystemExit(f"the job did not finish within {timeout_s} s: {progress}")
+    return progress, time.perf_counter() - started
 
 
 def main() -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, date, datetime, timedelta
@@ -11,6 +10,7 @@ from typing import Any, TypeVar
 import pytest
 
 from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS
+from emulators.waiting import poll_until
 from shared.bootstrap import Container
 from shared.domain.booking import WARSAW, Channel
 from shared.services.visits import BookingRequest
@@ -22,15 +22,11 @@ T = TypeVar("T")
 
 
 def eventually(check: Callable[[], T | None], what: str, timeout_s: float = 30) -> T:
-    """Poll until ``check`` returns something (no fixed sleep: it returns as soon as it holds)."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        found = check()
-        if found:
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s} s: {what}")
-        time.sleep(0.2)
+    """Poll until ``check`` returns something; it returns as soon as it holds."""
+    found = poll_until(check, bool, timeout_s)
+    if not found:
+        raise AssertionError(f"not within {timeout_s} s: {what}")
+    return found
 
 
 def new_point(container: Container, slots: list[tuple[datetime, str, int]] = ()) -> str:  # type: ignore[assignment]
