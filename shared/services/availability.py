@@ -33,7 +33,9 @@ class ProjectionUnavailable(Exception):
     """Redis did not answer (in time): callers fall back to Spanner."""
 
 
-class AvailabilityProjection(Protocol):
+class AvailabilityProjection(FreeSlotReader, Protocol):
+    """Search's slot reads (``FreeSlotReader``), fed and repaired by this service."""
+
     def apply(self, states: Sequence[SlotState]) -> int:
         """Apply each state that is newer than the one held; returns how many were."""
         ...
@@ -51,20 +53,6 @@ class AvailabilityProjection(Protocol):
     def mark_ready(self, ready: bool) -> None: ...
 
     def clear(self) -> None: ...
-
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]: ...
-
-    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]: ...
 
 
 class SlotStates(Protocol):
