@@ -13,6 +13,8 @@ from typing import Any
 
 from pydantic import AwareDatetime, BaseModel, Field, model_validator
 
+from shared.domain.refusals import RefusalKind, Refused
+
 
 class Vaccine(BaseModel):
     code: str = Field(pattern=r"^[a-z0-9-]{2,40}$")
@@ -183,3 +185,13 @@ def programme_diff(before: ProgrammeContent | None, after: ProgrammeContent) -> 
 def cohorts_opened_between(programme: Programme, start: datetime, end: datetime) -> list[Cohort]:
     """Cohorts whose opening minute falls in (start, end]: what a scheduler tick at ``end`` starts."""
     return [c for c in programme.cohorts if start < c.opens_at <= end]
+
+
+def require_programme(programme: Programme | None) -> Programme:
+    """The programme a rule needs: while there is none (not set up, or unreadable) the request is
+    refused as unavailable, never answered by guesswork."""
+    if programme is None:
+        raise Refused(
+            RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu szczepień jest niedostępna"
+        )
+    return programme

@@ -15,7 +15,7 @@ from datetime import date, datetime
 from typing import Protocol
 
 from shared.domain.contact import InvalidPhone, polish_mobile
-from shared.domain.programme import Cohort, Programme
+from shared.domain.programme import Cohort, Programme, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.sms import encode, opening_text
 from shared.services.ports import MessagePublisher
@@ -67,9 +67,7 @@ class InterestService:
             raise Refused(
                 RefusalKind.INVALID, "invalid_phone", "Podaj polski numer telefonu komórkowego", field="phone"
             ) from None
-        programme = self.programme()
-        if programme is None:
-            raise Refused(RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu jest niedostępna")
+        programme = require_programme(self.programme())
         birth_date = self.store.birth_date(patient_id)
         cohort = programme.cohort_of(birth_date) if birth_date else None
         if cohort is None:

@@ -26,7 +26,7 @@ from shared.domain.booking import (
 from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_COMPLETED, VISIT_NO_SHOW, visit_events
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
-from shared.domain.programme import Programme, Vaccine
+from shared.domain.programme import Programme, Vaccine, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.schedule import (
     ScheduleBlock,
@@ -132,12 +132,7 @@ class PointService:
         return result
 
     def _programme(self) -> Programme:
-        programme = self.programme()
-        if programme is None:
-            raise Refused(
-                RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu szczepień jest niedostępna"
-            )
-        return programme
+        return require_programme(self.programme())
 
     @staticmethod
     def _point(tx: BackOfficeTx, point_id: str, actor: Actor) -> Point:

@@ -19,7 +19,7 @@ from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from shared.domain.patients import Referral
-from shared.domain.programme import Programme
+from shared.domain.programme import Programme, require_programme
 from shared.domain.referrals import CohortBounds, IssuedReferral, KeyRangeChunk, key_range_chunks, missing_referrals
 from shared.domain.refusals import RefusalKind, Refused
 from shared.services.ports import MessagePublisher
@@ -148,9 +148,7 @@ class ReferralIssuer:
     ) -> JobProgress:
         """Start the job the key names, or resume it: the chunks not done are published again, if the
         job is at least ``resume_after`` old (a running job's chunks are still on their way)."""
-        programme = self.programme()
-        if programme is None:
-            raise Refused(RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu jest niedostępna")
+        programme = require_programme(self.programme())
         cohort = programme.cohort(cohort_code)
         if cohort is None:
             raise Refused(RefusalKind.INVALID, "unknown_cohort", f"Nie ma grupy {cohort_code}", field="cohort")

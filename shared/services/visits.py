@@ -30,7 +30,7 @@ from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, vis
 from shared.domain.identity import eligibility
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
-from shared.domain.programme import Programme
+from shared.domain.programme import Programme, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.series import check_may_book_pending, pending_dose
 from shared.services.ports import EventPublisher, PatientReader, PointDirectory, SlotChangeListener, VisitReader
@@ -192,12 +192,7 @@ class VisitService:
         self.availability = availability
 
     def _programme(self) -> Programme:
-        programme = self.programme()
-        if programme is None:
-            raise Refused(
-                RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu szczepień jest niedostępna"
-            )
-        return programme
+        return require_programme(self.programme())
 
     def _committed(self, work: Callable[[BookingTransaction], _Committed]) -> VisitsChanged:
         """Run a change, publish its events right after the commit, name the points it touched."""

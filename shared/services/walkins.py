@@ -16,7 +16,7 @@ from typing import Protocol
 from shared.domain.booking import Channel, Slot
 from shared.domain.identity import Person, birth_date_from_pesel, eligibility
 from shared.domain.patients import PatientRecord, Referral
-from shared.domain.programme import Programme
+from shared.domain.programme import Programme, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.series import pending_dose
 from shared.domain.vaccination import Actor, check_point
@@ -79,11 +79,7 @@ class WalkIns:
 
     def book(self, point_id: str, walk_in: WalkIn, actor: Actor, now: datetime, idempotency_key: str) -> VisitsChanged:
         check_point(actor, point_id)
-        programme = self.programme()
-        if programme is None:
-            raise Refused(
-                RefusalKind.UNAVAILABLE, "programme_unavailable", "Konfiguracja programu szczepień jest niedostępna"
-            )
+        programme = require_programme(self.programme())
         if programme.vaccine(walk_in.vaccine) is None:
             raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
         patient = self._patient(walk_in, programme, actor, now)
