@@ -12,10 +12,12 @@ import os
 import signal
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
+from pathlib import Path
 
 import pytest
 
-from emulators.ports import Ports
+from emulators.ports import Ports, free_port
 from emulators.stack import LocalStack, StackError
 from shared.config import LOCAL_PROJECT_ID, Settings, local_project_id
 
@@ -65,3 +67,12 @@ def isolated_settings(**overrides: object) -> Settings:
         **overrides,
     }
     return Settings(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def private_redis(tmp_path: Path) -> Iterator[LocalStack]:
+    """A Redis of this test's own, so stopping it disturbs no other test."""
+    stack = LocalStack(replace(Ports.from_env(), redis=free_port()), "demo-ereg", state_dir=tmp_path)
+    stack.start(["redis"])
+    yield stack
+    stack.stop()

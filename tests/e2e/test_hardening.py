@@ -9,7 +9,6 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import replace
 from pathlib import Path
 
 import jwt
@@ -18,7 +17,7 @@ import requests
 
 from emulators.dev_idp import key_id, signing_key
 from emulators.host import host_env, start_host
-from emulators.ports import LOOPBACK, Ports, free_port
+from emulators.ports import LOOPBACK, free_port
 from emulators.stack import STATE_DIR, LocalStack, _kill_group
 from emulators.waiting import poll_until
 from shared.bootstrap import Container
@@ -89,15 +88,6 @@ def test_rate_limits_hold_across_two_host_processes(tight_hosts: tuple[str, str]
 
 def _wait_for(check: Callable[[], bool], timeout_s: float = 30) -> None:
     assert poll_until(check, bool, timeout_s), "condition not met in time"
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[LocalStack]:
-    """A Redis of this test's own, so stopping it disturbs no other test."""
-    stack = LocalStack(replace(Ports.from_env(), redis=free_port()), "demo-ereg", state_dir=tmp_path)
-    stack.start(["redis"])
-    yield stack
-    stack.stop()
 
 
 def _health(base: str) -> requests.Response:

@@ -8,16 +8,12 @@ falls back to Spanner when Redis stops.
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
-from dataclasses import replace
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 import redis
 from google.cloud.spanner_v1.keyset import KeySet
 
-from emulators.ports import Ports, free_port
 from emulators.seed import demo_programme
 from emulators.stack import LocalStack
 from shared.adapters.redis_availability import RedisAvailability
@@ -157,15 +153,6 @@ def test_a_changed_slot_is_refreshed_from_spanner_with_its_commit_time(
     assert (before.free_places, after.free_places) == (2, 1)
     [(_, _, version)] = projection.states([here]).values()
     assert version > 0
-
-
-@pytest.fixture
-def private_redis(tmp_path: Path) -> Iterator[LocalStack]:
-    """A Redis of this test's own, so stopping it disturbs no other test."""
-    stack = LocalStack(replace(Ports.from_env(), redis=free_port()), "demo-ereg", state_dir=tmp_path)
-    stack.start(["redis"])
-    yield stack
-    stack.stop()
 
 
 def test_search_reads_spanner_while_redis_is_down_and_the_projection_again_once_it_is_back(
