@@ -250,7 +250,7 @@ class Container:
     def visits(self) -> VisitService:
         return VisitService(
             SpannerBookingTransactions(self.spanner),
-            SpannerVisitReader(self.spanner),
+            self.visit_reader,
             self.patients,
             self.points,
             self.post_commit,
@@ -260,15 +260,19 @@ class Container:
 
     @cached_property
     def point_office(self) -> PointService:
-        return PointService(SpannerBackOffice(self.spanner), self.programme, self.post_commit, self.availability)
+        return PointService(self.back_office, self.programme, self.post_commit, self.availability)
+
+    @cached_property
+    def back_office(self) -> SpannerBackOffice:
+        return SpannerBackOffice(self.spanner)
 
     @cached_property
     def walk_ins(self) -> WalkIns:
         return WalkIns(
-            SpannerBackOffice(self.spanner),
+            self.back_office,
             self.patients,
             self.visits,
-            SpannerVisitReader(self.spanner),
+            self.visit_reader,
             self.programme,
         )
 
