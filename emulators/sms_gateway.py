@@ -4,7 +4,8 @@
 
 POST /messages {id, to, text} (Bearer token) accepts a message once per id; GET /messages?to= lists
 what arrived as {"messages": [{id, to, text, received_at}]}. For failure tests it can be told to
-fail the next N sends (POST /control/fail {count, status}) or to answer slowly (POST /control/slow
+fail the next N sends (POST /control/fail {count, status}), or every send for a while
+(POST /control/fail {seconds, status}: an outage), or to answer slowly (POST /control/slow
 {count, seconds}); DELETE /messages forgets everything. With EREG_SMS_REPORT_URL set, it posts a
 delivery report for each accepted message, as an operator does.
 """
@@ -31,6 +32,8 @@ class GatewayState:
         self.lock = threading.Lock()
         self.messages: dict[str, dict[str, Any]] = {}
         self.fail: list[int] = []
+        self.fail_until = 0.0  # time.monotonic() before which every send fails (an outage)
+        self.fail_until_status = 503
         self.slow: list[float] = []
         self.attempts = 0
 
@@ -59,6 +62,8 @@ def create_gateway(token: str, report_url: str | None = None, report_token: str 
             state.attempts += 1
             delay = state.slow.pop(0) if state.slow else 0.0
             failure = state.fail.pop(0) if state.fail else None
+            if failure is None and time.monotonic() < state.fail_until:
+                failure = state.fail_until_status
         if delay:
             time.sleep(delay)
         if failure is not None:
@@ -85,6 +90,7 @@ def create_gateway(token: str, report_url: str | None = None, report_token: str 
         with state.lock:
             state.messages.clear()
             state.fail.clear()
+            state.fail_until = 0.0
             state.slow.clear()
             state.attempts = 0
         return "", 204
@@ -92,8 +98,13 @@ def create_gateway(token: str, report_url: str | None = None, report_token: str 
     @app.post("/control/fail")
     def fail_next() -> tuple[str, int]:
         body = request.get_json(silent=True) or {}
+        status = int(body.get("status", 503))
         with state.lock:
-            state.fail += [int(body.get("status", 503))] * int(body.get("count", 1))
+            if "seconds" in body:
+                state.fail_until = time.monotonic() + float(body["seconds"])
+                state.fail_until_status = status
+            else:
+                state.fail += [status] * int(body.get("count", 1))
         return "", 204
 
     @app.post("/control/slow")
