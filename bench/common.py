@@ -9,9 +9,9 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from emulators.host import host_env, start_host
@@ -25,16 +25,27 @@ from shared.config import Settings, local_project_id
 NO_RATE_LIMITS = {key: (1e9, 1_000_000) for key in Settings(deployment="local").rate_limits}
 
 
+# The field of ``Ports`` of each service a benchmark may run privately.
+PRIVATE_PORTS = {"redis": "redis", "pubsub": "pubsub", "sms": "sms_gateway"}
+
+
 @dataclass
 class BenchStack:
     base_url: str
     container: Container
     env: dict[str, str]
+    private: LocalStack | None = None  # this benchmark's own instances (which it may stop and start)
 
 
 @contextmanager
-def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool = True) -> Iterator[BenchStack]:
-    """Emulators (reused if up), a fresh database named for this benchmark, and a host over it."""
+def bench_stack(
+    name: str, workers: int = 1, threads: int = 32, consumers: bool = True, private: Sequence[str] = ()
+) -> Iterator[BenchStack]:
+    """Emulators (reused if up), a fresh database named for this benchmark, and a host over it.
+
+    ``private`` names services ("redis", "pubsub", "sms") this benchmark runs instances of its own
+    of, on free ports, so that it may stop or fail them without disturbing anybody else.
+    """
     signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(143))  # clean up on `kill` too
     os.environ["EREG_DEPLOYMENT"] = "local"  # the deployment defaults to cloud (fail closed)
     stack = LocalStack(Ports.from_env(), local_project_id())
@@ -42,6 +53,12 @@ def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool 
     os.environ.update(stack.env())
     port = free_port()
     base = f"http://{LOOPBACK}:{port}"
+    own = None
+    if private:
+        ports = replace(Ports.from_env(), host=port, **{PRIVATE_PORTS[s]: free_port() for s in private})
+        own = LocalStack(ports, local_project_id(), state_dir=STATE_DIR / f"bench-{name}-{os.getpid()}")
+        own.start(private)
+        os.environ.update(own.env(private))
     suffix = f"{name}{int(time.time()) % 100000}"
     settings = Settings(  # type: ignore[call-arg]
         deployment="local",
@@ -59,6 +76,7 @@ def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool 
     provision(settings, container.warehouse.client, push=consumers)
     env = {
         **stack.env(),
+        **(own.env(private) if own else {}),
         **host_env(settings, base),
         "EREG_RATE_LIMITS": json.dumps(NO_RATE_LIMITS),
         "EREG_LOG_LEVEL": "WARNING",
@@ -69,13 +87,15 @@ def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool 
         host = start_host(
             env, port, threads=threads, workers=workers, log_path=STATE_DIR / "logs" / f"bench-{name}.log"
         )
-        yield BenchStack(base, container, env)
+        yield BenchStack(base, container, env, own)
     finally:
         if host is not None:
             _kill_group(host.pid)
         try:
             container.spanner.database.drop()
         finally:
+            if own is not None:
+                own.stop()
             stack.stop()
 
 
@@ -100,7 +120,14 @@ class LoadResult:
 
 
 def run_load(base_url: str, users: int, seconds: float, task_factory: str, payload: Any) -> LoadResult:
-    """Closed-loop load: ``users`` clients each call ``task(client)`` in turn for ``seconds``.
+    return run_flows(base_url, users, seconds, task_factory, payload)[0]
+
+
+def run_flows(
+    base_url: str, users: int, seconds: float, task_factory: str, payload: Any
+) -> tuple[LoadResult, dict[str, LoadResult]]:
+    """Closed-loop load: ``users`` clients each call ``task(client)`` in turn for ``seconds``; the
+    figures of all requests, and of each request name (a flow).
 
     ``task_factory`` names "module:function" that turns ``payload`` into the task. The load runs in
     ``bench.load``, a process of its own, because locust patches the standard library with gevent,
@@ -120,4 +147,6 @@ def run_load(base_url: str, users: int, seconds: float, task_factory: str, paylo
     figures = json.loads(completed.stdout.strip().splitlines()[-1])
     if figures["errors"]:
         print(f"  errors: {figures['errors']}", flush=True)
-    return LoadResult(**{k: v for k, v in figures.items() if k != "errors"})
+    flows = {name: LoadResult(**values) for name, values in figures.pop("flows", {}).items()}
+    figures.pop("errors")
+    return LoadResult(**figures), flows

@@ -28,10 +28,12 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+import redis
 import requests
 from google.cloud.spanner_v1.keyset import KeySet
 
 from emulators.waiting import poll_until
+from shared.adapters.redis_availability import RedisAvailability
 from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.bootstrap import Container, build_container
 from shared.config import Settings
@@ -134,9 +136,11 @@ def slot_violations(container: Container, report: Report) -> list[Violation]:
 
 def projection_violations(container: Container, parallel: int = 8) -> tuple[int, list[Violation]]:
     """Every slot of every point, as Redis holds it and as Spanner does: (slots compared, differences)."""
-    projection = container.projection
-    if projection is None:
+    url = container.settings.redis_url
+    if not url:
         return 0, [Violation("projection", "no Redis configured (EREG_REDIS_URL)")]
+    # A patient client of its own: the functions' short timeout is for serving, not for a check.
+    projection = RedisAvailability(redis.Redis.from_url(url, socket_timeout=30), container.settings.redis_key_prefix)
     states = SpannerSlotStates(container.spanner)
     points = states.point_ids()
 

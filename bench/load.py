@@ -50,6 +50,17 @@ def main() -> None:
     if elapsed <= 0:
         elapsed = time.monotonic() - started
     errors = {f"{e.method} {e.name}: {e.error}": e.occurrences for e in environment.stats.errors.values()}
+    flows = {  # per request name, over the same time as the total
+        entry.name: {
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            "seconds": elapsed,
+            "p50_ms": entry.get_response_time_percentile(0.50),
+            "p95_ms": entry.get_response_time_percentile(0.95),
+            "p99_ms": entry.get_response_time_percentile(0.99),
+        }
+        for entry in environment.stats.entries.values()
+    }
     print(
         json.dumps(
             {
@@ -60,6 +71,7 @@ def main() -> None:
                 "p95_ms": total.get_response_time_percentile(0.95),
                 "p99_ms": total.get_response_time_percentile(0.99),
                 "errors": errors,
+                "flows": flows,
             }
         )
     )
