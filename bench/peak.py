@@ -32,6 +32,7 @@ gateway answer 503 to every send. The outbox sweep runs every minute, as Cloud S
 from __future__ import annotations
 
 import argparse
+import multiprocessing
 import os
 import random
 import signal
@@ -46,12 +47,12 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
+import jwt
 import requests
 
 from bench import invariants
 from bench.booking import VOIVODESHIPS, free_first_dose_slots
 from bench.common import BenchStack, LoadResult, bench_stack, run_flows
-from bench.login import _assertions, _sign
 from bench.peak_flows import TRIVIAL_PATH
 from emulators.seed import _insert_patients, generate_patients, generate_points, seed
 from emulators.stack import _kill_group
@@ -317,7 +318,7 @@ def main() -> None:
                       flush=True)  # fmt: skip
             mine = patients[index * per_phase : (index + 1) * per_phase]
             phones = [f"+48602{index:01d}{n:05d}" for n in range(len(mine))]
-            signed = _assertions([p.pesel for p in mine])
+            signed = sign_all(mine)
             sampler_patients = patients[-200 + index * 20 : -200 + index * 20 + 10]
             visibility = Visibility(stack.base_url, log_in(container, sampler_patients, index), sampler_slots)
             stop = threading.Event()
@@ -347,10 +348,34 @@ def main() -> None:
             print("\n".join(report.lines()), flush=True)
 
 
+def sign_as(patient: tuple[str, str, str]) -> str:
+    """An assertion for a seeded patient, with the names the registry holds: a returning login
+    (other names would make every login a read-write transaction that updates them)."""
+    from emulators.dev_idp import key_id, signing_key
+    from shared.config import get_settings
+
+    pesel, given_name, family_name = patient
+    settings, now = get_settings(), int(time.time())
+    claims = {
+        "iss": settings.dev_idp_issuer, "aud": settings.assertion_audience, "sub": pesel, "jti": str(uuid.uuid4()),
+        "iat": now, "nbf": now, "exp": now + 600, "pesel": pesel, "given_name": given_name,
+        "family_name": family_name,
+    }  # fmt: skip
+    return jwt.encode(claims, signing_key(), algorithm="RS256", headers={"kid": key_id()})
+
+
+def sign_all(patients: list[Any]) -> list[str]:
+    with multiprocessing.Pool(2) as pool:
+        return pool.map(sign_as, [(p.pesel, p.given_name, p.family_name) for p in patients], chunksize=200)
+
+
 def log_in(container: Any, patients: list[Any], phase: int) -> list[tuple[str, str]]:
+    def one(patient: Any) -> str:
+        assertion = sign_as((patient.pesel, patient.given_name, patient.family_name))
+        return str(container.identity.login(assertion, datetime.now(UTC)).session_token)
+
     with ThreadPoolExecutor(4) as pool:
-        tokens = list(pool.map(lambda p: container.identity.login(_sign(p.pesel), datetime.now(UTC)).session_token,
-                               patients))  # fmt: skip
+        tokens = list(pool.map(one, patients))
     return [(token, f"+48603{phase:01d}{n:05d}") for n, token in enumerate(tokens)]
 
 
