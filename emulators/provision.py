@@ -122,7 +122,10 @@ def ensure_pubsub(settings: Settings, push: bool = True) -> None:
                 "push_config": {"push_endpoint": settings.push_endpoint + sub.push_path(project, topic_name)},
                 "ack_deadline_seconds": sub.ack_deadline_s,
                 "retry_policy": {
-                    "minimum_backoff": duration_pb2.Duration(seconds=sub.min_backoff_s),
+                    # The ceiling a test lowers caps the floor too (Pub/Sub refuses a floor above it).
+                    "minimum_backoff": duration_pb2.Duration(
+                        seconds=min(sub.min_backoff_s, settings.pubsub_max_backoff_s)
+                    ),
                     "maximum_backoff": duration_pb2.Duration(
                         seconds=min(sub.max_backoff_s, settings.pubsub_max_backoff_s)
                     ),
