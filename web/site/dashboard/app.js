@@ -20,6 +20,7 @@ const everySeconds = refreshSeconds();
 let latest = null; // {day, from, summary, series: {metric: [{day, value}]}, at: Date}
 let timer = null;
 let running = null;
+let again = false;
 
 function todayInWarsaw() {
   return new Intl.DateTimeFormat('en-CA', { timeZone: WARSAW }).format(new Date());
@@ -90,7 +91,11 @@ function schedule() {
 }
 
 async function refresh() {
-  if (running) return running;
+  if (running) {
+    again = true; // the day may have changed since this refresh began
+    return running;
+  }
+  again = false;
   clearTimeout(timer);
   running = (async () => {
     try {
@@ -109,7 +114,8 @@ async function refresh() {
       refreshFailed(error);
     } finally {
       running = null;
-      schedule();
+      if (again && session.get()) refresh();
+      else schedule();
     }
   })();
   return running;
@@ -170,6 +176,8 @@ function renderFigures() {
         t('dash.figure.capacity.note', { booked: formatNumber(capacity.booked), places: formatNumber(capacity.places) }),
       ),
     );
+  } else if (capacity) {
+    items.push(figure('capacity', '', '–', t('dash.figure.capacity.none')));
   }
   $('#figures').replaceChildren(...items);
 }
@@ -214,7 +222,7 @@ function renderRegions() {
   const share = (row) => (row.places > 0 ? percent(row.booked / row.places) : '–');
   const total = Object.fromEntries(counts.map((key) => [key, rows.reduce((sum, row) => sum + row[key], 0)]));
   $('#regions').replaceChildren(
-    el('caption', {}, t('dash.regions.caption', { day: formatDate(latest.day) })),
+    el('caption', {}, t(hasCapacity() ? 'dash.regions.caption.capacity' : 'dash.regions.caption', { day: formatDate(latest.day) })),
     el('thead', {}, headerRow(columns, 'dash.col.voivodeship')),
     el(
       'tbody',
@@ -277,6 +285,20 @@ function renderVaccines() {
   const rows = latest.summary.by_vaccine;
   $('#vaccines').hidden = !rows;
   if (!rows) return;
+  $('#vaccines-none').hidden = rows.length > 0;
+  $('#by-vaccine-scroll').hidden = rows.length === 0;
+  $('#vaccines-figure').hidden = rows.length === 0;
+  const name = (row) => VACCINES[row.vaccine] ?? row.vaccine;
+  drawChart('vaccines', $('#chart-vaccines'), {
+    type: 'bar',
+    labels: rows.map((row) => name(row).split(' (')[0]),
+    label: t('dash.chart.vaccines', { day: formatDate(latest.day) }),
+    datasets: [
+      { label: t('dash.col.bookings'), data: rows.map((row) => row.bookings), ...PALETTE[0] },
+      { label: t('dash.col.vaccinations'), data: rows.map((row) => row.vaccinations), ...PALETTE[1] },
+    ],
+  });
+  $('#chart-vaccines-caption').textContent = t('dash.chart.vaccines.caption');
   $('#by-vaccine').replaceChildren(
     el('caption', {}, t('dash.vaccines.caption', { day: formatDate(latest.day) })),
     el('thead', {}, headerRow(['bookings', 'vaccinations'], 'dash.col.vaccine')),
@@ -287,7 +309,7 @@ function renderVaccines() {
         el(
           'tr',
           { dataset: { vaccine: row.vaccine } },
-          el('th', { scope: 'row' }, VACCINES[row.vaccine] ?? row.vaccine),
+          el('th', { scope: 'row' }, name(row)),
           numberCell(row.bookings, 'bookings'),
           numberCell(row.vaccinations, 'vaccinations'),
         ),
