@@ -21,6 +21,7 @@ let latest = null; // {day, from, summary, series: {metric: [{day, value}]}, at:
 let timer = null;
 let running = null;
 let again = false;
+let refreshes = 0;
 
 function todayInWarsaw() {
   return new Intl.DateTimeFormat('en-CA', { timeZone: WARSAW }).format(new Date());
@@ -97,6 +98,8 @@ async function refresh() {
   }
   again = false;
   clearTimeout(timer);
+  refreshes += 1;
+  $('#board').dataset.refreshes = String(refreshes); // for tests and the curious
   running = (async () => {
     try {
       latest = await load();

@@ -41,6 +41,7 @@ function options({ horizontal = false, percent = false }) {
 
 // drawChart('sms', canvas, {type, labels, label (the canvas's text alternative), datasets, horizontal?, percent?})
 export function drawChart(key, canvas, { type, labels, label, datasets, ...shape }) {
+  canvas.setAttribute('role', 'img'); // named by its text alternative from the first drawing on
   canvas.setAttribute('aria-label', label);
   const data = { labels, datasets: datasets.map((set) => ({ borderWidth: 2, pointRadius: 3, ...set })) };
   const chart = charts.get(key);
