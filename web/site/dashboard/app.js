@@ -185,6 +185,12 @@ function renderFigures() {
   $('#figures').replaceChildren(...items);
 }
 
+// A table's title: read out as its caption, shown above the scrolling area so a phone shows it whole.
+function caption(table, text) {
+  $(`#${table.id}-title`).textContent = text;
+  return el('caption', { class: 'visually-hidden' }, text);
+}
+
 function numberCell(value, column) {
   return el('td', { class: 'number', dataset: { value: String(value), column } }, formatNumber(value));
 }
@@ -225,7 +231,7 @@ function renderRegions() {
   const share = (row) => (row.places > 0 ? percent(row.booked / row.places) : '–');
   const total = Object.fromEntries(counts.map((key) => [key, rows.reduce((sum, row) => sum + row[key], 0)]));
   $('#regions').replaceChildren(
-    el('caption', {}, t(hasCapacity() ? 'dash.regions.caption.capacity' : 'dash.regions.caption', { day: formatDate(latest.day) })),
+    caption($('#regions'), t(hasCapacity() ? 'dash.regions.caption.capacity' : 'dash.regions.caption', { day: formatDate(latest.day) })),
     el('thead', {}, headerRow(columns, 'dash.col.voivodeship')),
     el(
       'tbody',
@@ -290,6 +296,7 @@ function renderVaccines() {
   if (!rows) return;
   $('#vaccines-none').hidden = rows.length > 0;
   $('#by-vaccine-scroll').hidden = rows.length === 0;
+  $('#by-vaccine-title').hidden = rows.length === 0;
   $('#vaccines-figure').hidden = rows.length === 0;
   const name = (row) => VACCINES[row.vaccine] ?? row.vaccine;
   drawChart('vaccines', $('#chart-vaccines'), {
@@ -303,7 +310,7 @@ function renderVaccines() {
   });
   $('#chart-vaccines-caption').textContent = t('dash.chart.vaccines.caption');
   $('#by-vaccine').replaceChildren(
-    el('caption', {}, t('dash.vaccines.caption', { day: formatDate(latest.day) })),
+    caption($('#by-vaccine'), t('dash.vaccines.caption', { day: formatDate(latest.day) })),
     el('thead', {}, headerRow(['bookings', 'vaccinations'], 'dash.col.vaccine')),
     el(
       'tbody',
@@ -360,7 +367,7 @@ function renderSeries() {
 
   const metrics = ['bookings', 'vaccinations', 'no_shows', 'sms_sent', 'sms_segments'];
   $('#series').replaceChildren(
-    el('caption', {}, t('dash.series.caption', range)),
+    caption($('#series'), t('dash.series.caption', range)),
     el('thead', {}, headerRow([...metrics, 'sms_cost'], 'dash.col.day')),
     el(
       'tbody',
