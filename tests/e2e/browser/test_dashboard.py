@@ -116,7 +116,7 @@ def test_the_analyst_sees_new_figures_after_the_dashboards_own_refresh(
 ) -> None:
     analyst = api.login(new_pesel(), roles=["analyst"])["session_token"]
     sign_in(page, new_pesel())
-    expect(page.get_by_role("heading", level=2, name=re.compile("^Liczby dnia"))).to_be_visible()
+    expect(page.get_by_role("heading", level=2, name=re.compile("^Liczby dnia"))).to_be_focused()  # after the form
     expect(page.get_by_text(re.compile(r"Ostatnia aktualizacja: \d"))).to_be_visible()
     before = {key: figure(page, key) for key in ("bookings", "vaccinations")}
     assert axe_violations(page) == []

@@ -61,9 +61,14 @@ function smsCost(segments) {
 
 // --- loading ----------------------------------------------------------------------------------
 
+// Until someone picks another day, the dashboard follows today, past midnight too.
+let followToday = true;
+
 function chosenDay() {
   const input = $('#day');
-  if (!input.value) input.value = todayInWarsaw();
+  const today = todayInWarsaw();
+  input.max = today;
+  if (followToday || !input.value) input.value = today;
   return input.value;
 }
 
@@ -432,6 +437,7 @@ $('#signin-form').addEventListener('submit', async (event) => {
     await whileBusy(form, () => signInLocally({ ...data, roles: ['analyst'] }));
     form.reset();
     await show();
+    $('#figures-heading').focus(); // the form is gone: focus goes to what came instead
   } catch (error) {
     sayRefusal(error);
     showFieldError(form, error);
@@ -453,6 +459,7 @@ $('#controls').addEventListener('submit', (event) => {
 });
 
 $('#day').addEventListener('change', () => {
+  followToday = $('#day').value === todayInWarsaw();
   if ($('#day').checkValidity()) refresh();
 });
 
@@ -473,8 +480,7 @@ document.addEventListener('session:expired', () => {
 });
 
 startPage();
-$('#day').value = todayInWarsaw();
-$('#day').max = todayInWarsaw();
+chosenDay();
 try {
   await finishNationalSignIn();
 } catch (error) {
