@@ -79,6 +79,9 @@ def test_patient_books_sees_the_code_is_refused_a_second_booking_moves_and_cance
     expect(slot_buttons(page, "Umów").nth(1)).to_be_focused()
     assert axe_violations(page) == []
     screenshot(page, "patient-slots")
+    with page.expect_request(lambda r: "page_token=" in r.url):  # the next page, with the API's token
+        page.get_by_role("button", name="Pokaż kolejne terminy").click()
+    expect(slot_buttons(page, "Umów").nth(10)).to_be_focused()  # the first of the new page
 
     first.click()
     dialog = page.get_by_role("dialog")
@@ -201,6 +204,7 @@ def test_a_slow_or_failing_api_shows_what_is_going_on(
     page.route("**/api/v1/visits", lambda route: route.abort("connectionrefused"))
     page.unroute("**/api/v1/slots?*")
     search_button.click()
+    expect(page.locator("#status")).to_contain_text("Znaleziono terminów")
     page.locator("ol.slots").get_by_role("button", name="Umów").first.click()
     page.get_by_role("dialog").get_by_role("button", name="Tak, umów").click()
     expect(page.locator("#status")).to_have_text("Nie udało się połączyć z serwerem. Spróbuj ponownie za chwilę.")

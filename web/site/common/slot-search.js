@@ -92,7 +92,7 @@ export function slotSearch({ id, choose, chooseLabel, onSearched = () => {} }) {
   const voivodeship = el('select', { id: `${id}-voivodeship`, name: 'voivodeship', required: true });
   const county = el('select', { id: `${id}-county`, name: 'county' });
   const vaccine = el('select', { id: `${id}-vaccine`, name: 'vaccine' });
-  const submit = el('button', { class: 'primary', type: 'submit' });
+  const submitButton = el('button', { class: 'primary', type: 'submit' });
   const form = el(
     'form',
     { class: 'slot-search', novalidate: true },
@@ -103,7 +103,7 @@ export function slotSearch({ id, choose, chooseLabel, onSearched = () => {} }) {
       field(county, 'slots.county'),
       field(vaccine, 'slots.vaccine'),
     ),
-    el('div', { class: 'actions' }, submit),
+    el('div', { class: 'actions' }, submitButton),
   );
   const heading = el('h3', { id: `${id}-results-heading`, tabindex: '-1' });
   const keys = el('p', { class: 'hint' });
@@ -121,7 +121,7 @@ export function slotSearch({ id, choose, chooseLabel, onSearched = () => {} }) {
 
   function texts() {
     for (const node of element.querySelectorAll('[data-text]')) node.textContent = t(node.dataset.text);
-    submit.textContent = t('slots.search');
+    submitButton.textContent = t('slots.search');
     heading.textContent = t('slots.results');
     keys.textContent = t('slots.keys');
     more.textContent = t('slots.more');
@@ -256,6 +256,13 @@ export function slotSearch({ id, choose, chooseLabel, onSearched = () => {} }) {
     }
   });
 
+  // Enter on a choice searches, as it would in a text field.
+  form.addEventListener('keydown', (event) => {
+    if (event.key === 'Enter' && event.target.tagName === 'SELECT') {
+      event.preventDefault();
+      form.requestSubmit();
+    }
+  });
   voivodeship.addEventListener('change', regionChanged);
   county.addEventListener('change', fillVaccines);
 
@@ -290,8 +297,9 @@ export function slotSearch({ id, choose, chooseLabel, onSearched = () => {} }) {
       nextPage = null;
       render();
     },
-    focus() {
-      voivodeship.focus();
+    // The region, or with `submit` the search button when a region is already chosen.
+    focus({ submit = false } = {}) {
+      (submit && voivodeship.value ? submitButton : voivodeship).focus();
     },
   };
 }
