@@ -257,3 +257,16 @@ def test_a_patient_whose_group_is_not_open_leaves_a_number(
     finally:  # the host is shared: leave the programme as the other tests know it
         latest = _programme(api, admin)[1]
         api.call("PUT", "/api/v1/admin/programme", admin, json=current, headers={"If-Match": latest})
+
+
+def test_a_session_ended_elsewhere_brings_back_the_sign_in_with_a_reason(
+    page: Page, api: Api, new_pesel: Callable[..., str]
+) -> None:
+    sign_in(page, new_pesel(ADULT))
+    token = page.evaluate("JSON.parse(sessionStorage.getItem('ereg.session')).session_token")
+    assert api.call("POST", "/api/v1/logout", token).status_code == 204
+    page.reload()  # the app reads the visits with the revoked token
+    expect(page.locator("#status")).to_have_text("Sesja wygasła. Zaloguj się ponownie.")
+    expect(page.get_by_role("heading", name="Zaloguj się")).to_be_visible()
+    expect(page.get_by_label("PESEL")).to_be_focused()
+    assert page.evaluate("sessionStorage.getItem('ereg.session')") is None

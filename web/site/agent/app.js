@@ -282,7 +282,7 @@ const search = slotSearch({
   choose: (slot) => (state.moving ? move(slot) : book(slot)),
   chooseLabel: () => (state.moving ? t('agent.move.choose') : t('agent.book.choose')),
 });
-search.start();
+search.start().catch(refused);
 
 // --- shortcuts ---------------------------------------------------------------------------------
 
@@ -351,6 +351,10 @@ $('#signout').addEventListener('click', async () => {
   await signOut().catch(() => {});
   state.pesel = null;
   state.caller = null;
+  state.moving = null;
+  search.lockVaccine(null);
+  search.clear();
+  $('#caller-pesel').value = '';
   show({ focus: true });
   say(t('agent.signedout'));
 });

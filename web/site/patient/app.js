@@ -63,6 +63,7 @@ async function registerInterest(event) {
 
 function renderVisits() {
   const holder = $('#visits-list');
+  if (!holder) return; // signed out meanwhile
   if (state.visits === null) holder.replaceChildren(el('p', { class: 'muted' }, t('patient.visits.loading')));
   else holder.replaceChildren(visitList(state.visits, { move: startMoving, cancel: cancelVisit }));
 }
@@ -243,7 +244,7 @@ function buildApp() {
       search.element,
     ),
   );
-  search.start();
+  search.start().catch(refused);
 }
 
 function renderApp() {
@@ -261,6 +262,8 @@ function show({ focus = false } = {}) {
   if (!signedIn) {
     state.visits = null;
     state.moving = null;
+    search.lockVaccine(null);
+    search.clear(); // nothing of the last person's search stays for the next one
     $('#app').replaceChildren();
     if (focus) $('#signin-form [name="pesel"]')?.focus();
     return;
