@@ -38,6 +38,8 @@ def test_an_agent_books_moves_and_cancels_for_a_caller_by_keyboard_only(
     region = region_with(api, "comirnaty")
     caller_pesel = new_pesel(date(1965, 9, 9))
     caller = api.login(caller_pesel)["patient"]["patient_id"]
+    urls: list[str] = []
+    page.on("request", lambda request: urls.append(request.url))
     page.goto("/agent/")
     assert axe_violations(page) == []
     screenshot(page, "agent-signin")
@@ -129,6 +131,7 @@ def test_an_agent_books_moves_and_cancels_for_a_caller_by_keyboard_only(
     expect(page.get_by_label("PESEL dzwoniącego")).to_be_focused()
     expect(page.get_by_label("PESEL dzwoniącego")).to_have_value("")
     expect(page.locator("#caller")).to_be_hidden()
+    assert not [url for url in urls if caller_pesel in url]  # the PESEL travels in bodies, never in a URL
 
 
 def test_the_console_is_for_agents_and_names_a_bad_pesel(page: Page, new_pesel: Callable[..., str]) -> None:
