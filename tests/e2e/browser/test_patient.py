@@ -235,6 +235,7 @@ def test_a_patient_whose_group_is_not_open_leaves_a_number(
     try:
         sign_in(page, new_pesel(date(2023, 2, 2)))
         expect(page.locator("#eligibility-text")).to_contain_text("Rejestracja dla Twojej grupy rozpocznie się")
+        expect(page.get_by_role("heading", name="Umów szczepienie")).to_be_hidden()  # not before the opening
         form = page.locator("#interest-form")
         number = form.get_by_label("Numer telefonu komórkowego do powiadomienia")
         number.fill("22 123 45 67")
@@ -249,7 +250,9 @@ def test_a_patient_whose_group_is_not_open_leaves_a_number(
         phone = new_phone()
         number.fill(phone)
         form.get_by_role("button", name="Powiadom mnie").click()
-        expect(page.locator("#interest-done")).to_contain_text("Wyślemy SMS, gdy ruszy rejestracja grupy „Dzieci”")
+        expect(page.get_by_role("status").filter(has_text="Zapisaliśmy numer")).to_contain_text(
+            "Wyślemy SMS, gdy ruszy rejestracja grupy „Dzieci”"
+        )
         waiting = e2e_backends.interest.store.pending(code, 10)
         assert [(w.patient_id, w.phone) for w in waiting] == [(patient_id(page), phone)]
         assert axe_violations(page) == []

@@ -88,7 +88,7 @@ export function arrowNavigation(list, selector) {
 
 // A search form and its results. `choose(slot)` runs when a slot's button is pressed;
 // `chooseLabel(slot)` names that button. Returns the element and a few controls.
-export function slotSearch({ id, choose, chooseLabel, onSearched = () => {} }) {
+export function slotSearch({ id, choose, chooseLabel }) {
   const voivodeship = el('select', { id: `${id}-voivodeship`, name: 'voivodeship', required: true });
   const county = el('select', { id: `${id}-county`, name: 'county' });
   const vaccine = el('select', { id: `${id}-vaccine`, name: 'vaccine' });
@@ -157,16 +157,21 @@ export function slotSearch({ id, choose, chooseLabel, onSearched = () => {} }) {
     vaccine.disabled = Boolean(lockedVaccine);
   }
 
+  let regionAsked = 0;
   async function regionChanged() {
+    const asked = ++regionAsked; // only the latest choice's answer fills the lists
     points = [];
     county.value = '';
+    let found = [];
     if (voivodeship.value) {
       try {
-        points = (await api('GET', `/points?voivodeship=${encodeURIComponent(voivodeship.value)}`)).points;
+        found = (await api('GET', `/points?voivodeship=${encodeURIComponent(voivodeship.value)}`)).points;
       } catch (error) {
         sayRefusal(error);
       }
     }
+    if (asked !== regionAsked) return;
+    points = found;
     fillCounties();
     fillVaccines();
   }
@@ -236,7 +241,6 @@ export function slotSearch({ id, choose, chooseLabel, onSearched = () => {} }) {
       shown = await whileBusy(form, () => load(null));
       render();
       say(t('slots.found', { count: shown.length }));
-      onSearched();
       (list.querySelector('button') || heading).focus();
     } catch (error) {
       sayRefusal(error);

@@ -37,7 +37,11 @@ function renderEligibility() {
   const referralText = $('#referral-text');
   referralText.hidden = !referral?.valid_until;
   if (referral?.valid_until) referralText.textContent = t('patient.referral', { date: formatDate(referral.valid_until) });
-  $('#interest').hidden = patient?.eligibility?.status !== 'cohort_not_open';
+  const eligibility = patient?.eligibility;
+  const opened = eligibility?.status === 'cohort_not_open' && eligibility.opens_at && new Date(eligibility.opens_at) <= new Date();
+  $('#interest').hidden = eligibility?.status !== 'cohort_not_open' || opened;
+  // Booking is offered to whoever may book (or whose group opened since signing in).
+  $('#book').hidden = Boolean(eligibility) && eligibility.status !== 'open' && !opened;
 }
 
 async function registerInterest(event) {
@@ -51,7 +55,7 @@ async function registerInterest(event) {
       cohort: answer.cohort_name || answer.cohort,
       opens_at: formatDateTime(answer.opens_at),
     });
-    say(done, 'success');
+    say(''); // the answer is shown (and read out) beside the form
     $('#interest-done').textContent = done;
     $('#interest-done').hidden = false;
   } catch (error) {
@@ -222,7 +226,7 @@ function buildApp() {
       heading(2, 'interest-heading', 'patient.interest.heading'),
       el('p', { 'data-i18n': 'patient.interest.intro' }, t('patient.interest.intro')),
       interestForm,
-      el('p', { id: 'interest-done', class: 'status status-success', hidden: true }),
+      el('p', { id: 'interest-done', class: 'status status-success', role: 'status', hidden: true }),
     ),
     el(
       'section',
