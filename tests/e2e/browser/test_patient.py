@@ -15,7 +15,7 @@ from shared.bootstrap import Container
 from shared.domain.booking import Visit
 from tests.e2e.browser.conftest import PageProblems, axe_violations, screenshot
 from tests.e2e.conftest import Api
-from tests.e2e.test_booking import VOIVODESHIPS
+from tests.e2e.test_booking import VOIVODESHIPS, book
 
 ADULT = date(1971, 6, 6)
 
@@ -273,3 +273,28 @@ def test_a_session_ended_elsewhere_brings_back_the_sign_in_with_a_reason(
     expect(page.get_by_role("heading", name="Zaloguj się")).to_be_visible()
     expect(page.get_by_label("PESEL")).to_be_focused()
     assert page.evaluate("sessionStorage.getItem('ereg.session')") is None
+
+
+def test_a_slot_taken_meanwhile_is_refused_in_polish_and_the_list_is_renewed(
+    page: Page, api: Api, new_pesel: Callable[..., str], e2e_backends: Container
+) -> None:
+    region = region_with(api, "comirnaty")
+    sign_in(page, new_pesel(ADULT))
+    page.get_by_label("Numer telefonu komórkowego", exact=True).fill("601 234 567")
+    search(page, region, "comirnaty")
+    params = {"voivodeship": region, "vaccine": "comirnaty", "limit": "1"}
+    [earliest] = api.call("GET", "/api/v1/slots", params=params).json()["slots"]
+    first = page.locator("ol.slots > li").first
+    expect(first).to_contain_text(earliest["point_name"])
+    before = first.inner_text()
+    for _ in range(earliest["free_places"]):  # other people take every place left
+        token = api.login(new_pesel(ADULT))["session_token"]
+        assert book(api, token, earliest).status_code == 201
+
+    first.get_by_role("button", name="Umów").click()
+    page.get_by_role("dialog").get_by_role("button", name="Tak, umów").click()
+    expect(page.locator("#status")).to_have_text("Ten termin właśnie się zapełnił. Wybierz inny.")
+    assert visits_of(e2e_backends, page) == []
+    expect(first).not_to_have_text(before)  # the list was asked for again: the full slot is gone from it
+    [now_first] = api.call("GET", "/api/v1/slots", params=params).json()["slots"]
+    expect(first).to_contain_text(now_first["point_name"])

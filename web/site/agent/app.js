@@ -11,7 +11,10 @@ import { $, confirmAction, el, say, sayRefusal, showFieldError, startPage, while
 // The caller's PESEL stays in this page's memory only (the agent booking route needs it).
 const state = { pesel: null, caller: null, moving: null };
 
+const SLOT_GONE = new Set(['slot_full', 'slot_not_found', 'slot_in_past']); // the list is out of date
+
 function refused(error, form = null) {
+  if (SLOT_GONE.has(error.code)) search.rerun();
   sayRefusal(error);
   if (form) showFieldError(form, error);
 }

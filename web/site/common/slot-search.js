@@ -291,7 +291,17 @@ export function slotSearch({ id, choose, chooseLabel }) {
       lockedVaccine = code;
       fillVaccines();
     },
-    // Drops a slot someone just took, or redraws the buttons' labels.
+    // The same search again, quietly (after a refusal says a slot is gone): the list is current again.
+    async rerun() {
+      if (lastQuery === null) return;
+      try {
+        shown = await load(null);
+        render();
+      } catch {
+        // the refusal already shown says enough
+      }
+    },
+    // Redraws the buttons' labels.
     refresh() {
       if (lastQuery !== null) render();
     },

@@ -11,7 +11,10 @@ import { visitList } from './visits.js';
 
 const state = { visits: null, moving: null };
 
+const SLOT_GONE = new Set(['slot_full', 'slot_not_found', 'slot_in_past']); // the list is out of date
+
 function refused(error, form = null) {
+  if (SLOT_GONE.has(error.code)) search.rerun();
   sayRefusal(error);
   if (form) showFieldError(form, error);
   $('#status').scrollIntoView({ block: 'nearest' });
