@@ -18,16 +18,8 @@ from werkzeug.security import safe_join
 WEB = Path(__file__).resolve().parent.parent / "web"
 SITE = WEB / "site"
 
-# The same headers the cloud's backend bucket adds (infra/web.tf): nothing but our own origin.
-SECURITY_HEADERS = [
-    (
-        "Content-Security-Policy",
-        "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
-        "frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
-    ),
-    ("X-Content-Type-Options", "nosniff"),
-    ("Referrer-Policy", "no-referrer"),
-]
+# The headers the cloud's backend bucket adds too (infra/edge.tf reads the same file).
+SECURITY_HEADERS = list(json.loads((WEB / "headers.json").read_text()).items())
 LOCAL_CONFIG = {"identity": "dev"}  # sign in with the dev identity provider at /dev/idp
 
 
