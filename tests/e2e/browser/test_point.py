@@ -142,6 +142,14 @@ def test_staff_publishes_and_edits_a_day_and_records_a_delivery(
     expect(day).to_contain_text("08:00–10:00, co 30 min, 2 miejsc na termin, Comirnaty")
     expect(day).to_contain_text("12:00–13:00, co 15 min, 2 miejsc na termin, Jcovden")
 
+    # The same screen in English.
+    page.get_by_role("button", name="Switch to English").click()
+    expect(page.get_by_role("heading", name="Vaccine stock")).to_be_visible()
+    expect(day).to_contain_text("08:00–10:00, every 30 min, 2 places per time, Comirnaty")
+    assert axe_violations(page) == []
+    page.get_by_role("button", name="Przełącz na język polski").click()
+    expect(page.get_by_role("heading", name="Zapasy szczepionek")).to_be_visible()
+
     staff = staff_token(api, new_pesel, point_id)
     slots = api.call("GET", f"/api/v1/points/{point_id}/schedule", staff,
                      params={"from": tomorrow, "to": tomorrow}).json()["slots"]  # fmt: skip
@@ -163,13 +171,25 @@ def test_nurse_vaccinates_a_booked_patient_by_check_in_code_and_lot(
     expect(page.locator("#day-summary")).to_contain_text("Umówione: 1, zrealizowane: 0")
     assert axe_violations(page) == []
 
-    # A wrong code: the Polish refusal with the tries left, the code field marked.
+    # A lot never delivered here: the Polish refusal, the lot field marked.
     row.get_by_role("button", name=f"Szczepienie: Jan Testowy, {hhmm(visit['starts_at'])}").click()
     form = page.locator("#vaccination-form")
     code = form.get_by_label("Kod z SMS-a (4 cyfry)")
+    lot = form.get_by_label("Numer partii szczepionki")
     expect(code).to_be_focused()
+    code.fill(visit["check_in_code"])
+    lot.fill("XX-999")
+    form.get_by_role("button", name="Zarejestruj szczepienie").click()
+    confirm(page, "Zarejestruj")
+    expect(page.locator("#status")).to_have_text(
+        "Ta partia szczepionki nie została dostarczona do punktu. Sprawdź numer partii."
+    )
+    expect(lot).to_have_attribute("aria-invalid", "true")
+    expect(lot).to_be_focused()
+
+    # A wrong code: the Polish refusal with the tries left, the code field marked.
     code.fill(f"{(int(visit['check_in_code']) + 1) % 10_000:04d}")
-    form.get_by_label("Numer partii szczepionki").fill(LOT)
+    lot.fill(LOT)
     form.get_by_role("button", name="Zarejestruj szczepienie").click()
     confirm(page, "Zarejestruj")
     expect(page.locator("#status")).to_have_text(
@@ -178,15 +198,39 @@ def test_nurse_vaccinates_a_booked_patient_by_check_in_code_and_lot(
     expect(code).to_have_attribute("aria-invalid", "true")
     assert axe_violations(page) == []
 
-    # The right code.
-    code.fill(visit["check_in_code"])
-    form.get_by_role("button", name="Zarejestruj szczepienie").click()
-    confirm(page, "Zarejestruj")
+    # The right code, by keyboard only: the refusal left the focus in the code field; Enter submits; in the
+    # confirmation the safe choice (Anuluj) has the focus, Tab moves to the confirming button.
+    expect(code).to_be_focused()
+    page.keyboard.press("Control+A")
+    page.keyboard.type(visit["check_in_code"])
+    page.keyboard.press("Enter")
+    dialog = page.get_by_role("dialog")
+    expect(dialog.get_by_role("button", name="Anuluj")).to_be_focused()
+    page.keyboard.press("Tab")
+    expect(dialog.get_by_role("button", name="Zarejestruj")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(dialog).to_have_count(0)
     expect(page.locator("#status")).to_contain_text("Zarejestrowano szczepienie: Jan Testowy, dawka 1, partia FK-1234.")
     expect(page.locator("#status")).to_contain_text("Następna dawka:")
     expect(row).to_contain_text("Zrealizowana")
     expect(row.get_by_role("button")).to_have_count(0)
     screenshot(page, "point-day")
+
+    # After five wrong codes the visit's code is locked: the console says what to do.
+    other, locked = book(api, new_pesel(date(1966, 7, 7)), point_id, slots[1]["starts_at"], new_phone())
+    wrong = {"lot": LOT, "check_in_code": f"{(int(locked['check_in_code']) + 1) % 10_000:04d}"}
+    for _ in range(5):
+        tried = api.call("POST", f"/api/v1/visits/{locked['visit_id']}/vaccination", staff, json=wrong)
+        assert tried.json()["code"] == "wrong_check_in_code"
+    page.get_by_role("button", name="Pokaż").click()
+    page.locator(f"tr[data-visit-id='{locked['visit_id']}']").get_by_role("button", name=re.compile("^Szczep")).click()
+    code.fill(locked["check_in_code"])
+    form.get_by_role("button", name="Zarejestruj szczepienie").click()
+    confirm(page, "Zarejestruj")
+    expect(page.locator("#status")).to_contain_text("Zbyt wiele błędnych kodów dla tej wizyty: kod jest zablokowany.")
+    assert {v["visit_id"]: v["status"] for v in api.call("GET", "/api/v1/visits", other).json()["visits"]}[
+        locked["visit_id"]
+    ] == "BOOKED"
 
     mine = api.call("GET", "/api/v1/visits", patient).json()["visits"]
     assert {v["visit_id"]: v["status"] for v in mine}[visit["visit_id"]] == "COMPLETED"

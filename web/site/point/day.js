@@ -10,6 +10,8 @@ import {
 let shownDay = null;
 let visits = [];
 let walkInKey = null; // one Idempotency-Key per walk-in, kept until it is booked (a retry is the same booking)
+let refresher = null;
+const REFRESH_EVERY_MS = 60_000; // patients book and cancel all day: the list follows on its own
 
 function patientName(visit) {
   const name = [visit.given_name, visit.family_name].filter(Boolean).join(' ');
@@ -112,6 +114,7 @@ async function loadDay() {
     const c = counts();
     summary.replaceChildren(el('p', {}, t('day.summary', c)), updatedAt());
     fillVaccinationChoice();
+    if (!state.vaccines.length) fillWalkInVaccines();
   } catch (error) {
     failure.replaceChildren(loadFailure(error, () => loadDay()));
   } finally {
@@ -335,7 +338,16 @@ export function renderDay(app) {
   fillVaccinationChoice();
   fillLots();
   loadDay();
+  clearInterval(refresher);
+  refresher = setInterval(() => {
+    if (!document.querySelector('#day-list')) clearInterval(refresher);
+    else if (document.visibilityState === 'visible' && !document.querySelector('dialog[open]')) loadDay();
+  }, REFRESH_EVERY_MS);
+  fillWalkInVaccines();
+}
+
+function fillWalkInVaccines() {
   ensureVaccines()
-    .then(() => walkInForm.vaccine.replaceChildren(...vaccineOptions()))
+    .then(() => document.querySelector('#walkin-form')?.vaccine.replaceChildren(...vaccineOptions()))
     .catch(() => {}); // the day list's own load shows the failure and its retry
 }
