@@ -77,7 +77,7 @@ def hhmm(iso: str) -> str:
 
 
 def test_staff_publishes_and_edits_a_day_and_records_a_delivery(
-    page: Page, api: Api, new_pesel, e2e_backends: Container
+    page: Page, api: Api, new_pesel, new_phone, e2e_backends: Container
 ) -> None:
     point_id, other_point = new_point(e2e_backends), new_point(e2e_backends)
     sign_in(page, new_pesel(date(1974, 4, 4)), [other_point, point_id])
@@ -142,6 +142,22 @@ def test_staff_publishes_and_edits_a_day_and_records_a_delivery(
     expect(day).to_contain_text("08:00–10:00, co 30 min, 2 miejsc na termin, Comirnaty")
     expect(day).to_contain_text("12:00–13:00, co 15 min, 2 miejsc na termin, Jcovden")
 
+    # A time with a visit cannot go: the refusal names it, and nothing changes.
+    staff = staff_token(api, new_pesel, point_id)
+    eight = next(s for s in api.call("GET", f"/api/v1/points/{point_id}/schedule", staff,
+                                     params={"from": tomorrow, "to": tomorrow}).json()["slots"]
+                 if hhmm(s["starts_at"]) == "08:00")  # fmt: skip
+    book(api, new_pesel(date(1963, 3, 3)), point_id, eight["starts_at"], new_phone())
+    day.get_by_role("button", name=re.compile("^Edytuj")).click()
+    editor.locator("fieldset.block").nth(0).get_by_label("Od godziny").fill("08:30")
+    editor.get_by_role("button", name="Opublikuj").click()
+    confirm(page, "Opublikuj")
+    expect(page.locator("#status")).to_have_text(
+        "Nie można usunąć ani zmniejszyć terminów, na które są umówione wizyty. "
+        "Terminy z wizytami: 08:00 Comirnaty (Pfizer-BioNTech) (1)."
+    )
+    expect(day).to_contain_text("08:00–10:00, co 30 min, 2 miejsc na termin, Comirnaty")
+
     # The same screen in English.
     page.get_by_role("button", name="Switch to English").click()
     expect(page.get_by_role("heading", name="Vaccine stock")).to_be_visible()
@@ -150,7 +166,6 @@ def test_staff_publishes_and_edits_a_day_and_records_a_delivery(
     page.get_by_role("button", name="Przełącz na język polski").click()
     expect(page.get_by_role("heading", name="Zapasy szczepionek")).to_be_visible()
 
-    staff = staff_token(api, new_pesel, point_id)
     slots = api.call("GET", f"/api/v1/points/{point_id}/schedule", staff,
                      params={"from": tomorrow, "to": tomorrow}).json()["slots"]  # fmt: skip
     assert sorted((hhmm(s["starts_at"]), s["vaccine"], s["places"]) for s in slots) == [

@@ -61,6 +61,7 @@ async function signedIn(login, name = '') {
     return;
   }
   show();
+  $('#main').focus(); // the sign-in form is gone: start keyboard users at the top of the work
   const point = state.pointId ? pointLabel(state.pointId) : '—';
   say(t('point.signedin', { name: name || '—', point }), 'success');
 }
