@@ -336,6 +336,8 @@ def test_a_nurse_on_a_phone_vaccinates_from_the_day_list(
     form.get_by_role("button", name="Zarejestruj szczepienie").tap()
     confirm(page, "Zarejestruj")
     expect(row).to_contain_text("Zrealizowana")
+    expect(page.locator("#status")).to_contain_text("Zarejestrowano szczepienie")
+    expect(page.locator("#status")).to_be_in_viewport()  # down by the form, the outcome is in sight
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     mine = api.call("GET", "/api/v1/visits", patient).json()["visits"]
     assert {v["visit_id"]: v["status"] for v in mine}[visit["visit_id"]] == "COMPLETED"

@@ -4,7 +4,7 @@ import { api, newIdempotencyKey } from '/common/api.js';
 import { formatDateTime, refusalMessage, t } from '/common/i18n.js';
 import { confirmAction, el, say, showFieldError, whileBusy } from '/common/ui.js';
 import {
-  clock, formatDay, knownLots, loadFailure, localDay, rememberLot, state, updatedAt, vaccineName,
+  clock, formatDay, knownLots, loadFailure, localDay, rememberLot, sayDone, state, updatedAt, vaccineName,
 } from './shared.js';
 
 let shownDay = null;
@@ -139,7 +139,7 @@ async function markNoShow(visit, button) {
   try {
     button.disabled = true;
     await api('POST', `/visits/${encodeURIComponent(visit.visit_id)}/no-show`);
-    say(t('day.noshow.done', { name, time }), 'success');
+    sayDone(t('day.noshow.done', { name, time }));
     await loadDay();
   } catch (error) {
     button.disabled = false;
@@ -189,7 +189,7 @@ async function recordVaccination(event) {
     );
     rememberLot(state.pointId, lot);
     form.check_in_code.value = '';
-    say([t('vacc.done', { name, dose: visit.dose, lot }), nextDoseText(answer, visit)].join(' ').trim(), 'success');
+    sayDone([t('vacc.done', { name, dose: visit.dose, lot }), nextDoseText(answer, visit)].join(' ').trim());
     await loadDay();
     fillLots();
   } catch (error) {
@@ -221,7 +221,7 @@ async function bookWalkIn(event) {
     showFieldError(form, {});
     const [first, ...later] = answer.visits;
     const done = t('walkin.done', { when: formatDateTime(first.starts_at), dose: first.dose, code: first.check_in_code });
-    say(done, 'success');
+    sayDone(done);
     result.replaceChildren(
       el('p', {}, done),
       ...later.map((v) => el('p', {}, t('walkin.later', { when: formatDateTime(v.starts_at), code: v.check_in_code }))),
@@ -301,7 +301,7 @@ export function renderDay(app) {
   );
   const walkInForm = el(
     'form',
-    { id: 'walkin-form', novalidate: true, onsubmit: bookWalkIn },
+    { id: 'walkin-form', novalidate: true, onsubmit: bookWalkIn, oninput: () => { walkInKey = null; } },
     el('p', { class: 'hint' }, t('walkin.intro')),
     el(
       'div',

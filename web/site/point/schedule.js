@@ -3,7 +3,9 @@
 import { api } from '/common/api.js';
 import { formatNumber, refusalMessage, t } from '/common/i18n.js';
 import { confirmAction, el, say, showFieldError, whileBusy } from '/common/ui.js';
-import { addDays, formatDay, loadFailure, localDay, rememberLot, state, updatedAt, vaccineName } from './shared.js';
+import {
+  addDays, formatDay, loadFailure, localDay, rememberLot, sayDone, state, updatedAt, vaccineName,
+} from './shared.js';
 
 const DEFAULT_BLOCK = { from: '08:00', to: '16:00', slot_minutes: 15, places: 2 };
 let shownFrom = null;
@@ -73,7 +75,7 @@ async function recordDelivery(event) {
     showFieldError(form, {});
     rememberLot(state.pointId, lot);
     form.reset();
-    say(t('delivery.done', { ...facts, on_hand: formatNumber(answer.stock.on_hand) }), 'success');
+    sayDone(t('delivery.done', { ...facts, on_hand: formatNumber(answer.stock.on_hand) }));
     await loadStock();
   } catch (error) {
     say(refusalMessage(error), 'error');
@@ -290,10 +292,10 @@ async function publish(event) {
       api('PUT', `/points/${encodeURIComponent(state.pointId)}/schedule`, { body: { blocks } }),
     );
     showFieldError(form, {});
-    say(t('sched.published', {
+    sayDone(t('sched.published', {
       day: formatDay(day), created: answer.created.length, changed: answer.changed.length,
       removed: answer.removed.length,
-    }), 'success'); // prettier-ignore
+    })); // prettier-ignore
     if (day < shownFrom || day > addDays(shownFrom, shownDays - 1)) {
       shownFrom = day;
       document.querySelector('#schedule-range').from.value = day;

@@ -1,6 +1,6 @@
 // What the point console's views share: the chosen point, its vaccines and lots, local days, load errors.
 import { formatTime, has, refusalMessage, t } from '/common/i18n.js';
-import { el } from '/common/ui.js';
+import { el, say } from '/common/ui.js';
 
 const POINT_KEY = 'ereg.point';
 const LOTS_KEY = 'ereg.point.lots';
@@ -84,4 +84,15 @@ export function loadFailure(error, retry) {
 
 export function updatedAt() {
   return el('p', { class: 'muted updated' }, t('point.updated', { time: formatTime(new Date().toISOString()) }));
+}
+
+const DONE_SHOWN_MS = 30_000;
+
+// Success in the status line, cleared after a while so it does not cover the page (it is announced at once).
+export function sayDone(text) {
+  say(text, 'success');
+  setTimeout(() => {
+    const status = document.querySelector('#status');
+    if (status && status.textContent === text && status.classList.contains('status-success')) say('');
+  }, DONE_SHOWN_MS);
 }
