@@ -61,7 +61,7 @@ async function signedIn(login, name = '') {
     return;
   }
   show();
-  $('#main').focus(); // the sign-in form is gone: start keyboard users at the top of the work
+  $('#main').focus({ preventScroll: true }); // the sign-in form is gone: start keyboard users at the top of the work
   const point = state.pointId ? pointLabel(state.pointId) : '—';
   say(t('point.signedin', { name: name || '—', point }), 'success');
 }
@@ -118,7 +118,7 @@ $('#point-select').addEventListener('change', (event) => {
 window.addEventListener('hashchange', () => {
   if (!$('#app').hidden) {
     render();
-    $('#main').focus();
+    $('#main').focus({ preventScroll: true });
   }
 });
 document.addEventListener('language:changed', () => {
