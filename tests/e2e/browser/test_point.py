@@ -21,6 +21,7 @@ from tests.e2e.test_point_day import new_point, today_block
 from tests.integration.conftest import visit_service
 
 LOT = "FK-1234"
+ADDRESS = "Punkt Szczepień e2e, ul. Próżna 7, 00-107 Warszawa"  # new_point's
 
 
 def sign_in(page: Page, pesel: str, point_ids: list[str]) -> None:
@@ -81,7 +82,9 @@ def test_staff_publishes_and_edits_a_day_and_records_a_delivery(
 ) -> None:
     point_id, other_point = new_point(e2e_backends), new_point(e2e_backends)
     sign_in(page, new_pesel(date(1974, 4, 4)), [other_point, point_id])
-    page.get_by_label("Punkt", exact=True).select_option(point_id)
+    choice = page.get_by_label("Punkt", exact=True)
+    expect(choice.locator(f"option[value='{point_id}']")).to_have_text(ADDRESS)  # named once the stock answers
+    choice.select_option(point_id)
     page.get_by_role("link", name="Harmonogram i zapasy").click()
     expect(page.get_by_role("heading", name="Zapasy szczepionek")).to_be_visible()
     stock = page.locator("table.stock")
@@ -180,6 +183,7 @@ def test_nurse_vaccinates_a_booked_patient_by_check_in_code_and_lot(
     point_id, staff, slots = point_open_today(api, new_pesel, e2e_backends)
     patient, visit = book(api, new_pesel(date(1966, 6, 6)), point_id, slots[0]["starts_at"], new_phone())
     sign_in(page, new_pesel(date(1973, 3, 3)), [point_id])
+    expect(page.locator("#point-current")).to_have_text(ADDRESS)
     row = page.locator(f"tr[data-visit-id='{visit['visit_id']}']")
     expect(row).to_contain_text("Jan Testowy")
     expect(row).to_contain_text("Umówiona")

@@ -1,6 +1,7 @@
 // The vaccination point console: staff sign in, choose their point, and work in two views:
 // the day list (#day: vaccinate, no-shows, walk-ins) and the schedule with the stock (#schedule).
 import './texts.js';
+import { api } from '/common/api.js';
 import { t } from '/common/i18n.js';
 import { session } from '/common/session.js';
 import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
@@ -37,6 +38,21 @@ function fillPointChoice() {
     ...state.pointIds.map((id) => el('option', { value: id, selected: id === state.pointId }, pointLabel(id))),
   );
   $('#point-choice').hidden = state.pointIds.length < 2;
+  const current = $('#point-current');
+  current.textContent = state.pointId ? pointLabel(state.pointId) : '';
+  current.hidden = state.pointIds.length !== 1;
+}
+
+// The names of the person's points (for the choice), from each point's stock; ids stand in until then.
+async function learnPointNames() {
+  const unknown = state.pointIds.filter((id) => !(id in state.points));
+  const answers = await Promise.allSettled(
+    unknown.map((id) => api('GET', `/points/${encodeURIComponent(id)}/stock`)),
+  );
+  for (const answer of answers) {
+    if (answer.status === 'fulfilled' && answer.value.point) state.points[answer.value.point_id] = answer.value.point;
+  }
+  if (!$('#app').hidden) fillPointChoice();
 }
 
 function show() {
@@ -52,6 +68,7 @@ function show() {
   choosePoint(state.pointIds.includes(remembered) ? remembered : state.pointIds[0] || '');
   fillPointChoice();
   render();
+  learnPointNames();
 }
 
 async function signedIn(login, name = '') {

@@ -263,6 +263,7 @@ export async function ensureVaccines() {
   if (state.vaccines.length) return;
   const answer = await api('GET', `/points/${encodeURIComponent(state.pointId)}/stock`);
   state.vaccines = answer.stock.map((level) => level.vaccine);
+  if (answer.point) state.points[state.pointId] = answer.point;
 }
 
 export function renderDay(app) {

@@ -43,6 +43,7 @@ async function loadStock() {
   try {
     const answer = await api('GET', `/points/${encodeURIComponent(state.pointId)}/stock`);
     state.vaccines = answer.stock.map((level) => level.vaccine);
+    if (answer.point) state.points[state.pointId] = answer.point;
     failure.replaceChildren();
     box.replaceChildren(stockTable(answer.stock), updatedAt());
     fillVaccineSelects();

@@ -9,6 +9,7 @@ export const state = {
   pointIds: [],
   pointId: null,
   vaccines: [], // the chosen point's vaccines (from its stock)
+  points: {}, // point id -> {name, address}, learnt from the stock answers
 };
 
 export function choosePoint(pointId) {
@@ -21,7 +22,8 @@ export function rememberedPoint() {
 }
 
 export function pointLabel(pointId) {
-  return t('point.name', { short: pointId.slice(0, 8) });
+  const point = state.points[pointId];
+  return point ? `${point.name}, ${point.address}` : t('point.name', { short: pointId.slice(0, 8) });
 }
 
 export function vaccineName(code) {
