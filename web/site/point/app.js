@@ -79,8 +79,7 @@ async function signedIn(login, name = '') {
   }
   show();
   $('#main').focus({ preventScroll: true }); // the sign-in form is gone: start keyboard users at the top of the work
-  const point = state.pointId ? pointLabel(state.pointId) : '—';
-  say(t('point.signedin', { name: name || '—', point }), 'success');
+  say(t('point.signedin', { name: name || '—' }), 'success');
 }
 
 async function prepareSignIn() {
