@@ -73,6 +73,12 @@ def book(api: Api, pesel: str, point_id: str, starts_at: str, phone: str) -> tup
     return token, booked.json()["visits"][0]
 
 
+def shoot(page: Page, name: str) -> None:
+    """A screenshot from the top of the page (the status line is sticky: scrolled, it covers what is under it)."""
+    page.evaluate("window.scrollTo(0, 0)")
+    screenshot(page, name)
+
+
 def hhmm(iso: str) -> str:
     return datetime.fromisoformat(iso).astimezone(WARSAW).strftime("%H:%M")
 
@@ -122,7 +128,7 @@ def test_staff_publishes_and_edits_a_day_and_records_a_delivery(
     expect(day).to_contain_text("4 terminów, zajęte 0 z 12 miejsc")
     expect(stock.locator("tr[data-vaccine='comirnaty'] td").nth(4)).to_have_text("12")
     assert axe_violations(page) == []
-    screenshot(page, "point-schedule")
+    shoot(page, "point-schedule")
 
     # Edit the day: fewer places, and a second block of the other vaccine.
     day.get_by_role("button", name=re.compile("^Edytuj")).click()
@@ -233,7 +239,7 @@ def test_nurse_vaccinates_a_booked_patient_by_check_in_code_and_lot(
     expect(page.locator("#status")).to_contain_text("Następna dawka:")
     expect(row).to_contain_text("Zrealizowana")
     expect(row.get_by_role("button")).to_have_count(0)
-    screenshot(page, "point-day")
+    shoot(page, "point-day")
 
     # After five wrong codes the visit's code is locked: the console says what to do.
     other, locked = book(api, new_pesel(date(1966, 7, 7)), point_id, slots[1]["starts_at"], new_phone())
@@ -332,7 +338,7 @@ def test_a_nurse_on_a_phone_vaccinates_from_the_day_list(
     expect(row.get_by_role("cell", name=f"Godzina: {hhmm(visit['starts_at'])}")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert axe_violations(page) == []
-    screenshot(page, "point-phone-day")
+    shoot(page, "point-phone-day")
     row.get_by_role("button", name=re.compile("^Szczepienie")).tap()
     form = page.locator("#vaccination-form")
     form.get_by_label("Kod z SMS-a (4 cyfry)").fill(visit["check_in_code"])
@@ -350,7 +356,7 @@ def test_a_nurse_on_a_phone_vaccinates_from_the_day_list(
     expect(comirnaty.get_by_role("cell", name="Podane: 1")).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert axe_violations(page) == []
-    screenshot(page, "point-phone-schedule")
+    shoot(page, "point-phone-schedule")
 
 
 def test_the_console_says_what_happens_when_the_api_is_down_or_slow(
