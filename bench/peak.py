@@ -121,8 +121,8 @@ def quantile_line(label: str, seconds: list[float]) -> str:
 @dataclass
 class Visibility:
     """Books an untouched slot, polls search until it shows one place fewer; cancels, polls until it
-    shows the place again. The polls ask what a patient would (the point's slots from that hour; the
-    municipality's for the cancel, so the booking's own polls cannot answer it from the page cache)."""
+    shows the place again. The polls ask what a patient would: the point's slots from that hour, the
+    very same search after the booking and after the cancel (the projection is read uncached)."""
 
     base_url: str
     tokens: list[tuple[str, str]]  # (session, phone)
@@ -155,7 +155,7 @@ class Visibility:
         session = requests.Session()
         turn = 0
         while not stop.is_set() and self.slots:
-            point_id, starts_at, vaccine, municipality, free = self.slots.pop()
+            point_id, starts_at, vaccine, _, free = self.slots.pop()
             token, phone = self.tokens[turn % len(self.tokens)]
             turn += 1
             headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": str(uuid.uuid4())}
@@ -165,9 +165,8 @@ class Visibility:
                 if response.status_code != 201:
                     self.errors += 1
                     continue
-                frm = quote(starts_at)
-                took = self.lag(session, f"point_id={point_id}&vaccine={vaccine}&from={frm}&limit=1", point_id,
-                                starts_at, free - 1)  # fmt: skip
+                same_search = f"point_id={point_id}&vaccine={vaccine}&from={quote(starts_at)}&limit=1"
+                took = self.lag(session, same_search, point_id, starts_at, free - 1)
                 if took is not None:
                     self.booked.append(took)
                 first = min(response.json()["visits"], key=lambda v: v["dose"])
@@ -178,9 +177,7 @@ class Visibility:
                 if response.status_code != 204:
                     self.errors += 1
                     continue
-                until = quote(local_iso(datetime.fromisoformat(starts_at) + timedelta(minutes=59)))
-                query = f"municipality={municipality}&vaccine={vaccine}&from={frm}&to={until}&limit=100"
-                took = self.lag(session, query, point_id, starts_at, free)
+                took = self.lag(session, same_search, point_id, starts_at, free)
                 if took is not None:
                     self.cancelled.append(took)
             except (requests.RequestException, ValueError):

@@ -59,7 +59,7 @@ from shared.services.reminders import Reminders
 from shared.services.reporting_feed import EventStreamer
 from shared.services.reports import Reports
 from shared.services.row_batcher import BatchingWarehouse
-from shared.services.search import FreeSlotReader, SlotSearch
+from shared.services.search import CachedFreeSlots, FreeSlotReader, SlotSearch
 from shared.services.sms import SmsSender
 from shared.services.visits import VisitService
 from shared.services.walkins import WalkIns
@@ -283,10 +283,14 @@ class Container:
 
     @cached_property
     def search(self) -> SlotSearch:
-        spanner = SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s)
+        # Spanner's reads (without Redis, or while it is down) are cached briefly; the projection is
+        # read live, so a booking or cancel shows in the next search.
+        spanner = CachedFreeSlots(
+            SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s), self.settings.search_cache_s
+        )
         projection = self.projection
         reads: FreeSlotReader = spanner if projection is None else ProjectedFreeSlots(projection, spanner)
-        return SlotSearch(reads, self.points, self.programme, cache_ttl_s=self.settings.search_cache_s)
+        return SlotSearch(reads, self.points, self.programme)
 
     @cached_property
     def projection(self) -> RedisAvailability | None:

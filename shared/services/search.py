@@ -1,8 +1,10 @@
 """Free-slot search.
 
-Searches read the NULL_FILTERED indexes that hold free slots only, with bounded staleness (no locks),
-and a short-lived per-process cache absorbs repeated popular searches. The booking transaction stays
-the only authority on free places: a slot shown here may be gone a second later.
+Searches read the live projection of free slots (Redis) or, without it, Spanner's NULL_FILTERED
+indexes that hold free slots only, with bounded staleness (no locks) and a short-lived per-process
+cache of those range reads (``CachedFreeSlots``) that absorbs repeated popular searches. The
+projection is read uncached, so a booking or cancel shows in the very next search. The booking
+transaction stays the only authority on free places: a slot shown here may be gone a second later.
 """
 
 from __future__ import annotations
@@ -95,37 +97,60 @@ class SearchPage:
     next_page_token: str | None
 
 
+class CachedFreeSlots:
+    """A slot reader whose range reads are kept for ``ttl_s`` seconds in this process.
+
+    For the Spanner reads, a few seconds stale by design: the ranges are shared by the searches with
+    and without a vaccine filter (a search of all vaccines merges the per-vaccine ranges), and search
+    asks from whole minutes and is keyed here to the minute of its end, so "from now" searches share
+    them too.
+    """
+
+    def __init__(self, reads: FreeSlotReader, ttl_s: float) -> None:
+        self.reads = reads
+        self._ranges: TTLCache[tuple[Any, ...], list[Slot]] = TTLCache(maxsize=50_000, ttl=ttl_s)
+        self._lock = threading.Lock()
+
+    def _cached(self, key: tuple[Any, ...], read: Callable[[], list[Slot]]) -> list[Slot]:
+        with self._lock:
+            cached = self._ranges.get(key)
+        if cached is not None:
+            return cached
+        slots = read()
+        with self._lock:
+            self._ranges[key] = slots
+        return slots
+
+    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        key = ("point", point_id, start, end.replace(second=0, microsecond=0))
+        return self._cached(key, lambda: self.reads.point_slots(point_id, start, end))
+
+    def free_slots(
+        self,
+        level: str,
+        region: str,
+        vaccine: str,
+        start: datetime,
+        end: datetime,
+        limit: int,
+        after: tuple[datetime, str] | None = None,
+        inclusive_after: bool = False,
+    ) -> list[Slot]:
+        key = (level, region, vaccine, start, end.replace(second=0, microsecond=0), limit, after, inclusive_after)
+        return self._cached(
+            key, lambda: self.reads.free_slots(level, region, vaccine, start, end, limit, after, inclusive_after)
+        )
+
+
 class SlotSearch:
     def __init__(
-        self,
-        slots: FreeSlotReader,
-        points: PointDirectory,
-        programme: Callable[[], Programme | None],
-        cache_ttl_s: float = 3.0,
+        self, slots: FreeSlotReader, points: PointDirectory, programme: Callable[[], Programme | None]
     ) -> None:
         self.slots = slots
         self.points = points
         self.programme = programme
-        self._cache: TTLCache[tuple[Any, ...], SearchPage] = TTLCache(maxsize=50_000, ttl=cache_ttl_s)
-        # Index range reads by (region, vaccine, time range), shared by the searches with and without
-        # a vaccine filter: a search of all vaccines is the merge of the per-vaccine ranges.
-        self._ranges: TTLCache[tuple[Any, ...], list[Slot]] = TTLCache(maxsize=50_000, ttl=cache_ttl_s)
-        self._lock = threading.Lock()
 
     def search(self, filters: SearchFilters, page_token: str | None, now: datetime) -> SearchPage:
-        # Cached by the filters rounded to the minute, so "from now" searches share an entry.
-        key = (filters.voivodeship, filters.county, filters.municipality, filters.point_id, filters.vaccine,
-               filters.start.replace(second=0, microsecond=0), filters.end, filters.limit, page_token)  # fmt: skip
-        with self._lock:
-            cached = self._cache.get(key)
-        if cached is not None:
-            return cached
-        page = self._search(filters, page_token, now)
-        with self._lock:
-            self._cache[key] = page
-        return page
-
-    def _search(self, filters: SearchFilters, page_token: str | None, now: datetime) -> SearchPage:
         programme = self.programme()
         vaccines = (
             [filters.vaccine] if filters.vaccine else sorted(v.code for v in programme.vaccines) if programme else []
@@ -178,15 +203,7 @@ class SlotSearch:
         if after is not None and after[0] >= start:
             resume = (after[0], after[1])
             inclusive = vaccine > after[2]  # the same (time, point) comes after the last one for later vaccines
-        key = (level, region, vaccine, start, end.replace(second=0, microsecond=0), limit, resume, inclusive)
-        with self._lock:
-            cached = self._ranges.get(key)
-        if cached is not None:
-            return cached
-        slots = self.slots.free_slots(level, region, vaccine, start, end, limit, resume, inclusive)
-        with self._lock:
-            self._ranges[key] = slots
-        return slots
+        return self.slots.free_slots(level, region, vaccine, start, end, limit, resume, inclusive)
 
     @staticmethod
     def _level(filters: SearchFilters) -> tuple[str, str]:

@@ -11,7 +11,7 @@ from emulators.seed import demo_programme
 from shared.domain.booking import WARSAW, Slot
 from shared.domain.points import Point
 from shared.domain.refusals import RefusalKind, Refused
-from shared.services.search import SearchFilters, SlotSearch
+from shared.services.search import CachedFreeSlots, SearchFilters, SlotSearch
 from tests.unit.fakes import FakeFreeSlots, FakePointDirectory
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -31,7 +31,7 @@ def point(point_id: str) -> Point:
 def search_over(slots: list[Slot]) -> tuple[SlotSearch, FakeFreeSlots]:
     reads = FakeFreeSlots(slots)
     programme = demo_programme(NOW)
-    return SlotSearch(reads, FakePointDirectory([point(A), point(B)]), lambda: programme, cache_ttl_s=0), reads
+    return SlotSearch(reads, FakePointDirectory([point(A), point(B)]), lambda: programme), reads
 
 
 def filters(limit: int, vaccine: str | None = None, **region: str) -> SearchFilters:
@@ -107,11 +107,24 @@ def test_a_page_token_only_continues_the_search_it_came_from() -> None:
     assert refusal.value.field == "page_token"
 
 
-def test_repeated_searches_are_served_from_the_cache() -> None:
+def test_repeated_searches_over_cached_reads_are_served_from_the_cache() -> None:
     reads = FakeFreeSlots([slot(A, at(1, 9))])
     programme = demo_programme(NOW)
-    search = SlotSearch(reads, FakePointDirectory([point(A)]), lambda: programme, cache_ttl_s=60)
+    search = SlotSearch(CachedFreeSlots(reads, ttl_s=60), FakePointDirectory([point(A)]), lambda: programme)
     first = search.search(filters(10, vaccine="comirnaty", voivodeship="14"), None, NOW)
     reads_after_first = reads.reads
-    again = search.search(filters(10, vaccine="comirnaty", voivodeship="14"), None, NOW)
+    again = search.search(filters(10, vaccine="comirnaty", voivodeship="14"), None, NOW + timedelta(seconds=20))
     assert again == first and reads.reads == reads_after_first == 1
+    at_the_point = filters(10, vaccine="comirnaty", point_id=A)
+    search.search(at_the_point, None, NOW)
+    search.search(at_the_point, None, NOW)
+    assert reads.reads == 2
+
+
+def test_a_live_reader_is_read_by_every_search_so_a_change_shows_at_once() -> None:
+    search, reads = search_over([slot(A, at(1, 9))])
+    wanted = filters(10, vaccine="comirnaty", voivodeship="14")
+    assert [s.free_places for s, _ in search.search(wanted, None, NOW).slots] == [slot(A, at(1, 9)).free_places]
+    del reads.slots[slot(A, at(1, 9)).key]  # the slot filled up
+    assert search.search(wanted, None, NOW).slots == []
+    assert reads.reads == 2
