@@ -44,6 +44,7 @@ from shared.domain.programme import Programme
 from shared.domain.ratelimit import RateLimiter
 from shared.logs import configure_logging
 from shared.services.availability import Availability, ProjectedFreeSlots
+from shared.services.dose_candidates import NextDoseCandidates
 from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource
 from shared.services.interest import InterestService
@@ -256,6 +257,7 @@ class Container:
             self.post_commit,
             self.programme,
             self.availability,
+            NextDoseCandidates(self.free_slot_reads, self.points),
         )
 
     @cached_property
@@ -282,11 +284,16 @@ class Container:
         return PostCommitHandOff(self.relay, wait_s=self.settings.post_commit_publish_wait_s)
 
     @cached_property
-    def search(self) -> SlotSearch:
+    def free_slot_reads(self) -> FreeSlotReader:
+        """Free slots from the projection while it is ready, else a stale snapshot of Spanner's indexes
+        (search, and the booking's next-dose candidates, which the transaction confirms by key)."""
         spanner = SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s)
         projection = self.projection
-        reads: FreeSlotReader = spanner if projection is None else ProjectedFreeSlots(projection, spanner)
-        return SlotSearch(reads, self.points, self.programme, cache_ttl_s=self.settings.search_cache_s)
+        return spanner if projection is None else ProjectedFreeSlots(projection, spanner)
+
+    @cached_property
+    def search(self) -> SlotSearch:
+        return SlotSearch(self.free_slot_reads, self.points, self.programme, cache_ttl_s=self.settings.search_cache_s)
 
     @cached_property
     def projection(self) -> RedisAvailability | None:

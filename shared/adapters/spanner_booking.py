@@ -62,6 +62,12 @@ class SpannerBookingTransaction:
         rows = list(self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[[point_id, starts_at, vaccine]])))
         return slot_from_row(rows[0]) if rows else None
 
+    def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
+        if not keys:
+            return []
+        rows = self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[list(k) for k in keys]))
+        return [slot_from_row(row) for row in rows]
+
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         return read_point_slots(self.transaction, point_id, start, end)
 

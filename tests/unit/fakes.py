@@ -45,19 +45,27 @@ class FakeBookingTransaction:
     def __init__(self, committed: BookingState) -> None:
         self._read = committed
         self._writes: list[Callable[[BookingState], None]] = []
+        self.key_reads = 0  # reads of slots by key list (one call, however many keys)
+        self.range_reads = 0  # range and index reads of slots
 
     # --- reads (of what was committed when the transaction started) ---------------------------
 
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         return self._read.slots.get((point_id, starts_at, vaccine))
 
+    def slots_by_key(self, keys: Sequence[SlotKey]) -> list[Slot]:
+        self.key_reads += 1
+        return [self._read.slots[k] for k in keys if k in self._read.slots]
+
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        self.range_reads += 1
         found = [s for s in self._read.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
         return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
 
     def free_slots(
         self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
     ) -> list[Slot]:
+        self.range_reads += 1
         return free_slots(self._read.slots.values(), level, region, vaccine, start, end, limit)
 
     def patient(self, patient_id: str) -> PatientRecord | None:
@@ -151,12 +159,18 @@ class FakeBookingStore:
     def __init__(self) -> None:
         self.state = BookingState()
         self.transactions_run = 0
+        self.range_reads = 0  # slot range and index reads inside transactions, all attempts
+        self.key_reads = 0
 
     # --- BookingTransactions ---------------------------------------------------------------------
 
     def run(self, work: Callable[[Any], T]) -> T:
         transaction = FakeBookingTransaction(copy.deepcopy(self.state))
-        result = work(transaction)
+        try:
+            result = work(transaction)
+        finally:
+            self.range_reads += transaction.range_reads
+            self.key_reads += transaction.key_reads
         transaction.commit(self.state)
         self.transactions_run += 1
         return result
