@@ -24,7 +24,13 @@ if TYPE_CHECKING:
 
 from shared.adapters.bigquery_reports import BigQueryReports
 from shared.adapters.bigquery_sink import ReportingWarehouse
-from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, FirestoreSmsLog, SessionStore
+from shared.adapters.firestore_db import (
+    AuditLog,
+    FirestoreDocuments,
+    FirestoreSmsLog,
+    FirestoreStaffProfiles,
+    SessionStore,
+)
 from shared.adapters.firestore_jobs import FirestoreReferralJobs
 from shared.adapters.firestore_programme import FirestoreProgrammeVersions
 from shared.adapters.jwks import JwksKeySource
@@ -46,7 +52,7 @@ from shared.logs import configure_logging
 from shared.services.availability import Availability, ProjectedFreeSlots
 from shared.services.dose_candidates import NextDoseCandidates
 from shared.services.health import HealthReport, check_backends
-from shared.services.identity import AssertionVerifier, IdentityService, KeySource
+from shared.services.identity import AssertionVerifier, IdentityService, KeySource, SessionRepository
 from shared.services.interest import InterestService
 from shared.services.notifications import Notifier
 from shared.services.outbox import OutboxRelay
@@ -218,7 +224,7 @@ class Container:
             issuers[settings.dev_idp_issuer] = JwksKeySource(settings.dev_idp_jwks_url, loader=self.dev_idp_jwks)
         return IdentityService(
             verifier=AssertionVerifier(issuers, settings.assertion_audience, settings.assertion_leeway_s),
-            sessions=SessionStore(self.firestore.client),
+            sessions=self.sessions,
             patients=self.patients,
             programme=self.programme,
             patient_policy=SessionPolicy(
@@ -230,6 +236,17 @@ class Container:
                 idle=timedelta(minutes=settings.staff_session_idle_min),
             ),
         )
+
+    @cached_property
+    def sessions(self) -> SessionRepository:
+        """Sessions and the one-time-use guard: in Redis where configured, else in Firestore."""
+        client = self.redis
+        if self.settings.session_store == "firestore" or client is None:
+            return SessionStore(self.firestore.client)
+        from shared.adapters.redis_sessions import RedisSessionStore
+
+        profiles = FirestoreStaffProfiles(self.firestore.client)
+        return RedisSessionStore(client, self.settings.redis_key_prefix, profiles.guard_used_before, profiles.save)
 
     @cached_property
     def audit(self) -> AuditLog:

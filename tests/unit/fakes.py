@@ -24,6 +24,7 @@ from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
 from shared.domain.reports import DailyCount
 from shared.services.availability import ProjectionUnavailable
+from shared.services.identity import SessionsUnavailable
 from shared.services.sms import PermanentSmsError, TransientSmsError
 from shared.services.visits import StoredResult
 
@@ -281,12 +282,19 @@ class FakeFreeSlots:
 
 
 class FakeSessions:
-    """Sessions by id; opening an id twice is a replay, as Firestore's create() refuses it."""
+    """Sessions by id; opening an id twice is a replay, as Firestore's create() refuses it.
+    While ``down``, every call fails as a store that does not answer."""
 
     def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}
         self.profiles: dict[str, Any] = {}
         self.writes = 0
+        self.down = False
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in ("open", "get", "touch", "revoke") and object.__getattribute__(self, "down"):
+            raise SessionsUnavailable("the fake store is down")
+        return object.__getattribute__(self, name)
 
     def open(self, session: Session, staff_profile: Any = None) -> None:
         if session.session_id in self.sessions:
@@ -300,8 +308,9 @@ class FakeSessions:
         return self.sessions.get(session_id)
 
     def touch(self, session_id: str, now: datetime) -> None:
-        self.sessions[session_id] = replace(self.sessions[session_id], last_seen_at=now)
-        self.writes += 1
+        if session_id in self.sessions:
+            self.sessions[session_id] = replace(self.sessions[session_id], last_seen_at=now)
+            self.writes += 1
 
     def revoke(self, session_id: str, now: datetime) -> None:
         if session_id in self.sessions:
