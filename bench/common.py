@@ -30,6 +30,7 @@ class BenchStack:
     base_url: str
     container: Container
     env: dict[str, str]
+    host_pid: int = 0  # the host's process group (gunicorn master and workers)
 
 
 @contextmanager
@@ -69,7 +70,7 @@ def bench_stack(name: str, workers: int = 1, threads: int = 32, consumers: bool 
         host = start_host(
             env, port, threads=threads, workers=workers, log_path=STATE_DIR / "logs" / f"bench-{name}.log"
         )
-        yield BenchStack(base, container, env)
+        yield BenchStack(base, container, env, host.pid)
     finally:
         if host is not None:
             _kill_group(host.pid)
