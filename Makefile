@@ -14,7 +14,9 @@ CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
 CHECKOV_ENV   := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE LOG_LEVEL=WARNING \
                  HTTPS_PROXY=http://127.0.0.1:9 HTTP_PROXY=http://127.0.0.1:9 NO_PROXY=
 
-.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms bench-schedule clean redis-server
+WEB_STAMP := web/node_modules/.installed
+
+.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms bench-schedule clean redis-server chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -30,7 +32,21 @@ redis-server:
 	    echo "error: could not install redis-server with apt-get. Install Redis 7 (Debian/Ubuntu: \
 	apt-get install redis-server) so that redis-server is on PATH, then run make again."; exit 1; }; }
 
-install: $(STAMP) redis-server
+## Debian's Chromium, which the browser tests drive with Playwright (no browser download).
+chromium:
+	@test -x /usr/bin/chromium || { \
+	  echo "Installing chromium (apt-get)..."; \
+	  { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; } || { \
+	    echo "error: could not install chromium with apt-get. Install Debian's chromium package so that \
+	/usr/bin/chromium exists (or set EREG_CHROMIUM to a Chromium binary), then run make again."; exit 1; }; }
+
+## The web apps' npm packages (chart.js served to the apps, axe-core for the accessibility tests), from the lock file.
+$(WEB_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null || { echo "error: npm (Node.js 18+) is needed for the web apps' packages"; exit 1; }
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	@touch $(WEB_STAMP)
+
+install: $(STAMP) redis-server $(WEB_STAMP) chromium
 
 $(CHECKOV_STAMP): infra/requirements-checkov.txt
 	@test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
@@ -38,11 +54,11 @@ $(CHECKOV_STAMP): infra/requirements-checkov.txt
 	@touch $(CHECKOV_STAMP)
 
 ## The whole local system with demo data; Ctrl-C stops everything it started.
-run: $(STAMP) redis-server
+run: $(STAMP) redis-server $(WEB_STAMP)
 	$(PY) -m emulators run
 
 ## Lint, types, then every test (unit, integration on the emulators, end-to-end over HTTP).
-test: $(STAMP) redis-server
+test: $(STAMP) redis-server $(WEB_STAMP) chromium
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy .
@@ -76,4 +92,4 @@ bench-schedule: $(STAMP)
 	flock /tmp/ereg-load.lock $(PY) -m bench.schedule
 
 clean:
-	rm -rf $(VENV) $(CHECKOV_VENV) .local .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) web/node_modules .local .pytest_cache .mypy_cache .ruff_cache

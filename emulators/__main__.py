@@ -113,6 +113,10 @@ def run(args: argparse.Namespace) -> int:
         print(
             f"""
 e-Registration is running.
+  patient app    {base}/
+  agent console  {base}/agent/
+  point console  {base}/point/
+  dashboard      {base}/dashboard/
   API            {base}/api/v1/...
   health         {base}/api/v1/health
   OpenAPI        {base}/openapi.yaml

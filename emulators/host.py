@@ -21,6 +21,7 @@ import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from emulators.ports import LOOPBACK, is_listening
+from emulators.static_site import StaticSite
 from shared.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -63,10 +64,17 @@ def _problem(status: int, code: str, title: str) -> tuple[str, list[tuple[str, s
 
 
 class LocalHost:
-    def __init__(self, http_apps: dict[str, WSGIApp], push_apps: dict[str, WSGIApp], extra: dict[str, WSGIApp]):
+    def __init__(
+        self,
+        http_apps: dict[str, WSGIApp],
+        push_apps: dict[str, WSGIApp],
+        extra: dict[str, WSGIApp],
+        site: WSGIApp | None = None,
+    ):
         self._http = [(re.compile(m.pattern), http_apps[m.function]) for m in HTTP_MOUNTS if m.function in http_apps]
         self._push = push_apps
         self._extra = extra  # exact path prefix -> app (openapi, dev identity provider)
+        self._site = site  # the web apps: every other path, as the load balancer's default backend
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
@@ -79,6 +87,8 @@ class LocalHost:
         for prefix, app in self._extra.items():
             if path == prefix or path.startswith(prefix + "/"):
                 return app(environ, start_response)
+        if self._site is not None and not path.startswith(("/api/", "/_push/")):
+            return self._site(environ, start_response)
         status, headers, body = _problem(404, "not_found", "Nie ma takiego zasobu")
         start_response(status, headers)
         return [body]
@@ -110,7 +120,7 @@ def create_host() -> LocalHost:
 
         extra["/dev/idp"] = create_dev_idp()
         container.dev_idp_jwks = jwks  # the same keys /dev/idp/jwks.json serves, without calling ourselves
-    return LocalHost(http_apps, push_apps, extra)
+    return LocalHost(http_apps, push_apps, extra, StaticSite())
 
 
 def host_env(settings: Settings, base_url: str) -> dict[str, str]:

@@ -75,6 +75,10 @@ resource "google_storage_bucket" "web" {
   logging {
     log_bucket = google_storage_bucket.access_logs.name
   }
+  # "/agent/" serves agent/index.html, as the local host does (emulators/static_site.py).
+  website {
+    main_page_suffix = "index.html"
+  }
   # checkov:skip=CKV_GCP_114:the web apps are public static files served through the load balancer
 }
 
@@ -108,6 +112,8 @@ resource "google_compute_backend_bucket" "web" {
   name        = "ereg-web"
   bucket_name = google_storage_bucket.web.name
   enable_cdn  = true
+  # The same security headers the local host sends: the apps talk to their own origin only.
+  custom_response_headers = [for name, value in jsondecode(file("${path.module}/../web/headers.json")) : "${name}: ${value}"]
 }
 
 locals {

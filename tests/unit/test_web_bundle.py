@@ -1,0 +1,49 @@
+"""The web apps' bundle for the bucket holds what the local host serves, and Cloud Build publishes it."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from emulators import static_site
+from tools.web_bundle import BundleError, bundle
+
+REPO = Path(__file__).resolve().parents[2]
+APPS = ["index.html", "agent/index.html", "point/index.html", "dashboard/index.html"]
+
+
+def test_the_bundle_holds_every_app_the_vendor_files_and_the_national_login(tmp_path: Path) -> None:
+    out = tmp_path / "bundle"
+    files = {path.relative_to(out).as_posix() for path in bundle(out, "https://login.example/authorize")}
+    assert set(APPS) <= files
+    assert {f"vendor/{name}" for name in static_site.vendor_files()} <= files
+    assert json.loads((out / "config.json").read_text()) == {
+        "identity": "national",
+        "login_url": "https://login.example/authorize",
+    }
+    site_files = {p.relative_to(static_site.SITE).as_posix() for p in static_site.SITE.rglob("*") if p.is_file()}
+    assert files == site_files | {f"vendor/{name}" for name in static_site.vendor_files()} | {"config.json"}
+
+
+def test_the_bundle_refuses_a_plain_http_login_and_missing_npm_files(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with pytest.raises(BundleError, match="https"):
+        bundle(tmp_path / "a", "http://login.example/authorize")
+    monkeypatch.setattr("tools.web_bundle.vendor_files", lambda: {"chart.umd.js": tmp_path / "missing.js"})
+    with pytest.raises(BundleError, match="npm ci"):
+        bundle(tmp_path / "b", "https://login.example/authorize")
+    assert not (tmp_path / "a").exists() and not (tmp_path / "b").exists()
+
+
+def test_cloud_build_publishes_the_bundle_and_the_bucket_sends_the_local_headers() -> None:
+    steps = yaml.safe_load((REPO / "cloudbuild.yaml").read_text())["steps"]
+    scripts = " ".join(" ".join(map(str, step.get("args", []))) for step in steps)
+    assert "tools.web_bundle web-bundle" in scripts
+    assert "gcloud storage rsync web-bundle gs://${_PROJECT}-ereg-web" in scripts
+    edge = (REPO / "infra" / "edge.tf").read_text()
+    assert 'jsondecode(file("${path.module}/../web/headers.json"))' in edge
+    assert dict(static_site.SECURITY_HEADERS) == json.loads((REPO / "web" / "headers.json").read_text())

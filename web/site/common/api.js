@@ -1,0 +1,82 @@
+// One client for the API: the session token, time limits, and problem responses as ApiError.
+import { session } from './session.js';
+
+const BASE = '/api/v1';
+export const SLOW_AFTER_MS = 3000; // then the page says it is still working
+export const GIVE_UP_AFTER_MS = 15000;
+
+export class ApiError extends Error {
+  constructor({ status = 0, code = 'network', title = '', detail = '', field = null, retryAfter = null } = {}) {
+    super(detail || title || code);
+    this.status = status;
+    this.code = code;
+    this.title = title;
+    this.detail = detail;
+    this.field = field;
+    this.retryAfter = retryAfter;
+  }
+}
+
+let pending = 0;
+function announce(change) {
+  pending += change;
+  document.dispatchEvent(new CustomEvent('api:pending', { detail: { pending } }));
+}
+
+export function newIdempotencyKey() {
+  return crypto.randomUUID();
+}
+
+async function problemOf(response) {
+  let body = {};
+  try {
+    body = await response.json();
+  } catch {
+    body = {};
+  }
+  return new ApiError({
+    status: response.status,
+    code: body.code || (response.status >= 500 ? 'unavailable' : 'error'),
+    title: body.title || '',
+    detail: body.detail || '',
+    field: body.field || null,
+    retryAfter: response.headers.get('Retry-After'),
+  });
+}
+
+// api('POST', '/visits', { body, idempotencyKey }) -> parsed JSON, or null for 204. Paths are under
+// /api/v1 unless `outside` is set (the dev identity provider lives at /dev/idp).
+export async function api(method, path, { body, idempotencyKey, headers = {}, anonymous = false, outside = false } = {}) {
+  const controller = new AbortController();
+  const giveUp = setTimeout(() => controller.abort(), GIVE_UP_AFTER_MS);
+  const slow = setTimeout(() => document.dispatchEvent(new CustomEvent('api:slow')), SLOW_AFTER_MS);
+  const sent = { ...headers, Accept: 'application/json' };
+  if (body !== undefined) sent['Content-Type'] = 'application/json';
+  if (idempotencyKey) sent['Idempotency-Key'] = idempotencyKey;
+  const token = session.token();
+  if (token && !anonymous) sent.Authorization = `Bearer ${token}`;
+  announce(+1);
+  let response;
+  try {
+    response = await fetch(outside ? path : BASE + path, {
+      method,
+      headers: sent,
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: controller.signal,
+      cache: 'no-store',
+    });
+  } catch (error) {
+    throw new ApiError({ code: error.name === 'AbortError' ? 'timeout' : 'network' });
+  } finally {
+    clearTimeout(giveUp);
+    clearTimeout(slow);
+    announce(-1);
+  }
+  if (response.status === 401 && token && !anonymous) {
+    session.clear();
+    document.dispatchEvent(new CustomEvent('session:expired'));
+  }
+  if (!response.ok) throw await problemOf(response);
+  if (response.status === 204) return null;
+  return response.json();
+}
