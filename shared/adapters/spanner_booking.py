@@ -234,7 +234,21 @@ class SpannerFreeSlots:
         inclusive_after: bool = False,
     ) -> list[Slot]:
         with self._snapshot() as snapshot:
+            if level == "point":  # the point's own slots: a key range of the table, not an index
+                found = [
+                    s
+                    for s in read_point_slots(snapshot, region, start, end)
+                    if s.vaccine == vaccine and s.free_places > 0 and _after(s, after, inclusive_after)
+                ]
+                return found[:limit]
             return read_free_slots(snapshot, level, region, vaccine, start, end, limit, after, inclusive_after)
+
+
+def _after(slot: Slot, after: tuple[datetime, str] | None, inclusive: bool) -> bool:
+    if after is None:
+        return True
+    position = (slot.starts_at, slot.point_id)
+    return position > after or (inclusive and position == after)
 
 
 def read_point_slots(reader: Any, point_id: str, start: datetime, end: datetime) -> list[Slot]:

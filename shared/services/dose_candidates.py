@@ -40,12 +40,10 @@ class NextDoseCandidates:
         """Candidates for a next dose in ``window`` near ``point_id``; None when none could be read
         (the transaction then chooses by itself, as without candidates)."""
         try:
-            at_point = [
-                s
-                for s in self.reads.point_slots(point_id, window.earliest, window.latest)
-                if s.vaccine == vaccine and s.free_places > 0 and window.contains(s.starts_at)
-            ]
-            keys = [s.key for s in sorted(at_point, key=lambda s: s.starts_at)[: self.per_source]]
+            at_point = self.reads.free_slots(
+                "point", point_id, vaccine, window.earliest, window.latest, self.per_source
+            )
+            keys = [s.key for s in at_point if window.contains(s.starts_at)]
             point = self.points.get_many([point_id]).get(point_id)
             if len(keys) < self.per_source and point is not None:
                 nearby = self.reads.free_slots(

@@ -10,9 +10,14 @@ from typing import Any, TypeVar
 from google.cloud.spanner_v1.keyset import KeySet
 
 from emulators.seed import demo_programme
-from shared.adapters.spanner_booking import SLOT_COLUMNS, SpannerBookingTransactions, SpannerVisitReader
+from shared.adapters.spanner_booking import (
+    SLOT_COLUMNS,
+    SpannerBookingTransactions,
+    SpannerFreeSlots,
+    SpannerVisitReader,
+)
 from shared.bootstrap import Container, build_container
-from shared.domain.booking import Channel
+from shared.domain.booking import Channel, next_dose_window
 from shared.services.dose_candidates import NextDoseCandidates
 from shared.services.visits import BookingRequest, BookingTransaction, VisitService
 from tests.integration.conftest import NOW, CapturedEvents, add_patient, add_point, at
@@ -98,3 +103,18 @@ def test_dose_two_candidates_come_from_the_projection_and_are_confirmed_by_key(b
     counts = booked_counts(container, here)
     assert all(booked <= capacity for booked, capacity in counts.values())
     assert counts[at(23, 9)] == (1, 1) and counts[at(30, 9)] == (1, 1) and counts[at(2, 9)] == (2, 3)
+
+
+def test_without_the_projection_candidates_come_from_a_snapshot_of_spanner(backends: Container) -> None:
+    here = add_point(
+        backends,
+        [(at(23, 9), "comirnaty", 1), (at(23, 10), "comirnaty", 1), (at(23, 11), "jcovden", 1),
+         (at(24, 9), "comirnaty", 1)],
+    )  # fmt: skip
+    fill_behind_the_projections_back(backends, here, at(23, 9))
+    candidates = NextDoseCandidates(SpannerFreeSlots(backends.spanner, 0), backends.points, per_source=4)
+    window = next_dose_window(demo_programme(NOW).vaccine("comirnaty"), 2, at(2, 9))  # type: ignore[arg-type]
+
+    plan = candidates.plan(here, "comirnaty", window)
+
+    assert plan is not None and plan.keys == ((here, at(23, 10), "comirnaty"), (here, at(24, 9), "comirnaty"))

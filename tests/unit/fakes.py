@@ -149,7 +149,10 @@ def free_slots(
     found = [
         s
         for s in slots
-        if getattr(s, level) == region and s.vaccine == vaccine and s.free_places > 0 and start <= s.starts_at <= end
+        if getattr(s, "point_id" if level == "point" else level) == region
+        and s.vaccine == vaccine
+        and s.free_places > 0
+        and start <= s.starts_at <= end
     ]
     return sorted(found, key=lambda s: (s.starts_at, s.point_id))[:limit]
 
