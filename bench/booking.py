@@ -26,12 +26,17 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
+import redis
+
 from bench.common import bench_stack, run_load
 from emulators.seed import generate_patients, seed
+from shared.adapters.redis_availability import RedisAvailability
+from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.adapters.spanner_booking import SpannerBookingTransactions, read_free_slots
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.domain.booking import Channel, local_iso
 from shared.domain.refusals import Refused
+from shared.services.availability import Availability
 from shared.services.dose_candidates import NextDoseCandidates
 from shared.services.identity import LoginResult
 from shared.services.visits import BookingRequest, VisitService
@@ -88,8 +93,11 @@ def main() -> None:
             second_dose_days=args.second_dose_days, patients=args.patients,
         )  # fmt: skip
         print(f"scale: {summary.points} points, {summary.slots} slots (seeded in {summary.seconds} s)", flush=True)
-        if not args.no_projection and container.availability is not None:
-            loaded = container.availability.rebuild()
+        if not args.no_projection and container.settings.redis_url:
+            # A client of its own with a long timeout: the functions' 200 ms is for requests, not a bulk load.
+            client = redis.Redis.from_url(container.settings.redis_url, socket_timeout=30)
+            projection = RedisAvailability(client, container.settings.redis_key_prefix)
+            loaded = Availability(projection, SpannerSlotStates(container.spanner)).rebuild()
             print(f"projection: {loaded.slots} slots loaded into Redis in {loaded.seconds:.1f} s", flush=True)
         logged_in = log_in_everyone(container, args.patients + 2 * args.probe)
         tokens = [token for token, _ in logged_in[: args.patients]]
