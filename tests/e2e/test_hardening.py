@@ -216,3 +216,31 @@ def test_the_dev_identity_provider_answers_many_first_requests_at_once(
     kids = {jwt.get_unverified_header(a.json()["assertion"])["kid"] for a in answers}
     assert kids == {keys[0]["kid"]}  # every process and thread signs with the one key on disk
     assert list((tmp_path / "dev-idp").iterdir()) == [tmp_path / "dev-idp" / "signing-key.pem"]
+
+
+def test_without_redis_sessions_fail_closed_with_a_503_problem(
+    private_redis: LocalStack, extra_host: Callable[..., str], new_pesel: Callable[..., str]
+) -> None:
+    base = extra_host({"EREG_REDIS_URL": private_redis.env(["redis"])["EREG_REDIS_URL"], "EREG_SESSION_STORE": "redis"})
+    api = Api(base, _client())
+    used = api.assertion(new_pesel())
+    opened = api.http.post(api.url("/api/v1/login"), json={"assertion": used}, timeout=10)
+    token = opened.json()["session_token"]
+    fresh = api.assertion(new_pesel())
+    assert api.call("GET", "/api/v1/session", token).status_code == 200
+
+    private_redis.stop()
+    answers = [
+        api.http.post(api.url("/api/v1/login"), json={"assertion": fresh}, timeout=10),
+        api.call("GET", "/api/v1/session", token),
+        api.call("POST", "/api/v1/logout", token),
+    ]
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Content-Type"].startswith("application/problem+json")
+        assert answer.json()["code"] == "sessions_unavailable"
+
+    private_redis.start(["redis"])  # back, empty: the session is gone and the guard forgot what it saw
+    _wait_for(lambda: api.call("GET", "/api/v1/session", token).status_code == 401)
+    replayed = api.http.post(api.url("/api/v1/login"), json={"assertion": used}, timeout=10)
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "assertion_replayed")  # still refused
