@@ -19,6 +19,7 @@ from cachetools import TTLCache
 
 if TYPE_CHECKING:
     import redis
+    from redis import Redis as RedisClient
 
     from shared.adapters.redis_availability import RedisAvailability
 
@@ -140,11 +141,19 @@ class Container:
 
     @cached_property
     def redis(self) -> redis.Redis | None:
-        """The one Redis client of the process (None where no Redis is configured).
+        """The Redis client of the process (None where no Redis is configured).
 
         Short timeouts and no retries: whatever uses Redis has a fallback, and a slow answer is
         worth less than that fallback.
         """
+        return self._redis_client(self.settings.redis_timeout_s)
+
+    @cached_property
+    def redis_for_sessions(self) -> RedisClient | None:
+        """Sessions' own client: they have no fallback, so they wait longer before a 503."""
+        return self._redis_client(self.settings.redis_session_timeout_s)
+
+    def _redis_client(self, timeout_s: float) -> RedisClient | None:
         if not self.settings.redis_url:
             return None
         import redis
@@ -153,8 +162,8 @@ class Container:
 
         return redis.Redis.from_url(
             self.settings.redis_url,
-            socket_timeout=self.settings.redis_timeout_s,
-            socket_connect_timeout=self.settings.redis_timeout_s,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 0),
             retry_on_timeout=False,
             health_check_interval=30,
@@ -240,7 +249,7 @@ class Container:
     @cached_property
     def sessions(self) -> SessionRepository:
         """Sessions and the one-time-use guard: in Redis where configured, else in Firestore."""
-        client = self.redis
+        client = self.redis_for_sessions
         if self.settings.session_store == "firestore" or client is None:
             return SessionStore(self.firestore.client)
         from shared.adapters.redis_sessions import RedisSessionStore

@@ -108,6 +108,8 @@ class Settings(BaseSettings):
     # Where sessions and the one-time-use guard of assertions live: "redis" (one round trip per login;
     # logins and session checks answer 503 while Redis is down) or "firestore" (a document commit).
     session_store: Literal["redis", "firestore"] = "redis"
+    # Sessions have no fallback: a slow answer is worth more than a 503, unlike the buckets' and search's.
+    redis_session_timeout_s: float = 1.0
 
     # Audits name a looked-up PESEL only by its HMAC with this key (Secret Manager in the cloud).
     audit_hash_key: SecretStr = SecretStr("local-audit-hash-key")
