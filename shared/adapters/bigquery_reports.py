@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date
 
 from shared.adapters.bigquery_sink import ReportingWarehouse
-from shared.domain.reports import DailyCount
+from shared.domain.reports import CapacityUse, DailyCount
 
 
 class BigQueryReports:
@@ -41,3 +41,23 @@ class BigQueryReports:
             f"FROM {self._view('vaccinated_people_by_age_band')} WHERE day <= @day GROUP BY age_band"
         )
         return {r["age_band"]: int(r["people"]) for r in self.warehouse.query(sql, {"day": day})}
+
+    def vaccine_events(self, day: date) -> dict[str, dict[str, int]]:
+        sql = (
+            f"SELECT vaccine, event_type, SUM(events) AS events FROM {self._view('daily_figures')} "  # noqa: S608
+            "WHERE day = @day GROUP BY vaccine, event_type"
+        )
+        result: dict[str, dict[str, int]] = {}
+        for r in self.warehouse.query(sql, {"day": day}):
+            result.setdefault(r["vaccine"], {})[r["event_type"]] = int(r["events"])
+        return result
+
+    def capacity_use(self, day: date) -> dict[str, CapacityUse]:
+        sql = (
+            "SELECT voivodeship, SUM(places) AS places, SUM(booked) AS booked, SUM(vaccinated) AS vaccinated "  # noqa: S608
+            f"FROM {self._view('capacity_use')} WHERE day = @day GROUP BY voivodeship"
+        )
+        return {
+            r["voivodeship"]: CapacityUse(int(r["places"] or 0), int(r["booked"] or 0), int(r["vaccinated"] or 0))
+            for r in self.warehouse.query(sql, {"day": day})
+        }

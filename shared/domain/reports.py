@@ -73,6 +73,15 @@ class DailyCount:
     events: int
 
 
+@dataclass(frozen=True)
+class CapacityUse:
+    """Places published for a day's visits, those taken (booked, given or missed) and doses given."""
+
+    places: int
+    booked: int
+    vaccinated: int
+
+
 def suppressed(value: int) -> int | None:
     """The figure as published: None when it is under the threshold."""
     return value if value >= SUPPRESSION_THRESHOLD else None

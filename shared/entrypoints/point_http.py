@@ -169,7 +169,9 @@ def post_delivery(request: Request, principal: Principal, point_id: str) -> Resp
 @guarded(Role.POINT_STAFF, Role.ADMIN)
 def get_stock(request: Request, principal: Principal, point_id: str) -> Response:
     levels = service().stock(_point_id(point_id), actor_of(principal), datetime.now(UTC))
-    return json_response({"point_id": point_id, "stock": [level.as_json() for level in levels]}, headers=NO_STORE)
+    point = get_container().points.get_many([point_id]).get(point_id)  # its name and address for the console
+    body = {"point_id": point_id, "point": point.as_json() if point else None, "stock": [v.as_json() for v in levels]}
+    return json_response(body, headers=NO_STORE)
 
 
 # --- walk-ins ------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from shared.domain.reports import (
     SMS_METRICS,
     SUPPRESSION_THRESHOLD,
     VISIT_METRICS,
+    CapacityUse,
     DailyCount,
     SeriesQuery,
     suppress_parts,
@@ -38,6 +39,14 @@ class ReportQueries(Protocol):
 
     def vaccinated_people(self, day: date) -> dict[str, int]:
         """People with at least one dose given up to and including ``day``, per age band."""
+        ...
+
+    def vaccine_events(self, day: date) -> dict[str, dict[str, int]]:
+        """Visit events on ``day`` (Warsaw) per vaccine and type: {vaccine: {event_type: events}}."""
+        ...
+
+    def capacity_use(self, day: date) -> dict[str, CapacityUse]:
+        """Places published for visits on ``day``, taken and given, per voivodeship (latest state)."""
         ...
 
 
@@ -66,22 +75,47 @@ class Reports:
         return list(self._cached(("events", day), lambda: self.queries.daily_events(day, day, None)))
 
     def summary(self, day: date) -> dict[str, Any]:
-        """What happened on ``day``: bookings made, doses given, cancellations, no-shows, SMS sent."""
+        """What happened on ``day``: bookings made, doses given, cancellations, no-shows, SMS sent; by
+        voivodeship and vaccine; and the use of the places published for that day's visits."""
         counts = self._day_events(day)
         sms = self._cached(("sms", day, day), lambda: self.queries.daily_sms(day, day)).get(day, {})
+        vaccines: dict[str, dict[str, int]] = self._cached(("vaccines", day), lambda: self.queries.vaccine_events(day))
+        capacity: dict[str, CapacityUse] = self._cached(("capacity", day), lambda: self.queries.capacity_use(day))
         bookings = totals_by(counts, VISIT_METRICS["bookings"])
         vaccinations = totals_by(counts, VISIT_METRICS["vaccinations"])
+        no_shows = totals_by(counts, VISIT_METRICS["no_shows"])
+        unused = CapacityUse(0, 0, 0)
         return {
             "day": day.isoformat(),
             "bookings": sum(bookings.values()),
             "vaccinations": sum(vaccinations.values()),
             "cancellations": sum(totals_by(counts, VISIT_METRICS["cancellations"]).values()),
-            "no_shows": sum(totals_by(counts, VISIT_METRICS["no_shows"]).values()),
+            "no_shows": sum(no_shows.values()),
             "sms_sent": int(sms.get("sent", 0)),
             "by_voivodeship": [
-                {"voivodeship": v, "bookings": bookings.get(v, 0), "vaccinations": vaccinations.get(v, 0)}
-                for v in sorted(set(bookings) | set(vaccinations))
+                {
+                    "voivodeship": v,
+                    "bookings": bookings.get(v, 0),
+                    "vaccinations": vaccinations.get(v, 0),
+                    "no_shows": no_shows.get(v, 0),
+                    "places": capacity.get(v, unused).places,
+                    "booked": capacity.get(v, unused).booked,
+                }
+                for v in sorted(set(bookings) | set(vaccinations) | set(no_shows) | set(capacity))
             ],
+            "by_vaccine": [
+                {
+                    "vaccine": vaccine,
+                    "bookings": events.get(VISIT_METRICS["bookings"], 0),
+                    "vaccinations": events.get(VISIT_METRICS["vaccinations"], 0),
+                }
+                for vaccine, events in sorted(vaccines.items())
+            ],
+            "capacity": {
+                "places": sum(use.places for use in capacity.values()),
+                "booked": sum(use.booked for use in capacity.values()),
+                "vaccinated": sum(use.vaccinated for use in capacity.values()),
+            },
         }
 
     def timeseries(self, query: SeriesQuery) -> dict[str, Any]:

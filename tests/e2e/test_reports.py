@@ -37,9 +37,14 @@ def test_the_summary_counts_each_event_once_on_the_day_it_happened(api: Api, ana
     assert response.json() == {
         "day": "2026-03-10", "bookings": 5, "vaccinations": 2, "cancellations": 1, "no_shows": 0, "sms_sent": 1,
         "by_voivodeship": [
-            {"voivodeship": "12", "bookings": 3, "vaccinations": 1},
-            {"voivodeship": "14", "bookings": 2, "vaccinations": 1},
+            {"voivodeship": "12", "bookings": 3, "vaccinations": 1, "no_shows": 0, "places": 3, "booked": 1},
+            {"voivodeship": "14", "bookings": 2, "vaccinations": 1, "no_shows": 0, "places": 5, "booked": 1},
         ],
+        "by_vaccine": [
+            {"vaccine": "comirnaty", "bookings": 2, "vaccinations": 1},
+            {"vaccine": "vaxzevria", "bookings": 3, "vaccinations": 1},
+        ],
+        "capacity": {"places": 8, "booked": 2, "vaccinated": 2},
     }  # fmt: skip
 
 

@@ -149,13 +149,22 @@ def test_summary_counts_what_happened_on_the_day(reports: Reports) -> None:
     assert reports.summary(D10) == {
         "day": "2026-03-10", "bookings": 5, "vaccinations": 2, "cancellations": 1, "no_shows": 0, "sms_sent": 1,
         "by_voivodeship": [
-            {"voivodeship": "12", "bookings": 3, "vaccinations": 1},
-            {"voivodeship": "14", "bookings": 2, "vaccinations": 1},
+            {"voivodeship": "12", "bookings": 3, "vaccinations": 1, "no_shows": 0, "places": 3, "booked": 1},
+            {"voivodeship": "14", "bookings": 2, "vaccinations": 1, "no_shows": 0, "places": 5, "booked": 1},
         ],
+        "by_vaccine": [
+            {"vaccine": "comirnaty", "bookings": 2, "vaccinations": 1},
+            {"vaccine": "vaxzevria", "bookings": 3, "vaccinations": 1},
+        ],
+        "capacity": {"places": 8, "booked": 2, "vaccinated": 2},  # places for the 10th's visits
     }  # fmt: skip
     assert reports.summary(D11) == {
         "day": "2026-03-11", "bookings": 0, "vaccinations": 1, "cancellations": 0, "no_shows": 1, "sms_sent": 1,
-        "by_voivodeship": [{"voivodeship": "12", "bookings": 0, "vaccinations": 1}],
+        "by_voivodeship": [
+            {"voivodeship": "12", "bookings": 0, "vaccinations": 1, "no_shows": 1, "places": 2, "booked": 2},
+        ],
+        "by_vaccine": [{"vaccine": "vaxzevria", "bookings": 0, "vaccinations": 1}],
+        "capacity": {"places": 2, "booked": 2, "vaccinated": 1},
     }  # fmt: skip
 
 

@@ -22,7 +22,7 @@ from shared.domain.booking import WARSAW, Slot, Visit
 from shared.domain.identity import AssertionReplayed, Person, Session
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
-from shared.domain.reports import DailyCount
+from shared.domain.reports import CapacityUse, DailyCount
 from shared.services.availability import ProjectionUnavailable
 from shared.services.identity import SessionsUnavailable
 from shared.services.sms import PermanentSmsError, TransientSmsError
@@ -606,6 +606,8 @@ class FakeReportQueries:
         self.counts: list[DailyCount] = []
         self.sms: dict[date, dict[str, int]] = {}
         self.first_doses: list[tuple[date, str]] = []
+        self.vaccines: dict[date, dict[str, dict[str, int]]] = {}
+        self.capacity: dict[date, dict[str, CapacityUse]] = {}
         self.calls = 0
 
     def daily_events(self, first: date, last: date, voivodeship: str | None) -> list[DailyCount]:
@@ -623,3 +625,11 @@ class FakeReportQueries:
             if given <= day:
                 people[band] = people.get(band, 0) + 1
         return people
+
+    def vaccine_events(self, day: date) -> dict[str, dict[str, int]]:
+        self.calls += 1
+        return self.vaccines.get(day, {})
+
+    def capacity_use(self, day: date) -> dict[str, CapacityUse]:
+        self.calls += 1
+        return self.capacity.get(day, {})

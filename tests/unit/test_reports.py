@@ -8,6 +8,7 @@ import pytest
 
 from shared.domain.reports import (
     MAX_RANGE_DAYS,
+    CapacityUse,
     DailyCount,
     InvalidReportQuery,
     SeriesQuery,
@@ -42,6 +43,9 @@ def queries() -> FakeReportQueries:
         DailyCount(DAY - timedelta(days=1), "14", "VisitBooked", 9),
     ]
     fake.sms = {DAY: {"sent": 140, "failed": 3, "segments": 290}}
+    fake.vaccines = {DAY: {"comirnaty": {"VisitBooked": 150, "VisitCompleted": 100, "VisitNoShow": 2},
+                           "jcovden": {"VisitBooked": 11, "VisitCompleted": 9}}}  # fmt: skip
+    fake.capacity = {DAY: {"14": CapacityUse(400, 300, 80), "12": CapacityUse(50, 40, 4), "30": CapacityUse(20, 0, 0)}}
     fake.first_doses = [(DAY, "60-69")] * 12 + [(DAY, "18-29")] * 3 + [(DAY - timedelta(days=3), "30-39")] * 40
     return fake
 
@@ -51,16 +55,24 @@ def test_summary_adds_up_the_day_per_voivodeship() -> None:
         "day": "2026-03-10", "bookings": 161, "vaccinations": 109, "cancellations": 7, "no_shows": 2,
         "sms_sent": 140,
         "by_voivodeship": [
-            {"voivodeship": "02", "bookings": 11, "vaccinations": 25},
-            {"voivodeship": "12", "bookings": 30, "vaccinations": 4},
-            {"voivodeship": "14", "bookings": 120, "vaccinations": 80},
+            {"voivodeship": "02", "bookings": 11, "vaccinations": 25, "no_shows": 0, "places": 0, "booked": 0},
+            {"voivodeship": "12", "bookings": 30, "vaccinations": 4, "no_shows": 2, "places": 50, "booked": 40},
+            {"voivodeship": "14", "bookings": 120, "vaccinations": 80, "no_shows": 0, "places": 400, "booked": 300},
+            {"voivodeship": "30", "bookings": 0, "vaccinations": 0, "no_shows": 0, "places": 20, "booked": 0},
         ],
+        "by_vaccine": [
+            {"vaccine": "comirnaty", "bookings": 150, "vaccinations": 100},
+            {"vaccine": "jcovden", "bookings": 11, "vaccinations": 9},
+        ],
+        "capacity": {"places": 470, "booked": 340, "vaccinated": 84},
     }  # fmt: skip
 
 
 def test_a_day_with_nothing_is_all_zeros() -> None:
     summary = Reports(FakeReportQueries(), Clock()).summary(DAY)
     assert (summary["bookings"], summary["sms_sent"], summary["by_voivodeship"]) == (0, 0, [])
+    assert summary["by_vaccine"] == []
+    assert summary["capacity"] == {"places": 0, "booked": 0, "vaccinated": 0}
 
 
 def test_results_are_kept_for_the_cache_time_then_read_again() -> None:

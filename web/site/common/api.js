@@ -6,7 +6,7 @@ export const SLOW_AFTER_MS = 3000; // then the page says it is still working
 export const GIVE_UP_AFTER_MS = 15000;
 
 export class ApiError extends Error {
-  constructor({ status = 0, code = 'network', title = '', detail = '', field = null, retryAfter = null } = {}) {
+  constructor({ status = 0, code = 'network', title = '', detail = '', field = null, retryAfter = null, problem = {} } = {}) {
     super(detail || title || code);
     this.status = status;
     this.code = code;
@@ -14,6 +14,7 @@ export class ApiError extends Error {
     this.detail = detail;
     this.field = field;
     this.retryAfter = retryAfter;
+    this.problem = problem; // the whole problem body, for extra members (e.g. `slots` of slot_has_visits)
   }
 }
 
@@ -41,6 +42,7 @@ async function problemOf(response) {
     detail: body.detail || '',
     field: body.field || null,
     retryAfter: response.headers.get('Retry-After'),
+    problem: body,
   });
 }
 

@@ -47,7 +47,8 @@ export function showFieldError(form, error) {
 }
 
 // A modal confirmation (native <dialog>: focus is kept inside and Escape cancels). Resolves to true/false.
-export function confirmAction(question, confirmLabel = t('action.confirm')) {
+// Focus starts on the cancelling button unless `focusConfirm` (where Enter should go ahead).
+export function confirmAction(question, confirmLabel = t('action.confirm'), { cancelLabel, focusConfirm = false } = {}) {
   return new Promise((resolve) => {
     const dialog = el(
       'dialog',
@@ -56,8 +57,8 @@ export function confirmAction(question, confirmLabel = t('action.confirm')) {
       el(
         'form',
         { method: 'dialog', class: 'actions' },
-        el('button', { value: 'no', class: 'secondary' }, t('action.cancel')),
-        el('button', { value: 'yes', class: 'primary' }, confirmLabel),
+        el('button', { value: 'no', class: 'secondary' }, cancelLabel || t('action.cancel')),
+        el('button', { value: 'yes', class: 'primary', autofocus: focusConfirm }, confirmLabel),
       ),
     );
     dialog.addEventListener('close', () => {

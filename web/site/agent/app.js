@@ -1,0 +1,383 @@
+// The call-centre console: find a caller by PESEL, see their visits, book / move / cancel for them.
+// Keyboard first (a call a minute): Enter submits, focus moves to the next step, Alt+F/W/T/N jump.
+import './texts.js';
+import { api, newIdempotencyKey } from '/common/api.js';
+import { formatDate, formatDateTime, t } from '/common/i18n.js';
+import { session } from '/common/session.js';
+import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
+import { arrowNavigation, slotSearch, vaccineName } from '/common/slot-search.js';
+import { $, confirmAction, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
+
+// The caller's PESEL stays in this page's memory only (the agent booking route needs it).
+const state = { pesel: null, caller: null, moving: null };
+
+const SLOT_GONE = new Set(['slot_full', 'slot_not_found', 'slot_in_past']); // the list is out of date
+
+function refused(error, form = null) {
+  if (SLOT_GONE.has(error.code)) search.rerun();
+  sayRefusal(error);
+  if (form) showFieldError(form, error);
+}
+
+function callerName() {
+  return state.caller ? `${state.caller.given_name} ${state.caller.family_name}` : '';
+}
+
+function active(visit) {
+  return visit.status === 'BOOKED' && new Date(visit.starts_at) > new Date();
+}
+
+// --- the caller --------------------------------------------------------------------------------
+
+async function lookup(pesel) {
+  state.caller = await api('POST', '/agent/patients:lookup', { body: { pesel } });
+  state.pesel = pesel;
+}
+
+function visitRow(visit) {
+  const name = t('agent.visit.name', { dose: visit.dose, when: formatDateTime(visit.starts_at) });
+  return el(
+    'tr',
+    { dataset: { visitId: visit.visit_id } },
+    el('td', { class: 'number' }, String(visit.dose)),
+    el('td', {}, vaccineName(visit.vaccine)),
+    el('td', {}, formatDateTime(visit.starts_at)),
+    el('td', {}, visit.point_name || '', visit.address ? el('br') : null, el('span', { class: 'muted' }, visit.address || '')),
+    el('td', {}, t(`agent.status.${visit.status}`)),
+    el(
+      'td',
+      {},
+      active(visit)
+        ? el(
+            'div',
+            { class: 'actions' },
+            el(
+              'button',
+              { type: 'button', 'aria-label': `${t('agent.visit.move')}: ${name}`, onclick: () => startMoving(visit) },
+              t('agent.visit.move'),
+            ),
+            el(
+              'button',
+              {
+                type: 'button',
+                class: 'danger',
+                'aria-label': `${t('agent.visit.cancel')}: ${name}`,
+                onclick: () => cancelVisit(visit),
+              },
+              t('agent.visit.cancel'),
+            ),
+          )
+        : null,
+    ),
+  );
+}
+
+function visitsTable(visits) {
+  if (!visits.length) return el('p', { class: 'muted' }, t('agent.visits.none'));
+  const sorted = [...visits].sort((a, b) => Number(active(b)) - Number(active(a)) || a.starts_at.localeCompare(b.starts_at));
+  const columns = ['dose', 'vaccine', 'when', 'where', 'status', 'actions'];
+  const table = el(
+    'table',
+    { id: 'caller-visits' },
+    el('caption', { class: 'visually-hidden' }, t('agent.visits.heading')),
+    el('thead', {}, el('tr', {}, columns.map((c) => el('th', { scope: 'col', class: c === 'dose' ? 'number' : null }, t(`agent.visits.${c}`))))),
+    el('tbody', {}, sorted.map(visitRow)),
+  );
+  arrowNavigation(table, 'button');
+  return el('div', { class: 'table-scroll' }, table);
+}
+
+function fact(term, value) {
+  return [el('dt', {}, t(term)), el('dd', {}, value)];
+}
+
+function renderCaller() {
+  const caller = state.caller;
+  const section = $('#caller');
+  section.hidden = !caller;
+  if (!caller) {
+    section.replaceChildren();
+    return;
+  }
+  const phone = el('input', {
+    id: 'agent-phone',
+    name: 'phone',
+    type: 'tel',
+    inputmode: 'tel',
+    autocomplete: 'off',
+    'aria-describedby': 'agent-phone-hint',
+    onkeydown: (event) => {
+      if (event.key !== 'Enter') return;
+      event.preventDefault();
+      search.focus(); // the number is noted: on to the region
+    },
+  });
+  section.replaceChildren(
+    el('h2', { id: 'caller-heading', tabindex: '-1' }, t('agent.caller.heading', { name: callerName() })),
+    el(
+      'dl',
+      { class: 'facts' },
+      fact('agent.caller.birth_date', formatDate(caller.birth_date)),
+      fact('agent.caller.phone', t(caller.has_phone ? 'agent.caller.phone.yes' : 'agent.caller.phone.no')),
+      fact('agent.caller.referral', t(caller.referral_valid ? 'agent.caller.referral.yes' : 'agent.caller.referral.no')),
+    ),
+    el('h3', { id: 'visits-heading', tabindex: '-1' }, t('agent.visits.heading')),
+    visitsTable(caller.visits),
+    el('h3', { id: 'book-heading', tabindex: '-1' }),
+    el('div', { class: 'actions' }, el('button', { id: 'move-stop', type: 'button', hidden: true, onclick: stopMoving })),
+    el(
+      'div',
+      { id: 'agent-contact', class: 'field' },
+      el('label', { for: 'agent-phone' }, t('agent.book.phone')),
+      el('span', { class: 'hint', id: 'agent-phone-hint' }, t('agent.book.phone.hint')),
+      phone,
+    ),
+    search.element,
+  );
+  renderBookingHeading();
+}
+
+function renderBookingHeading() {
+  const moving = state.moving;
+  const heading = $('#book-heading');
+  if (!heading) return;
+  heading.textContent = moving
+    ? t('agent.move.heading', { dose: moving.dose, when: formatDateTime(moving.starts_at) })
+    : t('agent.book.heading');
+  $('#move-stop').hidden = !moving;
+  $('#move-stop').textContent = t('agent.move.stop');
+  $('#agent-contact').hidden = Boolean(moving);
+}
+
+// After a lookup or a change: the caller again, and focus on what comes next.
+async function refreshCaller(focus) {
+  await lookup(state.pesel);
+  renderCaller();
+  if (focus === 'visits') ($('#caller-visits button') || $('#visits-heading')).focus();
+  else if (focus === 'search') search.focus();
+}
+
+function nextCaller() {
+  state.pesel = null;
+  state.caller = null;
+  state.moving = null;
+  search.lockVaccine(null);
+  search.clear();
+  renderCaller();
+  const field = $('#caller-pesel');
+  field.value = '';
+  field.focus();
+  say(t('agent.next'));
+}
+
+$('#lookup-form').addEventListener('submit', async (event) => {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const pesel = form.elements.pesel.value.trim();
+  state.moving = null;
+  search.lockVaccine(null);
+  search.clear();
+  try {
+    await whileBusy(form, () => lookup(pesel));
+    showFieldError(form, {});
+    renderCaller();
+    const booked = state.caller.visits.filter(active);
+    say(t('agent.lookup.found', { name: callerName(), count: booked.length }), 'success');
+    // Someone with a visit calls about it; anyone else wants one.
+    if (booked.length) $('#caller-visits button').focus();
+    else if (!state.caller.has_phone) $('#agent-phone').focus();
+    else search.focus();
+  } catch (error) {
+    state.caller = null;
+    state.pesel = null;
+    renderCaller();
+    refused(error, form);
+    form.elements.pesel.focus();
+    form.elements.pesel.select();
+  }
+});
+
+// --- book, move, cancel ------------------------------------------------------------------------
+
+function startMoving(visit) {
+  state.moving = visit;
+  search.lockVaccine(visit.vaccine);
+  search.clear();
+  renderBookingHeading();
+  search.focus({ submit: true });
+}
+
+function stopMoving() {
+  state.moving = null;
+  search.lockVaccine(null);
+  search.refresh();
+  renderBookingHeading();
+  $('#book-heading').focus();
+}
+
+function slotWords(slot) {
+  return { when: formatDateTime(slot.starts_at), point: slot.point_name, vaccine: vaccineName(slot.vaccine), name: callerName() };
+}
+
+async function book(slot) {
+  const words = slotWords(slot);
+  const ok = await confirmAction(t('agent.book.confirm', words), t('agent.book.confirm.button'), { focusConfirm: true });
+  if (!ok) return;
+  const contact = $('#agent-contact');
+  const phone = contact.querySelector('[name="phone"]').value.trim();
+  const body = { pesel: state.pesel, point_id: slot.point_id, starts_at: slot.starts_at, vaccine: slot.vaccine };
+  if (phone) body.phone = phone;
+  try {
+    const answer = await api('POST', '/agent/visits', { body, idempotencyKey: newIdempotencyKey() });
+    const [first, ...next] = answer.visits;
+    const lines = [t('agent.book.done', { when: formatDateTime(first.starts_at) })];
+    for (const visit of next) lines.push(t('agent.book.done.next', { dose: visit.dose, when: formatDateTime(visit.starts_at) }));
+    if (answer.next_dose) {
+      const pending = answer.next_dose;
+      lines.push(t('agent.book.pending', { dose: pending.dose, earliest: formatDate(pending.earliest), latest: formatDate(pending.latest) }));
+    }
+    search.clear();
+    await refreshCaller('visits');
+    say(lines.join(' '), 'success');
+  } catch (error) {
+    refused(error, contact);
+  }
+}
+
+async function move(slot) {
+  const visit = state.moving;
+  const words = { ...slotWords(slot), dose: visit.dose, from: formatDateTime(visit.starts_at) };
+  const ok = await confirmAction(t('agent.move.confirm', words), t('agent.move.confirm.button'), { focusConfirm: true });
+  if (!ok) return;
+  try {
+    await api('PATCH', `/agent/visits/${encodeURIComponent(visit.visit_id)}`, {
+      body: { point_id: slot.point_id, starts_at: slot.starts_at },
+    });
+    state.moving = null;
+    search.lockVaccine(null);
+    search.clear();
+    await refreshCaller('visits');
+    say(t('agent.move.done', { when: words.when }), 'success');
+  } catch (error) {
+    refused(error);
+  }
+}
+
+async function cancelVisit(visit) {
+  const question = t('agent.cancel.confirm', { dose: visit.dose, when: formatDateTime(visit.starts_at) });
+  const ok = await confirmAction(question, t('agent.cancel.confirm.button'), { cancelLabel: t('agent.cancel.keep') });
+  if (!ok) return;
+  try {
+    await api('DELETE', `/agent/visits/${encodeURIComponent(visit.visit_id)}`);
+    if (state.moving?.visit_id === visit.visit_id) {
+      state.moving = null;
+      search.lockVaccine(null);
+    }
+    await refreshCaller('visits');
+    say(t('agent.cancel.done'), 'success');
+  } catch (error) {
+    refused(error);
+  }
+}
+
+const search = slotSearch({
+  id: 'agent-find',
+  choose: (slot) => (state.moving ? move(slot) : book(slot)),
+  chooseLabel: () => (state.moving ? t('agent.move.choose') : t('agent.book.choose')),
+});
+search.start().catch(refused);
+
+// --- shortcuts ---------------------------------------------------------------------------------
+
+const SHORTCUTS = {
+  KeyF: () => {
+    $('#caller-pesel').focus();
+    $('#caller-pesel').select();
+  },
+  KeyW: () => state.caller && ($('#caller-visits button') || $('#visits-heading')).focus(),
+  KeyT: () => state.caller && search.focus(),
+  KeyN: nextCaller,
+};
+
+document.addEventListener('keydown', (event) => {
+  if (!event.altKey || event.ctrlKey || event.metaKey || $('#console').hidden) return;
+  if (document.querySelector('dialog[open]')) return;
+  const action = SHORTCUTS[event.code];
+  if (!action) return;
+  event.preventDefault();
+  action();
+});
+
+// --- the page ----------------------------------------------------------------------------------
+
+function show({ focus = false } = {}) {
+  const signedIn = session.get();
+  const isAgent = Boolean(signedIn?.roles?.includes('agent'));
+  $('#signin').hidden = isAgent;
+  $('#console').hidden = !isAgent;
+  $('#signout').hidden = !signedIn;
+  if (!isAgent) {
+    state.pesel = null;
+    state.caller = null;
+    renderCaller();
+    if (signedIn) say(t('agent.not_agent'), 'error');
+    if (focus) $('#signin-form [name="pesel"]')?.focus();
+    return;
+  }
+  if (focus) $('#caller-pesel').focus();
+}
+
+async function setUpSignIn() {
+  const { identity } = await siteConfig();
+  const local = identity === 'dev';
+  for (const field of $('#signin-form').querySelectorAll('.dev-only')) field.hidden = !local;
+  $('#signin-national').hidden = local;
+  $('#signin-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const form = event.currentTarget;
+    if (!local) {
+      await startNationalSignIn();
+      return;
+    }
+    const data = Object.fromEntries(new FormData(form));
+    try {
+      await whileBusy(form, () => signInLocally({ ...data, roles: ['agent'] }));
+      show({ focus: true });
+      if (!$('#console').hidden) say(t('agent.signedin', { name: data.given_name }));
+    } catch (error) {
+      refused(error, form);
+    }
+  });
+}
+
+$('#signout').addEventListener('click', async () => {
+  await signOut().catch(() => {});
+  state.pesel = null;
+  state.caller = null;
+  state.moving = null;
+  search.lockVaccine(null);
+  search.clear();
+  $('#caller-pesel').value = '';
+  show({ focus: true });
+  say(t('agent.signedout'));
+});
+
+document.addEventListener('session:expired', () => {
+  show({ focus: true });
+  say(t('status.expired'), 'error');
+});
+
+document.addEventListener('language:changed', () => {
+  renderCaller();
+  search.retranslate();
+});
+
+startPage();
+await setUpSignIn();
+let cameBack = null;
+try {
+  cameBack = await finishNationalSignIn();
+} catch (error) {
+  refused(error);
+}
+show({ focus: Boolean(cameBack) || Boolean(session.get()) });
