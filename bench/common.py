@@ -35,6 +35,7 @@ class BenchStack:
     container: Container
     env: dict[str, str]
     private: LocalStack | None = None  # this benchmark's own instances (which it may stop and start)
+    host_pid: int = 0  # the host's process group (gunicorn master and workers)
 
 
 @contextmanager
@@ -87,7 +88,7 @@ def bench_stack(
         host = start_host(
             env, port, threads=threads, workers=workers, log_path=STATE_DIR / "logs" / f"bench-{name}.log"
         )
-        yield BenchStack(base, container, env, own)
+        yield BenchStack(base, container, env, own, host.pid)
     finally:
         if host is not None:
             _kill_group(host.pid)

@@ -1,10 +1,16 @@
 """Login benchmark: logins per second and latency through the local HTTP host.
 
     .venv/bin/python -m bench.login [--users 64] [--seconds 20] [--patients 2000] [--workers 2]
+                                    [--sessions redis|firestore] [--ceiling] [--py-spy FILE]
 
 Phase 1 logs in patients for the first time (patient created, e-referral issued); phase 2 logs the
 same patients in again with fresh assertions, the common case at a peak. Assertions are signed in
 advance by the development identity provider's key, so signing costs the host nothing.
+
+For phase 2 it also prints the CPU each process group spent per login (host, emulators, Redis, the
+load generator: read from /proc) and the Redis commands per login. ``--ceiling`` first measures the
+host on a trivial route (the development provider's JWKS document: no backend) with the same
+clients; ``--py-spy FILE`` samples the host's workers during phase 2 (collapsed stacks).
 """
 
 from __future__ import annotations
@@ -12,10 +18,15 @@ from __future__ import annotations
 import argparse
 import collections
 import multiprocessing
+import os
+import subprocess
+import sys
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import jwt
@@ -59,6 +70,77 @@ def login_task(assertions: list[str]) -> Callable[[Any], None]:
     return task
 
 
+def trivial_task(_: Any) -> Callable[[Any], None]:
+    def task(client: Any) -> None:
+        with client.get("/dev/idp/jwks.json", catch_response=True) as response:
+            if response.status_code != 200:
+                response.failure(str(response.status_code))
+
+    return task
+
+
+PROCESS_GROUPS = {  # what a process's command line names -> the group its CPU is counted in
+    "firestore": "Firestore emulator",
+    "emulator_main": "Spanner emulator",
+    "spanner": "Spanner emulator",
+    "redis-server": "Redis",
+    "pubsub": "Pub/Sub emulator",
+    "bench.load": "load generator",
+}
+
+
+def cpu_by_group(host_pid: int) -> dict[str, float]:
+    """CPU seconds (user + system) so far of every process, by group; the host is its process group."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    totals: dict[str, float] = collections.defaultdict(float)
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rindex(")") + 2 :].split()
+        pgid, cpu = int(fields[2]), (int(fields[11]) + int(fields[12])) / ticks
+        if pgid == host_pid:
+            totals["host (gunicorn)"] += cpu
+            continue
+        group = next((name for word, name in PROCESS_GROUPS.items() if word in command), None)
+        if group:
+            totals[group] += cpu
+    return totals
+
+
+@contextmanager
+def costs(host_pid: int, redis_client: Any) -> Iterator[dict[str, Any]]:
+    """What happened while the block ran: CPU seconds by group, Redis commands, wall time."""
+    found: dict[str, Any] = {}
+    cpu_before, commands_before = cpu_by_group(host_pid), _redis_commands(redis_client)
+    started = time.monotonic()
+    yield found
+    found["wall"] = time.monotonic() - started
+    cpu_after = cpu_by_group(host_pid)
+    found["cpu"] = {g: cpu_after[g] - cpu_before.get(g, 0.0) for g in cpu_after}
+    found["redis_commands"] = _redis_commands(redis_client) - commands_before
+
+
+def _redis_commands(client: Any) -> int:
+    return int(client.info("stats")["total_commands_processed"]) if client is not None else 0
+
+
+def print_costs(label: str, requests: int, found: dict[str, Any]) -> None:
+    if not requests:
+        return
+    per = {g: s * 1000 / requests for g, s in sorted(found["cpu"].items(), key=lambda i: -i[1]) if s > 0}
+    total = sum(per.values())
+    parts = ", ".join(f"{g} {ms:.2f}" for g, ms in per.items())
+    print(f"  CPU ms per {label}: {total:.2f} in all ({parts}); machine CPU busy "
+          f"{sum(found['cpu'].values()) / found['wall'] / (os.cpu_count() or 1) * 100:.0f}% of "
+          f"{os.cpu_count()} cores; Redis commands per {label}: {found['redis_commands'] / requests:.2f}",
+          flush=True)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=64, help="concurrent clients")
@@ -66,7 +148,11 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2, help="host processes")
     parser.add_argument("--threads", type=int, default=32, help="threads per host process")
+    parser.add_argument("--sessions", choices=["redis", "firestore"], default="redis", help="the session store")
+    parser.add_argument("--ceiling", action="store_true", help="measure a trivial route of the host first")
+    parser.add_argument("--py-spy", dest="py_spy", help="sample the host during phase 2 into this file")
     args = parser.parse_args()
+    os.environ["EREG_SESSION_STORE"] = args.sessions  # the host's and this process's container
 
     with bench_stack("login", workers=args.workers, threads=args.threads) as stack:
         seed(stack.container.spanner, stack.container.firestore, points=16, days=1, patients=0)
@@ -79,17 +165,37 @@ def main() -> None:
         print(f"signing {returning_count} returning-login assertions...", flush=True)
         returning = _assertions([pesels[i % len(pesels)] for i in range(returning_count)])
 
-        print(f"host: {args.workers} process(es) x {args.threads} threads; load: {args.users} clients", flush=True)
+        print(f"host: {args.workers} process(es) x {args.threads} threads; load: {args.users} clients; "
+              f"sessions in {args.sessions}", flush=True)  # fmt: skip
+        redis_client = stack.container.redis
+        if args.ceiling:
+            with costs(stack.host_pid, redis_client) as found:
+                trivial = run_load(stack.base_url, args.users, 10, "bench.login:trivial_task", None)
+            print(trivial.line("host ceiling, trivial route (GET /dev/idp/jwks.json)"), flush=True)
+            print_costs("request", trivial.requests, found)
         # Long enough for every patient's first login, so that phase 2 measures returning logins only.
         first_seconds = max(5.0, args.patients / 80)
         first_run = run_load(stack.base_url, args.users, first_seconds, "bench.login:login_task", first)
         print(first_run.line("first login (patient + e-referral created)"), flush=True)
         if first_run.requests < len(first):
             print(f"  note: {len(first) - first_run.requests} first logins were left for phase 2", flush=True)
-        second_run = run_load(
-            stack.base_url, args.users, seconds=args.seconds, task_factory="bench.login:login_task", payload=returning
-        )
+        spy = None
+        if args.py_spy:
+            spy = subprocess.Popen(
+                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(stack.host_pid),
+                 "--subprocesses", "--duration", str(int(args.seconds)), "--format", "raw", "--output", args.py_spy,
+                 "--nonblocking"],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )  # fmt: skip
+        with costs(stack.host_pid, redis_client) as found:
+            second_run = run_load(
+                stack.base_url, args.users, seconds=args.seconds, task_factory="bench.login:login_task",
+                payload=returning,
+            )  # fmt: skip
         print(second_run.line("returning login"), flush=True)
+        print_costs("login", second_run.requests, found)
+        if spy is not None:
+            spy.wait(timeout=60)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ def main() -> None:
         container = stack.container
         seed(container.spanner, container.firestore, points=args.points, days=14, second_dose_days=14,
              patients=args.bookings)  # fmt: skip
-        tokens = log_in_everyone(container, args.bookings)
+        tokens = [token for token, _ in log_in_everyone(container, args.bookings)]
         slots = free_first_dose_slots(container, days=14)
         gateway = stack.env["EREG_SMS_PROVIDER_URL"]
         run = uuid.uuid4().int % 1000

@@ -19,12 +19,19 @@ from cachetools import TTLCache
 
 if TYPE_CHECKING:
     import redis
+    from redis import Redis as RedisClient
 
     from shared.adapters.redis_availability import RedisAvailability
 
 from shared.adapters.bigquery_reports import BigQueryReports
 from shared.adapters.bigquery_sink import ReportingWarehouse
-from shared.adapters.firestore_db import AuditLog, FirestoreDocuments, FirestoreSmsLog, SessionStore
+from shared.adapters.firestore_db import (
+    AuditLog,
+    FirestoreDocuments,
+    FirestoreSmsLog,
+    FirestoreStaffProfiles,
+    SessionStore,
+)
 from shared.adapters.firestore_jobs import FirestoreReferralJobs
 from shared.adapters.firestore_programme import FirestoreProgrammeVersions
 from shared.adapters.jwks import JwksKeySource
@@ -44,8 +51,9 @@ from shared.domain.programme import Programme
 from shared.domain.ratelimit import RateLimiter
 from shared.logs import configure_logging
 from shared.services.availability import Availability, ProjectedFreeSlots
+from shared.services.dose_candidates import NextDoseCandidates
 from shared.services.health import HealthReport, check_backends
-from shared.services.identity import AssertionVerifier, IdentityService, KeySource
+from shared.services.identity import AssertionVerifier, IdentityService, KeySource, SessionRepository
 from shared.services.interest import InterestService
 from shared.services.notifications import Notifier
 from shared.services.outbox import OutboxRelay
@@ -133,11 +141,19 @@ class Container:
 
     @cached_property
     def redis(self) -> redis.Redis | None:
-        """The one Redis client of the process (None where no Redis is configured).
+        """The Redis client of the process (None where no Redis is configured).
 
         Short timeouts and no retries: whatever uses Redis has a fallback, and a slow answer is
         worth less than that fallback.
         """
+        return self._redis_client(self.settings.redis_timeout_s)
+
+    @cached_property
+    def redis_for_sessions(self) -> RedisClient | None:
+        """Sessions' own client: they have no fallback, so they wait longer before a 503."""
+        return self._redis_client(self.settings.redis_session_timeout_s)
+
+    def _redis_client(self, timeout_s: float) -> RedisClient | None:
         if not self.settings.redis_url:
             return None
         import redis
@@ -146,8 +162,8 @@ class Container:
 
         return redis.Redis.from_url(
             self.settings.redis_url,
-            socket_timeout=self.settings.redis_timeout_s,
-            socket_connect_timeout=self.settings.redis_timeout_s,
+            socket_timeout=timeout_s,
+            socket_connect_timeout=timeout_s,
             retry=Retry(NoBackoff(), 0),
             retry_on_timeout=False,
             health_check_interval=30,
@@ -217,7 +233,7 @@ class Container:
             issuers[settings.dev_idp_issuer] = JwksKeySource(settings.dev_idp_jwks_url, loader=self.dev_idp_jwks)
         return IdentityService(
             verifier=AssertionVerifier(issuers, settings.assertion_audience, settings.assertion_leeway_s),
-            sessions=SessionStore(self.firestore.client),
+            sessions=self.sessions,
             patients=self.patients,
             programme=self.programme,
             patient_policy=SessionPolicy(
@@ -229,6 +245,17 @@ class Container:
                 idle=timedelta(minutes=settings.staff_session_idle_min),
             ),
         )
+
+    @cached_property
+    def sessions(self) -> SessionRepository:
+        """Sessions and the one-time-use guard: in Redis where configured, else in Firestore."""
+        client = self.redis_for_sessions
+        if self.settings.session_store == "firestore" or client is None:
+            return SessionStore(self.firestore.client)
+        from shared.adapters.redis_sessions import RedisSessionStore
+
+        profiles = FirestoreStaffProfiles(self.firestore.client)
+        return RedisSessionStore(client, self.settings.redis_key_prefix, profiles.guard_used_before, profiles.save)
 
     @cached_property
     def audit(self) -> AuditLog:
@@ -256,6 +283,7 @@ class Container:
             self.post_commit,
             self.programme,
             self.availability,
+            NextDoseCandidates(self.free_slot_reads, self.points),
         )
 
     @cached_property
@@ -282,15 +310,20 @@ class Container:
         return PostCommitHandOff(self.relay, wait_s=self.settings.post_commit_publish_wait_s)
 
     @cached_property
-    def search(self) -> SlotSearch:
-        # Spanner's reads (without Redis, or while it is down) are cached briefly; the projection is
-        # read live, so a booking or cancel shows in the next search.
+    def free_slot_reads(self) -> FreeSlotReader:
+        """Free slots from the projection while it is ready, read live (a booking or cancel shows in the
+        next search); else a stale snapshot of Spanner's indexes, its range reads cached briefly per
+        process. For search, and for the booking's next-dose candidates, which the transaction confirms
+        by key."""
         spanner = CachedFreeSlots(
             SpannerFreeSlots(self.spanner, self.settings.spanner_search_staleness_s), self.settings.search_cache_s
         )
         projection = self.projection
-        reads: FreeSlotReader = spanner if projection is None else ProjectedFreeSlots(projection, spanner)
-        return SlotSearch(reads, self.points, self.programme)
+        return spanner if projection is None else ProjectedFreeSlots(projection, spanner)
+
+    @cached_property
+    def search(self) -> SlotSearch:
+        return SlotSearch(self.free_slot_reads, self.points, self.programme)
 
     @cached_property
     def projection(self) -> RedisAvailability | None:

@@ -98,12 +98,18 @@ class Settings(BaseSettings):
     # X-Forwarded-For, so with one the client is the second-to-last entry (docs/decisions.md).
     trusted_proxy_hops: int = 0
 
-    # Redis (Memorystore in the cloud, Debian's redis-server locally): shared rate-limit buckets.
-    # Unset: every process keeps its own buckets. Optional: losing it costs speed, never correctness.
+    # Redis (Memorystore in the cloud, Debian's redis-server locally): shared rate-limit buckets, the
+    # availability projection, and (session_store "redis") sessions with the one-time-use guard.
+    # Unset: every process keeps its own buckets and sessions live in Firestore.
     redis_url: str | None = None
     # Prefix of every Redis key, so several stacks (test runs) can share one server.
     redis_key_prefix: str = ""
     redis_timeout_s: float = 0.2
+    # Where sessions and the one-time-use guard of assertions live: "redis" (one round trip per login;
+    # logins and session checks answer 503 while Redis is down) or "firestore" (a document commit).
+    session_store: Literal["redis", "firestore"] = "redis"
+    # Sessions have no fallback: a slow answer is worth more than a 503, unlike the buckets' and search's.
+    redis_session_timeout_s: float = 1.0
 
     # Audits name a looked-up PESEL only by its HMAC with this key (Secret Manager in the cloud).
     audit_hash_key: SecretStr = SecretStr("local-audit-hash-key")

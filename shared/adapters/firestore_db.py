@@ -84,7 +84,8 @@ class SessionStore:
         )
 
     def touch(self, session_id: str, now: datetime) -> None:
-        self.client.collection(SESSIONS).document(session_id).update({"last_seen_at": now})
+        with contextlib.suppress(gexc.NotFound):  # gone since it was read: nothing to touch
+            self.client.collection(SESSIONS).document(session_id).update({"last_seen_at": now})
 
     def revoke(self, session_id: str, now: datetime) -> None:
         with contextlib.suppress(gexc.NotFound):
@@ -105,6 +106,27 @@ def _session_document(session: Session) -> dict[str, Any]:
         # Firestore TTL policy field (infra/): the document goes once neither session nor assertion lives.
         "retain_until": session.retain_until or session.expires_at,
     }
+
+
+SESSION_GUARD = "session_guard"
+
+
+class FirestoreStaffProfiles:
+    """Staff profiles, and the durable record that a session guard outside Firestore was ever used."""
+
+    def __init__(self, client: firestore.Client) -> None:
+        self.client = client
+
+    def save(self, staff_id: str, profile: dict[str, Any]) -> None:
+        self.client.collection(STAFF).document(staff_id).set(profile, merge=True)
+
+    def guard_used_before(self, guard: str = "redis") -> bool:
+        """Whether the guard named was used before; records that it is used now."""
+        try:
+            self.client.collection(SESSION_GUARD).document(guard).create({"since": firestore.SERVER_TIMESTAMP})
+        except (gexc.AlreadyExists, gexc.Conflict):
+            return True
+        return False
 
 
 AUDIT_LOG = "audit_log"

@@ -62,6 +62,12 @@ class SpannerBookingTransaction:
         rows = list(self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[[point_id, starts_at, vaccine]])))
         return slot_from_row(rows[0]) if rows else None
 
+    def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
+        if not keys:
+            return []
+        rows = self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[list(k) for k in keys]))
+        return [slot_from_row(row) for row in rows]
+
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         return read_point_slots(self.transaction, point_id, start, end)
 
@@ -228,7 +234,21 @@ class SpannerFreeSlots:
         inclusive_after: bool = False,
     ) -> list[Slot]:
         with self._snapshot() as snapshot:
+            if level == "point":  # the point's own slots: a key range of the table, not an index
+                found = [
+                    s
+                    for s in read_point_slots(snapshot, region, start, end)
+                    if s.vaccine == vaccine and s.free_places > 0 and _after(s, after, inclusive_after)
+                ]
+                return found[:limit]
             return read_free_slots(snapshot, level, region, vaccine, start, end, limit, after, inclusive_after)
+
+
+def _after(slot: Slot, after: tuple[datetime, str] | None, inclusive: bool) -> bool:
+    if after is None:
+        return True
+    position = (slot.starts_at, slot.point_id)
+    return position > after or (inclusive and position == after)
 
 
 def read_point_slots(reader: Any, point_id: str, start: datetime, end: datetime) -> list[Slot]:

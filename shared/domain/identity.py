@@ -133,6 +133,8 @@ class Session:
     secret_hash: str = ""
     # Kept at least until the assertion expires, so that its replay still finds this document.
     retain_until: datetime | None = None
+    # When the assertion was issued: a guard that lost its memory refuses assertions from before the loss.
+    assertion_issued_at: datetime | None = None
 
     def is_live(self, now: datetime, policy: SessionPolicy) -> bool:
         return not self.revoked and now < self.expires_at and now < self.last_seen_at + policy.idle

@@ -35,6 +35,7 @@ from shared.domain.identity import (
 )
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.programme import Programme
+from shared.domain.refusals import RefusalKind, Refused
 
 # Asymmetric algorithms only: never "none", never HMAC (a public key must not become a shared secret).
 ALLOWED_ALGORITHMS = frozenset({"RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384"})
@@ -56,12 +57,29 @@ class NotAuthenticated(Exception):
         self.reason = reason
 
 
+class SessionsUnavailable(Exception):
+    """The session store did not answer: no session can be opened or checked (fail closed)."""
+
+
+def sessions_down() -> Refused:
+    """503: without its session store nobody is let in (fail closed)."""
+    return Refused(
+        RefusalKind.UNAVAILABLE, "sessions_unavailable", "Logowanie i sesje chwilowo niedostępne, spróbuj za chwilę"
+    )
+
+
 class KeySource(Protocol):
     def key_for(self, kid: str | None) -> jwt.PyJWK: ...
 
 
 class SessionRepository(Protocol):
-    def open(self, session: Session, staff_profile: Any = None) -> None: ...
+    """Sessions and the one-time-use guard of assertions (a session's id is its assertion's key).
+    Every method raises ``SessionsUnavailable`` when the store does not answer."""
+
+    def open(self, session: Session, staff_profile: Any = None) -> None:
+        """Create the session; ``AssertionReplayed`` if its id was ever opened before."""
+        ...
+
     def get(self, session_id: str) -> Session | None: ...
     def touch(self, session_id: str, now: datetime) -> None: ...
     def revoke(self, session_id: str, now: datetime) -> None: ...
@@ -191,6 +209,7 @@ class IdentityService:
             last_seen_at=now,
             secret_hash=secret_hash(secret),
             retain_until=max(now + policy.absolute, datetime.fromtimestamp(int(claims["exp"]), UTC)),
+            assertion_issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
         )
         token = f"{session.session_id}.{secret}"
         if person.is_staff:
@@ -232,6 +251,8 @@ class IdentityService:
             self.sessions.open(session, profile)
         except AssertionReplayed:
             raise LoginRefused("assertion_replayed") from None
+        except SessionsUnavailable:
+            raise sessions_down() from None
 
     def authenticate(self, token: str | None, now: datetime) -> Principal:
         if not token:
@@ -240,15 +261,24 @@ class IdentityService:
         if shape is None:
             raise NotAuthenticated("invalid_session")
         session_id, secret = shape.groups()
-        session = self.sessions.get(session_id)
+        try:
+            session = self.sessions.get(session_id)
+        except SessionsUnavailable:
+            raise sessions_down() from None
         if session is None or not hmac.compare_digest(session.secret_hash, secret_hash(secret)):
             raise NotAuthenticated("invalid_session")
         policy = self.patient_policy if Role.PATIENT in session.roles else self.staff_policy
         if not session.is_live(now, policy):
             raise NotAuthenticated("session_expired")
         if session.needs_touch(now, policy):
-            self.sessions.touch(session.session_id, now)
+            try:
+                self.sessions.touch(session.session_id, now)
+            except SessionsUnavailable:
+                raise sessions_down() from None
         return session.principal()
 
     def logout(self, principal: Principal, now: datetime) -> None:
-        self.sessions.revoke(principal.session_id, now)
+        try:
+            self.sessions.revoke(principal.session_id, now)
+        except SessionsUnavailable:
+            raise sessions_down() from None

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
@@ -33,6 +33,7 @@ from shared.domain.points import Point
 from shared.domain.programme import Programme, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.series import check_may_book_pending, pending_dose
+from shared.services.dose_candidates import NextDoseCandidates, NextDosePlan
 from shared.services.ports import EventPublisher, PatientReader, PointDirectory, SlotChangeListener, VisitReader
 from shared.services.slot_ledger import SlotLedger
 
@@ -54,6 +55,10 @@ class BookingTransaction(Protocol):
     """Reads and writes inside one read-write transaction; writes apply at commit, all or none."""
 
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None: ...
+
+    def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
+        """The slots of these keys that exist, in one read."""
+        ...
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         """Every slot of a point starting in [start, end], in key order (start, vaccine)."""
@@ -169,6 +174,7 @@ def _ledger(tx: BookingTransaction) -> SlotLedger:
             "municipality", municipality, vaccine, start, end, limit
         ),
         tx.save_slots,
+        tx.slots_by_key,
     )
 
 
@@ -182,6 +188,7 @@ class VisitService:
         events: EventPublisher,
         programme: Callable[[], Programme | None],
         availability: SlotChangeListener | None = None,
+        candidates: NextDoseCandidates | None = None,
     ) -> None:
         self.transactions = transactions
         self.visits = visits
@@ -190,6 +197,7 @@ class VisitService:
         self.events = events
         self.programme = programme
         self.availability = availability
+        self.candidates = candidates
 
     def _programme(self) -> Programme:
         return require_programme(self.programme())
@@ -222,6 +230,7 @@ class VisitService:
         programme = self._programme()
         if programme.vaccine(request.vaccine) is None:
             raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
+        plan = self._next_dose_plan(request, programme)
 
         def work(tx: BookingTransaction) -> _Committed:
             if idempotency_key:
@@ -236,7 +245,9 @@ class VisitService:
                     return _Committed(_restored_booking(stored.body))
             patient = self._patient(tx, patient_id)
             slots = _ledger(tx)
-            slot = slots.get(request.point_id, request.starts_at, request.vaccine)
+            requested = (request.point_id, request.starts_at, request.vaccine)
+            slots.confirm([requested, *(plan.keys if plan else ())])  # one key read for the slot and candidates
+            slot = slots.get(*requested)
             if slot is None:
                 raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
             visits = tx.patient_visits(patient_id)
@@ -269,7 +280,8 @@ class VisitService:
             pending: DoseWindow | None = None
             for dose in range(first_dose + 1, vaccine.doses + 1):
                 window = next_dose_window(vaccine, dose, booked[-1].starts_at)
-                choice = slots.earliest_free_in(vaccine.code, window, near=slot)
+                candidates = plan.keys if plan is not None and plan.window == window else ()
+                choice = slots.earliest_free_in(vaccine.code, window, near=slot, candidates=candidates)
                 if choice is None:
                     pending = window  # documented fallback: dose 1 stands, the next dose is booked later
                     break
@@ -291,6 +303,15 @@ class VisitService:
             return _Committed(change, events, touched)
 
         return self._committed(work)
+
+    def _next_dose_plan(self, request: BookingRequest, programme: Programme) -> NextDosePlan | None:
+        """Candidates for dose 2 after the requested slot, chosen before the transaction (a pending
+        series' later dose has another window: the transaction then chooses by itself)."""
+        vaccine = programme.vaccine(request.vaccine)
+        if self.candidates is None or vaccine is None or vaccine.doses < 2:
+            return None
+        window = next_dose_window(vaccine, 2, request.starts_at)
+        return self.candidates.plan(request.point_id, vaccine.code, window)
 
     # --- move ------------------------------------------------------------------------------
 

@@ -216,3 +216,41 @@ def test_the_dev_identity_provider_answers_many_first_requests_at_once(
     kids = {jwt.get_unverified_header(a.json()["assertion"])["kid"] for a in answers}
     assert kids == {keys[0]["kid"]}  # every process and thread signs with the one key on disk
     assert list((tmp_path / "dev-idp").iterdir()) == [tmp_path / "dev-idp" / "signing-key.pem"]
+
+
+def test_without_redis_sessions_fail_closed_with_a_503_problem(
+    private_redis: LocalStack, extra_host: Callable[..., str], new_pesel: Callable[..., str]
+) -> None:
+    base = extra_host({"EREG_REDIS_URL": private_redis.env(["redis"])["EREG_REDIS_URL"], "EREG_SESSION_STORE": "redis"})
+    api = Api(base, _client())
+    opened: dict[str, str] = {}
+
+    def logged_in() -> bool:
+        # This Redis starts empty while the guard's Firestore record (shared by the e2e tests) exists, so
+        # it refuses assertions issued up to the second it noticed: the first logins may be refused.
+        assertion = api.assertion(new_pesel())
+        answer = api.http.post(api.url("/api/v1/login"), json={"assertion": assertion}, timeout=10)
+        if answer.status_code == 200:
+            opened.update(used=assertion, token=answer.json()["session_token"])
+        return answer.status_code == 200
+
+    _wait_for(logged_in)
+    used, token = opened["used"], opened["token"]
+    fresh = api.assertion(new_pesel())
+    assert api.call("GET", "/api/v1/session", token).status_code == 200
+
+    private_redis.stop()
+    answers = [
+        api.http.post(api.url("/api/v1/login"), json={"assertion": fresh}, timeout=10),
+        api.call("GET", "/api/v1/session", token),
+        api.call("POST", "/api/v1/logout", token),
+    ]
+    for answer in answers:
+        assert answer.status_code == 503, answer.text
+        assert answer.headers["Content-Type"].startswith("application/problem+json")
+        assert answer.json()["code"] == "sessions_unavailable"
+
+    private_redis.start(["redis"])  # back, empty: the session is gone and the guard forgot what it saw
+    _wait_for(lambda: api.call("GET", "/api/v1/session", token).status_code == 401)
+    replayed = api.http.post(api.url("/api/v1/login"), json={"assertion": used}, timeout=10)
+    assert (replayed.status_code, replayed.json()["code"]) == (401, "assertion_replayed")  # still refused

@@ -24,6 +24,7 @@ from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
 from shared.domain.reports import CapacityUse, DailyCount
 from shared.services.availability import ProjectionUnavailable
+from shared.services.identity import SessionsUnavailable
 from shared.services.sms import PermanentSmsError, TransientSmsError
 from shared.services.visits import StoredResult
 
@@ -45,19 +46,27 @@ class FakeBookingTransaction:
     def __init__(self, committed: BookingState) -> None:
         self._read = committed
         self._writes: list[Callable[[BookingState], None]] = []
+        self.key_reads = 0  # reads of slots by key list (one call, however many keys)
+        self.range_reads = 0  # range and index reads of slots
 
     # --- reads (of what was committed when the transaction started) ---------------------------
 
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         return self._read.slots.get((point_id, starts_at, vaccine))
 
+    def slots_by_key(self, keys: Sequence[SlotKey]) -> list[Slot]:
+        self.key_reads += 1
+        return [self._read.slots[k] for k in keys if k in self._read.slots]
+
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+        self.range_reads += 1
         found = [s for s in self._read.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
         return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
 
     def free_slots(
         self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
     ) -> list[Slot]:
+        self.range_reads += 1
         return free_slots(self._read.slots.values(), level, region, vaccine, start, end, limit)
 
     def patient(self, patient_id: str) -> PatientRecord | None:
@@ -140,7 +149,10 @@ def free_slots(
     found = [
         s
         for s in slots
-        if getattr(s, level) == region and s.vaccine == vaccine and s.free_places > 0 and start <= s.starts_at <= end
+        if getattr(s, "point_id" if level == "point" else level) == region
+        and s.vaccine == vaccine
+        and s.free_places > 0
+        and start <= s.starts_at <= end
     ]
     return sorted(found, key=lambda s: (s.starts_at, s.point_id))[:limit]
 
@@ -151,12 +163,18 @@ class FakeBookingStore:
     def __init__(self) -> None:
         self.state = BookingState()
         self.transactions_run = 0
+        self.range_reads = 0  # slot range and index reads inside transactions, all attempts
+        self.key_reads = 0
 
     # --- BookingTransactions ---------------------------------------------------------------------
 
     def run(self, work: Callable[[Any], T]) -> T:
         transaction = FakeBookingTransaction(copy.deepcopy(self.state))
-        result = work(transaction)
+        try:
+            result = work(transaction)
+        finally:
+            self.range_reads += transaction.range_reads
+            self.key_reads += transaction.key_reads
         transaction.commit(self.state)
         self.transactions_run += 1
         return result
@@ -267,12 +285,19 @@ class FakeFreeSlots:
 
 
 class FakeSessions:
-    """Sessions by id; opening an id twice is a replay, as Firestore's create() refuses it."""
+    """Sessions by id; opening an id twice is a replay, as Firestore's create() refuses it.
+    While ``down``, every call fails as a store that does not answer."""
 
     def __init__(self) -> None:
         self.sessions: dict[str, Session] = {}
         self.profiles: dict[str, Any] = {}
         self.writes = 0
+        self.down = False
+
+    def __getattribute__(self, name: str) -> Any:
+        if name in ("open", "get", "touch", "revoke") and object.__getattribute__(self, "down"):
+            raise SessionsUnavailable("the fake store is down")
+        return object.__getattribute__(self, name)
 
     def open(self, session: Session, staff_profile: Any = None) -> None:
         if session.session_id in self.sessions:
@@ -286,8 +311,9 @@ class FakeSessions:
         return self.sessions.get(session_id)
 
     def touch(self, session_id: str, now: datetime) -> None:
-        self.sessions[session_id] = replace(self.sessions[session_id], last_seen_at=now)
-        self.writes += 1
+        if session_id in self.sessions:
+            self.sessions[session_id] = replace(self.sessions[session_id], last_seen_at=now)
+            self.writes += 1
 
     def revoke(self, session_id: str, now: datetime) -> None:
         if session_id in self.sessions:

@@ -13,6 +13,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from emulators.seed import demo_programme, pesel_for
 from shared.domain.identity import Role, SessionPolicy
 from shared.domain.programme import Programme
+from shared.domain.refusals import RefusalKind, Refused
 from shared.services.identity import AssertionVerifier, IdentityService, LoginRefused, NotAuthenticated
 from tests.unit.fakes import FakePatients, FakeSessions
 
@@ -126,3 +127,15 @@ def test_idle_sessions_expire_and_logout_ends_a_session_at_once() -> None:
     world.service.logout(world.service.authenticate(other, NOW), NOW)
     with pytest.raises(NotAuthenticated):
         world.service.authenticate(other, NOW)
+
+
+def test_without_its_session_store_nobody_logs_in_or_passes_a_session_check() -> None:
+    world = World()
+    token = world.service.login(assertion(PESEL), NOW).session_token
+    world.sessions.down = True
+    for call in (lambda: world.service.login(assertion(PESEL), NOW), lambda: world.service.authenticate(token, NOW)):
+        with pytest.raises(Refused) as refusal:
+            call()
+        assert (refusal.value.kind, refusal.value.code) == (RefusalKind.UNAVAILABLE, "sessions_unavailable")
+    world.sessions.down = False
+    assert world.service.authenticate(token, NOW).patient_id is not None
