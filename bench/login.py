@@ -148,7 +148,7 @@ def main() -> None:
     parser.add_argument("--patients", type=int, default=2000)
     parser.add_argument("--workers", type=int, default=2, help="host processes")
     parser.add_argument("--threads", type=int, default=32, help="threads per host process")
-    parser.add_argument("--sessions", choices=["redis", "firestore"], default="redis", help="the session store")
+    parser.add_argument("--sessions", choices=["redis", "firestore"], default="firestore", help="the session store")
     parser.add_argument("--ceiling", action="store_true", help="measure a trivial route of the host first")
     parser.add_argument("--py-spy", dest="py_spy", help="sample the host during phase 2 into this file")
     args = parser.parse_args()

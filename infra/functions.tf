@@ -88,7 +88,7 @@ locals {
     EREG_POST_COMMIT_PUBLISH_WAIT_S = "0.25"
     EREG_REDIS_KEY_PREFIX           = ""
     EREG_REDIS_TIMEOUT_S            = "0.2"
-    EREG_SESSION_STORE              = "redis" # every function that checks a session has redis: true
+    EREG_SESSION_STORE              = "firestore" # "redis" is ready (every function checking a session has redis: true)
     EREG_REDIS_SESSION_TIMEOUT_S    = "1"
     EREG_TRUSTED_PROXY_HOPS         = "1" # the external load balancer appends the client address
     EREG_SMS_PROVIDER_URL           = var.sms_provider_url

@@ -107,7 +107,7 @@ class Settings(BaseSettings):
     redis_timeout_s: float = 0.2
     # Where sessions and the one-time-use guard of assertions live: "redis" (one round trip per login;
     # logins and session checks answer 503 while Redis is down) or "firestore" (a document commit).
-    session_store: Literal["redis", "firestore"] = "redis"
+    session_store: Literal["redis", "firestore"] = "firestore"  # why: docs/decisions.md, "Login at the peak"
     # Sessions have no fallback: a slow answer is worth more than a 503, unlike the buckets' and search's.
     redis_session_timeout_s: float = 1.0
 
