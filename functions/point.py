@@ -25,7 +25,7 @@ class DayQuery(BaseModel):
     day: Day
 
 
-@guarded(Role.POINT_STAFF, Role.ADMIN)
+@guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def get_day_list(request: Request, principal: Principal, point_id: str) -> Response:
     check_point(point_http.actor_of(principal), point_id)
     query = parse_query(request, DayQuery)

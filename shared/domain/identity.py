@@ -17,11 +17,16 @@ class Role(StrEnum):
     PATIENT = "patient"
     AGENT = "agent"
     POINT_STAFF = "point_staff"
+    # Runs a point: what point staff do, plus its staff, a voided dose and a cancelled day.
+    POINT_MANAGER = "point_manager"
+    # Runs the registry of points inside one voivodeship.
+    COORDINATOR = "coordinator"
     ADMIN = "admin"
     ANALYST = "analyst"
 
 
-STAFF_ROLES = frozenset({Role.AGENT, Role.POINT_STAFF, Role.ADMIN, Role.ANALYST})
+STAFF_ROLES = frozenset({Role.AGENT, Role.POINT_STAFF, Role.POINT_MANAGER, Role.COORDINATOR, Role.ADMIN, Role.ANALYST})
+POINT_ROLES = frozenset({Role.POINT_STAFF, Role.POINT_MANAGER})
 
 
 class InvalidIdentity(ValueError):
@@ -85,7 +90,7 @@ def person_from_claims(claims: dict[str, object]) -> Person:
     except ValueError as error:
         raise InvalidIdentity("unknown role") from error
     point_ids = frozenset(str(p) for p in raw_points)
-    if Role.POINT_STAFF in roles and not point_ids:
+    if roles & POINT_ROLES and not point_ids:
         raise InvalidIdentity("point staff without a point")
     return Person(pesel, given.strip()[:200], family.strip()[:200], roles, point_ids)
 
@@ -106,7 +111,10 @@ class Principal:
     point_ids: frozenset[str] = field(default_factory=frozenset)
 
     def serves_point(self, point_id: str) -> bool:
-        return Role.POINT_STAFF in self.roles and point_id in self.point_ids
+        return bool(self.roles & POINT_ROLES) and point_id in self.point_ids
+
+    def manages_point(self, point_id: str) -> bool:
+        return Role.POINT_MANAGER in self.roles and point_id in self.point_ids
 
 
 @dataclass(frozen=True)

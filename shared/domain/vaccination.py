@@ -22,14 +22,18 @@ MAX_WRONG_CODES = 5
 
 @dataclass(frozen=True)
 class Actor:
-    """Staff acting at points: point staff on their own points, admins on any."""
+    """Staff acting at points: point staff on their own points, managers also run them, admins any."""
 
     staff_id: str
     point_ids: frozenset[str] = field(default_factory=frozenset)
     admin: bool = False
+    managed_point_ids: frozenset[str] = field(default_factory=frozenset)
 
     def acts_on(self, point_id: str) -> bool:
-        return self.admin or point_id in self.point_ids
+        return self.admin or point_id in self.point_ids or point_id in self.managed_point_ids
+
+    def manages(self, point_id: str) -> bool:
+        return self.admin or point_id in self.managed_point_ids
 
 
 @dataclass(frozen=True)

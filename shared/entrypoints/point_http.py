@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.bootstrap import get_container
 from shared.domain.booking import WARSAW, Visit
 from shared.domain.contact import InvalidPhone, polish_mobile
-from shared.domain.identity import Principal, Role, is_valid_pesel
+from shared.domain.identity import POINT_ROLES, Principal, Role, is_valid_pesel
 from shared.domain.ids import UUID_PATTERN
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds, slot_json
 from shared.domain.vaccination import Actor
@@ -45,8 +45,11 @@ NO_STORE = {"Cache-Control": "no-store"}
 
 def actor_of(principal: Principal) -> Actor:
     assert principal.staff_id is not None
-    point_ids = principal.point_ids if Role.POINT_STAFF in principal.roles else frozenset()
-    return Actor(principal.staff_id, frozenset(point_ids), admin=Role.ADMIN in principal.roles)
+    point_ids = principal.point_ids if principal.roles & POINT_ROLES else frozenset()
+    managed = principal.point_ids if Role.POINT_MANAGER in principal.roles else frozenset()
+    return Actor(
+        principal.staff_id, frozenset(point_ids), admin=Role.ADMIN in principal.roles, managed_point_ids=managed
+    )
 
 
 def service() -> PointService:
@@ -102,7 +105,7 @@ class ScheduleBody(BaseModel):
     blocks: list[BlockBody] = Field(min_length=1, max_length=400)
 
 
-@guarded(Role.POINT_STAFF, Role.ADMIN)
+@guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def get_schedule(request: Request, principal: Principal, point_id: str) -> Response:
     query = parse_query(request, ScheduleQuery)
     today = datetime.now(UTC).astimezone(WARSAW).date()
@@ -121,7 +124,7 @@ def get_schedule(request: Request, principal: Principal, point_id: str) -> Respo
     return json_response(body, headers=NO_STORE)
 
 
-@guarded(Role.POINT_STAFF, Role.ADMIN)
+@guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def put_schedule(request: Request, principal: Principal, point_id: str) -> Response:
     body = parse_json(request, ScheduleBody)
     try:
@@ -155,7 +158,7 @@ class DeliveryBody(BaseModel):
     delivered_at: Instant | None = None
 
 
-@guarded(Role.POINT_STAFF, Role.ADMIN)
+@guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def post_delivery(request: Request, principal: Principal, point_id: str) -> Response:
     body = parse_json(request, DeliveryBody)
     now = datetime.now(UTC)
@@ -166,7 +169,7 @@ def post_delivery(request: Request, principal: Principal, point_id: str) -> Resp
     return json_response({"delivery": delivery.as_json(), "stock": level.as_json()}, status=201, headers=NO_STORE)
 
 
-@guarded(Role.POINT_STAFF, Role.ADMIN)
+@guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def get_stock(request: Request, principal: Principal, point_id: str) -> Response:
     levels = service().stock(_point_id(point_id), actor_of(principal), datetime.now(UTC))
     point = get_container().points.get_many([point_id]).get(point_id)  # its name and address for the console
@@ -187,7 +190,7 @@ class WalkInBody(BaseModel):
     family_name: str | None = Field(default=None, min_length=1, max_length=200)
 
 
-@guarded(Role.POINT_STAFF, Role.ADMIN, rate_limit="booking")
+@guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN, rate_limit="booking")
 def post_walk_in(request: Request, principal: Principal, point_id: str) -> Response:
     """The patient is at the point: book the earliest free place from now, with the next doses.
 
@@ -226,7 +229,7 @@ def _visits(value: Any) -> Any:
     return value
 
 
-@guarded(Role.POINT_STAFF, Role.ADMIN)
+@guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def post_vaccination(request: Request, principal: Principal, visit_id: str) -> Response:
     body = parse_json(request, VaccinationBody)
     outcome = service().record_vaccination(
@@ -235,7 +238,7 @@ def post_vaccination(request: Request, principal: Principal, visit_id: str) -> R
     return json_response(_visits(outcome.body), status=201, headers=NO_STORE)
 
 
-@guarded(Role.POINT_STAFF, Role.ADMIN)
+@guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def post_no_show(request: Request, principal: Principal, visit_id: str) -> Response:
     outcome = service().mark_no_show(_visit_id(visit_id), actor_of(principal), datetime.now(UTC))
     return json_response(_visits(outcome.body), headers=NO_STORE)

@@ -12,6 +12,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 from emulators.seed import demo_programme, pesel_for
 from shared.domain.identity import (
     InvalidIdentity,
+    Principal,
     Role,
     Session,
     SessionPolicy,
@@ -32,6 +33,7 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
         {"pesel": PESEL, "given_name": " ", "family_name": "B"},
         {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": ["root"]},
         {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": ["point_staff"]},
+        {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": ["point_manager"]},
         {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": "agent"},
     ],
 )
@@ -46,6 +48,14 @@ def test_person_from_claims_reads_birth_date_and_roles() -> None:
     )
     assert person.birth_date == date(1980, 1, 2)
     assert person.roles == {Role.AGENT} and person.is_staff
+
+
+def test_a_point_manager_serves_and_manages_only_their_points() -> None:
+    manager = Principal("s1", frozenset({Role.POINT_MANAGER}), staff_id="staff-1", point_ids=frozenset({"p1"}))
+    staff = Principal("s2", frozenset({Role.POINT_STAFF}), staff_id="staff-2", point_ids=frozenset({"p1"}))
+    assert manager.serves_point("p1") and manager.manages_point("p1")
+    assert not manager.serves_point("p2") and not manager.manages_point("p2")
+    assert staff.serves_point("p1") and not staff.manages_point("p1")
 
 
 def test_session_liveness_absolute_idle_and_revocation() -> None:

@@ -256,3 +256,10 @@ def test_a_dose_given_at_a_walk_in_frees_the_same_dose_booked_elsewhere_in_its_s
     # The same dose elsewhere in its own series, and the other series' dose with its later one; the
     # series' own dose 3 follows the walk-in and stays.
     assert {v.visit_id for v in found} == {booked_elsewhere.visit_id, *(v.visit_id for v in other_series)}
+
+
+def test_a_manager_acts_on_and_manages_their_point_while_staff_only_act() -> None:
+    manager = Actor("staff-9", managed_point_ids=frozenset({POINT.point_id}))
+    assert manager.acts_on(POINT.point_id) and manager.manages(POINT.point_id)
+    assert STAFF.acts_on(POINT.point_id) and not STAFF.manages(POINT.point_id)
+    assert not manager.acts_on("elsewhere") and not manager.manages("elsewhere")

@@ -13,7 +13,7 @@ import { choosePoint, pointLabel, rememberedPoint, state } from './shared.js';
 const VIEWS = { day: renderDay, schedule: renderSchedule };
 
 function isStaff(login) {
-  return Boolean(login?.roles?.includes('point_staff') || login?.roles?.includes('admin'));
+  return Boolean(['point_staff', 'point_manager', 'admin'].some((role) => login?.roles?.includes(role)));
 }
 
 function currentView() {
