@@ -7,10 +7,14 @@ conversation keeps the patient's id (never the PESEL) and forgets itself after 1
 from __future__ import annotations
 
 import unicodedata
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from shared.domain.messages import PoisonMessage
 from shared.domain.sms import ONE_SEGMENT, VisitFacts, clip, fit_place, units, when_text
 
 SILENCE = timedelta(minutes=15)
@@ -99,8 +103,32 @@ class Inbound:
     sender: str  # E.164
     text: str
     received_at: datetime
-    recipient: str = ""
-    extra: dict[str, str] = field(default_factory=dict)
+
+
+class InboundSms(BaseModel):
+    """An incoming SMS on ``sms-inbound``: what the operator posted to ``/api/v1/sms/inbound``."""
+
+    model_config = ConfigDict(frozen=True, extra="ignore", populate_by_name=True, title="InboundSms")
+
+    # A Firestore document id too: no "/", not "__...__".
+    message_id: str = Field(pattern=r"^[A-Za-z0-9][A-Za-z0-9._:-]{0,199}$", description="the operator's message id")
+    sender: str = Field(alias="from", min_length=1, max_length=32, description="the patient's number")
+    to: str = Field(default="", max_length=32, description="the national number it was sent to")
+    text: str = Field(max_length=1600)
+    received_at: AwareDatetime
+
+    def inbound(self) -> Inbound:
+        return Inbound(self.message_id, self.sender, self.text, self.received_at)
+
+    @classmethod
+    def parse(cls, payload: Any) -> InboundSms:
+        try:
+            return cls.model_validate(payload)
+        except ValidationError:
+            raise PoisonMessage("not an incoming SMS") from None
+
+    def message(self) -> tuple[bytes, dict[str, str]]:
+        return self.model_dump_json(by_alias=True).encode(), {"message_id": self.message_id}
 
 
 # --- replies (Polish; every one a single GSM-7 segment once transliterated) ----------------------
