@@ -48,8 +48,9 @@ class Phone:
         self.operator, self.gateway, self.number = operator, gateway, number
         self.received = 0
 
-    def say(self, text: str) -> None:
-        answer = requests.post(f"{self.operator}/inbound", json={"from": self.number, "text": text}, timeout=15)
+    def say(self, text: str, message_id: str | None = None) -> None:
+        body = {"from": self.number, "text": text, **({"message_id": message_id} if message_id else {})}
+        answer = requests.post(f"{self.operator}/inbound", json=body, timeout=15)
         assert answer.status_code == 202, answer.text
 
     def reply(self, text: str) -> str:
@@ -116,6 +117,17 @@ def test_a_foreign_sender_cannot_book_for_a_pesel_with_another_number(api: Api, 
     assert stranger.reply("SZCZEPIMYSIE") == plain(ASK_PESEL)
     assert stranger.reply(pesel) == plain(OTHER_PHONE)
     assert "SZCZEPIMYSIE" in stranger.reply("Warszawa")  # the dialogue ended: short help
+
+
+def test_a_message_posted_twice_through_an_sms_outage_is_answered_once(phone, gateway: str) -> None:
+    mobile = phone()
+    requests.post(f"{gateway}/control/fail", json={"count": 4, "status": 503}, timeout=5)  # beyond one delivery
+    message_id = f"op-{mobile.number[1:]}"
+    mobile.say("POMOC", message_id)
+    mobile.say("POMOC", message_id)  # the operator posts it again
+    [reply] = wait_for_messages(gateway, mobile.number, 1, timeout_s=60)
+    assert "SZCZEPIMYSIE" in reply["text"] and reply["id"] == f"sms-in-{message_id}"
+    assert_no_more_messages(gateway, mobile.number, 1, watch_s=3)
 
 
 def test_the_operator_must_authenticate(api: Api) -> None:
