@@ -113,7 +113,7 @@ class VisitFacts:
 
 
 def booked_text(first: VisitFacts, next_doses: list[VisitFacts], pending_from: datetime | None) -> str:
-    """One segment for one dose; with a later dose one if the place keeps ``MIN_PLACE``, else two."""
+    """One segment, unless it names a later dose and one would leave the place under ``MIN_PLACE``: two."""
     head = (
         f"e-Rejestracja: {_vaccine(first.vaccine_name)}, dawka {first.dose}: {when_text(first.starts_at)}, "
         f"{{place}}. Kod: {first.check_in_code}."
@@ -131,9 +131,18 @@ def booked_text(first: VisitFacts, next_doses: list[VisitFacts], pending_from: d
         room = TWO_SEGMENTS - units(head + tail.replace("{other}", ""))
         return head + tail.replace("{other}", clip(_POSTAL_CODE.sub(", ", other.address), room))
     room = ONE_SEGMENT - units(head.replace("{place}", "") + tail)
-    if room >= min(MIN_PLACE, units(f"{first.point_name}, {first.address}")):
+    if not next_doses or room >= min(MIN_PLACE, units(f"{first.point_name}, {first.address}")):
         return _fitted(head + tail, first, ONE_SEGMENT)
     return _fitted(head + tail, first, TWO_SEGMENTS)
+
+
+# How a booking's confirmation begins, and no other text: "e-Rejestracja: Comirnaty, dawka 1: ".
+_BOOKED = re.compile(r"^e-Rejestracja: [^\s,]+, dawka \d+: ")
+
+
+def is_booked_text(text: str) -> bool:
+    """Whether a text (as composed or as sent) is a booking's confirmation."""
+    return bool(_BOOKED.match(text))
 
 
 def moved_text(visit: VisitFacts) -> str:

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.domain.sms import VisitFacts, booked_text, cancelled_text, encode, reminder_text
+from shared.domain.sms import (
+    VisitFacts,
+    booked_text,
+    cancelled_text,
+    encode,
+    is_booked_text,
+    moved_text,
+    opening_text,
+    reminder_text,
+)
 
 FIRST = VisitFacts(
     1, datetime(2026, 12, 1, 8, tzinfo=UTC), "Comirnaty", "Przychodnia Zdrowie", "ul. Długa 1, 00-001 Warszawa", "0427"
@@ -53,3 +62,11 @@ def test_pending_next_dose_and_other_texts() -> None:
     assert "umów od 22.12.2026" in booked_text(FIRST, [], SECOND.starts_at)
     assert "odwołano" in cancelled_text(FIRST) and "989" in cancelled_text(FIRST)
     assert "jutro" in reminder_text(FIRST) and "Kod: 0427" in reminder_text(FIRST)
+
+
+def test_a_confirmation_is_told_from_every_other_text_as_composed_and_as_sent() -> None:
+    confirmations = [booked_text(FIRST, [SECOND], None), booked_text(FIRST, [], SECOND.starts_at)]
+    others = [moved_text(FIRST), cancelled_text(FIRST), reminder_text(FIRST), opening_text(FIRST.starts_at)]
+    for transliterate in (False, True):
+        assert all(is_booked_text(encode(t, transliterate).text) for t in confirmations)
+        assert not any(is_booked_text(encode(t, transliterate).text) for t in others)
