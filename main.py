@@ -20,6 +20,7 @@ from functions.reports import reports
 from functions.send_reminders import send_reminders
 from functions.send_sms import send_sms
 from functions.slots import slots
+from functions.sms_dialogue import sms_dialogue
 from functions.sms_reports import sms_reports
 from functions.stream_events import stream_events
 from functions.update_availability import update_availability
@@ -28,5 +29,5 @@ from functions.visits import visits
 __all__ = [
     "admin", "agent", "health", "interest", "issue_referrals", "login", "mark_no_shows", "notify", "point",
     "programme_tick", "reconcile_availability", "relay_outbox", "reports", "send_reminders", "send_sms", "slots",
-    "sms_reports", "stream_events", "update_availability", "visits",
+    "sms_dialogue", "sms_reports", "stream_events", "update_availability", "visits",
 ]  # fmt: skip

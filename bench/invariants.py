@@ -38,17 +38,9 @@ from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.bootstrap import Container, build_container
 from shared.config import Settings
 from shared.domain.events import VISIT_BOOKED
-from shared.domain.sms import VisitFacts, booked_text, change_request_id
+from shared.domain.sms import change_request_id, is_booked_text
 
 KINDS = ("over_capacity", "booked_count", "projection", "sms_missing", "sms_duplicate", "bigquery_missing")
-
-# How a booking confirmation begins (whatever the vaccine): the text up to the vaccine's name.
-_SENTINEL = "\x00"
-BOOKED_PREFIX = booked_text(
-    VisitFacts(dose=1, starts_at=datetime(2021, 1, 1, tzinfo=UTC), vaccine_name=_SENTINEL, point_name="",
-               address="", check_in_code=""),
-    [], None,
-).split(_SENTINEL)[0]  # fmt: skip
 
 
 @dataclass(frozen=True)
@@ -264,7 +256,7 @@ def check(
     report.booked_events = len(made)
     messages = gateway_messages(gateway_url, set(numbers.values()))
     ids = Counter(m["id"] for m in messages)
-    confirmations = Counter(m["to"] for m in messages if m["text"].startswith(BOOKED_PREFIX))
+    confirmations = Counter(m["to"] for m in messages if is_booked_text(m["text"]))
     report.sms_confirmations = sum(confirmations.values())
     expected: Counter[str] = Counter()
     for booking in made:

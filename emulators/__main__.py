@@ -122,6 +122,9 @@ e-Registration is running.
   OpenAPI        {base}/openapi.yaml
   dev login node {base}/dev/idp/assertions
   SMS gateway    http://{LOOPBACK}:{ports.sms_gateway}/messages
+  SMS, as a patient (then the PESEL below, a town, TAK or NIE; replies at /messages?to=%2B48601555123):
+    curl -s -X POST http://{LOOPBACK}:{ports.sms_gateway}/inbound -H 'Content-Type: application/json' \
+         -d '{{"from": "+48601555123", "text": "SZCZEPIMYSIE"}}'
 
 A demo login ({patient.given_name} {patient.family_name}, PESEL {patient.pesel}):
   B='{{"pesel": "{patient.pesel}", "given_name": "{patient.given_name}", "family_name": "{patient.family_name}"}}'

@@ -8,6 +8,10 @@ fail the next N sends (POST /control/fail {count, status}), or every send for a 
 (POST /control/fail {seconds, status}: an outage), or to answer slowly (POST /control/slow
 {count, seconds}); DELETE /messages forgets everything. With EREG_SMS_REPORT_URL set, it posts a
 delivery report for each accepted message, as an operator does.
+
+A patient's message is simulated with POST /inbound {from, text}: with EREG_SMS_INBOUND_URL set, the
+gateway posts it to the system as the operator would ({message_id, from, to, text, received_at} with
+the inbound token) and answers with the operator's message id; the replies show at GET /messages?to=.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import contextlib
 import os
 import threading
 import time
+import uuid
 from datetime import UTC, datetime
 from typing import Any
 
@@ -38,7 +43,16 @@ class GatewayState:
         self.attempts = 0
 
 
-def create_gateway(token: str, report_url: str | None = None, report_token: str | None = None) -> Flask:
+NATIONAL_NUMBER = "8000"  # where patients text SZCZEPIMYSIE (the stand-in's own short number)
+
+
+def create_gateway(
+    token: str,
+    report_url: str | None = None,
+    report_token: str | None = None,
+    inbound_url: str | None = None,
+    inbound_token: str | None = None,
+) -> Flask:
     app = Flask("sms_gateway")
     state = GatewayState()
 
@@ -95,6 +109,30 @@ def create_gateway(token: str, report_url: str | None = None, report_token: str 
             state.attempts = 0
         return "", 204
 
+    @app.post("/inbound")
+    def inbound() -> tuple[Response, int]:
+        body = request.get_json(silent=True) or {}
+        if not all(isinstance(body.get(k), str) for k in ("from", "text")):
+            return jsonify({"error": "from and text are required"}), 400
+        if not inbound_url:
+            return jsonify({"error": "EREG_SMS_INBOUND_URL is not set"}), 503
+        message = {
+            "message_id": str(body.get("message_id") or uuid.uuid4()),
+            "from": body["from"],
+            "to": NATIONAL_NUMBER,
+            "text": body["text"],
+            "received_at": datetime.now(UTC).isoformat(),
+        }
+        try:
+            answer = requests.post(
+                inbound_url, json=message, headers={"Authorization": f"Bearer {inbound_token}"}, timeout=10
+            )
+        except requests.RequestException as error:
+            return jsonify({"error": type(error).__name__}), 502
+        return jsonify({"message_id": message["message_id"], "status": answer.status_code}), (
+            202 if answer.status_code < 300 else 502
+        )
+
     @app.post("/control/fail")
     def fail_next() -> tuple[str, int]:
         body = request.get_json(silent=True) or {}
@@ -125,6 +163,8 @@ def main() -> None:
         os.environ.get("EREG_SMS_PROVIDER_TOKEN", DEFAULT_TOKEN),
         os.environ.get("EREG_SMS_REPORT_URL"),
         os.environ.get("EREG_SMS_REPORT_TOKEN", "local-delivery-report-token"),
+        os.environ.get("EREG_SMS_INBOUND_URL"),
+        os.environ.get("EREG_SMS_INBOUND_TOKEN", "local-sms-inbound-token"),
     )
     make_server("127.0.0.1", args.port, app, threaded=True).serve_forever()
 

@@ -212,6 +212,7 @@ def services(ports: Ports, project_id: str) -> list[Service]:
             process_env={
                 "PYTHONPATH": str(REPO),
                 "EREG_SMS_REPORT_URL": f"{base}:{ports.host}/api/v1/sms/delivery-reports",
+                "EREG_SMS_INBOUND_URL": f"{base}:{ports.host}/api/v1/sms/inbound",
             },
         ),
     ]  # fmt: skip

@@ -12,3 +12,13 @@ resource "google_firestore_field" "session_ttl" {
   field      = "retain_until"
   ttl_config {}
 }
+
+# SMS conversations (issue 22): dialogues, handled incoming messages, reminder windows. The service
+# forgets a dialogue after 15 minutes of silence by itself; the TTL sweep only clears the documents.
+resource "google_firestore_field" "sms_ttl" {
+  for_each   = toset(["sms_dialogues", "sms_inbound", "sms_reminded"])
+  database   = google_firestore_database.default.name
+  collection = each.key
+  field      = "expire_at"
+  ttl_config {}
+}

@@ -100,6 +100,10 @@ locals {
     EREG_REFERRAL_CHUNK_PREFIX_LENGTH = "2"
     EREG_REFERRAL_WRITE_BATCH         = "2000"
     EREG_INTEREST_SMS_PER_TICK        = "6000"
+    # Registration by SMS: offers up to 42 days ahead; a sender gets 10 replies, then one per 6 s.
+    EREG_SMS_OFFER_HORIZON_DAYS = "42"
+    EREG_SMS_SENDER_BURST       = "10"
+    EREG_SMS_SENDER_EVERY_S     = "6"
   }, var.settings)
 
   secret_environment = { for id, _ in local.declarations.secrets : id => upper("EREG_${replace(id, "-", "_")}") }

@@ -34,6 +34,7 @@ from shared.adapters.firestore_db import (
 )
 from shared.adapters.firestore_jobs import FirestoreReferralJobs
 from shared.adapters.firestore_programme import FirestoreProgrammeVersions
+from shared.adapters.firestore_sms_dialogue import FirestoreSmsConversations
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
@@ -48,7 +49,7 @@ from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInt
 from shared.config import Settings, get_settings
 from shared.domain.identity import SessionPolicy
 from shared.domain.programme import Programme
-from shared.domain.ratelimit import RateLimiter
+from shared.domain.ratelimit import Limit, RateLimiter
 from shared.logs import configure_logging
 from shared.services.availability import Availability, ProjectedFreeSlots
 from shared.services.dose_candidates import NextDoseCandidates
@@ -69,6 +70,7 @@ from shared.services.reports import Reports
 from shared.services.row_batcher import BatchingWarehouse
 from shared.services.search import CachedFreeSlots, FreeSlotReader, SlotSearch
 from shared.services.sms import SmsSender
+from shared.services.sms_dialogue import SmsDialogue
 from shared.services.visits import VisitService
 from shared.services.walkins import WalkIns
 
@@ -363,7 +365,30 @@ class Container:
             self.settings.secret("sms_provider_token"),
             timeout_s=self.settings.sms_timeout_s,
         )
-        return SmsSender(provider, self.sms_log, self.warehouse)
+        return SmsSender(provider, self.sms_log, self.warehouse, opt_outs=self.sms_conversations)
+
+    @cached_property
+    def sms_conversations(self) -> FirestoreSmsConversations:
+        """SMS dialogues, reminder windows and opt-outs, keyed by the keyed hash of the number."""
+        return FirestoreSmsConversations(self.firestore.client, self.settings.secret("audit_hash_key"))
+
+    @cached_property
+    def sms_dialogue(self) -> SmsDialogue:
+        settings = self.settings
+        return SmsDialogue(
+            self.sms_conversations,
+            self.patients,
+            self.visit_reader,
+            self.visits,
+            self.search,
+            self.points,
+            self.programme,
+            self.bus,
+            self.rate_limits,
+            Limit(1 / settings.sms_sender_every_s, settings.sms_sender_burst),
+            timedelta(days=settings.sms_offer_horizon_days),
+            settings.sms_transliterate,
+        )
 
     @cached_property
     def reminders(self) -> Reminders:
@@ -373,6 +398,7 @@ class Container:
             self.points,
             self.bus,
             self.settings.sms_transliterate,
+            windows=self.sms_conversations,
         )
 
     @cached_property

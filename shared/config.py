@@ -119,6 +119,13 @@ class Settings(BaseSettings):
     sms_provider_url: str = "http://127.0.0.1:8089"
     sms_provider_token: SecretStr = SecretStr("local-sms-gateway-token")
     sms_report_token: SecretStr = SecretStr("local-delivery-report-token")
+    # The operator authenticates its incoming-SMS posts with this shared token (Bearer).
+    sms_inbound_token: SecretStr = SecretStr("local-sms-inbound-token")
+    # Registration by SMS offers places up to this many days ahead; a sender may send a burst of this
+    # many messages, then one per this many seconds (more get no reply).
+    sms_offer_horizon_days: int = Field(default=42, ge=1, le=92)
+    sms_sender_burst: int = Field(default=10, ge=1)
+    sms_sender_every_s: float = Field(default=6.0, gt=0)
     sms_transliterate: bool = True
     sms_timeout_s: float = 5.0
     # How long a booking's answer waits for its events to reach Pub/Sub; after that they carry on in
@@ -130,7 +137,9 @@ class Settings(BaseSettings):
     health_timeout_s: float = 2.0
     log_level: str = "INFO"
 
-    def secret(self, name: Literal["sms_provider_token", "sms_report_token", "audit_hash_key"]) -> str:
+    def secret(
+        self, name: Literal["sms_provider_token", "sms_report_token", "sms_inbound_token", "audit_hash_key"]
+    ) -> str:
         """A secret's value; in the cloud the local default is refused (fail closed)."""
         value: str = getattr(self, name).get_secret_value()
         if self.deployment == "cloud" and value.startswith("local-"):

@@ -27,6 +27,8 @@ REFERRAL_CHUNKS = "referral-chunks"
 REFERRAL_EVENTS = "referral-events"
 # The scheduler's minute tick: cohort openings (bulk referrals, "your cohort is open" SMS).
 PROGRAMME_TICKS = "programme-ticks"
+# Incoming SMS from the operator, one message each, for the SMS dialogue.
+SMS_INBOUND = "sms-inbound"
 
 
 @dataclass(frozen=True)
@@ -97,7 +99,7 @@ def parse(document: dict[str, Any]) -> Topology:
 def load(path: Path = TOPOLOGY_FILE) -> Topology:
     topology = parse(yaml.safe_load(path.read_text()))
     published = {VISIT_EVENTS, SMS_REQUESTS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS, AVAILABILITY_TICKS, NO_SHOW_TICKS,
-                 REFERRAL_CHUNKS, REFERRAL_EVENTS, PROGRAMME_TICKS}  # fmt: skip
+                 REFERRAL_CHUNKS, REFERRAL_EVENTS, PROGRAMME_TICKS, SMS_INBOUND}  # fmt: skip
     missing = published - set(topology.topics)
     if missing:
         raise ValueError(f"{path} does not declare the topics the code publishes to: {sorted(missing)}")

@@ -18,6 +18,7 @@ from typing import Any
 
 from shared.domain.events import EVENT
 from shared.domain.sms import SmsRequest
+from shared.domain.sms_dialogue import InboundSms
 
 DOC = Path(__file__).resolve().parent.parent / "docs" / "events.md"
 
@@ -26,6 +27,10 @@ def schemas() -> dict[str, dict[str, Any]]:
     return {
         "visit-event": {"$schema": "https://json-schema.org/draft/2020-12/schema", **EVENT.json_schema()},
         "sms-request": {"$schema": "https://json-schema.org/draft/2020-12/schema", **SmsRequest.model_json_schema()},
+        "sms-inbound": {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            **InboundSms.model_json_schema(by_alias=True),
+        },
     }
 
 

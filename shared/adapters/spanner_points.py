@@ -9,7 +9,7 @@ from cachetools import TTLCache
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.spanner_db import SpannerDatabase
-from shared.domain.points import Point
+from shared.domain.points import Point, Town
 
 POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
                  "Vaccines", "Active")  # fmt: skip
@@ -22,6 +22,7 @@ class SpannerPointDirectory:
         self.database = database
         self._cache: TTLCache[str, Point | None] = TTLCache(maxsize=20_000, ttl=ttl_s)
         self._lock = threading.Lock()
+        self._towns: TTLCache[str, list[Town]] = TTLCache(maxsize=1, ttl=ttl_s)
 
     def get_many(self, point_ids: Iterable[str]) -> dict[str, Point]:
         wanted = set(point_ids)
@@ -46,3 +47,16 @@ class SpannerPointDirectory:
             rows = list(snapshot.read("Points", columns, keys, index="PointsByMunicipality"))
         points = [Point(r[3], r[4], r[0], r[1], r[2], r[5], r[6], r[7], list(r[8]), r[9]) for r in rows]
         return sorted((p for p in points if p.active), key=lambda p: (p.municipality, p.name))
+
+    def towns(self) -> list[Town]:
+        """Every town with an active point (one entry per town and county), read at most every ``ttl_s``."""
+        with self._lock:
+            cached = self._towns.get("all")
+        if cached is not None:
+            return cached
+        with self.database.snapshot() as snapshot:
+            rows = snapshot.read("Points", ("City", "Voivodeship", "County", "Active"), KeySet(all_=True))
+            towns = sorted({Town(r[0], r[1], r[2]) for r in rows if r[3]}, key=lambda t: (t.name, t.county))
+        with self._lock:
+            self._towns["all"] = towns
+        return towns

@@ -33,3 +33,12 @@ class Point:
             "municipality": self.municipality,
             "vaccines": self.vaccines,
         }
+
+
+@dataclass(frozen=True)
+class Town:
+    """A town with vaccination points, and the county whose points serve it."""
+
+    name: str
+    voivodeship: str
+    county: str

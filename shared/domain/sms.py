@@ -8,6 +8,7 @@ GSM-7 first. Every message's segment count is known: it is what the national sys
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
@@ -36,7 +37,8 @@ class SmsText:
 
 def encode(text: str, transliterate: bool) -> SmsText:
     if transliterate:
-        text = text.translate(POLISH_TO_ASCII)
+        # What has no GSM-7 form (an emoji in a point's name) would turn the whole text into UCS-2.
+        text = "".join(ch if ch in GSM7_BASIC or ch in GSM7_EXTENDED else "?" for ch in text.translate(POLISH_TO_ASCII))
     if all(ch in GSM7_BASIC or ch in GSM7_EXTENDED for ch in text):
         units = sum(2 if ch in GSM7_EXTENDED else 1 for ch in text)
         return SmsText(text, "GSM-7", 1 if units <= 160 else math.ceil(units / 153))
@@ -44,9 +46,58 @@ def encode(text: str, transliterate: bool) -> SmsText:
     return SmsText(text, "UCS-2", 1 if units <= 70 else math.ceil(units / 67))
 
 
-def _when(moment: datetime) -> str:
+def when_text(moment: datetime) -> str:
     local = moment.astimezone(WARSAW)
-    return f"{local:%d.%m.%Y} godz. {local:%H:%M}"
+    return f"{local:%d.%m.%Y} {local:%H:%M}"
+
+
+# Segment budgets of routine texts: one GSM-7 segment; a confirmation that carries a later dose two.
+ONE_SEGMENT = 160
+TWO_SEGMENTS = 2 * 153
+# Below this many characters for the place, a confirmation with a later dose takes its second segment.
+MIN_PLACE = 60
+_POSTAL_CODE = re.compile(r",\s*\d{2}-\d{3}\s+")
+
+
+def units(text: str) -> int:
+    """GSM-7 units of the text as sent with transliteration (extension characters count twice)."""
+    return sum(2 if ch in GSM7_EXTENDED else 1 for ch in text.translate(POLISH_TO_ASCII))
+
+
+def clip(text: str, room: int) -> str:
+    """The text cut to at most ``room`` units, at a word boundary where there is one."""
+    if units(text) <= room:
+        return text
+    cut = text
+    while cut and units(cut) > room:
+        cut = cut[:-1]
+    word = cut.rsplit(" ", 1)[0] if " " in cut.strip() else cut
+    return word.rstrip(" ,.-")
+
+
+def fit_place(name: str, address: str, room: int) -> str:
+    """The point named within ``room`` units: the address first (without its postal code if need be),
+    then as much of the name as fits. Names and streets in the registry may be hundreds of characters
+    long; a text must still fit its segments."""
+    short = _POSTAL_CODE.sub(", ", address)
+    for candidate in (f"{name}, {address}", f"{name}, {short}"):
+        if units(candidate) <= room:
+            return candidate
+    rest = f", {short}"
+    if room - units(rest) >= 12:
+        return clip(name, room - units(rest)) + rest
+    return clip(short, room)
+
+
+def _vaccine(name: str) -> str:
+    """The vaccine's short name: its first word ("Comirnaty" of "Comirnaty (Pfizer-BioNTech)")."""
+    return clip(name.split()[0] if name.split() else name, 20)
+
+
+def _fitted(template: str, facts: VisitFacts, budget: int) -> str:
+    """``template`` with ``{place}`` filled by as much of the point as the budget leaves."""
+    room = budget - units(template.replace("{place}", ""))
+    return template.replace("{place}", fit_place(facts.point_name, facts.address, room))
 
 
 @dataclass(frozen=True)
@@ -62,37 +113,64 @@ class VisitFacts:
 
 
 def booked_text(first: VisitFacts, next_doses: list[VisitFacts], pending_from: datetime | None) -> str:
-    text = (
-        f"e-Rejestracja: szczepienie {first.vaccine_name}, dawka {first.dose}: {_when(first.starts_at)}, "
-        f"{first.point_name}, {first.address}. Kod: {first.check_in_code}."
+    """One segment, unless it names a later dose and one would leave the place under ``MIN_PLACE``: two."""
+    head = (
+        f"e-Rejestracja: {_vaccine(first.vaccine_name)}, dawka {first.dose}: {when_text(first.starts_at)}, "
+        f"{{place}}. Kod: {first.check_in_code}."
     )
+    tail = ""
     for visit in next_doses:
-        text += f" Dawka {visit.dose}: {_when(visit.starts_at)}"
-        text += "." if visit.address == first.address else f", {visit.address}."
+        tail += f" Dawka {visit.dose}: {when_text(visit.starts_at)}"
+        tail += "." if visit.address == first.address else ", {other}."
     if pending_from is not None:
-        text += f" Termin kolejnej dawki umów od {pending_from.astimezone(WARSAW):%d.%m.%Y}."
-    return text
+        tail += f" Dawkę {first.dose + 1} umów od {pending_from.astimezone(WARSAW):%d.%m.%Y}."
+    other = next((v for v in next_doses if v.address != first.address), None)
+    if other is not None:  # the later dose elsewhere: its address takes what the first place leaves
+        fixed = units(head.replace("{place}", "") + tail.replace("{other}", ""))
+        head = head.replace("{place}", fit_place(first.point_name, first.address, (TWO_SEGMENTS - fixed) // 2))
+        room = TWO_SEGMENTS - units(head + tail.replace("{other}", ""))
+        return head + tail.replace("{other}", clip(_POSTAL_CODE.sub(", ", other.address), room))
+    room = ONE_SEGMENT - units(head.replace("{place}", "") + tail)
+    if not next_doses or room >= min(MIN_PLACE, units(f"{first.point_name}, {first.address}")):
+        return _fitted(head + tail, first, ONE_SEGMENT)
+    return _fitted(head + tail, first, TWO_SEGMENTS)
+
+
+# How a booking's confirmation begins, and no other text: "e-Rejestracja: Comirnaty, dawka 1: ".
+_BOOKED = re.compile(r"^e-Rejestracja: [^\s,]+, dawka \d+: ")
+
+
+def is_booked_text(text: str) -> bool:
+    """Whether a text (as composed or as sent) is a booking's confirmation."""
+    return bool(_BOOKED.match(text))
 
 
 def moved_text(visit: VisitFacts) -> str:
-    return (
-        f"e-Rejestracja: nowy termin szczepienia (dawka {visit.dose}): {_when(visit.starts_at)}, "
-        f"{visit.point_name}, {visit.address}. Kod: {visit.check_in_code}."
-    )
+    return _fitted(
+        f"e-Rejestracja: nowy termin, dawka {visit.dose}: {when_text(visit.starts_at)}, {{place}}. "
+        f"Kod: {visit.check_in_code}.",
+        visit, ONE_SEGMENT,
+    )  # fmt: skip
 
 
 def cancelled_text(visit: VisitFacts) -> str:
-    return (
-        f"e-Rejestracja: odwołano szczepienie (dawka {visit.dose}) {_when(visit.starts_at)}, {visit.address}. "
-        "Nowy termin: pacjent.gov.pl lub infolinia 989."
-    )
+    return _fitted(
+        f"e-Rejestracja: odwołano szczepienie {when_text(visit.starts_at)}, {{place}}. "
+        "Nowy termin: pacjent.gov.pl, 989 lub SMS SZCZEPIMYSIE.",
+        visit, ONE_SEGMENT,
+    )  # fmt: skip
+
+
+REMINDER_REPLY = "Odpisz NIE, aby odwołać."
 
 
 def reminder_text(visit: VisitFacts) -> str:
-    return (
-        f"e-Rejestracja: przypominamy o szczepieniu jutro, {_when(visit.starts_at)}, {visit.point_name}, "
-        f"{visit.address}. Kod: {visit.check_in_code}. Zabierz dowód osobisty."
-    )
+    local = visit.starts_at.astimezone(WARSAW)
+    return _fitted(
+        f"e-Rejestracja: jutro {local:%d.%m} {local:%H:%M} szczepienie, {{place}}. Kod: {visit.check_in_code}. "
+        f"{REMINDER_REPLY}",
+        visit, ONE_SEGMENT,
+    )  # fmt: skip
 
 
 class SmsRequest(BaseModel):
@@ -109,7 +187,9 @@ class SmsRequest(BaseModel):
     segments: int | None = Field(default=None, ge=1)
 
     @classmethod
-    def compose(cls, request_id: str, to: str, text: str, kind: str, visit_id: str, transliterate: bool) -> SmsRequest:
+    def compose(
+        cls, request_id: str, to: str, text: str, kind: str, visit_id: str | None, transliterate: bool
+    ) -> SmsRequest:
         """The request for a Polish text: encoded (transliterated where wanted) and its cost counted."""
         message = encode(text, transliterate)
         return cls(
@@ -145,6 +225,6 @@ def reminder_request_id(visit_id: str, day: date) -> str:
 def opening_text(opens_at: datetime) -> str:
     """For a patient who asked to be told when their cohort opens."""
     return (
-        f"e-Rejestracja: od {_when(opens_at)} możesz umówić szczepienie przeciw COVID-19: "
+        f"e-Rejestracja: od {when_text(opens_at)} możesz umówić szczepienie przeciw COVID-19: "
         "pacjent.gov.pl lub infolinia 989."
     )

@@ -8,11 +8,14 @@ SMS log sends each once.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
+from typing import Protocol
 
 from shared.domain.booking import Visit
 from shared.domain.local_time import WARSAW
 from shared.domain.sms import SmsRequest, reminder_request_id, reminder_text
+from shared.domain.sms_dialogue import ReminderWindow
 from shared.services.notifications import visit_facts
 from shared.services.ports import MessagePublisher, PatientReader, PointDirectory, VisitReader
 from shared.topology import SMS_REQUESTS
@@ -29,6 +32,12 @@ def tomorrow(now: datetime) -> date:
     return (now.astimezone(WARSAW) + timedelta(days=1)).date()
 
 
+class ReminderWindows(Protocol):
+    """Where a reminder went: "NIE" from that phone cancels the visit until it starts."""
+
+    def remember(self, windows: Sequence[tuple[str, ReminderWindow]]) -> None: ...
+
+
 class Reminders:
     def __init__(
         self,
@@ -38,7 +47,9 @@ class Reminders:
         bus: MessagePublisher,
         transliterate: bool,
         page: int = 500,
+        windows: ReminderWindows | None = None,
     ) -> None:
+        self.windows = windows
         self.visits = visits
         self.patients = patients
         self.points = points
@@ -61,6 +72,7 @@ class Reminders:
         patients = self.patients.patients({v.patient_id for v in visits})
         points = self.points.get_many(v.point_id for v in visits)
         messages = []
+        windows = []
         for visit in visits:
             patient = patients.get(visit.patient_id)
             if patient is None or not patient.phone or visit.point_id not in points:
@@ -71,6 +83,9 @@ class Reminders:
                 visit.visit_id, self.transliterate,
             )  # fmt: skip
             messages.append(request.message())
+            windows.append((patient.phone, ReminderWindow(visit.visit_id, visit.patient_id, visit.starts_at)))
+        if self.windows is not None and windows:
+            self.windows.remember(windows)  # before the reminders go: an answer may come at once
         taken = self.bus.publish_many(SMS_REQUESTS, messages)
         if not all(taken):
             raise RemindersNotTaken(f"Pub/Sub took {sum(taken)} of {len(taken)} reminders")

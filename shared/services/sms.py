@@ -51,10 +51,27 @@ class SmsLog(Protocol):
         ...
 
 
+class OptOuts(Protocol):
+    def opted_out(self, phone: str) -> bool:
+        """Whether the number answered STOP: it gets no optional messages."""
+        ...
+
+
+# Messages a patient may refuse (STOP); confirmations, changes and reminders always go.
+OPTIONAL_KINDS = frozenset({"CohortOpened"})
+
+
 class SmsSender:
     """sms-requests -> the provider, each request id at most once."""
 
-    def __init__(self, provider: SmsProvider, sms_log: SmsLog, warehouse: Warehouse | None = None) -> None:
+    def __init__(
+        self,
+        provider: SmsProvider,
+        sms_log: SmsLog,
+        warehouse: Warehouse | None = None,
+        opt_outs: OptOuts | None = None,
+    ) -> None:
+        self.opt_outs = opt_outs
         self.provider = provider
         self.sms_log = sms_log
         self.warehouse = warehouse
@@ -85,6 +102,10 @@ class SmsSender:
             self._report(request, "REJECTED", now)
             log.warning("SMS refused: not a Polish mobile number", extra={"fields": fields})
             return "rejected"
+        if request.kind in OPTIONAL_KINDS and self.opt_outs is not None and self.opt_outs.opted_out(to):
+            self.sms_log.mark(request_id, "REJECTED", now, reason="opted out", **details)
+            log.info("SMS not sent: the number answered STOP", extra={"fields": fields})
+            return "opted_out"
         claim = self.sms_log.claim(request_id, details, now)
         if claim == "done":
             log.info("SMS already handled", extra={"fields": fields})

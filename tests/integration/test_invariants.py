@@ -18,19 +18,26 @@ import pytest
 import requests
 from werkzeug.serving import make_server
 
-from bench.invariants import BOOKED_PREFIX, Report, check
+from bench.invariants import Report, check
 from emulators.ports import LOOPBACK, free_port
 from emulators.sms_gateway import DEFAULT_TOKEN, create_gateway
 from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.bootstrap import Container
 from shared.domain.availability import SlotState
 from shared.domain.booking import Channel
-from shared.domain.sms import change_request_id
+from shared.domain.sms import VisitFacts, booked_text, change_request_id, encode
 from shared.services.visits import BookingRequest
 from tests.integration.conftest import CapturedEvents, add_patient, add_point, at, visit_service
 
 PHONE = "+48601234567"  # add_patient's
 AUTH = {"Authorization": f"Bearer {DEFAULT_TOKEN}"}
+# A confirmation as the gateway receives it (transliterated).
+CONFIRMATION = encode(
+    booked_text(
+        VisitFacts(1, datetime(2026, 12, 1, 9, tzinfo=UTC), "Comirnaty", "Punkt", "ul. Długa 1", "0427"), [], None
+    ),
+    transliterate=True,
+).text
 
 
 @pytest.fixture
@@ -48,7 +55,7 @@ def text(gateway: str, events: list[dict[str, Any]]) -> None:
     """What notify and send_sms do: one confirmation for each booking, under its request id."""
     for event in events:
         if event["event_type"] == "VisitBooked" and event["visit_id"] == event["changed"][0]:
-            body = {"id": change_request_id(event["event_id"]), "to": PHONE, "text": f"{BOOKED_PREFIX}Comirnaty"}
+            body = {"id": change_request_id(event["event_id"]), "to": PHONE, "text": CONFIRMATION}
             requests.post(f"{gateway}/messages", json=body, headers=AUTH, timeout=5).raise_for_status()
 
 
@@ -94,7 +101,7 @@ def test_the_check_passes_when_consistent_and_names_each_broken_invariant(backen
     availability.rebuild()
 
     # A second confirmation for one booking.
-    duplicate = {"id": "again", "to": PHONE, "text": f"{BOOKED_PREFIX}Comirnaty"}
+    duplicate = {"id": "again", "to": PHONE, "text": CONFIRMATION}
     requests.post(f"{gateway}/messages", json=duplicate, headers=AUTH, timeout=5).raise_for_status()
     assert looked(backends, gateway).kinds() == {"sms_duplicate"}
     requests.delete(f"{gateway}/messages", timeout=5)

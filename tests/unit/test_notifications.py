@@ -41,7 +41,7 @@ def test_a_booking_with_dose_two_names_both_doses_once_per_change() -> None:
     assert request_id == request["request_id"] == f"event-{first['event_id']}"
     assert request["to"] == PHONE and request["kind"] == "VisitBooked" and request["visit_id"] == doses[0].visit_id
     text = str(request["text"])
-    assert "Comirnaty, dawka 1" in text and "Dawka 2: 24.12.2026 godz. 10:00." in text and "Kod: 0427" in text
+    assert "Comirnaty, dawka 1" in text and "Dawka 2: 24.12.2026 10:00." in text and "Kod: 0427" in text
     assert "Przychodnia Zdrowie" in text and "umów od" not in text
     assert request["encoding"] == "UCS-2" and request["segments"] == 3  # Polish letters, not transliterated
     [(_, _, attributes)] = world.bus.messages
@@ -67,7 +67,7 @@ def test_a_booking_whose_next_dose_is_pending_says_from_when_to_book_it() -> Non
     [event] = events(VISIT_BOOKED, [dose_1], [dose_1], next_dose_from=NOW + timedelta(days=23))
     world.notifier.handle(event)
     [request] = world.sent()
-    assert "Termin kolejnej dawki umów od 24.12.2026." in str(request["text"])
+    assert "Dawkę 2 umów od 24.12.2026." in str(request["text"])
     assert "Dawka 2" not in str(request["text"])
 
 
@@ -80,8 +80,8 @@ def test_a_move_and_a_cancellation_have_their_own_texts() -> None:
     world.notifier.handle(events(VISIT_MOVED, [moved], [moved])[0])
     world.notifier.handle(events(VISIT_CANCELLED, [cancelled], [cancelled])[0])
     move, cancel = world.sent()
-    assert move["kind"] == "VisitMoved" and str(move["text"]).startswith("e-Rejestracja: nowy termin szczepienia")
-    assert "06.12.2026 godz. 10:00" in str(move["text"]) and "Kod: 0427" in str(move["text"])
+    assert move["kind"] == "VisitMoved" and str(move["text"]).startswith("e-Rejestracja: nowy termin, dawka 1")
+    assert "06.12.2026 10:00" in str(move["text"]) and "Kod: 0427" in str(move["text"])
     assert cancel["kind"] == "VisitCancelled" and "odwołano szczepienie" in str(cancel["text"])
     assert "989" in str(cancel["text"]) and "Kod" not in str(cancel["text"])
 

@@ -14,6 +14,7 @@ from shared.services.reminders import Reminders, RemindersNotTaken, tomorrow
 from shared.services.reporting_feed import EventStreamer
 from shared.topology import SMS_REQUESTS
 from tests.unit.fakes import FakeBookingStore, FakeBus, FakePointDirectory, FakeWarehouse
+from tests.unit.fakes_sms import FakeConversations
 from tests.unit.messaging_data import NOW, POINT, events, patient, save, series, visit
 
 DAY = date(2026, 12, 3)
@@ -117,3 +118,14 @@ def test_the_reporting_feed_refuses_what_is_no_visit_event() -> None:
     for broken in ({"hello": "world"}, {**moved, "occurred_at": "yesterday"}, {**moved, "voivodeship": "mazowieckie"}):
         with pytest.raises(PoisonMessage):
             streamer.handle(broken, NOW)
+
+
+def test_reminders_remember_where_each_went_so_that_nie_can_cancel_it() -> None:
+    bus, windows = FakeBus(), FakeConversations()
+    service, reader, reminded = reminders_world(page=10, bus=bus)
+    service.windows = windows
+    service.run(DAY)
+    [(phone, window)] = windows.windows.items()  # the three reminded visits share one phone: one window
+    assert phone == "+48601234567" and window.visit_id in reminded
+    assert window.until == reader.state.visits[window.visit_id].starts_at
+    assert "Odpisz NIE" in bus.json(SMS_REQUESTS)[0]["text"]

@@ -6,7 +6,16 @@ from datetime import UTC, datetime
 
 import pytest
 
-from shared.domain.sms import VisitFacts, booked_text, cancelled_text, encode, reminder_text
+from shared.domain.sms import (
+    VisitFacts,
+    booked_text,
+    cancelled_text,
+    encode,
+    is_booked_text,
+    moved_text,
+    opening_text,
+    reminder_text,
+)
 
 FIRST = VisitFacts(
     1, datetime(2026, 12, 1, 8, tzinfo=UTC), "Comirnaty", "Przychodnia Zdrowie", "ul. Długa 1, 00-001 Warszawa", "0427"
@@ -40,15 +49,24 @@ def test_transliteration_keeps_the_meaning() -> None:
 
 def test_booking_text_names_both_doses_in_local_time_and_the_code() -> None:
     text = booked_text(FIRST, [SECOND], None)
-    assert "01.12.2026 godz. 09:00" in text and "Dawka 2: 22.12.2026 godz. 10:00." in text
+    assert "01.12.2026 09:00" in text and "Dawka 2: 22.12.2026 10:00." in text
     assert "Kod: 0427" in text and "ul. Długa 1" in text
     polish = encode(text, transliterate=False)
     ascii_only = encode(text, transliterate=True)
     assert polish.encoding == "UCS-2" and ascii_only.encoding == "GSM-7"
     assert ascii_only.segments < polish.segments
+    assert ascii_only.segments == 1  # a short place leaves room for the later dose in one segment
 
 
 def test_pending_next_dose_and_other_texts() -> None:
     assert "umów od 22.12.2026" in booked_text(FIRST, [], SECOND.starts_at)
     assert "odwołano" in cancelled_text(FIRST) and "989" in cancelled_text(FIRST)
     assert "jutro" in reminder_text(FIRST) and "Kod: 0427" in reminder_text(FIRST)
+
+
+def test_a_confirmation_is_told_from_every_other_text_as_composed_and_as_sent() -> None:
+    confirmations = [booked_text(FIRST, [SECOND], None), booked_text(FIRST, [], SECOND.starts_at)]
+    others = [moved_text(FIRST), cancelled_text(FIRST), reminder_text(FIRST), opening_text(FIRST.starts_at)]
+    for transliterate in (False, True):
+        assert all(is_booked_text(encode(t, transliterate).text) for t in confirmations)
+        assert not any(is_booked_text(encode(t, transliterate).text) for t in others)

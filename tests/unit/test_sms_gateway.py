@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+import requests
 from flask.testing import FlaskClient
 
 from emulators.sms_gateway import create_gateway
@@ -32,3 +34,25 @@ def test_forgetting_also_ends_an_outage() -> None:
     assert _send(client, "a") == 503
     client.delete("/messages")
     assert _send(client, "a") == 202
+
+
+def test_a_patient_message_is_forwarded_as_the_operator_posts_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    posted: list[tuple[str, dict[str, object], dict[str, str]]] = []
+
+    class Answer:
+        status_code = 202
+
+    def post(url: str, json: dict[str, object], headers: dict[str, str], timeout: float) -> Answer:
+        posted.append((url, json, headers))
+        return Answer()
+
+    monkeypatch.setattr(requests, "post", post)
+    client = create_gateway("t", inbound_url="http://host/api/v1/sms/inbound", inbound_token="in").test_client()
+    answer = client.post("/inbound", json={"from": "+48601000001", "text": "SZCZEPIMYSIE"})
+    assert answer.status_code == 202
+    [(url, body, headers)] = posted
+    assert url == "http://host/api/v1/sms/inbound" and headers == {"Authorization": "Bearer in"}
+    assert body["from"] == "+48601000001" and body["text"] == "SZCZEPIMYSIE" and body["to"] == "8000"
+    assert body["message_id"] == answer.get_json()["message_id"] and "received_at" in body
+    assert client.post("/inbound", json={"text": "x"}).status_code == 400
+    assert create_gateway("t").test_client().post("/inbound", json={"from": "1", "text": "x"}).status_code == 503

@@ -11,6 +11,7 @@ from shared.domain.messages import PoisonMessage
 from shared.domain.sms import SmsRequest
 from shared.services.sms import SmsSender, TransientSmsError
 from tests.unit.fakes import FakeSmsLog, FakeSmsProvider, FakeWarehouse
+from tests.unit.fakes_sms import FakeConversations
 from tests.unit.messaging_data import NOW, PHONE
 
 
@@ -118,3 +119,15 @@ def test_a_reporting_write_that_fails_does_not_fail_the_sms() -> None:
     assert SmsSender(provider, log, BrokenWarehouse()).handle(request(), NOW) == "sent"
     record = log.get("event-1")
     assert record is not None and record["status"] == "SENT" and len(provider.sent) == 1
+
+
+def test_a_number_that_answered_stop_gets_no_optional_message_but_every_routine_one() -> None:
+    log, provider, opt_outs = FakeSmsLog(), FakeSmsProvider(), FakeConversations()
+    opt_outs.opt_out(PHONE, NOW)
+    sender = SmsSender(provider, log, opt_outs=opt_outs)
+    notice = {**request("interest-adults-p1"), "kind": "CohortOpened"}
+    assert sender.handle(notice, NOW) == "opted_out"
+    assert sender.handle(request("event-2"), NOW) == "sent"
+    assert [s[0] for s in provider.sent] == ["event-2"]
+    record = log.get("interest-adults-p1")
+    assert record is not None and record["status"] == "REJECTED"
