@@ -99,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
     host = None
     try:
         print(
-            "Starting the emulators (Spanner, Firestore, Pub/Sub, BigQuery), the SMS gateway and Redis...", flush=True
+            "Starting the emulators (Spanner, Firestore, Pub/Sub, BigQuery), the SMS gateway, the FHIR stand-in "
+            "and Redis...",
+            flush=True,
         )
         stack.start()
         if stack.reused:
@@ -122,6 +124,7 @@ e-Registration is running.
   OpenAPI        {base}/openapi.yaml
   dev login node {base}/dev/idp/assertions
   SMS gateway    http://{LOOPBACK}:{ports.sms_gateway}/messages
+  e-health FHIR  http://{LOOPBACK}:{ports.fhir}/fhir/Immunization
 
 A demo login ({patient.given_name} {patient.family_name}, PESEL {patient.pesel}):
   B='{{"pesel": "{patient.pesel}", "given_name": "{patient.given_name}", "family_name": "{patient.family_name}"}}'

@@ -12,3 +12,4 @@ sms_provider_url         = "https://sms-sandbox.provider.example"
 settings = {
   EREG_LOG_LEVEL = "DEBUG"
 }
+fhir_base_url            = "https://ehealth-platform-test.example/fhir"
