@@ -7,7 +7,7 @@ from __future__ import annotations
 import io
 import json
 import uuid
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 from urllib.parse import quote
 
@@ -19,6 +19,7 @@ from PIL import Image
 
 from shared.bootstrap import Container
 from shared.domain.booking import WARSAW
+from shared.domain.events import EventType, VaccinationVoidedEvent
 from shared.topology import VISIT_EVENTS
 from tests.dcc_decoder import check_payload, decode
 from tests.e2e.conftest import Api
@@ -166,3 +167,37 @@ def test_an_outage_of_the_platform_is_waited_out_with_a_backlog(
     eventually(lambda: (ehealth_state(e2e_backends, visit_id) or {}).get("state") == "sent", "marked sent")
     assert len(immunizations(fhir, visit_id)) == 1
     assert eventually(lambda: certificates(api, patient), "the certificate, unaffected by the outage")
+
+
+def test_a_voided_vaccination_withdraws_the_certificate_and_the_record(
+    api: Api, new_pesel, new_phone, e2e_backends: Container, fhir: str
+) -> None:
+    """VaccinationVoided is what POST /api/v1/visits/{id}/vaccination:void (workstream 20b) will emit;
+    here it is published as that producer will, through the outbox's topic."""
+    point = Point(api, e2e_backends, new_pesel(date(1977, 1, 1)))
+    patient = api.login(new_pesel(date(1971, 4, 4)))["session_token"]
+    visit_id = point.vaccinate(patient, new_phone())
+    [certificate] = eventually(lambda: certificates(api, patient), "the certificate is issued")
+    eventually(lambda: immunizations(fhir, visit_id), "the Immunization reaches the platform")
+
+    completed = completed_event(e2e_backends, visit_id)
+    voided = VaccinationVoidedEvent(
+        event_id=str(uuid.uuid4()), event_type=EventType.VACCINATION_VOIDED, schema_version=1,
+        occurred_at=datetime.now(UTC), visit_id=visit_id, patient_id=completed["patient_ref"],
+        point_id=point.point_id, dose=1, vaccine="comirnaty", voided_at=datetime.now(UTC), reason="wpis omyłkowy",
+    ).model_dump(mode="json")  # fmt: skip
+    for _ in range(2):  # delivered twice
+        e2e_backends.bus.publish(VISIT_EVENTS, json.dumps(voided).encode())
+
+    def revoked() -> list[str]:
+        return list(api.call("GET", "/api/v1/certificates/revoked").json()["revoked"])
+
+    assert certificate["uvci"] in eventually(lambda: revoked() or None, "the certificate is on the revocation list")
+    assert certificates(api, patient) == []
+    path = f"/api/v1/certificates/{quote(certificate['uvci'], safe='')}/qr.png"
+    assert api.call("GET", path, patient).status_code == 404
+    [record] = eventually(
+        lambda: [r for r in immunizations(fhir, visit_id) if r["status"] == "entered-in-error"] or None,
+        "the Immunization is entered-in-error",
+    )
+    assert record["note"][0]["text"] == "wpis omyłkowy" and len(immunizations(fhir, visit_id)) == 1
