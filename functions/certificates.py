@@ -7,15 +7,16 @@ GET /api/v1/certificates/revoked (anyone). A UVCI in a path has its ``#`` percen
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import functions_framework
 from flask import Request, Response
 
-from shared.adapters.certificate_documents import certificate_pdf, qr_png
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
 from shared.entrypoints.auth import enforce_rate_limit, guarded
 from shared.entrypoints.web import Problem, Routes, json_response
-from shared.services.certificates import Certificate, CertificateNotFound
+from shared.services.certificates import CertificateNotFound
 
 PRIVATE = {"Cache-Control": "private, no-store"}
 
@@ -36,27 +37,23 @@ def get_certificates(request: Request, principal: Principal) -> Response:
     )  # fmt: skip
 
 
-def _own(principal: Principal, uvci: str) -> Certificate:
+def _own(render: Callable[[str, str], bytes], principal: Principal, uvci: str) -> bytes:
     assert principal.patient_id is not None
     try:
-        return get_container().certificate_issuer.certificate(principal.patient_id, uvci)
+        return render(principal.patient_id, uvci)
     except CertificateNotFound:
         raise Problem(404, "certificate_not_found", "Nie ma takiego certyfikatu") from None
 
 
 @guarded(Role.PATIENT)
 def get_qr(request: Request, principal: Principal, uvci: str) -> Response:
-    certificate = _own(principal, uvci)
-    return Response(qr_png(certificate.hc1), mimetype="image/png", headers=PRIVATE)
+    body = _own(get_container().certificate_issuer.qr_png, principal, uvci)
+    return Response(body, mimetype="image/png", headers=PRIVATE)
 
 
 @guarded(Role.PATIENT)
 def get_pdf(request: Request, principal: Principal, uvci: str) -> Response:
-    certificate = _own(principal, uvci)
-    patient = get_container().patients.patient(certificate.patient_id)
-    if patient is None:
-        raise Problem(404, "certificate_not_found", "Nie ma takiego certyfikatu")
-    body = certificate_pdf(certificate, f"{patient.given_name} {patient.family_name}", patient.birth_date)
+    body = _own(get_container().certificate_issuer.pdf, principal, uvci)
     headers = {**PRIVATE, "Content-Disposition": 'inline; filename="certyfikat-covid.pdf"'}
     return Response(body, mimetype="application/pdf", headers=headers)
 

@@ -404,10 +404,12 @@ class Container:
 
     @cached_property
     def certificate_issuer(self) -> CertificateIssuer:
+        from shared.adapters.certificate_documents import CertificateDocuments
         from shared.adapters.firestore_certificates import FirestoreCertificates
 
+        store = FirestoreCertificates(self.firestore.client)
         return CertificateIssuer(
-            self.patients, FirestoreCertificates(self.firestore.client), self.dcc_signer, self.programme, _now
+            self.patients, store, self.dcc_signer, self.programme, _now, documents=CertificateDocuments()
         )
 
     @cached_property

@@ -42,6 +42,16 @@ def certificate_pdf(certificate: Certificate, holder: str, birth_date: date) -> 
     return bytes(pdf.output())
 
 
+class CertificateDocuments:
+    """The documents port (``shared.services.certificates.DocumentRenderer``)."""
+
+    def qr_png(self, hc1: str) -> bytes:
+        return qr_png(hc1)
+
+    def pdf(self, certificate: Certificate, holder: str, birth_date: date) -> bytes:
+        return certificate_pdf(certificate, holder, birth_date)
+
+
 def _latin1(text: str) -> str:
     """The PDF core fonts are Latin-1: Polish letters outside it lose their diacritics (ą -> a, ł -> l)."""
     folded = []

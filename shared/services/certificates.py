@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from shared.domain import dcc
@@ -66,6 +66,12 @@ class DccSigner(Protocol):
         ...
 
 
+class DocumentRenderer(Protocol):
+    def qr_png(self, hc1: str) -> bytes: ...
+
+    def pdf(self, certificate: Certificate, holder: str, birth_date: date) -> bytes: ...
+
+
 class CertificateStore(Protocol):
     def issue(
         self, visit_id: str, build: Callable[[VisitCertificates | None], Certificate | None]
@@ -97,10 +103,12 @@ class CertificateIssuer:
         signer: DccSigner,
         programme: Callable[[], Programme | None],
         clock: Callable[[], datetime],
+        documents: DocumentRenderer | None = None,
     ) -> None:
         self.patients = patients
         self.store = store
         self.signer = signer
+        self.documents = documents
         self.programme = programme
         self.clock = clock
 
@@ -164,6 +172,20 @@ class CertificateIssuer:
         if found is None or found.patient_id != patient_id or found.revoked_at is not None:
             raise CertificateNotFound(uvci)
         return found
+
+    def qr_png(self, patient_id: str, uvci: str) -> bytes:
+        """The QR code of the patient's own certificate (CertificateNotFound otherwise)."""
+        assert self.documents is not None, "built without a document renderer"
+        return self.documents.qr_png(self.certificate(patient_id, uvci).hc1)
+
+    def pdf(self, patient_id: str, uvci: str) -> bytes:
+        """The printable page of the patient's own certificate (CertificateNotFound otherwise)."""
+        assert self.documents is not None, "built without a document renderer"
+        certificate = self.certificate(patient_id, uvci)
+        patient = self.patients.patient(patient_id)
+        if patient is None:
+            raise CertificateNotFound(uvci)
+        return self.documents.pdf(certificate, f"{patient.given_name} {patient.family_name}", patient.birth_date)
 
     def trust_list(self) -> list[TrustedKey]:
         return [TrustedKey(self.signer.kid(), "ES256", self.signer.public_key_pem())]

@@ -3,13 +3,16 @@ issuing service on fakes: once per dose, re-issued only on a change, withdrawn w
 
 from __future__ import annotations
 
+import io
 import uuid
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
+from PIL import Image
 
+from shared.adapters.certificate_documents import CertificateDocuments
 from shared.domain import dcc
 from shared.domain.events import VISIT_BOOKED, VISIT_COMPLETED, EventType, VaccinationVoidedEvent
 from shared.domain.messages import PoisonMessage
@@ -43,7 +46,9 @@ class World:
         self.store = FakeCertificateStore()
         self.signer = FakeSigner()
         self.now = ISSUED_AT + timedelta(minutes=1)
-        self.issuer = CertificateIssuer(self.patients, self.store, self.signer, lambda: PROGRAMME, lambda: self.now)
+        self.issuer = CertificateIssuer(
+            self.patients, self.store, self.signer, lambda: PROGRAMME, lambda: self.now, CertificateDocuments()
+        )
 
     def trust_list(self) -> list[dict[str, str]]:
         return [vars(k) for k in self.issuer.trust_list()]
@@ -128,6 +133,28 @@ def test_a_patient_reaches_only_their_own_certificates(world: World) -> None:
     with pytest.raises(CertificateNotFound):
         world.issuer.certificate(other.patient_id, certificate.uvci)
     assert world.issuer.certificates(other.patient_id) == []
+
+
+def test_the_qr_code_and_the_pdf_are_the_patients_own(world: World) -> None:
+    certificate = world.issuer.handle(completed_event(world.someone.patient_id))
+    assert certificate is not None and not isinstance(certificate, str)
+    png = world.issuer.qr_png(world.someone.patient_id, certificate.uvci)
+    image = Image.open(io.BytesIO(png))
+    assert image.format == "PNG" and image.width == image.height
+    pdf = world.issuer.pdf(world.someone.patient_id, certificate.uvci)
+    assert pdf.startswith(b"%PDF-") and certificate.uvci.encode() in zlib_text(pdf)
+    for render in (world.issuer.qr_png, world.issuer.pdf):
+        with pytest.raises(CertificateNotFound):
+            render(patient().patient_id, certificate.uvci)
+
+
+def zlib_text(pdf: bytes) -> bytes:
+    """The page's text: fpdf2 compresses each content stream with zlib."""
+    import re
+    import zlib
+
+    return b"".join(zlib.decompress(m) for m in re.findall(rb"stream\r?\n(.*?)\r?\nendstream", pdf, re.S)
+                    if m[:1] == b"x")  # fmt: skip
 
 
 def test_events_that_are_not_vaccinations_issue_nothing(world: World) -> None:
