@@ -7,6 +7,7 @@ GET /api/v1/certificates/revoked (anyone). A UVCI in a path has its ``#`` percen
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import functions_framework
@@ -19,6 +20,7 @@ from shared.entrypoints.web import Problem, Routes, json_response
 from shared.services.certificates import CertificateNotFound
 
 PRIVATE = {"Cache-Control": "private, no-store"}
+UVCI = re.compile(r"^URN:UVCI:01:PL:[A-Z0-9]{1,40}#[A-Z0-9]$")
 
 
 @guarded(Role.PATIENT)
@@ -39,6 +41,8 @@ def get_certificates(request: Request, principal: Principal) -> Response:
 
 def _own(render: Callable[[str, str], bytes], principal: Principal, uvci: str) -> bytes:
     assert principal.patient_id is not None
+    if not UVCI.match(uvci):  # never a store key of another shape (Firestore ids have rules of their own)
+        raise Problem(404, "certificate_not_found", "Nie ma takiego certyfikatu")
     try:
         return render(principal.patient_id, uvci)
     except CertificateNotFound:
