@@ -419,7 +419,11 @@ class Container:
 
         platform = HttpFhirPlatform(self.settings.fhir_base_url, timeout_s=self.settings.fhir_timeout_s)
         return ImmunizationSender(
-            self.patients, platform, FirestoreImmunizationLog(self.firestore.client), self.programme, _now
+            self.patients,
+            platform,
+            FirestoreImmunizationLog(self.firestore.client, self.settings.health_timeout_s),
+            self.programme,
+            _now,
         )
 
     def health(self) -> HealthReport:

@@ -110,8 +110,9 @@ class FirestoreCertificates:
 class FirestoreImmunizationLog:
     """The e-health record log port (``shared.services.ehealth.ImmunizationLog``)."""
 
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, count_timeout_s: float = 2.0) -> None:
         self.client = client
+        self.count_timeout_s = count_timeout_s  # the health probe counts the backlog: never for long
 
     def get(self, visit_id: str) -> ImmunizationRecord | None:
         snapshot = self.client.collection(RECORDS).document(visit_id).get()
@@ -122,5 +123,5 @@ class FirestoreImmunizationLog:
 
     def backlog(self) -> int:
         query: Any = self.client.collection(RECORDS).where(filter=FieldFilter("state", "==", "pending")).count()
-        results = query.get()
+        results = query.get(retry=None, timeout=self.count_timeout_s)
         return int(results[0][0].value)
