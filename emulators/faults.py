@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import UTC, datetime
 from typing import Any
 
 
@@ -16,8 +17,11 @@ class Faults:
         self.attempts = 0
 
     def configure(self, body: dict[str, Any]) -> None:
-        """``{count, status}``: fail the next ``count`` calls; ``{seconds, status}``: an outage."""
+        """``{count, status}``: fail the next ``count`` calls; ``{seconds, status}`` or ``{until, status}``
+        (an ISO 8601 instant with its offset): every call until then, an outage."""
         status = int(body.get("status", 503))
+        if "until" in body:
+            body = {**body, "seconds": (datetime.fromisoformat(body["until"]) - datetime.now(UTC)).total_seconds()}
         with self._lock:
             if "seconds" in body:
                 self._until = time.monotonic() + float(body["seconds"])

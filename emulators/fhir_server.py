@@ -10,7 +10,8 @@
 - ``GET /fhir/Immunization?identifier=<system>|<value>``: a ``searchset`` Bundle;
   ``GET /fhir/Immunization/<id>``: one record.
 - Failure tests: ``POST /admin/fail {count, status}`` fails the next writes,
-  ``POST /admin/fail {seconds, status}`` every write for a while (an outage); ``GET /admin/stats``
+  ``POST /admin/fail {seconds, status}`` or ``{until: <ISO instant>, status}`` every write for a while
+  (an outage); ``GET /admin/stats``
   counts the attempts; ``DELETE /admin/records`` forgets everything.
 """
 
@@ -143,8 +144,11 @@ def create_platform() -> Flask:
         return fhir(record, 200) if record else outcome(404, "not-found", "no such Immunization")
 
     @app.post("/admin/fail")
-    def fail_next() -> tuple[str, int]:
-        state.faults.configure(request.get_json(silent=True) or {})
+    def fail_next() -> tuple[Response | str, int]:
+        try:
+            state.faults.configure(request.get_json(silent=True) or {})
+        except (ValueError, TypeError):
+            return outcome(400, "invalid", "count, seconds or until (ISO 8601 with offset), and status")
         return "", 204
 
     @app.get("/admin/stats")

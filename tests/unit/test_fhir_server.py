@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterator
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -83,6 +83,17 @@ def test_induced_failures_are_retried_then_reported(base: str, platform: HttpFhi
         platform.create(immunization(FACTS), visit_identifier("visit-2"))
     requests.delete(f"{base}/admin/records", timeout=5)  # ends the outage too
     assert search(base, "visit-2")["total"] == 0
+
+
+def test_an_outage_until_an_instant(base: str, platform: HttpFhirPlatform) -> None:
+    until = (datetime.now(UTC) + timedelta(minutes=5)).isoformat()
+    requests.post(f"{base}/admin/fail", json={"until": until, "status": 500}, timeout=5)
+    with pytest.raises(PlatformUnavailable):
+        platform.create(immunization(FACTS), visit_identifier("visit-3"))
+    past = (datetime.now(UTC) - timedelta(minutes=5)).isoformat()
+    requests.delete(f"{base}/admin/records", timeout=5)
+    requests.post(f"{base}/admin/fail", json={"until": past}, timeout=5)
+    assert platform.create(immunization(FACTS), visit_identifier("visit-3"))
 
 
 def test_an_unreachable_platform_is_unavailable() -> None:
