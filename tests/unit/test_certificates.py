@@ -212,10 +212,9 @@ def test_a_tampered_certificate_fails_verification(world: World) -> None:
 def test_the_other_consumers_of_visit_events_let_a_void_pass(world: World) -> None:
     """A VaccinationVoided on visit-events neither fails nor writes in the reporting feed, nor touches
     a slot of the availability projection."""
+    from shared.services.availability import slots_of_event
     from shared.services.reporting_feed import EventStreamer
     from tests.unit.fakes import FakeWarehouse
-
-    from shared.services.availability import slots_of_event
 
     voided = voided_event(completed_event(world.someone.patient_id))
     warehouse = FakeWarehouse()
