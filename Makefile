@@ -16,7 +16,7 @@ CHECKOV_ENV   := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE LOG_LEV
 
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms bench-schedule clean redis-server chromium
+.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms bench-schedule bench-certificates clean redis-server chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,8 @@ bench-search: $(STAMP) redis-server
 	$(PY) -m bench.search --points $(POINTS)
 bench-sms: $(STAMP) redis-server
 	$(PY) -m bench.sms
+bench-certificates: $(STAMP)
+	$(PY) -m bench.certificates
 bench-booking: $(STAMP) redis-server
 	$(PY) -m bench.booking --points $(POINTS)
 bench-schedule: $(STAMP)

@@ -6,8 +6,10 @@ every function; each function still deploys on its own.
 
 from functions.admin import admin
 from functions.agent import agent
+from functions.certificates import certificates
 from functions.health import health
 from functions.interest import interest
+from functions.issue_certificates import issue_certificates
 from functions.issue_referrals import issue_referrals
 from functions.login import login
 from functions.mark_no_shows import mark_no_shows
@@ -17,6 +19,7 @@ from functions.programme_tick import programme_tick
 from functions.reconcile_availability import reconcile_availability
 from functions.relay_outbox import relay_outbox
 from functions.reports import reports
+from functions.send_immunizations import send_immunizations
 from functions.send_reminders import send_reminders
 from functions.send_sms import send_sms
 from functions.slots import slots
@@ -27,7 +30,8 @@ from functions.update_availability import update_availability
 from functions.visits import visits
 
 __all__ = [
-    "admin", "agent", "health", "interest", "issue_referrals", "login", "mark_no_shows", "notify", "point",
-    "programme_tick", "reconcile_availability", "relay_outbox", "reports", "send_reminders", "send_sms", "slots",
-    "sms_dialogue", "sms_reports", "stream_events", "update_availability", "visits",
+    "admin", "agent", "certificates", "health", "interest", "issue_certificates", "issue_referrals", "login",
+    "mark_no_shows", "notify", "point", "programme_tick", "reconcile_availability", "relay_outbox", "reports",
+    "send_immunizations", "send_reminders", "send_sms", "slots", "sms_dialogue", "sms_reports", "stream_events",
+    "update_availability", "visits",
 ]  # fmt: skip

@@ -99,7 +99,9 @@ def run(args: argparse.Namespace) -> int:
     host = None
     try:
         print(
-            "Starting the emulators (Spanner, Firestore, Pub/Sub, BigQuery), the SMS gateway and Redis...", flush=True
+            "Starting the emulators (Spanner, Firestore, Pub/Sub, BigQuery), the SMS gateway, the FHIR stand-in "
+            "and Redis...",
+            flush=True,
         )
         stack.start()
         if stack.reused:
@@ -125,6 +127,7 @@ e-Registration is running.
   SMS, as a patient (then the PESEL below, a town, TAK or NIE; replies at /messages?to=%2B48601555123):
     curl -s -X POST http://{LOOPBACK}:{ports.sms_gateway}/inbound -H 'Content-Type: application/json' \
          -d '{{"from": "+48601555123", "text": "SZCZEPIMYSIE"}}'
+  e-health FHIR  http://{LOOPBACK}:{ports.fhir}/fhir/Immunization
 
 A demo login ({patient.given_name} {patient.family_name}, PESEL {patient.pesel}):
   B='{{"pesel": "{patient.pesel}", "given_name": "{patient.given_name}", "family_name": "{patient.family_name}"}}'

@@ -48,6 +48,7 @@ HTTP_MOUNTS = (
     HttpMount(r"^/api/v1/interest/?$", "interest"),
     HttpMount(r"^/api/v1/reports/", "reports"),
     HttpMount(r"^/api/v1/sms/", "sms_reports"),
+    HttpMount(r"^/api/v1/certificates(/.*)?$", "certificates"),
     HttpMount(r"^/api/v1/visits(/[^/]+)?/?$", "visits"),
 )
 

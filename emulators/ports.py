@@ -27,6 +27,7 @@ class Ports:
     bigquery_grpc: int
     sms_gateway: int
     redis: int
+    fhir: int
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -40,6 +41,7 @@ class Ports:
             bigquery_grpc=_port("EREG_BIGQUERY_GRPC_PORT", 9060),
             sms_gateway=_port("EREG_SMS_GATEWAY_PORT", 8089),
             redis=_port("EREG_REDIS_PORT", 6379),
+            fhir=_port("EREG_FHIR_PORT", 8091),
         )
 
 

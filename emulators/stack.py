@@ -1,4 +1,4 @@
-"""Start, stop and check the local emulators, the SMS gateway and Redis.
+"""Start, stop and check the local emulators, the SMS gateway, the FHIR stand-in and Redis.
 
 Spanner, Firestore and Pub/Sub are the official emulators of the machine's Google Cloud CLI;
 BigQuery is ``bqemulator`` from PyPI; Redis is Debian's ``redis-server``. Each runs in its own
@@ -164,6 +164,9 @@ def services(ports: Ports, project_id: str) -> list[Service]:
     def sms_command() -> list[str]:
         return [sys.executable, "-m", "emulators.sms_gateway", f"--port={ports.sms_gateway}"]
 
+    def fhir_command() -> list[str]:
+        return [sys.executable, "-m", "emulators.fhir_server", f"--port={ports.fhir}"]
+
     base = f"http://{LOOPBACK}"
     return [
         Service(
@@ -214,6 +217,12 @@ def services(ports: Ports, project_id: str) -> list[Service]:
                 "EREG_SMS_REPORT_URL": f"{base}:{ports.host}/api/v1/sms/delivery-reports",
                 "EREG_SMS_INBOUND_URL": f"{base}:{ports.host}/api/v1/sms/inbound",
             },
+        ),
+        Service(
+            "fhir", "e-health platform (FHIR stand-in)", (ports.fhir,), fhir_command,
+            lambda: _answers(f"{base}:{ports.fhir}/admin/stats", lambda r: r.ok and "records" in r.json()),
+            env={"EREG_FHIR_BASE_URL": f"{base}:{ports.fhir}/fhir"},
+            process_env={"PYTHONPATH": str(REPO)},
         ),
     ]  # fmt: skip
 

@@ -33,6 +33,11 @@ variable "sms_provider_url" {
   description = "base URL of the SMS provider's HTTP API"
 }
 
+variable "fhir_base_url" {
+  type        = string
+  description = "FHIR R4 base URL of the national e-health platform (Immunization records)"
+}
+
 variable "settings" {
   type        = map(string)
   default     = {}
@@ -104,6 +109,10 @@ locals {
     EREG_SMS_OFFER_HORIZON_DAYS = "42"
     EREG_SMS_SENDER_BURST       = "10"
     EREG_SMS_SENDER_EVERY_S     = "6"
+    # After the jab: the DCC signer's KMS key version (infra/kms.tf) and the e-health platform.
+    EREG_DCC_KMS_KEY_VERSION = "${google_kms_crypto_key.dcc_signer.id}/cryptoKeyVersions/1"
+    EREG_FHIR_BASE_URL       = var.fhir_base_url
+    EREG_FHIR_TIMEOUT_S      = "5"
   }, var.settings)
 
   secret_environment = { for id, _ in local.declarations.secrets : id => upper("EREG_${replace(id, "-", "_")}") }

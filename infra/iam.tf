@@ -10,6 +10,7 @@ locals {
     bigquery  = { metadata = "roles/bigquery.metadataViewer", read = "roles/bigquery.dataViewer", write = "roles/bigquery.dataEditor" }
     publish   = "roles/pubsub.publisher"
     view      = "roles/pubsub.viewer"
+    kms       = { sign = "roles/cloudkms.signerVerifier", public_key = "roles/cloudkms.publicKeyViewer" }
   }
 
   spanner_grants = {

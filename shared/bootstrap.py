@@ -10,9 +10,10 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import timedelta
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from cachetools import TTLCache
@@ -46,13 +47,15 @@ from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_patients import PatientRepository
 from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInterest
-from shared.config import Settings, get_settings
+from shared.config import SecretNotConfigured, Settings, get_settings
 from shared.domain.identity import SessionPolicy
 from shared.domain.programme import Programme
 from shared.domain.ratelimit import Limit, RateLimiter
 from shared.logs import configure_logging
 from shared.services.availability import Availability, ProjectedFreeSlots
+from shared.services.certificates import CertificateIssuer, DccSigner
 from shared.services.dose_candidates import NextDoseCandidates
+from shared.services.ehealth import ImmunizationSender
 from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource, SessionRepository
 from shared.services.interest import InterestService
@@ -410,6 +413,45 @@ class Container:
     def reports(self) -> Reports:
         return Reports(BigQueryReports(self.warehouse), time.monotonic, ttl_s=REPORT_CACHE_S)
 
+    @cached_property
+    def dcc_signer(self) -> DccSigner:
+        """The DCC document signer: Cloud KMS where configured, else (locally only) a key file."""
+        from shared.adapters.dcc_signing import KmsSigner, LocalKeySigner
+
+        if self.settings.dcc_kms_key_version:
+            from google.cloud import kms
+
+            return KmsSigner(kms.KeyManagementServiceClient(), self.settings.dcc_kms_key_version)
+        if not self.settings.is_local:
+            raise SecretNotConfigured("EREG_DCC_KMS_KEY_VERSION must be configured in a cloud deployment")
+        # The local stack's state directory (emulators/stack.py), where the key outlives restarts.
+        state_dir = Path(os.environ.get("EREG_STATE_DIR", Path(__file__).resolve().parent.parent / ".local"))
+        return LocalKeySigner(Path(self.settings.dcc_signing_key_file or state_dir / "dcc-signing-key.pem"))
+
+    @cached_property
+    def certificate_issuer(self) -> CertificateIssuer:
+        from shared.adapters.certificate_documents import CertificateDocuments
+        from shared.adapters.firestore_certificates import FirestoreCertificates
+
+        store = FirestoreCertificates(self.firestore.client)
+        return CertificateIssuer(
+            self.patients, store, self.dcc_signer, self.programme, _now, documents=CertificateDocuments()
+        )
+
+    @cached_property
+    def immunization_sender(self) -> ImmunizationSender:
+        from shared.adapters.fhir_client import HttpFhirPlatform
+        from shared.adapters.firestore_certificates import FirestoreImmunizationLog
+
+        platform = HttpFhirPlatform(self.settings.fhir_base_url, timeout_s=self.settings.fhir_timeout_s)
+        return ImmunizationSender(
+            self.patients,
+            platform,
+            FirestoreImmunizationLog(self.firestore.client, self.settings.health_timeout_s),
+            self.programme,
+            _now,
+        )
+
     def health(self) -> HealthReport:
         probes = {
             "spanner": lambda t: self.spanner.ping(t),
@@ -421,7 +463,19 @@ class Container:
         if client is not None:
             probes["redis"] = lambda t: _ping(client)
         # Redis is optional: without it the system is slower (degraded), never wrong.
-        return check_backends(probes, self.settings.health_timeout_s, optional=frozenset({"redis"}))
+        report = check_backends(probes, self.settings.health_timeout_s, optional=frozenset({"redis"}))
+        return replace(report, figures={"ehealth_backlog": self._ehealth_backlog()})
+
+    def _ehealth_backlog(self) -> int | None:
+        """Immunizations not yet at the e-health platform; None when it cannot be counted now."""
+        try:
+            return self.immunization_sender.backlog()
+        except Exception:  # the figure is informative: it never fails the probe
+            return None
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
 
 
 def _ping(client: redis.Redis) -> None:

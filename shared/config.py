@@ -134,6 +134,15 @@ class Settings(BaseSettings):
     # Push retry policy ceiling (seconds); tests lower it to see dead letters sooner.
     pubsub_max_backoff_s: int = 60
 
+    # After the jab (docs/decisions.md, issue 23). The DCC document signer: in the cloud a Cloud KMS
+    # key version (projects/.../cryptoKeyVersions/N, infra/kms.tf); locally a P-256 key made on first
+    # use in this file (default: dcc-signing-key.pem in the state directory).
+    dcc_kms_key_version: str | None = None
+    dcc_signing_key_file: str | None = None
+    # The national e-health platform's FHIR R4 base (locally emulators/fhir_server.py).
+    fhir_base_url: str = "http://127.0.0.1:8091/fhir"
+    fhir_timeout_s: float = 5.0
+
     health_timeout_s: float = 2.0
     log_level: str = "INFO"
 

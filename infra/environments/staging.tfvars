@@ -9,6 +9,7 @@ login_node_issuer        = "https://securetoken.google.com/ereg-staging"
 login_node_jwks_url      = "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
 assertion_audience       = "ereg-staging"
 sms_provider_url         = "https://sms-sandbox.provider.example"
+fhir_base_url            = "https://ehealth-platform-test.example/fhir"
 settings = {
   EREG_LOG_LEVEL = "DEBUG"
 }

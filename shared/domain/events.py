@@ -36,6 +36,7 @@ class EventType(StrEnum):
     VISIT_COMPLETED = "VisitCompleted"
     VISIT_NO_SHOW = "VisitNoShow"
     SCHEDULE_CHANGED = "ScheduleChanged"
+    VACCINATION_VOIDED = "VaccinationVoided"
 
 
 VISIT_BOOKED = EventType.VISIT_BOOKED
@@ -44,6 +45,7 @@ VISIT_CANCELLED = EventType.VISIT_CANCELLED
 VISIT_COMPLETED = EventType.VISIT_COMPLETED
 VISIT_NO_SHOW = EventType.VISIT_NO_SHOW
 SCHEDULE_CHANGED = EventType.SCHEDULE_CHANGED
+VACCINATION_VOIDED = EventType.VACCINATION_VOIDED
 
 AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 200))
 
@@ -149,8 +151,27 @@ class ScheduleChangedEvent(EventBase):
     actor: str | None = Field(default=None, description="pseudonymous id of the staff member")
 
 
+class VaccinationVoidedEvent(EventBase):
+    """A recorded vaccination was withdrawn (recorded in error): its certificate is revoked and the
+    e-health record marked entered-in-error. The visit's own VisitCompleted event stays as it was."""
+
+    model_config = ConfigDict(
+        title="VaccinationVoided",
+        json_schema_extra={"$id": "https://e-rejestracja.gov.pl/schemas/vaccination-voided/1"},
+    )
+
+    event_type: Literal[EventType.VACCINATION_VOIDED]
+    visit_id: str
+    patient_id: str = Field(description="pseudonymous patient id, never the PESEL")
+    point_id: str
+    dose: int = Field(ge=1)
+    vaccine: str
+    voided_at: Instant
+    reason: str = Field(max_length=500)
+
+
 # Every payload on ``visit-events``, told apart by ``event_type``.
-Event = Annotated[VisitEvent | ScheduleChangedEvent, Field(discriminator="event_type")]
+Event = Annotated[VisitEvent | ScheduleChangedEvent | VaccinationVoidedEvent, Field(discriminator="event_type")]
 EVENT = TypeAdapter[Event](Event)
 
 
@@ -219,3 +240,14 @@ def visit_event(
         slots=sorted(slots),
     )
     return event.model_dump(mode="json")
+
+
+def vaccination_event(payload: Any) -> VisitEvent | VaccinationVoidedEvent | None:
+    """The event if it records or voids a vaccination (what certificates and the e-health record
+    follow); None for any other known event; PoisonMessage for an unknown one."""
+    event = parse_event(payload)
+    if isinstance(event, VaccinationVoidedEvent):
+        return event
+    if isinstance(event, VisitEvent) and event.event_type == EventType.VISIT_COMPLETED:
+        return event
+    return None

@@ -5,7 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Literal
 
 Probe = Callable[[float], None]
@@ -23,6 +23,8 @@ class HealthReport:
     backends: dict[str, BackendHealth]
     # Backends the system serves without (slower): one of them down is "degraded", still serving.
     optional: frozenset[str] = frozenset()
+    # Work waiting on an outside party, e.g. {"ehealth_backlog": records not yet at the platform}.
+    figures: dict[str, int | None] = field(default_factory=dict)
 
     @property
     def status(self) -> Literal["ok", "degraded"]:
@@ -38,6 +40,7 @@ class HealthReport:
             "backends": {
                 name: {k: v for k, v in vars(b).items() if v is not None} for name, b in self.backends.items()
             },
+            **({"figures": self.figures} if self.figures else {}),
         }
 
 

@@ -34,3 +34,13 @@ def test_a_failing_or_hanging_backend_degrades_without_blocking() -> None:
     assert report.backends["a"].status == "ok"
     assert (report.backends["broken"].status, report.backends["broken"].error) == ("down", "ConnectionError")
     assert (report.backends["hanging"].status, report.backends["hanging"].error) == ("down", "Timeout")
+
+
+def test_figures_of_outside_parties_are_reported_beside_the_backends() -> None:
+    from dataclasses import replace
+
+    report = check_backends({"a": _ok}, timeout_s=0.5)
+    assert "figures" not in report.as_dict()
+    with_backlog = replace(report, figures={"ehealth_backlog": 3})
+    assert with_backlog.as_dict()["figures"] == {"ehealth_backlog": 3}
+    assert with_backlog.status == "ok"  # a backlog is information, not a failure

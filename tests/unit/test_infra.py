@@ -409,6 +409,7 @@ def role_problems(infra: Infra) -> list[str]:
         "google_bigquery_dataset_iam_member.fn": "${local.bigquery_grants}",
         "google_pubsub_topic_iam_member.fn": "${local.topic_grants}",
         "google_secret_manager_secret_iam_member.reader": "${local.secret_grants}",
+        "google_kms_crypto_key_iam_member.fn": "${local.kms_grants}",
     }
     for address, for_each in grants.items():
         kind, rname = address.split(".")
@@ -727,3 +728,24 @@ def test_every_view_fits_the_three_layers_terraform_creates_them_in() -> None:
 
     assert reads["vaccinations_by_region"] == {"visit_latest"} and layer("vaccinations_by_region") == 3
     assert all(layer(name) <= 3 for name in views), {name: layer(name) for name in views}
+
+
+def test_the_dcc_signer_is_an_hsm_p256_kms_key_only_its_functions_reach(repo_infra: Infra) -> None:
+    """Issue 23: certificates are signed in the cloud by an asymmetric Cloud KMS key (ES256), never
+    destroyed by a plan; issue_certificates may sign and certificates read the public key, no one else."""
+    key = _resource(repo_infra, "google_kms_crypto_key", "dcc_signer")
+    assert key["purpose"] == "ASYMMETRIC_SIGN"
+    assert _block(key, "version_template") == {"algorithm": "EC_SIGN_P256_SHA256", "protection_level": "HSM"}
+    assert _block(key, "lifecycle").get("prevent_destroy") is True
+    assert key["key_ring"] == "${google_kms_key_ring.ereg.id}"
+    grants = repo_infra.locals["kms_grants"]
+    assert grants == {
+        "issue_certificates": "roles/cloudkms.signerVerifier",
+        "certificates": "roles/cloudkms.publicKeyViewer",
+    }
+    member = _resource(repo_infra, "google_kms_crypto_key_iam_member", "fn")
+    assert member["crypto_key_id"] == "${google_kms_crypto_key.dcc_signer.id}"
+    # The functions find the key version in their environment; locally a key file stands in.
+    assert "EREG_DCC_KMS_KEY_VERSION" in _function_environment(repo_infra)
+    assert "EREG_DCC_SIGNING_KEY_FILE" in repo_infra.declaration["local_only_settings"]
+    assert "cloudkms.googleapis.com" in repo_infra.tf_text

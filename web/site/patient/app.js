@@ -7,6 +7,7 @@ import { session } from '/common/session.js';
 import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
 import { slotSearch, vaccineName } from '/common/slot-search.js';
 import { $, confirmAction, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
+import { certificateList } from './certificates.js';
 import { visitList } from './visits.js';
 
 const state = { visits: null, moving: null };
@@ -82,6 +83,16 @@ async function loadVisits() {
     refused(error);
   }
   renderVisits();
+  loadCertificates();
+}
+
+async function loadCertificates() {
+  try {
+    const list = await certificateList();
+    $('#certificates-list')?.replaceChildren(list);
+  } catch (error) {
+    refused(error);
+  }
 }
 
 async function cancelVisit(visit) {
@@ -236,6 +247,12 @@ function buildApp() {
       { id: 'visits', 'aria-labelledby': 'visits-heading' },
       heading(2, 'visits-heading', 'patient.visits.heading'),
       el('div', { id: 'visits-list' }),
+    ),
+    el(
+      'section',
+      { id: 'certificates', 'aria-labelledby': 'certificates-heading' },
+      heading(2, 'certificates-heading', 'patient.certificates.heading'),
+      el('div', { id: 'certificates-list' }),
     ),
     el(
       'section',
