@@ -100,6 +100,8 @@ locals {
     EREG_REFERRAL_CHUNK_PREFIX_LENGTH = "2"
     EREG_REFERRAL_WRITE_BATCH         = "2000"
     EREG_INTEREST_SMS_PER_TICK        = "6000"
+    # Nightly jobs (reminders, no-shows) run 240 s, then checkpoint and publish a tick that goes on.
+    EREG_NIGHT_JOB_BUDGET_S = "240"
   }, var.settings)
 
   secret_environment = { for id, _ in local.declarations.secrets : id => upper("EREG_${replace(id, "-", "_")}") }

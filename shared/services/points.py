@@ -337,10 +337,15 @@ class PointService:
             refs = self.office.booked_before(today, after, page)
             if not refs:
                 return total
-            work = functools.partial(self._no_shows_if_past, refs=refs, today=today, now=now)
-            marked, _ = self._committed(work, lambda result: result[1])
-            total += marked
+            total += self.mark_no_shows_page(refs, today, now)
             after = refs[-1]
+
+    def mark_no_shows_page(self, refs: Sequence[BookedRef], today: date, now: datetime) -> int:
+        """One page of the nightly marking, in one transaction: those of ``refs`` still BOOKED on a
+        day before ``today`` become NO_SHOW; returns how many did."""
+        work = functools.partial(self._no_shows_if_past, refs=list(refs), today=today, now=now)
+        marked, _ = self._committed(work, lambda result: result[1])
+        return marked
 
     def _no_shows_if_past(
         self, tx: BackOfficeTx, refs: list[BookedRef], today: date, now: datetime

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from emulators.seed import (
     seed,
     top_up_today,
 )
+from shared.adapters.firestore_night_jobs import NIGHT_JOBS, FirestoreCheckpoints
 from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.bootstrap import Container, build_container
@@ -30,6 +32,8 @@ from shared.domain.booking import WARSAW, Channel, Visit, VisitStatus
 from shared.domain.refusals import Refused
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds
 from shared.domain.vaccination import MAX_WRONG_CODES, Actor
+from shared.services.night_jobs import NightJobs
+from shared.services.no_shows import NightlyNoShows
 from shared.services.points import PointService
 from shared.services.visits import BookingRequest
 from shared.services.walkins import WalkIn, WalkIns
@@ -397,8 +401,16 @@ def test_the_nightly_job_marks_past_booked_visits_page_by_page_and_only_once(
     tomorrow = add_patient(backends)
     visit_service(backends).book(tomorrow, BookingRequest(point_id, at(1, 9), "comirnaty", None), Channel.WEB, NOW)
     today = NOW.astimezone(WARSAW).date()
-    assert office.mark_past_no_shows(today, NOW, page=2) == 3
-    assert office.mark_past_no_shows(today, NOW, page=2) == 0
+    checkpoints = FirestoreCheckpoints(backends.firestore.client)
+    checkpoints.client.collection(NIGHT_JOBS).document(f"no-shows-before-{today.isoformat()}").delete()
+    jobs = NightJobs(checkpoints, backends.bus, time.monotonic, budget_s=60.0)
+    nightly = NightlyNoShows(backends.back_office, office, jobs, page=2)
+    first = nightly.run(today, NOW)
+    assert (first.done, first.finished) == (3, True)
+    saved = checkpoints.load(f"no-shows-before-{today.isoformat()}")
+    assert saved is not None and (saved.done, saved.pages, saved.finished) == (3, 2, True)
+    assert nightly.run(today, NOW).done == 0  # a repeated tick: the job is done
+    assert office.mark_past_no_shows(today, NOW, page=2) == 0  # and nothing was left to mark
     for patient in patients:
         visits = visits_of(backends, patient)
         assert (visits[1][0].status, visits[2][0].status) == (VisitStatus.NO_SHOW, VisitStatus.CANCELLED)
