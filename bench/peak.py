@@ -310,7 +310,8 @@ def main() -> None:
             spanner_free_read(container), args.points, slots, now, now + timedelta(days=args.days)
         )
         print(f"host: {args.workers} process(es) x {args.threads} threads; load: {args.users} clients; "
-              f"bookings aim at {len(slots)} slots; weights {WEIGHTS}", flush=True)  # fmt: skip
+              f"bookings aim at {len(slots)} slots; weights {WEIGHTS}; the visibility sampler at "
+              f"{len(sampler_slots)} others", flush=True)  # fmt: skip
         last_sweep = [0.0]
 
         def sweep() -> None:  # the scheduler's outbox sweep, at most every 10 s while waiting
