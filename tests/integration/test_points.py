@@ -388,7 +388,7 @@ def test_a_no_show_frees_the_later_doses_and_the_patient_can_book_again(
     assert [v.dose for v in again.visits] == [1, 2]
 
 
-def test_the_nightly_job_marks_past_booked_visits_page_by_page_and_only_once(
+def test_the_nightly_no_shows_killed_mid_way_resume_after_the_checkpoint_and_mark_each_once(
     backends: Container, office: PointService
 ) -> None:
     yesterday = at(-1, 9)
@@ -404,11 +404,16 @@ def test_the_nightly_job_marks_past_booked_visits_page_by_page_and_only_once(
     checkpoints = FirestoreCheckpoints(backends.firestore.client)
     checkpoints.client.collection(NIGHT_JOBS).document(f"no-shows-before-{today.isoformat()}").delete()
     jobs = NightJobs(checkpoints, backends.bus, time.monotonic, budget_s=60.0)
-    nightly = NightlyNoShows(backends.back_office, office, jobs, page=2)
-    first = nightly.run(today, NOW)
-    assert (first.done, first.finished) == (3, True)
+    dying = DyingBackOffice(SpannerBackOffice(backends.spanner), commits=1)
+    programme = demo_programme(NOW)
+    nightly = NightlyNoShows(dying, PointService(dying, lambda: programme, CapturedEvents()), jobs, page=2)
+    with pytest.raises(KilledMidWay):  # the first page (two visits) commits, the process dies in the second
+        nightly.run(today, NOW)
     saved = checkpoints.load(f"no-shows-before-{today.isoformat()}")
-    assert saved is not None and (saved.done, saved.pages, saved.finished) == (3, 2, True)
+    assert saved is not None and (saved.done, saved.pages, saved.finished) == (2, 1, False)
+    dying.commits = 100  # the retried delivery goes on after the checkpoint
+    resumed = nightly.run(today, NOW)
+    assert (resumed.done, resumed.total, resumed.finished, resumed.resumed_after) == (1, 3, True, saved.cursor)
     assert nightly.run(today, NOW).done == 0  # a repeated tick: the job is done
     assert office.mark_past_no_shows(today, NOW, page=2) == 0  # and nothing was left to mark
     for patient in patients:
@@ -417,6 +422,29 @@ def test_the_nightly_job_marks_past_booked_visits_page_by_page_and_only_once(
     assert visits_of(backends, tomorrow)[1][0].status == VisitStatus.BOOKED
     assert len(outbox(backends, "VisitNoShow")) == 3
     assert slots_of(backends, point_id)[(at(21, 9), "comirnaty")][1] == 0  # their dose-2 places came free
+
+
+class KilledMidWay(Exception):
+    pass
+
+
+class DyingBackOffice:
+    """The Spanner back office for ``commits`` transactions; the process "dies" in the next one."""
+
+    def __init__(self, office: SpannerBackOffice, commits: int) -> None:
+        self.office, self.commits = office, commits
+
+    def transaction(self, work: Any) -> Any:
+        if self.commits <= 0:
+            raise KilledMidWay()
+        self.commits -= 1
+        return self.office.transaction(work)
+
+    def read(self, work: Any) -> Any:
+        return self.office.read(work)
+
+    def booked_before(self, day: date, after: Any, limit: int) -> Any:
+        return self.office.booked_before(day, after, limit)
 
 
 # --- walk-ins and next doses ----------------------------------------------------------------------
