@@ -49,6 +49,7 @@ from urllib.parse import quote
 
 import jwt
 import requests
+from google.cloud.spanner_v1.keyset import KeySet
 
 from bench import invariants
 from bench.booking import VOIVODESHIPS, free_first_dose_slots
@@ -59,7 +60,7 @@ from emulators.stack import _kill_group
 from emulators.waiting import poll_until
 from shared.adapters.spanner_booking import read_free_slots
 from shared.bootstrap import build_container
-from shared.domain.booking import local_iso
+from shared.domain.booking import Slot, local_iso
 
 WEIGHTS = {"login": 2.0, "search": 3.0, "book": 1.0, "move": 0.1, "cancel": 0.05}
 
@@ -118,18 +119,29 @@ def quantile_line(label: str, seconds: list[float]) -> str:
     )
 
 
+SampleSlot = tuple[str, str, str, str, int]  # point, starts_at (local ISO), vaccine, municipality, free
+FreeRead = Callable[[str, datetime, datetime, int], list[Slot]]  # voivodeship, start, end, limit -> comirnaty
+
+
 @dataclass
 class Visibility:
     """Books an untouched slot, polls search until it shows one place fewer; cancels, polls until it
     shows the place again. The polls ask what a patient would: the point's slots from that hour, the
-    very same search after the booking and after the cancel (the projection is read uncached)."""
+    very same search after the booking and after the cancel (the projection is read uncached).
+
+    The slots are ones no benchmark client books or moves to (``later_slots``), so the places the
+    sampler expects are the only right answer; a slot its booking fills is rightly absent from search.
+    ``truth`` (Spanner's free places of a slot) tells, for a sample not seen in time, whether search
+    was behind Spanner (the projection late) or equal to it (the slot changed by someone else)."""
 
     base_url: str
     tokens: list[tuple[str, str]]  # (session, phone)
-    slots: list[tuple[str, str, str, str, int]]  # point, starts_at (local ISO), vaccine, municipality, free
+    slots: list[SampleSlot]
+    truth: Callable[[str, str, str], int] | None = None  # point, starts_at, vaccine -> free places now
     booked: list[float] = field(default_factory=list)
     cancelled: list[float] = field(default_factory=list)
     unseen: int = 0
+    behind: int = 0  # of the unseen: search still differed from Spanner (the projection was late)
     errors: int = 0
 
     def free_places(self, session: requests.Session, query: str, point_id: str, starts_at: str) -> int | None:
@@ -141,13 +153,19 @@ class Visibility:
                 return int(slot["free_places"])
         return None
 
-    def lag(self, session: requests.Session, query: str, point_id: str, starts_at: str, expected: int) -> float | None:
+    def lag(
+        self, session: requests.Session, query: str, slot: tuple[str, str, str], expected: int, timeout_s: float = 10.0
+    ) -> float | None:
+        point_id, starts_at, vaccine = slot
         answered = time.monotonic()
+        shown = expected or None  # search lists slots with free places only: a full one is absent
         seen = poll_until(
-            lambda: self.free_places(session, query, point_id, starts_at), lambda f: f == expected, 10.0, every_s=0.01
+            lambda: self.free_places(session, query, point_id, starts_at), lambda f: f == shown, timeout_s, every_s=0.01
         )
-        if seen != expected:
+        if seen != shown:
             self.unseen += 1
+            if self.truth is not None and seen != (self.truth(point_id, starts_at, vaccine) or None):
+                self.behind += 1
             return None
         return time.monotonic() - answered
 
@@ -166,7 +184,7 @@ class Visibility:
                     self.errors += 1
                     continue
                 same_search = f"point_id={point_id}&vaccine={vaccine}&from={quote(starts_at)}&limit=1"
-                took = self.lag(session, same_search, point_id, starts_at, free - 1)
+                took = self.lag(session, same_search, (point_id, starts_at, vaccine), free - 1)
                 if took is not None:
                     self.booked.append(took)
                 first = min(response.json()["visits"], key=lambda v: v["dose"])
@@ -177,7 +195,7 @@ class Visibility:
                 if response.status_code != 204:
                     self.errors += 1
                     continue
-                took = self.lag(session, same_search, point_id, starts_at, free)
+                took = self.lag(session, same_search, (point_id, starts_at, vaccine), free)
                 if took is not None:
                     self.cancelled.append(took)
             except (requests.RequestException, ValueError):
@@ -287,9 +305,13 @@ def main() -> None:
         built = availability.rebuild()
         print(f"projection: {built.slots} slots of {built.points} points into Redis in {built.seconds:.1f} s")
         slots = [list(s) for s in free_first_dose_slots(container, days=args.days)]
-        sampler_slots = later_slots(container, args.points)
+        now = datetime.now(UTC)
+        sampler_slots = later_slots(
+            spanner_free_read(container), args.points, slots, now, now + timedelta(days=args.days)
+        )
         print(f"host: {args.workers} process(es) x {args.threads} threads; load: {args.users} clients; "
-              f"bookings aim at {len(slots)} slots; weights {WEIGHTS}", flush=True)  # fmt: skip
+              f"bookings aim at {len(slots)} slots; weights {WEIGHTS}; the visibility sampler at "
+              f"{len(sampler_slots)} others", flush=True)  # fmt: skip
         last_sweep = [0.0]
 
         def sweep() -> None:  # the scheduler's outbox sweep, at most every 10 s while waiting
@@ -317,7 +339,8 @@ def main() -> None:
             phones = [f"+48602{index:01d}{n:05d}" for n in range(len(mine))]
             signed = sign_all(mine)
             sampler_patients = patients[-200 + index * 20 : -200 + index * 20 + 10]
-            visibility = Visibility(stack.base_url, log_in(container, sampler_patients, index), sampler_slots)
+            visibility = Visibility(stack.base_url, log_in(container, sampler_patients, index), sampler_slots,
+                                    spanner_free_places(container))  # fmt: skip
             stop = threading.Event()
             workers = [threading.Thread(target=visibility.run, args=(stop,), daemon=True),
                        threading.Thread(target=every, args=(60.0, sweep, stop), daemon=True)]  # fmt: skip
@@ -340,7 +363,8 @@ def main() -> None:
             print(quantile_line("  booking -> search shows it", visibility.booked), flush=True)
             print(quantile_line("  cancel -> search shows it", visibility.cancelled), flush=True)
             if visibility.unseen or visibility.errors:
-                print(f"  visibility sampler: {visibility.unseen} not seen within 10 s, {visibility.errors} errors")
+                print(f"  visibility sampler: {visibility.unseen} not seen within 10 s ({visibility.behind} with "
+                      f"search behind Spanner, the rest equal to it), {visibility.errors} errors")  # fmt: skip
             report = invariants.check(container, gateway, wait_s=300, while_waiting=sweep)
             print("\n".join(report.lines()), flush=True)
 
@@ -376,20 +400,48 @@ def log_in(container: Any, patients: list[Any], phase: int) -> list[tuple[str, s
     return [(token, f"+48603{phase:01d}{n:05d}") for n, token in enumerate(tokens)]
 
 
-def later_slots(container: Any, points: int) -> list[tuple[str, str, str, str, int]]:
-    """Free Comirnaty slots 3-7 days on: no benchmark client books there (they aim at the earliest)."""
-    municipality = {p.point_id: p.municipality for p in generate_points(points)}
-    start = datetime.now(UTC) + timedelta(days=3)
+def later_slots(read: FreeRead, points: int, load: list[list[str]], now: datetime, until: datetime) -> list[SampleSlot]:
+    """Free Comirnaty slots no benchmark client books or moves to: in each voivodeship, after the
+    last of the slots the load aims at (the earliest 400 there, which at a few hundred points reach
+    days ahead) and at least 3 days on; before ``until`` (the second doses' days)."""
+    demo = generate_points(points)
+    municipality = {p.point_id: p.municipality for p in demo}
+    voivodeship = {p.point_id: p.voivodeship for p in demo}
+    aimed_at = {(point_id, starts_at, vaccine) for point_id, starts_at, vaccine in load}
+    last: dict[str, datetime] = {}
+    for point_id, starts_at, _ in load:
+        moment = datetime.fromisoformat(starts_at)
+        last[voivodeship[point_id]] = max(moment, last.get(voivodeship[point_id], moment))
     found = []
-    for voivodeship in VOIVODESHIPS:
-        with container.spanner.snapshot() as snapshot:
-            slots = read_free_slots(snapshot, "voivodeship", voivodeship, "comirnaty", start,
-                                    start + timedelta(days=4), limit=100)  # fmt: skip
+    for region in VOIVODESHIPS:
+        start = max(now + timedelta(days=3), last[region] + timedelta(seconds=1) if region in last else now)
         found += [
-            (s.point_id, local_iso(s.starts_at), s.vaccine, municipality[s.point_id], s.free_places) for s in slots
+            (s.point_id, local_iso(s.starts_at), s.vaccine, municipality[s.point_id], s.free_places)
+            for s in read(region, start, until, 100)
+            if (s.point_id, local_iso(s.starts_at), s.vaccine) not in aimed_at
         ]
     random.Random(3).shuffle(found)
     return found
+
+
+def spanner_free_read(container: Any) -> FreeRead:
+    def read(voivodeship: str, start: datetime, end: datetime, limit: int) -> list[Slot]:
+        with container.spanner.snapshot() as snapshot:
+            return read_free_slots(snapshot, "voivodeship", voivodeship, "comirnaty", start, end, limit=limit)
+
+    return read
+
+
+def spanner_free_places(container: Any) -> Callable[[str, str, str], int]:
+    """A slot's free places in Spanner now (a strong read by key)."""
+
+    def free(point_id: str, starts_at: str, vaccine: str) -> int:
+        key = [point_id, datetime.fromisoformat(starts_at).astimezone(UTC), vaccine]
+        with container.spanner.snapshot() as snapshot:
+            rows = list(snapshot.read("Slots", ("Capacity", "Booked"), KeySet(keys=[key])))
+        return int(rows[0][0]) - int(rows[0][1]) if rows else 0
+
+    return free
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """`mark_no_shows` (no-show-ticks, nightly): every visit of a past day still BOOKED becomes NO_SHOW.
 
 The tick may carry ``{"before": "YYYY-MM-DD"}`` (a day not after today); by default, today in
-Europe/Warsaw. Paged and idempotent: a second tick finds nothing left to mark.
+Europe/Warsaw. Paged, resumed after its last page done (a checkpoint), and idempotent: a second tick
+finds nothing left to mark.
 """
 
 from __future__ import annotations
@@ -33,5 +34,8 @@ def mark_no_shows(event: CloudEvent) -> None:
             raise PoisonMessage("the tick's day is not a date") from None
         if before > today:
             raise PoisonMessage("visits of today or later cannot be no-shows yet")
-    marked = get_container().point_office.mark_past_no_shows(before, now)
-    log.info("no-shows marked before %s: %d", before.isoformat(), marked)
+    run = get_container().no_shows.run(before, now)
+    log.info(
+        "no-shows before %s: %d marked in this run, %d in all%s", before.isoformat(), run.done, run.total,
+        "" if run.finished else " (out of time: a new tick goes on)",
+    )  # fmt: skip

@@ -25,5 +25,8 @@ def send_reminders(event: CloudEvent) -> None:
             day = date.fromisoformat(str(tick["day"]))
         except ValueError:
             raise PoisonMessage("the tick's day is not a date") from None
-    requested = get_container().reminders.run(day)
-    log.info("reminders requested for %s: %d", day.isoformat(), requested)
+    run = get_container().reminders.run(day)
+    log.info(
+        "reminders for %s: %d requested in this run, %d in all%s", day.isoformat(), run.done, run.total,
+        "" if run.finished else " (out of time: a new tick goes on)",
+    )  # fmt: skip

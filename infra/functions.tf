@@ -113,6 +113,8 @@ locals {
     EREG_DCC_KMS_KEY_VERSION = "${google_kms_crypto_key.dcc_signer.id}/cryptoKeyVersions/1"
     EREG_FHIR_BASE_URL       = var.fhir_base_url
     EREG_FHIR_TIMEOUT_S      = "5"
+    # Nightly jobs (reminders, no-shows) run 240 s, then checkpoint and publish a tick that goes on.
+    EREG_NIGHT_JOB_BUDGET_S = "240"
   }, var.settings)
 
   secret_environment = { for id, _ in local.declarations.secrets : id => upper("EREG_${replace(id, "-", "_")}") }

@@ -34,6 +34,7 @@ from shared.adapters.firestore_db import (
     SessionStore,
 )
 from shared.adapters.firestore_jobs import FirestoreReferralJobs
+from shared.adapters.firestore_night_jobs import FirestoreCheckpoints
 from shared.adapters.firestore_programme import FirestoreProgrammeVersions
 from shared.adapters.firestore_sms_dialogue import FirestoreSmsConversations
 from shared.adapters.jwks import JwksKeySource
@@ -59,6 +60,8 @@ from shared.services.ehealth import ImmunizationSender
 from shared.services.health import HealthReport, check_backends
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource, SessionRepository
 from shared.services.interest import InterestService
+from shared.services.night_jobs import NightJobs
+from shared.services.no_shows import NightlyNoShows
 from shared.services.notifications import Notifier
 from shared.services.outbox import OutboxRelay
 from shared.services.points import PointService
@@ -401,8 +404,18 @@ class Container:
             self.points,
             self.bus,
             self.settings.sms_transliterate,
+            self.night_jobs,
             windows=self.sms_conversations,
         )
+
+    @cached_property
+    def night_jobs(self) -> NightJobs:
+        checkpoints = FirestoreCheckpoints(self.firestore.client)
+        return NightJobs(checkpoints, self.bus, time.monotonic, self.settings.night_job_budget_s)
+
+    @cached_property
+    def no_shows(self) -> NightlyNoShows:
+        return NightlyNoShows(self.back_office, self.point_office, self.night_jobs)
 
     @cached_property
     def streamer(self) -> EventStreamer:

@@ -81,6 +81,9 @@ class Settings(BaseSettings):
     referral_write_batch: int = Field(default=2000, ge=1, le=10000)
     # "Your cohort is open" SMS requested per scheduler tick (a minute): spreads the booking peak.
     interest_sms_per_tick: int = Field(default=6000, ge=0)
+    # A nightly job's run (reminders, no-shows) stops after this many seconds, saves its checkpoint
+    # and publishes a tick that goes on: shorter than its subscription's ack deadline (300 s).
+    night_job_budget_s: float = Field(default=240.0, gt=0)
 
     # Token buckets, "scope:who" -> [per second, burst]; who is "ip" (the client address, checked
     # before any backend read) or "user" (the verified person: patient or staff member). Shared by

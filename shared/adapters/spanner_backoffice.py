@@ -14,8 +14,9 @@ from typing import Any, TypeVar
 from google.cloud import spanner
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
-from shared.adapters.spanner_booking import SpannerBookingTransaction
+from shared.adapters.spanner_booking import VISIT_COLUMNS, SpannerBookingTransaction, visit_from_row
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_patients import read_patients
 from shared.domain.booking import Slot, Visit
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
@@ -62,6 +63,9 @@ class SpannerBackOfficeTx(BackOfficeTx):
 
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         return self.booking.slot(point_id, starts_at, vaccine)
+
+    def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
+        return self.booking.slots_by_key(keys)
 
     def free_slots_nearby(
         self, municipality: str, vaccine: str, start: datetime, end: datetime, limit: int
@@ -134,6 +138,19 @@ class SpannerBackOfficeTx(BackOfficeTx):
 
     def patient_visits(self, patient_id: str) -> list[Visit]:
         return self.booking.patient_visits(patient_id)
+
+    def patients(self, patient_ids: Sequence[str]) -> dict[str, PatientRecord]:
+        return read_patients(self.reader, patient_ids) if patient_ids else {}
+
+    def visits_of(self, patient_ids: Sequence[str]) -> dict[str, list[Visit]]:
+        found: dict[str, list[Visit]] = {patient_id: [] for patient_id in patient_ids}
+        if not found:
+            return found
+        keys = KeySet(ranges=[KeyRange(start_closed=[p], end_closed=[p]) for p in found])
+        for row in self.reader.read("Visits", VISIT_COLUMNS, keys):
+            visit = visit_from_row(row)
+            found[visit.patient_id].append(visit)
+        return found
 
     def wrong_code_attempts(self, patient_id: str, visit_id: str) -> int:
         rows = list(self.reader.read("Visits", ("WrongCodeAttempts",), KeySet(keys=[[patient_id, visit_id]])))

@@ -66,6 +66,7 @@ class BackOfficeTx(Protocol):
     def point(self, point_id: str) -> Point | None: ...
     def slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]: ...  # start <= starts_at < end
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None: ...
+    def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]: ...  # in one read
     def free_slots_nearby(
         self, municipality: str, vaccine: str, start: datetime, end: datetime, limit: int
     ) -> list[Slot]: ...
@@ -81,6 +82,8 @@ class BackOfficeTx(Protocol):
     def visit_owner(self, visit_id: str) -> str | None: ...
     def patient(self, patient_id: str) -> PatientRecord | None: ...
     def patient_visits(self, patient_id: str) -> list[Visit]: ...
+    def patients(self, patient_ids: Sequence[str]) -> dict[str, PatientRecord]: ...  # in one read
+    def visits_of(self, patient_ids: Sequence[str]) -> dict[str, list[Visit]]: ...  # each one's visits, one read
     def wrong_code_attempts(self, patient_id: str, visit_id: str) -> int: ...
     def set_wrong_code_attempts(self, patient_id: str, visit_id: str, attempts: int) -> None: ...
     def vaccination(self, patient_id: str, visit_id: str) -> Vaccination | None: ...
@@ -337,10 +340,15 @@ class PointService:
             refs = self.office.booked_before(today, after, page)
             if not refs:
                 return total
-            work = functools.partial(self._no_shows_if_past, refs=refs, today=today, now=now)
-            marked, _ = self._committed(work, lambda result: result[1])
-            total += marked
+            total += self.mark_no_shows_page(refs, today, now)
             after = refs[-1]
+
+    def mark_no_shows_page(self, refs: Sequence[BookedRef], today: date, now: datetime) -> int:
+        """One page of the nightly marking, in one transaction: those of ``refs`` still BOOKED on a
+        day before ``today`` become NO_SHOW; returns how many did."""
+        work = functools.partial(self._no_shows_if_past, refs=list(refs), today=today, now=now)
+        marked, _ = self._committed(work, lambda result: result[1])
+        return marked
 
     def _no_shows_if_past(
         self, tx: BackOfficeTx, refs: list[BookedRef], today: date, now: datetime
@@ -348,9 +356,13 @@ class PointService:
         slots = _ledger(tx)  # one view of the slots for the page: two visits may free the same slot
         marked = 0
         events: list[dict[str, Any]] = []
-        for patient_id in dict.fromkeys(ref[2] for ref in refs):
-            patient = tx.patient(patient_id)
-            visits = tx.patient_visits(patient_id)
+        # A page is a few reads, not a few per visit: its patients, their visits, the slots of those.
+        patient_ids = list(dict.fromkeys(ref[2] for ref in refs))
+        patients, visits_of = tx.patients(patient_ids), tx.visits_of(patient_ids)
+        slots.confirm([(v.point_id, v.starts_at, v.vaccine) for vs in visits_of.values() for v in vs if v.is_active])
+        for patient_id in patient_ids:
+            patient = patients.get(patient_id)
+            visits = visits_of.get(patient_id, [])
             wanted = {ref[1] for ref in refs if ref[2] == patient_id}
             for visit in sorted((v for v in visits if v.visit_id in wanted), key=lambda v: v.dose):
                 current = next(v for v in visits if v.visit_id == visit.visit_id)
@@ -404,6 +416,7 @@ def _ledger(tx: BackOfficeTx) -> SlotLedger:
         lambda point_id, start, end: tx.slots(point_id, start, end + timedelta(seconds=1)),  # [start, end]
         tx.free_slots_nearby,
         tx.save_booked,
+        tx.slots_by_key,
     )
 
 

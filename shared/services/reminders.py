@@ -1,8 +1,9 @@
 """reminder-ticks -> sms-requests: a day-before reminder for every booked visit of a day.
 
-The visits are read page by page from an index of booked visits by day (no table scan). A reminder's
-request id is derived from the visit and the day, so a second tick makes the same requests and the
-SMS log sends each once.
+The visits are read page by page from an index of booked visits by day (no table scan). The job
+saves its checkpoint after each page's requests are taken by Pub/Sub and resumes after it (see
+shared/services/night_jobs.py). A reminder's request id is derived from the visit and the day, so a
+page replayed after a crash makes the same requests and the SMS log sends each once.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ from shared.domain.booking import Visit
 from shared.domain.local_time import WARSAW
 from shared.domain.sms import SmsRequest, reminder_request_id, reminder_text
 from shared.domain.sms_dialogue import ReminderWindow
+from shared.services.night_jobs import JobRun, NightJobs, PagedJob
 from shared.services.notifications import visit_facts
 from shared.services.ports import MessagePublisher, PatientReader, PointDirectory, VisitReader
-from shared.topology import SMS_REQUESTS
+from shared.topology import REMINDER_TICKS, SMS_REQUESTS
 
 log = logging.getLogger(__name__)
 
@@ -46,6 +48,7 @@ class Reminders:
         points: PointDirectory,
         bus: MessagePublisher,
         transliterate: bool,
+        jobs: NightJobs,
         page: int = 500,
         windows: ReminderWindows | None = None,
     ) -> None:
@@ -55,20 +58,25 @@ class Reminders:
         self.points = points
         self.bus = bus
         self.transliterate = transliterate
+        self.jobs = jobs
         self.page = page
 
-    def run(self, day: date) -> int:
-        """Request a reminder for each visit still booked on ``day``; returns how many were requested."""
-        requested = 0
-        after: str | None = None
-        while True:
-            visits = self.visits.booked_on_day(day, after, self.page)
-            if not visits:
-                return requested
-            requested += self._remind([v for v in visits if v.is_active], day)
-            after = visits[-1].visit_id
+    def run(self, day: date) -> JobRun:
+        """Request a reminder for each visit still booked on ``day``, from where an earlier run of the
+        day's job stopped; ``done`` counts the requests made."""
+        job = PagedJob[Visit](
+            job_id=f"reminders-{day.isoformat()}",
+            next_page=lambda after: self.visits.booked_on_day(day, after[0] if after else None, self.page),
+            cursor_of=lambda visit: (visit.visit_id,),
+            work=lambda visits: self._remind([v for v in visits if v.is_active], day),
+            tick_topic=REMINDER_TICKS,
+            tick={"day": day.isoformat()},
+        )
+        return self.jobs.run(job)
 
     def _remind(self, visits: list[Visit], day: date) -> int:
+        if not visits:
+            return 0
         patients = self.patients.patients({v.patient_id for v in visits})
         points = self.points.get_many(v.point_id for v in visits)
         messages = []

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import json
+import time
 import uuid
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -17,6 +19,7 @@ from emulators.provision import ensure_pubsub
 from emulators.stack import LocalStack
 from emulators.waiting import poll_until
 from shared.adapters.firestore_db import FirestoreSmsLog
+from shared.adapters.firestore_night_jobs import NIGHT_JOBS, FirestoreCheckpoints
 from shared.adapters.sms_provider import HttpSmsProvider
 from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.adapters.spanner_outbox import SpannerOutbox
@@ -24,7 +27,9 @@ from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import Channel
 from shared.domain.local_time import WARSAW
+from shared.services.night_jobs import NightJobs
 from shared.services.outbox import OutboxRelay
+from shared.services.ports import MessagePublisher
 from shared.services.reminders import Reminders
 from shared.services.sms import PermanentSmsError, SmsSender, TransientSmsError
 from shared.services.visits import BookingRequest
@@ -94,7 +99,7 @@ def test_events_made_while_pubsub_is_down_arrive_after_the_sweep(backends: Conta
         outage.stop()
 
 
-def test_reminders_for_tomorrow_are_requested_once_and_sent_once(backends: Container, emulator_env) -> None:
+def test_reminders_killed_mid_way_resume_after_the_checkpoint(backends: Container, emulator_env) -> None:
     tomorrow_local = (datetime.now(UTC).astimezone(WARSAW) + timedelta(days=1)).date()
     start = datetime(tomorrow_local.year, tomorrow_local.month, tomorrow_local.day, 23, tzinfo=WARSAW).astimezone(UTC)
     if start <= datetime.now(UTC):
@@ -109,19 +114,52 @@ def test_reminders_for_tomorrow_are_requested_once_and_sent_once(backends: Conta
 
     subscription = subscribe(backends, SMS_REQUESTS, "reminders")
     points = SpannerPointDirectory(backends.spanner)
-    reminders = Reminders(SpannerVisitReader(backends.spanner), backends.patients, points, backends.bus, True, page=1)
-    assert reminders.run(tomorrow_local) == 2
-    assert reminders.run(tomorrow_local) == 2  # the second tick asks again ...
-    requests_seen = [json.loads(m.data) for m in pull_all(backends.settings.project_id, subscription, 4)]
-    assert len(requests_seen) == 4 and len({r["request_id"] for r in requests_seen}) == 2
+    checkpoints = FirestoreCheckpoints(backends.firestore.client)
+    checkpoints.client.collection(NIGHT_JOBS).document(f"reminders-{tomorrow_local.isoformat()}").delete()
+
+    def reminders(bus: MessagePublisher) -> Reminders:
+        jobs = NightJobs(checkpoints, bus, time.monotonic, budget_s=60.0)
+        return Reminders(SpannerVisitReader(backends.spanner), backends.patients, points, bus, True, jobs, page=1)
+
+    with pytest.raises(KilledMidWay):  # the first delivery dies after one page (one reminder) ...
+        reminders(DyingBus(backends.bus, pages=1)).run(tomorrow_local)
+    saved = checkpoints.load(f"reminders-{tomorrow_local.isoformat()}")
+    assert saved is not None and (saved.done, saved.pages, saved.finished) == (1, 1, False)
+    run = reminders(backends.bus).run(tomorrow_local)  # ... its retry goes on after the checkpoint
+    assert (run.done, run.total, run.finished, run.resumed_after) == (1, 2, True, saved.cursor)
+    assert reminders(backends.bus).run(tomorrow_local).done == 0  # a repeated tick: the job is done
+    requests_seen = [json.loads(m.data) for m in pull_all(backends.settings.project_id, subscription, 2)]
+    assert len(requests_seen) == len({r["request_id"] for r in requests_seen}) == 2  # none twice, none missing
     assert all(r["text"].isascii() and r["segments"] >= 1 for r in requests_seen)
 
     sender = SmsSender(
         HttpSmsProvider(emulator_env["EREG_SMS_PROVIDER_URL"], backends.settings.sms_provider_token.get_secret_value()),
         FirestoreSmsLog(backends.firestore.client),
     )
-    outcomes = [sender.handle(r, datetime.now(UTC)) for r in requests_seen]
-    assert sorted(outcomes) == ["duplicate", "duplicate", "sent", "sent"]  # ... but nothing new is sent
+    outcomes = [sender.handle(r, datetime.now(UTC)) for r in requests_seen + requests_seen]
+    assert sorted(outcomes) == ["duplicate", "duplicate", "sent", "sent"]  # a replayed request sends nothing
+
+
+class KilledMidWay(Exception):
+    pass
+
+
+class DyingBus:
+    """The real bus for ``pages`` calls of publish_many; then the process "dies"."""
+
+    def __init__(self, bus: MessagePublisher, pages: int) -> None:
+        self.bus, self.pages = bus, pages
+
+    def publish(self, topic: str, data: bytes, timeout_s: float = 10.0, **attributes: str) -> str:
+        return self.bus.publish(topic, data, timeout_s, **attributes)
+
+    def publish_many(
+        self, topic: str, messages: Sequence[tuple[bytes, dict[str, str]]], timeout_s: float = 10.0
+    ) -> list[bool]:
+        if self.pages <= 0:
+            raise KilledMidWay()
+        self.pages -= 1
+        return self.bus.publish_many(topic, messages, timeout_s)
 
 
 def test_provider_retries_5xx_and_gives_up_on_4xx(emulator_env: dict[str, str], backends: Container) -> None:

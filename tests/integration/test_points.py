@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from datetime import date, datetime, timedelta
@@ -23,6 +24,7 @@ from emulators.seed import (
     seed,
     top_up_today,
 )
+from shared.adapters.firestore_night_jobs import NIGHT_JOBS, FirestoreCheckpoints
 from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.bootstrap import Container, build_container
@@ -30,6 +32,8 @@ from shared.domain.booking import WARSAW, Channel, Visit, VisitStatus
 from shared.domain.refusals import Refused
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds
 from shared.domain.vaccination import MAX_WRONG_CODES, Actor
+from shared.services.night_jobs import NightJobs
+from shared.services.no_shows import NightlyNoShows
 from shared.services.points import PointService
 from shared.services.visits import BookingRequest
 from shared.services.walkins import WalkIn, WalkIns
@@ -384,7 +388,7 @@ def test_a_no_show_frees_the_later_doses_and_the_patient_can_book_again(
     assert [v.dose for v in again.visits] == [1, 2]
 
 
-def test_the_nightly_job_marks_past_booked_visits_page_by_page_and_only_once(
+def test_the_nightly_no_shows_killed_mid_way_resume_after_the_checkpoint_and_mark_each_once(
     backends: Container, office: PointService
 ) -> None:
     yesterday = at(-1, 9)
@@ -397,14 +401,50 @@ def test_the_nightly_job_marks_past_booked_visits_page_by_page_and_only_once(
     tomorrow = add_patient(backends)
     visit_service(backends).book(tomorrow, BookingRequest(point_id, at(1, 9), "comirnaty", None), Channel.WEB, NOW)
     today = NOW.astimezone(WARSAW).date()
-    assert office.mark_past_no_shows(today, NOW, page=2) == 3
-    assert office.mark_past_no_shows(today, NOW, page=2) == 0
+    checkpoints = FirestoreCheckpoints(backends.firestore.client)
+    checkpoints.client.collection(NIGHT_JOBS).document(f"no-shows-before-{today.isoformat()}").delete()
+    jobs = NightJobs(checkpoints, backends.bus, time.monotonic, budget_s=60.0)
+    dying = DyingBackOffice(SpannerBackOffice(backends.spanner), commits=1)
+    programme = demo_programme(NOW)
+    nightly = NightlyNoShows(dying, PointService(dying, lambda: programme, CapturedEvents()), jobs, page=2)
+    with pytest.raises(KilledMidWay):  # the first page (two visits) commits, the process dies in the second
+        nightly.run(today, NOW)
+    saved = checkpoints.load(f"no-shows-before-{today.isoformat()}")
+    assert saved is not None and (saved.done, saved.pages, saved.finished) == (2, 1, False)
+    dying.commits = 100  # the retried delivery goes on after the checkpoint
+    resumed = nightly.run(today, NOW)
+    assert (resumed.done, resumed.total, resumed.finished, resumed.resumed_after) == (1, 3, True, saved.cursor)
+    assert nightly.run(today, NOW).done == 0  # a repeated tick: the job is done
+    assert office.mark_past_no_shows(today, NOW, page=2) == 0  # and nothing was left to mark
     for patient in patients:
         visits = visits_of(backends, patient)
         assert (visits[1][0].status, visits[2][0].status) == (VisitStatus.NO_SHOW, VisitStatus.CANCELLED)
     assert visits_of(backends, tomorrow)[1][0].status == VisitStatus.BOOKED
     assert len(outbox(backends, "VisitNoShow")) == 3
     assert slots_of(backends, point_id)[(at(21, 9), "comirnaty")][1] == 0  # their dose-2 places came free
+
+
+class KilledMidWay(Exception):
+    pass
+
+
+class DyingBackOffice:
+    """The Spanner back office for ``commits`` transactions; the process "dies" in the next one."""
+
+    def __init__(self, office: SpannerBackOffice, commits: int) -> None:
+        self.office, self.commits = office, commits
+
+    def transaction(self, work: Any) -> Any:
+        if self.commits <= 0:
+            raise KilledMidWay()
+        self.commits -= 1
+        return self.office.transaction(work)
+
+    def read(self, work: Any) -> Any:
+        return self.office.read(work)
+
+    def booked_before(self, day: date, after: Any, limit: int) -> Any:
+        return self.office.booked_before(day, after, limit)
 
 
 # --- walk-ins and next doses ----------------------------------------------------------------------

@@ -60,6 +60,9 @@ class FakeOfficeTx:
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         return self._read.slots.get((point_id, starts_at, vaccine))
 
+    def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
+        return [self._read.slots[key] for key in keys if key in self._read.slots]
+
     def free_slots_nearby(
         self, municipality: str, vaccine: str, start: datetime, end: datetime, limit: int
     ) -> list[Slot]:
@@ -84,6 +87,12 @@ class FakeOfficeTx:
 
     def patient_visits(self, patient_id: str) -> list[Visit]:
         return [v for v in self._read.visits.values() if v.patient_id == patient_id]
+
+    def patients(self, patient_ids: Sequence[str]) -> dict[str, PatientRecord]:
+        return {p: self._read.patients[p] for p in patient_ids if p in self._read.patients}
+
+    def visits_of(self, patient_ids: Sequence[str]) -> dict[str, list[Visit]]:
+        return {p: self.patient_visits(p) for p in patient_ids}
 
     def wrong_code_attempts(self, patient_id: str, visit_id: str) -> int:
         return self._read.wrong_codes.get(visit_id, 0)

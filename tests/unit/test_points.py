@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime, timedelta
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 import pytest
 
@@ -20,16 +20,20 @@ from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, plan_schedule
 from shared.domain.series import pending_dose
 from shared.domain.stock import Delivery, first_shortfall
 from shared.domain.vaccination import MAX_WRONG_CODES, Actor, orphans
+from shared.services.night_jobs import NightJobs
+from shared.services.no_shows import NightlyNoShows
 from shared.services.notifications import Notifier
-from shared.services.points import PointService
+from shared.services.points import BookedRef, PointService
 from shared.services.reporting_feed import EventStreamer
 from tests.unit.fakes import FakeBus, FakePointDirectory, FakeWarehouse
+from tests.unit.fakes_night_jobs import Crash, FakeCheckpoints, SteppingClock
 from tests.unit.fakes_points import FakeBackOffice, Published
 
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)  # 10:30 in Warsaw
 PROGRAMME = demo_programme(NOW)
 POINT = Point(str(uuid.uuid4()), "Punkt", "14", "1465", "1465011", "Warszawa", "ul. Długa 1", "00-001",
               ["comirnaty", "jcovden"], True)  # fmt: skip
+T = TypeVar("T")
 STAFF = Actor("staff-1", frozenset({POINT.point_id}))
 
 
@@ -213,6 +217,51 @@ def test_the_nightly_job_pages_and_a_second_run_finds_nothing(
     assert fake.state.slots[(POINT.point_id, later.starts_at, "comirnaty")].booked == 0
     runs = fake.transactions_run
     assert service.mark_past_no_shows(TODAY, NOW, page=2) == 0 and fake.transactions_run == runs
+
+
+class DyingOffice(FakeBackOffice):
+    """Commits ``commits`` transactions, then the process dies in the next one (nothing of it written)."""
+
+    def __init__(self, commits: int) -> None:
+        super().__init__()
+        self.commits = commits
+        self.pages_asked: list[BookedRef | None] = []
+
+    def transaction(self, work: Callable[[Any], T]) -> T:
+        if self.commits <= 0:
+            raise Crash("killed mid-way")
+        self.commits -= 1
+        return super().transaction(work)
+
+    def booked_before(self, day: date, after: BookedRef | None, limit: int) -> list[BookedRef]:
+        self.pages_asked.append(after)
+        return super().booked_before(day, after, limit)
+
+
+def test_the_nightly_no_shows_killed_mid_way_resume_after_their_checkpoint() -> None:
+    fake = DyingOffice(commits=2)
+    fake.state.points[POINT.point_id] = POINT
+    published = Published()
+    checkpoints, bus = FakeCheckpoints(), FakeBus()
+    jobs = NightJobs(checkpoints, bus, SteppingClock(0.0), budget_s=100.0)
+    nightly = NightlyNoShows(fake, PointService(fake, lambda: PROGRAMME, published), jobs, page=2)
+    past = [
+        add_visit(fake, local(TODAY - timedelta(days=d), 9), series=f"s{n}")
+        for n, d in enumerate((1, 1, 2, 3, 5, 6, 8))
+    ]
+    with pytest.raises(Crash):
+        nightly.run(TODAY, NOW)
+    [saved] = checkpoints.saved.values()
+    assert (saved.done, saved.pages, saved.finished) == (4, 2, False)
+
+    fake.commits, fake.pages_asked = 100, []  # the retried delivery
+    run = nightly.run(TODAY, NOW)
+    assert saved.cursor is not None and fake.pages_asked[0] == (date.fromisoformat(saved.cursor[0]), *saved.cursor[1:])
+    assert (run.done, run.total, run.finished) == (3, 7, True)
+    assert {fake.state.visits[v.visit_id].status for v in past} == {VisitStatus.NO_SHOW}
+    no_shows = [e["visit_id"] for e in published.events if e["event_type"] == VISIT_NO_SHOW]
+    assert sorted(no_shows) == sorted(v.visit_id for v in past)  # each once
+    assert nightly.run(TODAY, NOW).done == 0  # a repeated tick: the job is finished
 
 
 # --- consumers ---------------------------------------------------------------------------------------

@@ -10,10 +10,12 @@ from shared.domain.booking import VisitStatus
 from shared.domain.events import VISIT_BOOKED, VISIT_MOVED
 from shared.domain.local_time import WARSAW
 from shared.domain.messages import PoisonMessage
+from shared.services.night_jobs import NightJobs
 from shared.services.reminders import Reminders, RemindersNotTaken, tomorrow
 from shared.services.reporting_feed import EventStreamer
-from shared.topology import SMS_REQUESTS
+from shared.topology import REMINDER_TICKS, SMS_REQUESTS
 from tests.unit.fakes import FakeBookingStore, FakeBus, FakePointDirectory, FakeWarehouse
+from tests.unit.fakes_night_jobs import Crash, CrashingBus, FakeCheckpoints, SteppingClock
 from tests.unit.fakes_sms import FakeConversations
 from tests.unit.messaging_data import NOW, POINT, events, patient, save, series, visit
 
@@ -33,26 +35,29 @@ class PagedReader(FakeBookingStore):
         return super().booked_on_day(day, after_visit_id, limit)
 
 
-def reminders_world(page: int, bus: FakeBus) -> tuple[Reminders, PagedReader, list[str]]:
-    """Three patients booked on DAY, one cancelled, one without phone, one booked the day after."""
+def reminders_world(
+    page: int, bus: FakeBus, checkpoints: FakeCheckpoints | None = None, booked: int = 3, clock_step: float = 0.0
+) -> tuple[Reminders, PagedReader, list[str]]:
+    """``booked`` patients booked on DAY, one cancelled, one without phone, one booked the day after."""
     visits = PagedReader()
     reminded = []
-    for index in range(6):
-        someone = patient(phone=None if index == 4 else "+48601234567")
-        when = AT_NINE + timedelta(days=1 if index == 5 else 0, minutes=10 * index)
-        status = VisitStatus.CANCELLED if index == 3 else VisitStatus.BOOKED
-        booked = visit(someone.patient_id, when.astimezone(UTC), status=status)
-        save(visits, [someone], [booked])
-        if index < 3:
-            reminded.append(booked.visit_id)
-    service = Reminders(visits, visits, FakePointDirectory([POINT]), bus, False, page=page)
+    for index in range(booked + 3):
+        someone = patient(phone=None if index == booked + 1 else "+48601234567")
+        when = AT_NINE + timedelta(days=1 if index == booked + 2 else 0, minutes=10 * index)
+        status = VisitStatus.CANCELLED if index == booked else VisitStatus.BOOKED
+        one = visit(someone.patient_id, when.astimezone(UTC), status=status)
+        save(visits, [someone], [one])
+        if index < booked:
+            reminded.append(one.visit_id)
+    jobs = NightJobs(checkpoints or FakeCheckpoints(), bus, SteppingClock(clock_step), budget_s=100.0)
+    service = Reminders(visits, visits, FakePointDirectory([POINT]), bus, False, jobs, page=page)
     return service, visits, reminded
 
 
 def test_reminders_page_through_the_day_and_skip_cancelled_visits_and_missing_phones() -> None:
     bus = FakeBus()
     service, reader, reminded = reminders_world(page=2, bus=bus)
-    assert service.run(DAY) == 3
+    assert service.run(DAY).done == 3
     requests = bus.json(SMS_REQUESTS)
     assert sorted(r["visit_id"] for r in requests) == sorted(reminded)
     assert {r["request_id"] for r in requests} == {f"reminder-{v}-2026-12-03" for v in reminded}
@@ -63,12 +68,50 @@ def test_reminders_page_through_the_day_and_skip_cancelled_visits_and_missing_ph
     assert reader.pages[-1][0] == max(first, *more)
 
 
-def test_a_second_tick_asks_for_the_same_reminders() -> None:
+def test_a_second_tick_after_the_job_finished_asks_for_nothing() -> None:
     bus = FakeBus()
-    service, _, _ = reminders_world(page=500, bus=bus)
-    assert service.run(DAY) == service.run(DAY) == 3
+    service, reader, _ = reminders_world(page=500, bus=bus)
+    first = service.run(DAY)
+    pages_read = len(reader.pages)
+    again = service.run(DAY)
+    assert (first.done, first.finished) == (3, True)
+    assert (again.done, again.total, again.finished) == (0, 3, True) and len(reader.pages) == pages_read
+    assert len(bus.json(SMS_REQUESTS)) == 3
+
+
+def test_a_job_killed_mid_way_resumes_after_its_checkpoint_none_twice_none_missing() -> None:
+    checkpoints = FakeCheckpoints()
+    dying = CrashingBus(pages=2)  # two pages of two are published, the process dies in the third
+    service, reader, reminded = reminders_world(page=2, bus=dying, checkpoints=checkpoints, booked=9)
+    with pytest.raises(Crash):
+        service.run(DAY)
+    [saved] = checkpoints.saved.values()
+    first_run = [r["request_id"] for r in dying.json(SMS_REQUESTS)]
+    assert (saved.done, saved.pages, saved.finished) == (len(first_run), 2, False)
+
+    bus = FakeBus()  # the retried delivery: a new process, the same checkpoint store and visits
+    jobs = NightJobs(checkpoints, bus, SteppingClock(0.0), budget_s=100.0)
+    again = Reminders(reader, reader, FakePointDirectory([POINT]), bus, False, jobs, page=2)
+    reader.pages.clear()
+    run = again.run(DAY)
+    second_run = [r["request_id"] for r in bus.json(SMS_REQUESTS)]
+    assert saved.cursor is not None and reader.pages[0][0] == saved.cursor[0]  # not the first page again
+    assert (run.done, run.total, run.finished, run.resumed_after) == (9 - len(first_run), 9, True, saved.cursor)
+    assert len(first_run + second_run) == len(set(first_run + second_run)) == 9
+    assert set(first_run + second_run) == {f"reminder-{v}-2026-12-03" for v in reminded}
+
+
+def test_a_run_out_of_time_saves_its_place_and_asks_for_the_next_run() -> None:
+    bus = FakeBus()
+    # The clock is read at the start and before each page: at 30 s a reading, a 100 s run does 3 pages.
+    service, _, reminded = reminders_world(page=2, bus=bus, booked=13, clock_step=30.0)
+    runs = [service.run(DAY)]
+    while not runs[-1].finished:
+        runs.append(service.run(DAY))  # what the published tick does
+    assert len(runs) == 3 and sum(r.done for r in runs) == runs[-1].total == 13  # 14 visits in 7 pages
+    assert bus.json(REMINDER_TICKS) == [{"day": "2026-12-03"}, {"day": "2026-12-03"}]
     ids = [r["request_id"] for r in bus.json(SMS_REQUESTS)]
-    assert len(ids) == 6 and len(set(ids)) == 3
+    assert sorted(ids) == sorted(f"reminder-{v}-2026-12-03" for v in reminded)
 
 
 def test_reminders_fail_the_tick_when_pubsub_does_not_take_them_all() -> None:
