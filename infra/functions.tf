@@ -39,6 +39,18 @@ variable "settings" {
   description = "EREG_* settings that override local.function_environment for one environment"
 }
 
+variable "bigquery_max_bytes_billed" {
+  type        = string
+  default     = "21474836480"
+  description = "Every BigQuery query of a function fails rather than bill more bytes (bench/report_scan.py)"
+}
+
+variable "programme_first_day" {
+  type        = string
+  default     = "2026-01-01"
+  description = "The programme's first day (Warsaw): open data covers it to today"
+}
+
 locals {
   functions = {
     for name, f in local.declarations.functions : name => merge(f, {
@@ -67,6 +79,8 @@ locals {
     EREG_PUBSUB_PREFIX                = ""
     EREG_BIGQUERY_DATASET             = google_bigquery_dataset.reporting.dataset_id
     EREG_BIGQUERY_LOCATION            = google_bigquery_dataset.reporting.location
+    EREG_BIGQUERY_MAX_BYTES_BILLED    = var.bigquery_max_bytes_billed
+    EREG_PROGRAMME_FIRST_DAY          = var.programme_first_day
     EREG_ASSERTION_AUDIENCE           = var.assertion_audience
     EREG_LOGIN_NODE_ISSUER            = var.login_node_issuer
     EREG_LOGIN_NODE_JWKS_URL          = var.login_node_jwks_url

@@ -8,8 +8,10 @@ locals {
     spanner   = { read = "roles/spanner.databaseReader", write = "roles/spanner.databaseUser" }
     firestore = { read = "roles/datastore.viewer", write = "roles/datastore.user" }
     bigquery  = { metadata = "roles/bigquery.metadataViewer", read = "roles/bigquery.dataViewer", write = "roles/bigquery.dataEditor" }
-    publish   = "roles/pubsub.publisher"
-    view      = "roles/pubsub.viewer"
+    # daily_aggregates only (open data's figures, written once per closed day): never the event tables
+    bigquery_aggregates = { write = "roles/bigquery.dataEditor" }
+    publish             = "roles/pubsub.publisher"
+    view                = "roles/pubsub.viewer"
   }
 
   spanner_grants = {
@@ -23,6 +25,10 @@ locals {
   bigquery_grants = {
     for name, f in local.functions : name => local.access_roles.bigquery[f.access.bigquery]
     if contains(keys(f.access), "bigquery")
+  }
+  bigquery_aggregate_grants = {
+    for name, f in local.functions : name => local.access_roles.bigquery_aggregates[f.access.bigquery_aggregates]
+    if contains(keys(f.access), "bigquery_aggregates")
   }
   topic_grants = merge(
     { for pair in flatten([
@@ -78,6 +84,14 @@ resource "google_project_iam_member" "firestore" {
 resource "google_bigquery_dataset_iam_member" "fn" {
   for_each   = local.bigquery_grants
   dataset_id = google_bigquery_dataset.reporting.dataset_id
+  role       = each.value
+  member     = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
+resource "google_bigquery_table_iam_member" "aggregates" {
+  for_each   = local.bigquery_aggregate_grants
+  dataset_id = google_bigquery_dataset.reporting.dataset_id
+  table_id   = google_bigquery_table.table["daily_aggregates"].table_id
   role       = each.value
   member     = "serviceAccount:${google_service_account.fn[each.key].email}"
 }

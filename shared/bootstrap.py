@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -47,6 +47,7 @@ from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInterest
 from shared.config import Settings, get_settings
 from shared.domain.identity import SessionPolicy
+from shared.domain.local_time import WARSAW
 from shared.domain.programme import Programme
 from shared.domain.ratelimit import RateLimiter
 from shared.logs import configure_logging
@@ -137,7 +138,7 @@ class Container:
             )
         else:
             client = bigquery.Client(project=self.settings.project_id)
-        return ReportingWarehouse(client, self.settings.bigquery_dataset)
+        return ReportingWarehouse(client, self.settings.bigquery_dataset, self.settings.bigquery_max_bytes_billed)
 
     @cached_property
     def redis(self) -> redis.Redis | None:
@@ -382,7 +383,17 @@ class Container:
 
     @cached_property
     def reports(self) -> Reports:
-        return Reports(BigQueryReports(self.warehouse), time.monotonic, ttl_s=REPORT_CACHE_S)
+        from shared.adapters.redis_lock import SharedLock
+
+        lock = SharedLock(self.redis, f"{self.settings.redis_key_prefix}reports:closing")
+        return Reports(
+            BigQueryReports(self.warehouse),
+            time.monotonic,
+            ttl_s=REPORT_CACHE_S,
+            today=lambda: datetime.now(UTC).astimezone(WARSAW).date(),
+            first_day=self.settings.programme_first_day,
+            closing_lock=lock.held,
+        )
 
     def health(self) -> HealthReport:
         probes = {

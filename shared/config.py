@@ -11,6 +11,7 @@ never needs a secret it does not use.
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -49,6 +50,10 @@ class Settings(BaseSettings):
     pubsub_prefix: str = ""
     bigquery_dataset: str = "reporting"
     bigquery_location: str = "EU"
+    # Every BigQuery query fails rather than bill more (bench/report_scan.py: what each route reads).
+    bigquery_max_bytes_billed: int = Field(default=20 * 2**30, ge=10 * 2**20)
+    # Open data covers the programme's days only: from this day (Warsaw) to today.
+    programme_first_day: date = date(2026, 1, 1)
 
     # Emulator addresses (host:port). Unset in the cloud.
     spanner_emulator_host: str | None = Field(default=None, validation_alias="SPANNER_EMULATOR_HOST")
@@ -93,6 +98,7 @@ class Settings(BaseSettings):
         "lookup:ip": (5.0, 30),
         "lookup:user": (0.5, 20),
         "api:ip": (20.0, 100),
+        "open_data:ip": (1.0, 20),
     }
     # Google load balancers in front of the functions. Each appends "<client-ip>,<lb-ip>" to
     # X-Forwarded-For, so with one the client is the second-to-last entry (docs/decisions.md).

@@ -254,3 +254,17 @@ def test_without_redis_sessions_fail_closed_with_a_503_problem(
     _wait_for(lambda: api.call("GET", "/api/v1/session", token).status_code == 401)
     replayed = api.http.post(api.url("/api/v1/login"), json={"assertion": used}, timeout=10)
     assert (replayed.status_code, replayed.json()["code"]) == (401, "assertion_replayed")  # still refused
+
+
+def test_open_data_has_a_limit_of_its_own_per_address(tight_hosts: tuple[str, str]) -> None:
+    api = Api(tight_hosts[0], _client())
+    _, burst = LIMITS["open_data:ip"]
+    # days outside the programme: refused before any warehouse read, and still counted
+    codes = [api.call("GET", "/api/v1/reports/public", params={"day": "2001-01-01"}).status_code for _ in range(burst)]
+    assert set(codes) == {400}
+    refused = api.call("GET", "/api/v1/reports/public", params={"day": "2026-03-10"})
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert (
+        Api(tight_hosts[0], _client()).call("GET", "/api/v1/reports/public", params={"day": "2001-01-01"}).status_code
+        == 400
+    )
