@@ -41,7 +41,7 @@ variable "settings" {
 
 variable "bigquery_max_bytes_billed" {
   type        = string
-  default     = "21474836480"
+  default     = "34359738368"
   description = "Every BigQuery query of a function fails rather than bill more bytes (bench/report_scan.py)"
 }
 

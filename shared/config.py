@@ -51,7 +51,7 @@ class Settings(BaseSettings):
     bigquery_dataset: str = "reporting"
     bigquery_location: str = "EU"
     # Every BigQuery query fails rather than bill more (bench/report_scan.py: what each route reads).
-    bigquery_max_bytes_billed: int = Field(default=20 * 2**30, ge=10 * 2**20)
+    bigquery_max_bytes_billed: int = Field(default=32 * 2**30, ge=10 * 2**20)
     # Open data covers the programme's days only: from this day (Warsaw) to today.
     programme_first_day: date = date(2026, 1, 1)
 

@@ -15,11 +15,12 @@ from datetime import date, timedelta
 
 from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.domain.reports import CapacityUse, DailyCount, warsaw_bounds
+from shared.domain.schedule import MAX_DAYS_AHEAD
 
 # Marks a closed day in daily_aggregates, so a day with no events is not closed again.
 DAY_CLOSED = "DayClosed"
 # Slots are published, and visits booked, at most this long before the visit (capacity_use's partitions).
-CAPACITY_LOOKBACK_DAYS = 90
+CAPACITY_LOOKBACK_DAYS = MAX_DAYS_AHEAD
 
 
 class BigQueryReports:
