@@ -80,6 +80,8 @@ class AssertionRequest(BaseModel):
     family_name: str = Field(min_length=1, max_length=200)
     roles: list[str] = Field(default_factory=list)
     point_ids: list[str] = Field(default_factory=list)
+    # The login node's level of assurance: substantial unless a test asks for a weaker one.
+    acr: str = Field(default="http://eidas.europa.eu/LoA/substantial", max_length=100)
 
 
 def issue_assertion(claims: AssertionRequest, ttl_s: int = ASSERTION_TTL_S) -> str:
@@ -98,6 +100,7 @@ def issue_assertion(claims: AssertionRequest, ttl_s: int = ASSERTION_TTL_S) -> s
         "family_name": claims.family_name,
         "roles": claims.roles,
         "point_ids": claims.point_ids,
+        "acr": claims.acr,
     }
     return jwt.encode(payload, signing_key(), algorithm="RS256", headers={"kid": key_id()})
 

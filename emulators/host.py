@@ -21,7 +21,7 @@ import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from emulators.ports import LOOPBACK, is_listening
-from emulators.static_site import StaticSite
+from emulators.static_site import SECURITY_HEADERS_BY_NAME, StaticSite
 from shared.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -51,6 +51,7 @@ HTTP_MOUNTS = (
     HttpMount(r"^/api/v1/visits(/[^/]+)?/?$", "visits"),
 )
 
+HSTS = ("Strict-Transport-Security", SECURITY_HEADERS_BY_NAME["Strict-Transport-Security"])
 PUSH_PATH = re.compile(r"^/_push/(?P<function>[a-z_]+)/projects/[^/]+/topics/[^/]+/?$")
 
 
@@ -61,6 +62,17 @@ def _problem(status: int, code: str, title: str) -> tuple[str, list[tuple[str, s
         [("Content-Type", "application/problem+json")],
         body.encode(),
     )
+
+
+def with_hsts(start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """Every answer carries HSTS, as the load balancer adds it to every backend's (infra/edge.tf)."""
+
+    def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        if not any(name.lower() == "strict-transport-security" for name, _ in headers):
+            headers = [*headers, HSTS]
+        return start_response(status, headers, *args)
+
+    return start
 
 
 class LocalHost:
@@ -77,6 +89,9 @@ class LocalHost:
         self._site = site  # the web apps: every other path, as the load balancer's default backend
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self._route(environ, with_hsts(start_response))
+
+    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
         for pattern, app in self._http:
             if pattern.match(path):

@@ -51,6 +51,12 @@ variable "programme_first_day" {
   description = "The programme's first day (Warsaw): open data covers it to today"
 }
 
+variable "staff_accepted_acr" {
+  type        = list(string)
+  default     = ["http://eidas.europa.eu/LoA/substantial", "http://eidas.europa.eu/LoA/high"]
+  description = "The login node's authentication levels (acr) accepted for staff and admin sign-ins"
+}
+
 locals {
   functions = {
     for name, f in local.declarations.functions : name => merge(f, {
@@ -85,6 +91,7 @@ locals {
     EREG_LOGIN_NODE_ISSUER            = var.login_node_issuer
     EREG_LOGIN_NODE_JWKS_URL          = var.login_node_jwks_url
     EREG_ASSERTION_LEEWAY_S           = "30"
+    EREG_STAFF_ACCEPTED_ACR           = jsonencode(var.staff_accepted_acr)
     EREG_PATIENT_SESSION_ABSOLUTE_MIN = "120"
     EREG_PATIENT_SESSION_IDLE_MIN     = "30"
     EREG_STAFF_SESSION_ABSOLUTE_MIN   = "600"

@@ -245,6 +245,7 @@ class Container:
                 absolute=timedelta(minutes=settings.staff_session_absolute_min),
                 idle=timedelta(minutes=settings.staff_session_idle_min),
             ),
+            staff_acr=frozenset(settings.staff_accepted_acr),
         )
 
     @cached_property

@@ -73,6 +73,8 @@ class Settings(BaseSettings):
     dev_idp_jwks_url: str = "http://127.0.0.1:8080/dev/idp/jwks.json"
 
     assertion_leeway_s: int = 30
+    # Authentication levels (the assertion's `acr`) accepted for a staff or admin sign-in.
+    staff_accepted_acr: list[str] = ["http://eidas.europa.eu/LoA/substantial", "http://eidas.europa.eu/LoA/high"]
     patient_session_absolute_min: int = 120
     patient_session_idle_min: int = 30
     staff_session_absolute_min: int = 600
