@@ -20,17 +20,17 @@ from typing import Any, Protocol
 import jwt
 
 from shared.domain.identity import (
+    STRONG_ACR,
     AssertionReplayed,
     Eligibility,
-    STRONG_ACR,
     InvalidIdentity,
-    WeakAuthentication,
     Person,
     Principal,
     Role,
     Session,
     SessionPolicy,
     UnknownSigningKey,
+    WeakAuthentication,
     eligibility,
     person_from_claims,
     staff_id_for,

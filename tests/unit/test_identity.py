@@ -132,7 +132,13 @@ def test_assertion_key_uses_jti_or_what_was_signed() -> None:
 
 
 def test_the_accepted_staff_levels_are_configurable_and_patients_need_none() -> None:
-    claims = {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": ["agent"], "acr": "urn:mfa"}
+    claims: dict[str, object] = {
+        "pesel": PESEL,
+        "given_name": "A",
+        "family_name": "B",
+        "roles": ["agent"],
+        "acr": "urn:mfa",
+    }
     assert person_from_claims(claims, staff_acr={"urn:mfa"}).is_staff
     with pytest.raises(InvalidIdentity):
         person_from_claims(claims)
