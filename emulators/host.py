@@ -145,6 +145,8 @@ def host_env(settings: Settings, base_url: str) -> dict[str, str]:
         "GOOGLE_CLOUD_PROJECT": settings.project_id,
         "EREG_SPANNER_DATABASE": settings.spanner_database,
         "EREG_FIRESTORE_DATABASE": settings.firestore_database,
+        "EREG_FIRESTORE_SESSIONS_DATABASE": settings.firestore_database_of("sessions"),
+        "EREG_FIRESTORE_AUDIT_DATABASE": settings.firestore_database_of("audit"),
         "EREG_PUBSUB_PREFIX": settings.pubsub_prefix,
         "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
         "EREG_PUSH_ENDPOINT": base_url,

@@ -82,6 +82,8 @@ locals {
     EREG_SPANNER_SEARCH_STALENESS_S   = "5"
     EREG_SEARCH_CACHE_S               = "3"
     EREG_FIRESTORE_DATABASE           = google_firestore_database.default.name
+    EREG_FIRESTORE_SESSIONS_DATABASE  = google_firestore_database.sessions.name
+    EREG_FIRESTORE_AUDIT_DATABASE     = google_firestore_database.audit.name
     EREG_PUBSUB_PREFIX                = ""
     EREG_BIGQUERY_DATASET             = google_bigquery_dataset.reporting.dataset_id
     EREG_BIGQUERY_LOCATION            = google_bigquery_dataset.reporting.location

@@ -19,6 +19,7 @@ from cachetools import TTLCache
 
 if TYPE_CHECKING:
     import redis
+    from google.cloud import firestore as firestore_types
     from redis import Redis as RedisClient
 
     from shared.adapters.redis_availability import RedisAvailability
@@ -116,6 +117,21 @@ class Container:
         client = firestore.Client(project=self.settings.project_id, database=self.settings.firestore_database)
         return FirestoreDocuments(client)
 
+    def _firestore_client(self, database: str) -> firestore_types.Client:
+        from google.cloud import firestore
+
+        return firestore.Client(project=self.settings.project_id, database=database)
+
+    @cached_property
+    def firestore_sessions(self) -> firestore_types.Client:
+        """The sessions database: sessions, staff profiles, the session guard (nothing else)."""
+        return self._firestore_client(self.settings.firestore_database_of("sessions"))
+
+    @cached_property
+    def firestore_audit(self) -> firestore_types.Client:
+        """The audit database: entries are created, never changed (functions may only create)."""
+        return self._firestore_client(self.settings.firestore_database_of("audit"))
+
     @cached_property
     def bus(self) -> MessageBus:
         return MessageBus(publisher_client(self.settings), self.settings)
@@ -203,7 +219,9 @@ class Container:
 
     @cached_property
     def programme_admin(self) -> ProgrammeAdmin:
-        return ProgrammeAdmin(FirestoreProgrammeVersions(self.firestore.client), on_change=self.programme_changed)
+        return ProgrammeAdmin(
+            FirestoreProgrammeVersions(self.firestore.client, self.audit), on_change=self.programme_changed
+        )
 
     @cached_property
     def referral_issuer(self) -> ReferralIssuer:
@@ -253,15 +271,15 @@ class Container:
         """Sessions and the one-time-use guard: in Redis where configured, else in Firestore."""
         client = self.redis_for_sessions
         if self.settings.session_store == "firestore" or client is None:
-            return SessionStore(self.firestore.client)
+            return SessionStore(self.firestore_sessions)
         from shared.adapters.redis_sessions import RedisSessionStore
 
-        profiles = FirestoreStaffProfiles(self.firestore.client)
+        profiles = FirestoreStaffProfiles(self.firestore_sessions)
         return RedisSessionStore(client, self.settings.redis_key_prefix, profiles.guard_used_before, profiles.save)
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.firestore.client)
+        return AuditLog(self.firestore_audit)
 
     @cached_property
     def patients(self) -> PatientRepository:

@@ -46,6 +46,12 @@ class Settings(BaseSettings):
     spanner_search_staleness_s: float = 5.0
     search_cache_s: float = 3.0
     firestore_database: str = "(default)"
+    # Sessions (with staff profiles and the session guard) and the audit trail live in databases of
+    # their own, so each function's grant names only the databases it uses (infra/iam.tf), and the
+    # audit one grants functions create-only. Empty: "<firestore_database>-sessions" / "-audit"
+    # ("sessions" / "audit" beside "(default)"); the emulator makes a database on first use.
+    firestore_sessions_database: str = ""
+    firestore_audit_database: str = ""
     # Prefix of every topic and subscription name, so several stacks can share one emulator.
     pubsub_prefix: str = ""
     bigquery_dataset: str = "reporting"
@@ -137,6 +143,12 @@ class Settings(BaseSettings):
 
     health_timeout_s: float = 2.0
     log_level: str = "INFO"
+
+    def firestore_database_of(self, part: Literal["sessions", "audit"]) -> str:
+        named: str = getattr(self, f"firestore_{part}_database")
+        if named:
+            return named
+        return part if self.firestore_database == "(default)" else f"{self.firestore_database}-{part}"
 
     def secret(self, name: Literal["sms_provider_token", "sms_report_token", "audit_hash_key"]) -> str:
         """A secret's value; in the cloud the local default is refused (fail closed)."""

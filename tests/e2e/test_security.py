@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import pytest
 import requests
+from google.cloud.firestore import FieldFilter
 
+from shared.bootstrap import Container
+from shared.domain.identity import staff_id_for
 from tests.e2e.conftest import Api
 from tests.e2e.test_login import _claims, _login, _signed
 
@@ -85,3 +88,22 @@ def test_staff_at_a_strong_level_and_patients_at_any_sign_in(api: Api, new_pesel
     assert staff.json()["roles"] == ["admin"]
     patient = _login(api, _signed(_claims(new_pesel(), acr="http://eidas.europa.eu/LoA/low")))
     assert patient.status_code == 200, patient.text
+
+
+def test_sessions_and_audit_live_in_databases_of_their_own(api: Api, new_pesel, e2e_backends: Container) -> None:
+    """Item 4: a function granted only the main database (the SMS webhook) reaches neither."""
+    main = e2e_backends.firestore.client
+    patient = api.login(new_pesel())["session_token"]
+    session_id = patient.split(".")[0]
+    assert e2e_backends.firestore_sessions.collection("sessions").document(session_id).get().exists
+    assert not main.collection("sessions").document(session_id).get().exists
+
+    agent_pesel = new_pesel()
+    agent = api.login(agent_pesel, roles=["agent"])["session_token"]
+    looked_up = api.call("POST", "/api/v1/agent/patients:lookup", agent, json={"pesel": new_pesel()})
+    assert looked_up.status_code in (200, 404), looked_up.text
+    staff_id = staff_id_for(agent_pesel)
+    by_staff = FieldFilter("staff_id", "==", staff_id)
+    assert list(e2e_backends.firestore_audit.collection("audit_log").where(filter=by_staff).stream())
+    assert not list(main.collection("audit_log").where(filter=by_staff).stream())
+    assert e2e_backends.firestore_sessions.collection("staff").document(staff_id).get().exists

@@ -57,7 +57,8 @@ def test_versions_are_kept_stale_writes_refused_and_every_change_audited(backend
     assert refused.value.code == "stale_version"
     assert (first.version, second.version, admin.current().version) == (1, 2, 2)
     assert admin.version(1) == first and admin.version(2) == second
-    audit = backends.firestore.client.collection(AUDIT_LOG).document("programme-v2").get().to_dict()
+    audit = backends.firestore_audit.collection(AUDIT_LOG).document("programme-v2").get().to_dict()
+    assert not backends.firestore.client.collection(AUDIT_LOG).document("programme-v2").get().exists
     assert audit is not None and audit["staff_id"] == "staff-b" and audit["based_on"] == 1
     assert [d["path"] for d in audit["diff"]] == ["cohorts[adults].opens_at"]
 
