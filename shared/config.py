@@ -107,6 +107,8 @@ class Settings(BaseSettings):
         "lookup:user": (0.5, 20),
         "api:ip": (20.0, 100),
         "open_data:ip": (1.0, 20),
+        "admin:ip": (20.0, 100),
+        "admin:user": (2.0, 30),
     }
     # Google load balancers in front of the functions. Each appends "<client-ip>,<lb-ip>" to
     # X-Forwarded-For, so with one the client is the second-to-last entry (docs/decisions.md).
