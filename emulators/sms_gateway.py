@@ -17,10 +17,12 @@ import contextlib
 import os
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import requests.adapters
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
@@ -38,15 +40,23 @@ class GatewayState:
         self.attempts = 0
 
 
+# Delivery reports go out from a few threads over one connection pool: under a load test a thread
+# per message made thousands of threads (and sockets) whenever the host answered slowly.
+REPORT_WORKERS = 4
+
+
 def create_gateway(token: str, report_url: str | None = None, report_token: str | None = None) -> Flask:
     app = Flask("sms_gateway")
     state = GatewayState()
+    reports = ThreadPoolExecutor(max_workers=REPORT_WORKERS, thread_name_prefix="sms-report")
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=REPORT_WORKERS))
 
     def report(message_id: str) -> None:
         if not report_url:
             return
         with contextlib.suppress(requests.RequestException):
-            requests.post(
+            session.post(
                 report_url, json={"id": message_id, "status": "delivered"},
                 headers={"Authorization": f"Bearer {report_token}"}, timeout=5,
             )  # fmt: skip
@@ -74,7 +84,8 @@ def create_gateway(token: str, report_url: str | None = None, report_token: str 
                 existing = {"id": body["id"], "to": body["to"], "text": body["text"],
                             "received_at": datetime.now(UTC).isoformat()}  # fmt: skip
                 state.messages[body["id"]] = existing
-                threading.Thread(target=report, args=(body["id"],), daemon=True).start()
+                if report_url:
+                    reports.submit(report, body["id"])
         return jsonify({"id": existing["id"]}), 202
 
     @app.get("/messages")

@@ -32,3 +32,22 @@ def test_forgetting_also_ends_an_outage() -> None:
     assert _send(client, "a") == 503
     client.delete("/messages")
     assert _send(client, "a") == 202
+
+
+def test_delivery_reports_to_a_host_that_hangs_use_a_bounded_number_of_threads() -> None:
+    import socket
+    import threading
+
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(512)  # connections wait in the backlog and are never answered
+    try:
+        before = threading.active_count()
+        client = create_gateway("t", f"http://127.0.0.1:{hung.getsockname()[1]}/report", "r").test_client()
+        for n in range(200):
+            answer = client.post("/messages", json={"id": f"m{n}", "to": "+48601234567", "text": "x"},
+                                 headers={"Authorization": "Bearer t"})  # fmt: skip
+            assert answer.status_code == 202
+        assert threading.active_count() - before <= 4  # was one thread per message
+    finally:
+        hung.close()  # the waiting reports fail at once
