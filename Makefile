@@ -16,7 +16,7 @@ CHECKOV_ENV   := BC_SKIP_MAPPING=TRUE CKV_SKIP_PACKAGE_UPDATE_CHECK=TRUE LOG_LEV
 
 WEB_STAMP := web/node_modules/.installed
 
-.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms bench-schedule bench-certificates clean redis-server chromium
+.PHONY: run test install lint typecheck infra-check bench-login bench-search bench-booking bench-sms bench-schedule bench-certificates bench-report-scan clean redis-server chromium
 
 $(STAMP): requirements.txt requirements-dev.txt
 	@test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -92,6 +92,8 @@ bench-booking: $(STAMP) redis-server
 	$(PY) -m bench.booking --points $(POINTS)
 bench-schedule: $(STAMP)
 	flock /tmp/ereg-load.lock $(PY) -m bench.schedule
+bench-report-scan: $(STAMP)
+	$(PY) -m bench.report_scan
 
 clean:
 	rm -rf $(VENV) $(CHECKOV_VENV) web/node_modules .local .pytest_cache .mypy_cache .ruff_cache

@@ -8,8 +8,10 @@ function trusts its issuer only then (see ``shared.services.identity``).
 from __future__ import annotations
 
 import contextlib
+import html
 import json
 import os
+import re
 import tempfile
 import threading
 import time
@@ -17,6 +19,7 @@ import uuid
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode, urlsplit
 
 import jwt
 from cryptography.hazmat.primitives import serialization
@@ -80,6 +83,8 @@ class AssertionRequest(BaseModel):
     family_name: str = Field(min_length=1, max_length=200)
     roles: list[str] = Field(default_factory=list)
     point_ids: list[str] = Field(default_factory=list)
+    # The login node's level of assurance: substantial unless a test asks for a weaker one.
+    acr: str = Field(default="http://eidas.europa.eu/LoA/substantial", max_length=100)
 
 
 def issue_assertion(claims: AssertionRequest, ttl_s: int = ASSERTION_TTL_S) -> str:
@@ -98,6 +103,7 @@ def issue_assertion(claims: AssertionRequest, ttl_s: int = ASSERTION_TTL_S) -> s
         "family_name": claims.family_name,
         "roles": claims.roles,
         "point_ids": claims.point_ids,
+        "acr": claims.acr,
     }
     return jwt.encode(payload, signing_key(), algorithm="RS256", headers={"kid": key_id()})
 
@@ -128,4 +134,49 @@ def create_dev_idp() -> Flask:
         body = {"assertion": issue_assertion(claims)}
         return Response(json.dumps(body), status=201, mimetype="application/json")
 
+    # The login node's redirect flow: a form, then back to the page with #assertion=...&state=...
+    @app.get("/dev/idp/authorize")
+    def get_authorize() -> Response:
+        return_to, state = request.args.get("return_to", ""), request.args.get("state", "")
+        if not _same_origin(return_to) or not STATE_VALUE.fullmatch(state):
+            return _problem(400, "invalid_field", "Nieprawidłowy adres powrotu lub stan", "return_to")
+        page = AUTHORIZE_PAGE.format(return_to=html.escape(return_to), state=html.escape(state))
+        return Response(page, mimetype="text/html")
+
+    @app.post("/dev/idp/authorize")
+    def post_authorize() -> Response:
+        return_to, state = request.form.get("return_to", ""), request.form.get("state", "")
+        if not _same_origin(return_to) or not STATE_VALUE.fullmatch(state):
+            return _problem(400, "invalid_field", "Nieprawidłowy adres powrotu lub stan", "return_to")
+        try:
+            claims = AssertionRequest.model_validate(
+                {k: request.form.get(k, "") for k in ("pesel", "given_name", "family_name")}
+            )
+        except ValidationError as error:
+            return _problem(400, "invalid_field", "Nieprawidłowe dane", ".".join(map(str, error.errors()[0]["loc"])))
+        if not pesel_number.is_valid(claims.pesel):
+            return _problem(400, "invalid_pesel", "Nieprawidłowy numer PESEL", "pesel")
+        fragment = urlencode({"assertion": issue_assertion(claims), "state": state})
+        return Response(status=303, headers={"Location": f"{return_to}#{fragment}", "Cache-Control": "no-store"})
+
     return app
+
+
+STATE_VALUE = re.compile(r"[A-Za-z0-9_-]{16,128}")
+AUTHORIZE_PAGE = """<!doctype html>
+<html lang="pl"><head><meta charset="utf-8"><title>Logowanie testowe</title></head>
+<body><main><h1>Logowanie testowe (dev IdP)</h1>
+<form method="post" action="/dev/idp/authorize">
+<input type="hidden" name="return_to" value="{return_to}"><input type="hidden" name="state" value="{state}">
+<p><label for="pesel">PESEL</label> <input id="pesel" name="pesel" required></p>
+<p><label for="given_name">Imię</label> <input id="given_name" name="given_name" required></p>
+<p><label for="family_name">Nazwisko</label> <input id="family_name" name="family_name" required></p>
+<p><button type="submit">Zaloguj</button></p>
+</form></main></body></html>
+"""
+
+
+def _same_origin(return_to: str) -> bool:
+    """Back only to a page of this host: an absolute URL on the request's host, never elsewhere."""
+    target = urlsplit(return_to)
+    return target.scheme in ("http", "https") and target.netloc == request.host and not target.fragment

@@ -21,7 +21,7 @@ import requests
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from emulators.ports import LOOPBACK, is_listening
-from emulators.static_site import StaticSite
+from emulators.static_site import SECURITY_HEADERS_BY_NAME, StaticSite
 from shared.config import Settings
 
 REPO = Path(__file__).resolve().parent.parent
@@ -52,6 +52,7 @@ HTTP_MOUNTS = (
     HttpMount(r"^/api/v1/visits(/[^/]+)?/?$", "visits"),
 )
 
+HSTS = ("Strict-Transport-Security", SECURITY_HEADERS_BY_NAME["Strict-Transport-Security"])
 PUSH_PATH = re.compile(r"^/_push/(?P<function>[a-z_]+)/projects/[^/]+/topics/[^/]+/?$")
 
 
@@ -62,6 +63,17 @@ def _problem(status: int, code: str, title: str) -> tuple[str, list[tuple[str, s
         [("Content-Type", "application/problem+json")],
         body.encode(),
     )
+
+
+def with_hsts(start_response: Callable[..., Any]) -> Callable[..., Any]:
+    """Every answer carries HSTS, as the load balancer adds it to every backend's (infra/edge.tf)."""
+
+    def start(status: str, headers: list[tuple[str, str]], *args: Any) -> Any:
+        if not any(name.lower() == "strict-transport-security" for name, _ in headers):
+            headers = [*headers, HSTS]
+        return start_response(status, headers, *args)
+
+    return start
 
 
 class LocalHost:
@@ -78,6 +90,9 @@ class LocalHost:
         self._site = site  # the web apps: every other path, as the load balancer's default backend
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
+        return self._route(environ, with_hsts(start_response))
+
+    def _route(self, environ: dict[str, Any], start_response: Callable[..., Any]) -> Iterable[bytes]:
         path: str = environ.get("PATH_INFO", "")
         for pattern, app in self._http:
             if pattern.match(path):
@@ -131,6 +146,8 @@ def host_env(settings: Settings, base_url: str) -> dict[str, str]:
         "GOOGLE_CLOUD_PROJECT": settings.project_id,
         "EREG_SPANNER_DATABASE": settings.spanner_database,
         "EREG_FIRESTORE_DATABASE": settings.firestore_database,
+        "EREG_FIRESTORE_SESSIONS_DATABASE": settings.firestore_database_of("sessions"),
+        "EREG_FIRESTORE_AUDIT_DATABASE": settings.firestore_database_of("audit"),
         "EREG_PUBSUB_PREFIX": settings.pubsub_prefix,
         "EREG_BIGQUERY_DATASET": settings.bigquery_dataset,
         "EREG_PUSH_ENDPOINT": base_url,

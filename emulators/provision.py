@@ -160,6 +160,8 @@ def ensure_bigquery(warehouse_client: bigquery.Client, settings: Settings) -> No
                 type_=spec["time_partitioning"]["type"], field=spec["time_partitioning"]["field"]
             )
         table.clustering_fields = spec.get("clustering")
+        # Stored by bqemulator but not enforced there: tests/unit/test_report_queries.py checks the queries.
+        table.require_partition_filter = spec.get("require_partition_filter", False)
         warehouse_client.create_table(table, exists_ok=True)
     # Views may read other views: create them in passes until every one exists.
     pending = sorted(directory.glob("*.view.sql"))

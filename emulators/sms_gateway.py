@@ -22,10 +22,12 @@ import os
 import threading
 import time
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 from typing import Any
 
 import requests
+import requests.adapters
 from flask import Flask, Response, jsonify, request
 from werkzeug.serving import make_server
 
@@ -44,6 +46,9 @@ class GatewayState:
 
 
 NATIONAL_NUMBER = "8000"  # where patients text SZCZEPIMYSIE (the stand-in's own short number)
+# Delivery reports go out from a few threads over one connection pool: under a load test a thread
+# per message made thousands of threads (and sockets) whenever the host answered slowly.
+REPORT_WORKERS = 4
 
 
 def create_gateway(
@@ -55,12 +60,15 @@ def create_gateway(
 ) -> Flask:
     app = Flask("sms_gateway")
     state = GatewayState()
+    reports = ThreadPoolExecutor(max_workers=REPORT_WORKERS, thread_name_prefix="sms-report")
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_connections=1, pool_maxsize=REPORT_WORKERS))
 
     def report(message_id: str) -> None:
         if not report_url:
             return
         with contextlib.suppress(requests.RequestException):
-            requests.post(
+            session.post(
                 report_url, json={"id": message_id, "status": "delivered"},
                 headers={"Authorization": f"Bearer {report_token}"}, timeout=5,
             )  # fmt: skip
@@ -88,7 +96,8 @@ def create_gateway(
                 existing = {"id": body["id"], "to": body["to"], "text": body["text"],
                             "received_at": datetime.now(UTC).isoformat()}  # fmt: skip
                 state.messages[body["id"]] = existing
-                threading.Thread(target=report, args=(body["id"],), daemon=True).start()
+                if report_url:
+                    reports.submit(report, body["id"])
         return jsonify({"id": existing["id"]}), 202
 
     @app.get("/messages")

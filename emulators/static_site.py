@@ -19,7 +19,8 @@ WEB = Path(__file__).resolve().parent.parent / "web"
 SITE = WEB / "site"
 
 # The headers the cloud's backend bucket adds too (infra/edge.tf reads the same file).
-SECURITY_HEADERS = list(json.loads((WEB / "headers.json").read_text()).items())
+SECURITY_HEADERS_BY_NAME: dict[str, str] = json.loads((WEB / "headers.json").read_text())
+SECURITY_HEADERS = list(SECURITY_HEADERS_BY_NAME.items())
 LOCAL_CONFIG = {"identity": "dev"}  # sign in with the dev identity provider at /dev/idp
 
 

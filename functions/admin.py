@@ -55,14 +55,14 @@ def if_match_version(request: Request) -> int:
     return int(match.group(1))
 
 
-@guarded(Role.ADMIN)
+@guarded(Role.ADMIN, rate_limit="admin")
 def get_programme(request: Request, principal: Principal) -> Response:
     query = parse_query(request, VersionQuery)
     admin = get_container().programme_admin
     return programme_response(admin.version(query.version) if query.version else admin.current())
 
 
-@guarded(Role.ADMIN)
+@guarded(Role.ADMIN, rate_limit="admin")
 def put_programme(request: Request, principal: Principal) -> Response:
     based_on = if_match_version(request)
     content = parse_json(request, ProgrammeContent)
@@ -71,7 +71,7 @@ def put_programme(request: Request, principal: Principal) -> Response:
     return programme_response(programme)
 
 
-@guarded(Role.ADMIN)
+@guarded(Role.ADMIN, rate_limit="admin")
 def issue_referrals(request: Request, principal: Principal) -> Response:
     key = idempotency_key(request)
     body = parse_json(request, IssueBody)
@@ -81,7 +81,7 @@ def issue_referrals(request: Request, principal: Principal) -> Response:
     return json_response(progress.as_json(), status=202, headers={"Location": location, "Cache-Control": "no-store"})
 
 
-@guarded(Role.ADMIN)
+@guarded(Role.ADMIN, rate_limit="admin")
 def get_job(request: Request, principal: Principal, job_id: str) -> Response:
     if not re.fullmatch(r"[0-9a-f]{32}", job_id):
         raise Problem(404, "unknown_job", "Nie ma takiego zadania")

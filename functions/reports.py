@@ -61,9 +61,13 @@ def get_timeseries(request: Request, principal: Principal) -> Response:
 
 
 def get_public(request: Request) -> Response:
-    enforce_rate_limit("api", request)  # anonymous: by address
+    enforce_rate_limit("open_data", request)  # anonymous: by address (and Cloud Armor at the edge)
     query = parse_query(request, DayQuery)
-    body = get_container().reports.public(query.day or today())
+    reports = get_container().reports
+    try:
+        body = reports.public(query.day or reports.today())
+    except InvalidReportQuery as error:
+        raise bad_request(error.parameter, error.detail, code="out_of_range") from None
     return json_response(body, headers={"Cache-Control": "public, max-age=60"})
 
 

@@ -28,7 +28,8 @@ log = logging.getLogger(__name__)
 class DeliveryReport(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
-    id: str = Field(min_length=1, max_length=200)
+    # A plain token (what we sent as the message id): never a path, so never another document.
+    id: str = Field(min_length=1, max_length=200, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.:-]*$")
     status: Literal["delivered", "failed"]
 
 

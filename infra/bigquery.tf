@@ -13,6 +13,8 @@ resource "google_bigquery_table" "table" {
   schema              = jsonencode(each.value.schema)
   clustering          = lookup(each.value, "clustering", null)
   deletion_protection = true
+  # Event tables: a query that names no partitions fails instead of scanning (and billing) them all.
+  require_partition_filter = lookup(each.value, "require_partition_filter", false)
   # checkov:skip=CKV_GCP_80:Google-managed encryption at rest; CMEK is an operator's policy choice (docs/deploy.md)
 
   time_partitioning {

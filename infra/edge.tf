@@ -37,6 +37,8 @@ resource "google_compute_backend_service" "fn" {
   protocol              = "HTTPS"
   security_policy       = google_compute_security_policy.edge.id
   enable_cdn            = each.value.cdn
+  # HSTS on every API answer too (the web apps' bucket sends all of web/headers.json)
+  custom_response_headers = ["Strict-Transport-Security: ${jsondecode(file("${path.module}/../web/headers.json"))["Strict-Transport-Security"]}"]
 
   backend {
     group = google_compute_region_network_endpoint_group.fn[each.key].id

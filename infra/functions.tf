@@ -44,6 +44,24 @@ variable "settings" {
   description = "EREG_* settings that override local.function_environment for one environment"
 }
 
+variable "bigquery_max_bytes_billed" {
+  type        = string
+  default     = "34359738368"
+  description = "Every BigQuery query of a function fails rather than bill more bytes (bench/report_scan.py)"
+}
+
+variable "programme_first_day" {
+  type        = string
+  default     = "2026-01-01"
+  description = "The programme's first day (Warsaw): open data covers it to today"
+}
+
+variable "staff_accepted_acr" {
+  type        = list(string)
+  default     = ["http://eidas.europa.eu/LoA/substantial", "http://eidas.europa.eu/LoA/high"]
+  description = "The login node's authentication levels (acr) accepted for staff and admin sign-ins"
+}
+
 locals {
   functions = {
     for name, f in local.declarations.functions : name => merge(f, {
@@ -69,13 +87,18 @@ locals {
     EREG_SPANNER_SEARCH_STALENESS_S   = "5"
     EREG_SEARCH_CACHE_S               = "3"
     EREG_FIRESTORE_DATABASE           = google_firestore_database.default.name
+    EREG_FIRESTORE_SESSIONS_DATABASE  = google_firestore_database.sessions.name
+    EREG_FIRESTORE_AUDIT_DATABASE     = google_firestore_database.audit.name
     EREG_PUBSUB_PREFIX                = ""
     EREG_BIGQUERY_DATASET             = google_bigquery_dataset.reporting.dataset_id
     EREG_BIGQUERY_LOCATION            = google_bigquery_dataset.reporting.location
+    EREG_BIGQUERY_MAX_BYTES_BILLED    = var.bigquery_max_bytes_billed
+    EREG_PROGRAMME_FIRST_DAY          = var.programme_first_day
     EREG_ASSERTION_AUDIENCE           = var.assertion_audience
     EREG_LOGIN_NODE_ISSUER            = var.login_node_issuer
     EREG_LOGIN_NODE_JWKS_URL          = var.login_node_jwks_url
     EREG_ASSERTION_LEEWAY_S           = "30"
+    EREG_STAFF_ACCEPTED_ACR           = jsonencode(var.staff_accepted_acr)
     EREG_PATIENT_SESSION_ABSOLUTE_MIN = "120"
     EREG_PATIENT_SESSION_IDLE_MIN     = "30"
     EREG_STAFF_SESSION_ABSOLUTE_MIN   = "600"

@@ -7,10 +7,15 @@ locals {
   access_roles = {
     spanner   = { read = "roles/spanner.databaseReader", write = "roles/spanner.databaseUser" }
     firestore = { read = "roles/datastore.viewer", write = "roles/datastore.user" }
-    bigquery  = { metadata = "roles/bigquery.metadataViewer", read = "roles/bigquery.dataViewer", write = "roles/bigquery.dataEditor" }
-    publish   = "roles/pubsub.publisher"
-    view      = "roles/pubsub.viewer"
-    kms       = { sign = "roles/cloudkms.signerVerifier", public_key = "roles/cloudkms.publicKeyViewer" }
+    # each on its own database (issue 21); audit entries are created, never changed, by a function
+    firestore_sessions = { read = "roles/datastore.viewer", write = "roles/datastore.user" }
+    firestore_audit    = { append = "ereg.auditAppender", read = "roles/datastore.viewer" }
+    bigquery           = { metadata = "roles/bigquery.metadataViewer", read = "roles/bigquery.dataViewer", write = "roles/bigquery.dataEditor" }
+    # daily_aggregates only (open data's figures, written once per closed day): never the event tables
+    bigquery_aggregates = { write = "roles/bigquery.dataEditor" }
+    publish             = "roles/pubsub.publisher"
+    view                = "roles/pubsub.viewer"
+    kms                 = { sign = "roles/cloudkms.signerVerifier", public_key = "roles/cloudkms.publicKeyViewer" }
   }
 
   spanner_grants = {
@@ -24,6 +29,20 @@ locals {
   bigquery_grants = {
     for name, f in local.functions : name => local.access_roles.bigquery[f.access.bigquery]
     if contains(keys(f.access), "bigquery")
+  }
+  # function/part -> {role, database}: one conditioned binding per Firestore database a function uses
+  firestore_part_grants = merge([
+    for part, database in { firestore_sessions = "sessions", firestore_audit = "audit" } : {
+      for name, f in local.functions : "${name}/${part}" => {
+        function = name
+        role     = local.access_roles[part][f.access[part]]
+        database = database
+      } if contains(keys(f.access), part)
+    }
+  ]...)
+  bigquery_aggregate_grants = {
+    for name, f in local.functions : name => local.access_roles.bigquery_aggregates[f.access.bigquery_aggregates]
+    if contains(keys(f.access), "bigquery_aggregates")
   }
   topic_grants = merge(
     { for pair in flatten([
@@ -79,6 +98,35 @@ resource "google_project_iam_member" "firestore" {
 resource "google_bigquery_dataset_iam_member" "fn" {
   for_each   = local.bigquery_grants
   dataset_id = google_bigquery_dataset.reporting.dataset_id
+  role       = each.value
+  member     = "serviceAccount:${google_service_account.fn[each.key].email}"
+}
+
+# Create and read entities, nothing else: no update, no delete (the audit database's functions).
+resource "google_project_iam_custom_role" "audit_appender" {
+  role_id     = "ereg.auditAppender"
+  title       = "e-Registration audit appender"
+  description = "Appends audit entries; cannot change or delete one"
+  permissions = ["datastore.databases.getMetadata", "datastore.entities.create"]
+}
+
+resource "google_project_iam_member" "firestore_part" {
+  for_each = local.firestore_part_grants
+  project  = var.project_id
+  # a custom role (no "roles/" prefix) is the project's
+  role   = startswith(each.value.role, "roles/") ? each.value.role : "projects/${var.project_id}/roles/${each.value.role}"
+  member = "serviceAccount:${google_service_account.fn[each.value.function].email}"
+  condition {
+    title      = "ereg-firestore-${each.value.database}-only"
+    expression = "resource.name == \"projects/${var.project_id}/databases/${each.value.database}\""
+  }
+  depends_on = [google_project_iam_custom_role.audit_appender, google_firestore_database.sessions, google_firestore_database.audit]
+}
+
+resource "google_bigquery_table_iam_member" "aggregates" {
+  for_each   = local.bigquery_aggregate_grants
+  dataset_id = google_bigquery_dataset.reporting.dataset_id
+  table_id   = google_bigquery_table.table["daily_aggregates"].table_id
   role       = each.value
   member     = "serviceAccount:${google_service_account.fn[each.key].email}"
 }

@@ -139,3 +139,86 @@ resource "google_monitoring_alert_policy" "uptime" {
     }
   }
 }
+
+# Issue 21: unusual lookup volume per staff member. The agent function logs "staff action" (staff id,
+# action, status; never the patient) for every audited action; a person far above a normal shift's
+# lookups is an alert, as is anyone stopped by a per-person rate limit.
+variable "lookups_per_staff_hour_alert" {
+  type        = number
+  default     = 300
+  description = "Patient lookups by one staff member in an hour above which the on-call is alerted"
+}
+
+resource "google_logging_metric" "staff_lookups" {
+  name   = "ereg/staff_lookups"
+  filter = "resource.type = \"cloud_run_revision\" AND jsonPayload.message = \"staff action\" AND jsonPayload.action = \"read_patient\""
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    labels {
+      key        = "staff_id"
+      value_type = "STRING"
+    }
+  }
+  label_extractors = {
+    staff_id = "EXTRACT(jsonPayload.staff_id)"
+  }
+}
+
+resource "google_monitoring_alert_policy" "staff_lookups" {
+  display_name          = "e-Registration: unusual patient lookups by one staff member (${var.environment})"
+  combiner              = "OR"
+  notification_channels = [google_monitoring_notification_channel.email.id]
+  conditions {
+    display_name = "lookups by one staff member over an hour"
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.staff_lookups.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = var.lookups_per_staff_hour_alert
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "3600s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.staff_id"]
+      }
+    }
+  }
+}
+
+resource "google_logging_metric" "person_rate_limited" {
+  name   = "ereg/person_rate_limited"
+  filter = "resource.type = \"cloud_run_revision\" AND jsonPayload.message = \"person rate limited\""
+  metric_descriptor {
+    metric_kind = "DELTA"
+    value_type  = "INT64"
+    labels {
+      key        = "scope"
+      value_type = "STRING"
+    }
+  }
+  label_extractors = {
+    scope = "EXTRACT(jsonPayload.scope)"
+  }
+}
+
+resource "google_monitoring_alert_policy" "person_rate_limited" {
+  display_name          = "e-Registration: a signed-in person hit a rate limit (${var.environment})"
+  combiner              = "OR"
+  notification_channels = [google_monitoring_notification_channel.email.id]
+  conditions {
+    display_name = "per-person limits refusing requests, by scope, over 10 minutes"
+    condition_threshold {
+      filter          = "resource.type = \"cloud_run_revision\" AND metric.type = \"logging.googleapis.com/user/${google_logging_metric.person_rate_limited.name}\""
+      comparison      = "COMPARISON_GT"
+      threshold_value = 20
+      duration        = "0s"
+      aggregations {
+        alignment_period     = "600s"
+        per_series_aligner   = "ALIGN_SUM"
+        cross_series_reducer = "REDUCE_SUM"
+        group_by_fields      = ["metric.label.scope"]
+      }
+    }
+  }
+}

@@ -20,6 +20,7 @@ from cachetools import TTLCache
 
 if TYPE_CHECKING:
     import redis
+    from google.cloud import firestore as firestore_types
     from redis import Redis as RedisClient
 
     from shared.adapters.redis_availability import RedisAvailability
@@ -50,6 +51,7 @@ from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInterest
 from shared.config import SecretNotConfigured, Settings, get_settings
 from shared.domain.identity import SessionPolicy
+from shared.domain.local_time import WARSAW
 from shared.domain.programme import Programme
 from shared.domain.ratelimit import Limit, RateLimiter
 from shared.logs import configure_logging
@@ -123,6 +125,21 @@ class Container:
         client = firestore.Client(project=self.settings.project_id, database=self.settings.firestore_database)
         return FirestoreDocuments(client)
 
+    def _firestore_client(self, database: str) -> firestore_types.Client:
+        from google.cloud import firestore
+
+        return firestore.Client(project=self.settings.project_id, database=database)
+
+    @cached_property
+    def firestore_sessions(self) -> firestore_types.Client:
+        """The sessions database: sessions, staff profiles, the session guard (nothing else)."""
+        return self._firestore_client(self.settings.firestore_database_of("sessions"))
+
+    @cached_property
+    def firestore_audit(self) -> firestore_types.Client:
+        """The audit database: entries are created, never changed (functions may only create)."""
+        return self._firestore_client(self.settings.firestore_database_of("audit"))
+
     @cached_property
     def bus(self) -> MessageBus:
         return MessageBus(publisher_client(self.settings), self.settings)
@@ -145,7 +162,7 @@ class Container:
             )
         else:
             client = bigquery.Client(project=self.settings.project_id)
-        return ReportingWarehouse(client, self.settings.bigquery_dataset)
+        return ReportingWarehouse(client, self.settings.bigquery_dataset, self.settings.bigquery_max_bytes_billed)
 
     @cached_property
     def redis(self) -> redis.Redis | None:
@@ -210,7 +227,9 @@ class Container:
 
     @cached_property
     def programme_admin(self) -> ProgrammeAdmin:
-        return ProgrammeAdmin(FirestoreProgrammeVersions(self.firestore.client), on_change=self.programme_changed)
+        return ProgrammeAdmin(
+            FirestoreProgrammeVersions(self.firestore.client, self.audit), on_change=self.programme_changed
+        )
 
     @cached_property
     def referral_issuer(self) -> ReferralIssuer:
@@ -252,6 +271,7 @@ class Container:
                 absolute=timedelta(minutes=settings.staff_session_absolute_min),
                 idle=timedelta(minutes=settings.staff_session_idle_min),
             ),
+            staff_acr=frozenset(settings.staff_accepted_acr),
         )
 
     @cached_property
@@ -259,15 +279,15 @@ class Container:
         """Sessions and the one-time-use guard: in Redis where configured, else in Firestore."""
         client = self.redis_for_sessions
         if self.settings.session_store == "firestore" or client is None:
-            return SessionStore(self.firestore.client)
+            return SessionStore(self.firestore_sessions)
         from shared.adapters.redis_sessions import RedisSessionStore
 
-        profiles = FirestoreStaffProfiles(self.firestore.client)
+        profiles = FirestoreStaffProfiles(self.firestore_sessions)
         return RedisSessionStore(client, self.settings.redis_key_prefix, profiles.guard_used_before, profiles.save)
 
     @cached_property
     def audit(self) -> AuditLog:
-        return AuditLog(self.firestore.client)
+        return AuditLog(self.firestore_audit)
 
     @cached_property
     def patients(self) -> PatientRepository:
@@ -424,7 +444,17 @@ class Container:
 
     @cached_property
     def reports(self) -> Reports:
-        return Reports(BigQueryReports(self.warehouse), time.monotonic, ttl_s=REPORT_CACHE_S)
+        from shared.adapters.redis_lock import SharedLock
+
+        lock = SharedLock(self.redis, f"{self.settings.redis_key_prefix}reports:closing")
+        return Reports(
+            BigQueryReports(self.warehouse),
+            time.monotonic,
+            ttl_s=REPORT_CACHE_S,
+            today=lambda: datetime.now(UTC).astimezone(WARSAW).date(),
+            first_day=self.settings.programme_first_day,
+            closing_lock=lock.held,
+        )
 
     @cached_property
     def dcc_signer(self) -> DccSigner:

@@ -11,6 +11,7 @@ never needs a secret it does not use.
 from __future__ import annotations
 
 import os
+from datetime import date
 from functools import lru_cache
 from typing import Literal
 
@@ -45,10 +46,20 @@ class Settings(BaseSettings):
     spanner_search_staleness_s: float = 5.0
     search_cache_s: float = 3.0
     firestore_database: str = "(default)"
+    # Sessions (with staff profiles and the session guard) and the audit trail live in databases of
+    # their own, so each function's grant names only the databases it uses (infra/iam.tf), and the
+    # audit one grants functions create-only. Empty: "<firestore_database>-sessions" / "-audit"
+    # ("sessions" / "audit" beside "(default)"); the emulator makes a database on first use.
+    firestore_sessions_database: str = ""
+    firestore_audit_database: str = ""
     # Prefix of every topic and subscription name, so several stacks can share one emulator.
     pubsub_prefix: str = ""
     bigquery_dataset: str = "reporting"
     bigquery_location: str = "EU"
+    # Every BigQuery query fails rather than bill more (bench/report_scan.py: what each route reads).
+    bigquery_max_bytes_billed: int = Field(default=32 * 2**30, ge=10 * 2**20)
+    # Open data covers the programme's days only: from this day (Warsaw) to today.
+    programme_first_day: date = date(2026, 1, 1)
 
     # Emulator addresses (host:port). Unset in the cloud.
     spanner_emulator_host: str | None = Field(default=None, validation_alias="SPANNER_EMULATOR_HOST")
@@ -68,6 +79,8 @@ class Settings(BaseSettings):
     dev_idp_jwks_url: str = "http://127.0.0.1:8080/dev/idp/jwks.json"
 
     assertion_leeway_s: int = 30
+    # Authentication levels (the assertion's `acr`) accepted for a staff or admin sign-in.
+    staff_accepted_acr: list[str] = ["http://eidas.europa.eu/LoA/substantial", "http://eidas.europa.eu/LoA/high"]
     patient_session_absolute_min: int = 120
     patient_session_idle_min: int = 30
     staff_session_absolute_min: int = 600
@@ -96,6 +109,9 @@ class Settings(BaseSettings):
         "lookup:ip": (5.0, 30),
         "lookup:user": (0.5, 20),
         "api:ip": (20.0, 100),
+        "open_data:ip": (1.0, 20),
+        "admin:ip": (20.0, 100),
+        "admin:user": (2.0, 30),
     }
     # Google load balancers in front of the functions. Each appends "<client-ip>,<lb-ip>" to
     # X-Forwarded-For, so with one the client is the second-to-last entry (docs/decisions.md).
@@ -148,6 +164,12 @@ class Settings(BaseSettings):
 
     health_timeout_s: float = 2.0
     log_level: str = "INFO"
+
+    def firestore_database_of(self, part: Literal["sessions", "audit"]) -> str:
+        named: str = getattr(self, f"firestore_{part}_database")
+        if named:
+            return named
+        return part if self.firestore_database == "(default)" else f"{self.firestore_database}-{part}"
 
     def secret(
         self, name: Literal["sms_provider_token", "sms_report_token", "sms_inbound_token", "audit_hash_key"]

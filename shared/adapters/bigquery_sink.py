@@ -10,9 +10,11 @@ from google.cloud import bigquery
 
 
 class ReportingWarehouse:
-    def __init__(self, client: bigquery.Client, dataset: str) -> None:
+    def __init__(self, client: bigquery.Client, dataset: str, max_bytes_billed: int) -> None:
         self.client = client
         self.dataset = dataset
+        # Every query fails rather than bill more than this (a runaway query costs at most this much).
+        self.max_bytes_billed = max_bytes_billed
 
     def table_id(self, table: str) -> str:
         return f"{self.client.project}.{self.dataset}.{table}"
@@ -27,7 +29,8 @@ class ReportingWarehouse:
         parameters = [
             bigquery.ScalarQueryParameter(name, _bq_type(value), value) for name, value in (params or {}).items()
         ]
-        job = self.client.query(sql, job_config=bigquery.QueryJobConfig(query_parameters=parameters))
+        config = bigquery.QueryJobConfig(query_parameters=parameters, maximum_bytes_billed=self.max_bytes_billed)
+        job = self.client.query(sql, job_config=config)
         return [dict(row.items()) for row in job.result()]
 
     def ping(self, timeout_s: float) -> None:

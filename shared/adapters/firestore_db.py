@@ -138,8 +138,14 @@ class AuditLog:
     def __init__(self, client: firestore.Client) -> None:
         self.client = client
 
-    def record(self, staff_id: str, action: str, at: datetime, **details: Any) -> None:
-        self.client.collection(AUDIT_LOG).add({"staff_id": staff_id, "action": action, "at": at, **details})
+    def record(self, staff_id: str, action: str, at: datetime, entry_id: str | None = None, **details: Any) -> None:
+        """Append an entry (create only: functions may not change one). ``entry_id`` makes a retry a no-op."""
+        entry = {"staff_id": staff_id, "action": action, "at": at, **details}
+        if entry_id is None:
+            self.client.collection(AUDIT_LOG).add(entry)
+            return
+        with contextlib.suppress(gexc.AlreadyExists, gexc.Conflict):
+            self.client.collection(AUDIT_LOG).document(entry_id).create(entry)
 
     def entries_for(self, staff_id: str) -> list[dict[str, Any]]:
         query = self.client.collection(AUDIT_LOG).where(filter=firestore.FieldFilter("staff_id", "==", staff_id))

@@ -6,6 +6,7 @@ never contend on one job document; progress is read by listing them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any
 
 from google.api_core import exceptions as gexc
@@ -41,6 +42,14 @@ class FirestoreReferralJobs:
         snapshot = self.client.collection(JOBS).document(job_id).get()
         data = snapshot.to_dict() if snapshot.exists else None
         return job_from_json(data) if data else None
+
+    def published_chunks(self, job_id: str) -> set[int]:
+        snapshot = self.client.collection(JOBS).document(job_id).get(field_paths=["published"])
+        return {int(i) for i in (snapshot.to_dict() or {}).get("published", [])} if snapshot.exists else set()
+
+    def mark_published(self, job_id: str, indexes: Sequence[int]) -> None:
+        if indexes:
+            self.client.collection(JOBS).document(job_id).update({"published": firestore.ArrayUnion(list(indexes))})
 
     def chunk_results(self, job_id: str) -> dict[int, ChunkResult]:
         chunks = self.client.collection(JOBS).document(job_id).collection(CHUNKS)

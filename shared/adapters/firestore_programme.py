@@ -6,14 +6,17 @@ from typing import Any
 
 from google.cloud import firestore
 
-from shared.adapters.firestore_db import AUDIT_LOG, PROGRAMME, PROGRAMME_VERSIONS
+from shared.adapters.firestore_db import PROGRAMME, PROGRAMME_VERSIONS, AuditLog
 from shared.domain.programme import Programme
 from shared.services.programme_admin import ProgrammeChange
 
 
 class FirestoreProgrammeVersions:
-    def __init__(self, client: firestore.Client) -> None:
+    def __init__(self, client: firestore.Client, audit: AuditLog) -> None:
         self.client = client
+        # Another database (create-only for functions): written after the change commits. The
+        # versions, each created once with who changed it and when, are the record if that write fails.
+        self.audit = audit
 
     def current(self) -> Programme | None:
         snapshot = self.client.collection(PROGRAMME).document("current").get()
@@ -26,7 +29,6 @@ class FirestoreProgrammeVersions:
     def save(self, programme: Programme, change: ProgrammeChange) -> bool:
         current_ref = self.client.collection(PROGRAMME).document("current")
         version_ref = self.client.collection(PROGRAMME_VERSIONS).document(str(programme.version))
-        audit_ref = self.client.collection(AUDIT_LOG).document(f"programme-v{programme.version}")
         body: dict[str, Any] = programme.model_dump(mode="json")
         meta = {"changed_by": change.changed_by, "changed_at": change.changed_at, "based_on": change.based_on}
 
@@ -38,20 +40,15 @@ class FirestoreProgrammeVersions:
                 return False
             transaction.create(version_ref, {**body, **meta})
             transaction.set(current_ref, {**body, **meta})
-            transaction.create(
-                audit_ref,
-                {
-                    "staff_id": change.changed_by,
-                    "action": "programme.replace",
-                    "at": change.changed_at,
-                    "version": change.version,
-                    "based_on": change.based_on,
-                    "diff": change.diff,
-                },
-            )
             return True
 
-        return bool(save_in(self.client.transaction()))
+        if not save_in(self.client.transaction()):
+            return False
+        self.audit.record(
+            change.changed_by, "programme.replace", change.changed_at, entry_id=f"programme-v{programme.version}",
+            version=change.version, based_on=change.based_on, diff=change.diff,
+        )  # fmt: skip
+        return True
 
 
 def _programme(data: dict[str, Any] | None) -> Programme | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
@@ -74,8 +75,16 @@ class Person:
         return bool(self.roles & STAFF_ROLES)
 
 
-def person_from_claims(claims: dict[str, object]) -> Person:
-    pesel = claims.get("pesel") or claims.get("sub")
+class WeakAuthentication(InvalidIdentity):
+    """A staff role asserted at an authentication level (``acr``) the system does not accept for staff."""
+
+
+# eIDAS levels of assurance of the national login node; staff roles need one of these (configurable).
+STRONG_ACR = frozenset({"http://eidas.europa.eu/LoA/substantial", "http://eidas.europa.eu/LoA/high"})
+
+
+def person_from_claims(claims: dict[str, object], staff_acr: Collection[str] = STRONG_ACR) -> Person:
+    pesel = claims.get("pesel")  # never `sub`: a provider's subject id is not a PESEL
     given, family = claims.get("given_name"), claims.get("family_name")
     if not isinstance(pesel, str) or not is_valid_pesel(pesel):
         raise InvalidIdentity("invalid PESEL")
@@ -90,6 +99,8 @@ def person_from_claims(claims: dict[str, object]) -> Person:
     except ValueError as error:
         raise InvalidIdentity("unknown role") from error
     point_ids = frozenset(str(p) for p in raw_points)
+    if roles and claims.get("acr") not in staff_acr:
+        raise WeakAuthentication("staff sign-in without strong authentication")
     if roles & POINT_ROLES and not point_ids:
         raise InvalidIdentity("point staff without a point")
     return Person(pesel, given.strip()[:200], family.strip()[:200], roles, point_ids)

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
+
+from shared.domain.local_time import WARSAW
 
 MAX_RANGE_DAYS = 366
 SUPPRESSION_THRESHOLD = 10
@@ -88,14 +90,41 @@ def suppressed(value: int) -> int | None:
 
 
 def suppress_parts(parts: Mapping[str, int]) -> dict[str, int | None]:
-    """Parts of a published whole, small ones hidden; a lone hidden part takes the next smallest with it."""
+    """Parts of a published whole, small ones hidden. The whole minus the shown parts is the sum of the
+    hidden ones, so more parts are hidden (smallest first) until that sum is 0 or at least the threshold."""
     shown: dict[str, int | None] = {key: suppressed(value) for key, value in parts.items()}
-    hidden = [key for key, value in shown.items() if value is None]
-    if len(hidden) == 1:
-        visible = sorted((value, key) for key, value in parts.items() if shown[key] is not None)
-        if visible:
-            shown[visible[0][1]] = None
+    visible = sorted((value, key) for key, value in parts.items() if shown[key] is not None)
+    hidden_sum = sum(value for key, value in parts.items() if shown[key] is None)
+    while 0 < hidden_sum < SUPPRESSION_THRESHOLD and visible:
+        value, key = visible.pop(0)
+        shown[key] = None
+        hidden_sum += value
     return shown
+
+
+def held_cumulative(daily: Iterable[int]) -> int | None:
+    """A running total as published day after day: it moves only when it has grown by at least the
+    threshold since it last moved, so the difference of any two published days is 0 or at least the
+    threshold (day D minus day D-1 never gives a small count away). None until it first reaches it."""
+    true_total, published = 0, 0
+    for value in daily:
+        true_total += value
+        if true_total - published >= SUPPRESSION_THRESHOLD:
+            published = true_total
+    return published or None
+
+
+def check_public_day(day: date, first: date, today: date) -> None:
+    """Open data exists only for the programme's days: from its start to today (Warsaw)."""
+    if not first <= day <= today:
+        raise InvalidReportQuery("day", f"Dane są dostępne od {first.isoformat()} do {today.isoformat()}")
+
+
+def warsaw_bounds(first: date, last: date) -> tuple[datetime, datetime]:
+    """The UTC instants from the start of ``first`` to the end of ``last`` in Warsaw (a partition filter)."""
+    start = datetime.combine(first, time(0), WARSAW).astimezone(UTC)
+    end = datetime.combine(last + timedelta(days=1), time(0), WARSAW).astimezone(UTC)
+    return start, end
 
 
 def totals_by(counts: Iterable[DailyCount], event_type: str) -> dict[str, int]:

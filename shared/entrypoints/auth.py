@@ -6,6 +6,7 @@ Every function's handlers go through ``guarded``; none reads a token or a role b
 from __future__ import annotations
 
 import functools
+import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
@@ -17,6 +18,8 @@ from shared.domain.identity import Principal, Role
 from shared.domain.ratelimit import Limit
 from shared.entrypoints.web import Problem
 from shared.services.identity import NotAuthenticated
+
+log = logging.getLogger(__name__)
 
 UNAUTHENTICATED_TITLES = {
     "no_session": "Wymagane zalogowanie",
@@ -51,6 +54,8 @@ def _check(scope: str, who: str, key: str) -> None:
         return
     wait = container.rate_limits.check(f"{scope}:{who}", key, Limit(*configured))
     if wait:
+        if who == "user":  # a person over their limit: counted by a log-based metric with an alert
+            log.warning("person rate limited", extra={"fields": {"scope": scope, "who": key}})
         raise Problem(
             429,
             "rate_limited",

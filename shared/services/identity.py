@@ -12,7 +12,7 @@ import hashlib
 import hmac
 import re
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -20,6 +20,7 @@ from typing import Any, Protocol
 import jwt
 
 from shared.domain.identity import (
+    STRONG_ACR,
     AssertionReplayed,
     Eligibility,
     InvalidIdentity,
@@ -29,6 +30,7 @@ from shared.domain.identity import (
     Session,
     SessionPolicy,
     UnknownSigningKey,
+    WeakAuthentication,
     eligibility,
     person_from_claims,
     staff_id_for,
@@ -185,7 +187,9 @@ class IdentityService:
         programme: Callable[[], Programme | None],
         patient_policy: SessionPolicy,
         staff_policy: SessionPolicy,
+        staff_acr: Collection[str] = STRONG_ACR,
     ) -> None:
+        self.staff_acr = staff_acr
         self.verifier = verifier
         self.sessions = sessions
         self.patients = patients
@@ -196,7 +200,9 @@ class IdentityService:
     def login(self, assertion: str, now: datetime) -> LoginResult:
         claims = self.verifier.verify(assertion)
         try:
-            person = person_from_claims(claims)
+            person = person_from_claims(claims, self.staff_acr)
+        except WeakAuthentication:
+            raise LoginRefused("weak_authentication") from None
         except InvalidIdentity:
             raise LoginRefused("invalid_identity") from None
         secret = secrets.token_urlsafe(32)

@@ -101,6 +101,12 @@ class ReferralJobs(Protocol):
         """Store the chunk's result; a DONE result is final (a later FAILED does not replace it)."""
         ...
 
+    def published_chunks(self, job_id: str) -> set[int]:
+        """The chunks the queue has taken for the job (each published once unless the job is resumed)."""
+        ...
+
+    def mark_published(self, job_id: str, indexes: Sequence[int]) -> None: ...
+
 
 class CohortReferrals(Protocol):
     def patients_in_range(self, chunk: KeyRangeChunk) -> list[tuple[str, date]]:
@@ -144,10 +150,11 @@ class ReferralIssuer:
         idempotency_key: str,
         actor: str,
         now: datetime,
-        resume_after: timedelta = timedelta(0),
+        resume_after: timedelta | None = None,
     ) -> JobProgress:
-        """Start the job the key names, or resume it: the chunks not done are published again, if the
-        job is at least ``resume_after`` old (a running job's chunks are still on their way)."""
+        """Start the job the key names. A repeat publishes only the chunks the queue never took (the
+        others are on their way, or done); with ``resume_after``, a job at least that old is resumed:
+        every chunk not done is published again (chunks lost on the way)."""
         programme = require_programme(self.programme())
         cohort = programme.cohort(cohort_code)
         if cohort is None:
@@ -174,9 +181,13 @@ class ReferralIssuer:
                 field="Idempotency-Key",
             )
         results = self.jobs.chunk_results(job.job_id)
-        if job.job_id == proposed.job_id or now - job.created_at >= resume_after:
-            chunks = key_range_chunks(job.prefix_length)
-            self._publish_chunks(job, [c for c in chunks if results.get(c.index, _NOT_DONE).status != "DONE"])
+        chunks = [c for c in key_range_chunks(job.prefix_length) if results.get(c.index, _NOT_DONE).status != "DONE"]
+        stale = resume_after is not None and now - job.created_at >= resume_after
+        if job.job_id != proposed.job_id and not stale:
+            published = self.jobs.published_chunks(job.job_id)
+            chunks = [c for c in chunks if c.index not in published]
+        if chunks:
+            self._publish_chunks(job, chunks)
         return self._progress(job, results)
 
     def _publish_chunks(self, job: ReferralJob, chunks: Sequence[KeyRangeChunk]) -> None:
@@ -188,6 +199,7 @@ class ReferralIssuer:
             for c in chunks
         ]
         taken = self.bus.publish_many(REFERRAL_CHUNKS, messages)
+        self.jobs.mark_published(job.job_id, [c.index for c, ok in zip(chunks, taken, strict=True) if ok])
         if not all(taken):
             # The job is recorded: the same Idempotency-Key publishes the missing chunks again.
             raise Refused(

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Hashable
-from datetime import date
+from contextlib import AbstractContextManager
+from datetime import date, timedelta
 from typing import Any, Protocol
 
 from shared.domain.reports import (
@@ -18,12 +19,16 @@ from shared.domain.reports import (
     CapacityUse,
     DailyCount,
     SeriesQuery,
+    check_public_day,
+    held_cumulative,
     suppress_parts,
     suppressed,
     totals_by,
 )
 
 MAX_CACHED = 1024
+# Days closed per query when open data catches up (each query's bytes stay under the cap).
+CLOSE_CHUNK_DAYS = 7
 
 
 class ReportQueries(Protocol):
@@ -37,8 +42,24 @@ class ReportQueries(Protocol):
         """Per day (Warsaw): SMS ``sent``, ``failed`` and ``segments`` (paid for)."""
         ...
 
-    def vaccinated_people(self, day: date) -> dict[str, int]:
-        """People with at least one dose given up to and including ``day``, per age band."""
+    def closed_through(self) -> date | None:
+        """The last day whose open-data aggregates are written (None: none yet)."""
+        ...
+
+    def close_days(self, first: date, last: date) -> None:
+        """Write the aggregates of the days first..last, read from their partitions only."""
+        ...
+
+    def closed_events(self, day: date) -> list[DailyCount]:
+        """A closed day's visit events per voivodeship and type, from its aggregates."""
+        ...
+
+    def closed_first_doses(self, last: date) -> dict[date, dict[str, int]]:
+        """First doses given per closed day up to ``last`` and age band, from the aggregates."""
+        ...
+
+    def live_first_doses(self, day: date) -> dict[str, int]:
+        """First doses given on ``day`` (not closed yet) per age band, from its partitions."""
         ...
 
     def vaccine_events(self, day: date) -> dict[str, dict[str, int]]:
@@ -51,10 +72,24 @@ class ReportQueries(Protocol):
 
 
 class Reports:
-    def __init__(self, queries: ReportQueries, clock: Callable[[], float], ttl_s: float = 5.0) -> None:
+    def __init__(
+        self,
+        queries: ReportQueries,
+        clock: Callable[[], float],
+        ttl_s: float = 5.0,
+        *,
+        today: Callable[[], date],
+        first_day: date,
+        closing_lock: Callable[[], AbstractContextManager[object]],
+    ) -> None:
         self.queries = queries
         self.clock = clock
         self.ttl_s = ttl_s
+        self.today = today
+        self.first_day = first_day
+        # Held while a process writes the aggregates of closed days, so they are written once.
+        self.closing_lock = closing_lock
+        self._closed_through: date | None = None
         self._cache: dict[Hashable, tuple[float, Any]] = {}
         self._lock = threading.Lock()
 
@@ -137,26 +172,58 @@ class Reports:
                     values[count.day] = values.get(count.day, 0) + count.events
         return {"metric": query.metric, "points": query.points(values)}
 
+    def _close_through(self, last: date) -> None:
+        """Aggregates written for every programme day up to ``last``, once: under the lock, each
+        missing day is read from its own partitions in one pass and never again."""
+        if last < self.first_day or (self._closed_through is not None and self._closed_through >= last):
+            return
+        with self.closing_lock():
+            closed = self.queries.closed_through()
+            first = max(self.first_day, closed + timedelta(days=1)) if closed else self.first_day
+            while first <= last:
+                chunk_last = min(last, first + timedelta(days=CLOSE_CHUNK_DAYS - 1))
+                self.queries.close_days(first, chunk_last)
+                first = chunk_last + timedelta(days=1)
+            self._closed_through = max(last, closed or last)
+
     def public(self, day: date) -> dict[str, Any]:
-        """Open data for ``day``: national and per-voivodeship totals, no figure under the threshold."""
-        counts = self._day_events(day)
+        """Open data for ``day`` (a programme day): national and per-voivodeship totals and people
+        vaccinated per age band, no figure (nor difference of figures) under the threshold.
+
+        Closed days come from their aggregates; today from today's partitions only."""
+        today = self.today()
+        check_public_day(day, self.first_day, today)
+        yesterday = today - timedelta(days=1)
+        self._close_through(yesterday)
+        if day < today:
+            counts = list(self._cached(("closed", day), lambda: self.queries.closed_events(day)))
+        else:
+            counts = self._day_events(day)
+        daily: dict[date, dict[str, int]] = dict(
+            self._cached(
+                ("first_doses", min(day, yesterday)), lambda: self.queries.closed_first_doses(min(day, yesterday))
+            )
+        )
+        if day == today:
+            daily[today] = self._cached(("live_first_doses", today), lambda: self.queries.live_first_doses(today))
+        bands = sorted({band for figures in daily.values() for band in figures})
+        people = {band: held_cumulative(daily[d].get(band, 0) for d in sorted(daily)) for band in bands}
         bookings = totals_by(counts, VISIT_METRICS["bookings"])
         vaccinations = totals_by(counts, VISIT_METRICS["vaccinations"])
-        people = self._cached(("people", day), lambda: self.queries.vaccinated_people(day))
         shown_bookings = suppress_parts(bookings)
         shown_vaccinations = suppress_parts(vaccinations)
-        shown_people = suppress_parts(people)
         return {
             "day": day.isoformat(),
             "suppressed_below": SUPPRESSION_THRESHOLD,
             "national": {
                 "bookings": suppressed(sum(bookings.values())),
                 "vaccinations": suppressed(sum(vaccinations.values())),
-                "vaccinated_people": suppressed(sum(people.values())),
+                # The sum of the bands as shown: the national figure minus them gives nothing away.
+                "vaccinated_people": suppressed(sum(n for n in people.values() if n is not None)),
             },
             "by_voivodeship": [
                 {"voivodeship": v, "bookings": shown_bookings.get(v, None), "vaccinations": shown_vaccinations.get(v)}
                 for v in sorted(set(bookings) | set(vaccinations))
             ],
-            "by_age_band": [{"age_band": band, "vaccinated_people": shown_people[band]} for band in sorted(people)],
+            "by_age_band": [{"age_band": band, "vaccinated_people": people[band]} for band in bands],
         }

@@ -22,6 +22,7 @@ from emulators.stack import STATE_DIR, LocalStack, _kill_group
 from emulators.waiting import poll_until
 from shared.bootstrap import Container
 from shared.config import Settings
+from shared.domain.identity import staff_id_for
 from tests.e2e.conftest import LOAD_BALANCER_IP, Api
 from tests.e2e.test_login import _claims
 
@@ -254,3 +255,57 @@ def test_without_redis_sessions_fail_closed_with_a_503_problem(
     _wait_for(lambda: api.call("GET", "/api/v1/session", token).status_code == 401)
     replayed = api.http.post(api.url("/api/v1/login"), json={"assertion": used}, timeout=10)
     assert (replayed.status_code, replayed.json()["code"]) == (401, "assertion_replayed")  # still refused
+
+
+def test_open_data_has_a_limit_of_its_own_per_address(tight_hosts: tuple[str, str]) -> None:
+    api = Api(tight_hosts[0], _client())
+    _, burst = LIMITS["open_data:ip"]
+    # days outside the programme: refused before any warehouse read, and still counted
+    codes = [api.call("GET", "/api/v1/reports/public", params={"day": "2001-01-01"}).status_code for _ in range(burst)]
+    assert set(codes) == {400}
+    # (an invalid day too: no test but test_reports.py may make open data close the days it reads)
+    refused = api.call("GET", "/api/v1/reports/public", params={"day": "2001-01-02"})
+    assert refused.status_code == 429 and "Retry-After" in refused.headers
+    assert (
+        Api(tight_hosts[0], _client()).call("GET", "/api/v1/reports/public", params={"day": "2001-01-01"}).status_code
+        == 400
+    )
+
+
+def test_admin_routes_are_limited_per_person_whatever_the_address_and_it_is_logged_for_the_alert(
+    tight_hosts: tuple[str, str], new_pesel
+) -> None:
+    host_url = tight_hosts[0]
+    token = Api(host_url, _client()).login(new_pesel(), roles=["admin"])["session_token"]
+    _, burst = LIMITS["admin:user"]
+    # A new address for every request: only a limit on the person holds
+    codes = [Api(host_url, _client()).call("GET", "/api/v1/admin/programme", token).status_code for _ in range(burst)]
+    assert 429 not in codes, codes
+    refused = Api(host_url, _client()).call("GET", "/api/v1/admin/programme", token)
+    assert refused.status_code == 429 and refused.json()["code"] == "rate_limited"
+    log = STATE_DIR / "logs" / f"e2e-tight-{host_url.rsplit(':', 1)[1]}.log"
+
+    def logged() -> list[dict[str, object]]:
+        lines = [json.loads(line) for line in log.read_text().splitlines() if line.startswith("{")]
+        return [e for e in lines if e.get("message") == "person rate limited" and e.get("scope") == "admin"]
+
+    assert poll_until(logged, bool, 10), "the log-based metric's line is missing"
+
+
+def test_every_agent_lookup_is_logged_for_the_volume_metric_without_the_patient(
+    tight_hosts: tuple[str, str], new_pesel
+) -> None:
+    host_url = tight_hosts[0]
+    api = Api(host_url, _client())
+    agent_pesel, looked_up = new_pesel(), new_pesel()
+    token = api.login(agent_pesel, roles=["agent"])["session_token"]
+    api.call("POST", "/api/v1/agent/patients:lookup", token, json={"pesel": looked_up})
+    log = STATE_DIR / "logs" / f"e2e-tight-{host_url.rsplit(':', 1)[1]}.log"
+    staff_id = staff_id_for(agent_pesel)
+
+    def logged() -> list[str]:
+        return [line for line in log.read_text().splitlines() if '"staff action"' in line and staff_id in line]
+
+    lines = poll_until(logged, bool, 10)
+    assert lines and json.loads(lines[0])["action"] == "read_patient"
+    assert looked_up not in log.read_text()

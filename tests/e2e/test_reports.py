@@ -16,11 +16,31 @@ from tests.e2e.test_booking import book, find_slots
 from tests.e2e.test_point_day import eventually, new_point, today_block
 from tests.integration.reporting_data import schedule_rows, sms_rows, visit_rows
 
+# Days of May 2026 on which first doses trickle in: (age band, voivodeship) -> first doses per day.
+TRICKLE_DAYS = [date(2026, 5, d) for d in (4, 5, 6, 7, 8)]
+TRICKLE = {("40-49", "02"): [7, 5, 3, 9, 1], ("50-59", "04"): [12, 2, 8, 1, 0], ("70-79", "06"): [30, 41, 25, 3, 60]}
+
+
+def trickle_rows() -> list[dict[str, object]]:
+    rows = []
+    for (band, voivodeship), per_day in TRICKLE.items():
+        for day, doses in zip(TRICKLE_DAYS, per_day, strict=True):
+            for n in range(doses):
+                row = visit_rows()[2] | {"event_id": f"t-{band}-{day}-{n}", "visit_id": f"tv-{band}-{day}-{n}",
+                                         "patient_ref": f"tp-{band}-{day}-{n}", "voivodeship": voivodeship,
+                                         "age_band": band, "occurred_at": f"{day}T10:00:00Z",
+                                         "inserted_at": f"{day}T10:00:01Z"}  # fmt: skip
+                rows.append(row)
+    return rows
+
 
 @pytest.fixture(scope="module")
 def fixed_events(e2e_backends: Container) -> None:
-    """The fixed rows, in March 2026: no other e2e test makes events on those days."""
-    for table, rows in (("visit_events", visit_rows()), ("schedule_events", schedule_rows()),
+    """The fixed rows, in March and May 2026: no other e2e test makes events on those days.
+
+    Open data closes every past day at its first read, once: these rows go in before any test reads it
+    (no other e2e module reads open data)."""
+    for table, rows in (("visit_events", visit_rows() + trickle_rows()), ("schedule_events", schedule_rows()),
                         ("sms_events", sms_rows())):  # fmt: skip
         e2e_backends.warehouse.insert_rows(table, rows, row_ids=[f"fixed-{table}-{n}" for n in range(len(rows))])
 
@@ -76,6 +96,43 @@ def test_open_data_is_anonymous_cacheable_and_hides_small_counts(api: Api, fixed
             {"age_band": "60-69", "vaccinated_people": None},
         ],
     }
+
+
+def test_no_difference_of_published_figures_reveals_a_small_count(api: Api, fixed_events: None) -> None:
+    published = []
+    for day in TRICKLE_DAYS:
+        response = api.call("GET", "/api/v1/reports/public", params={"day": day.isoformat()})
+        assert response.status_code == 200, response.text
+        published.append(response.json())
+
+    def revealing(a: int | None, b: int | None) -> bool:
+        return a is not None and b is not None and 0 < abs(a - b) < 10
+
+    bands = {band for _, figures in enumerate(published) for band in (b["age_band"] for b in figures["by_age_band"])}
+    for band in bands:
+        series = [next((b["vaccinated_people"] for b in p["by_age_band"] if b["age_band"] == band), None)
+                  for p in published]  # fmt: skip
+        assert not any(revealing(a, b) for a in series for b in series), (band, series)  # D minus D-1, or any pair
+    national = [p["national"]["vaccinated_people"] for p in published]
+    assert not any(revealing(a, b) for a in national for b in national), national
+    for figures in published:  # the whole minus its shown parts
+        for measure in ("bookings", "vaccinations"):
+            whole = figures["national"][measure]
+            parts = sum(v[measure] or 0 for v in figures["by_voivodeship"])
+            assert whole is None or whole - parts == 0 or whole - parts >= 10, (figures["day"], measure)
+        shown = sum(b["vaccinated_people"] or 0 for b in figures["by_age_band"])
+        assert figures["national"]["vaccinated_people"] in (None, shown)
+    # what can be published still is: the big band, and the small ones once they have grown by ten
+    assert [p["by_age_band"][-1]["vaccinated_people"] for p in published] == [30, 71, 96, 96, 159]
+    assert national[-1] is not None and national[-1] >= 159 + 24 + 22
+
+
+def test_open_data_exists_only_for_the_programme_days(api: Api) -> None:
+    today = datetime.now(UTC).astimezone(WARSAW).date()
+    for day in (today + timedelta(days=1), date(2025, 12, 31), date(2198, 1, 1), date(2001, 1, 1)):
+        response = api.call("GET", "/api/v1/reports/public", params={"day": day.isoformat()})
+        assert response.status_code == 400, response.text
+        assert (response.json()["field"], response.json()["code"]) == ("day", "out_of_range")
 
 
 @pytest.mark.parametrize("roles", [[], ["agent"], ["point_staff"]])

@@ -57,7 +57,8 @@ def test_versions_are_kept_stale_writes_refused_and_every_change_audited(backend
     assert refused.value.code == "stale_version"
     assert (first.version, second.version, admin.current().version) == (1, 2, 2)
     assert admin.version(1) == first and admin.version(2) == second
-    audit = backends.firestore.client.collection(AUDIT_LOG).document("programme-v2").get().to_dict()
+    audit = backends.firestore_audit.collection(AUDIT_LOG).document("programme-v2").get().to_dict()
+    assert not backends.firestore.client.collection(AUDIT_LOG).document("programme-v2").get().exists
     assert audit is not None and audit["staff_id"] == "staff-b" and audit["based_on"] == 1
     assert [d["path"] for d in audit["diff"]] == ["cohorts[adults].opens_at"]
 
@@ -166,3 +167,19 @@ def test_the_opening_sms_goes_out_once_to_each_interested_patient(backends: Cont
     for phone in phones:
         messages = requests.get(f"{gateway}/messages", params={"to": phone}, timeout=5).json()["messages"]
         assert len(messages) == 1 and "20:00" in messages[0]["text"]
+
+
+def test_the_same_key_again_does_not_publish_the_unfinished_chunks_again(backends: Container) -> None:
+    """Issue 21: a repeated start (an admin's retry) leaves the chunks on their way alone."""
+    backends.firestore.publish_programme(demo_programme(NOW))
+    subscription = subscribe(backends, REFERRAL_CHUNKS, "chunks-repeat")
+    issuer = build_container(backends.settings.model_copy(update={"referral_chunk_prefix_length": 1})).referral_issuer
+    first = issuer.start("adults", "repeat-key", "staff-a", NOW)
+    chunks = [json.loads(m.data) for m in pull_all(backends.settings.project_id, subscription, 16)]
+    assert sorted(c["chunk"] for c in chunks) == list(range(16))  # none handled yet: all unfinished
+    again = issuer.start("adults", "repeat-key", "staff-a", NOW + timedelta(seconds=30))
+    assert again.job.job_id == first.job.job_id
+    # A marker after the repeat: everything the repeat published arrives before it.
+    backends.bus.publish(REFERRAL_CHUNKS, b'{"marker": true}')
+    after = [json.loads(m.data) for m in pull_all(backends.settings.project_id, subscription, 1)]
+    assert after == [{"marker": True}]

@@ -3,6 +3,7 @@ out-of-order deliveries (tests/integration/reporting_data.py), gives exactly the
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -142,7 +143,10 @@ def test_daily_figures_count_each_event_once(warehouse: Container) -> None:
 
 @pytest.fixture
 def reports(warehouse: Container) -> Reports:
-    return Reports(BigQueryReports(warehouse.warehouse), clock=lambda: 0.0, ttl_s=0)
+    return Reports(
+        BigQueryReports(warehouse.warehouse), clock=lambda: 0.0, ttl_s=0,
+        today=lambda: date(2026, 4, 2), first_day=date(2026, 3, 1), closing_lock=threading.Lock,
+    )  # fmt: skip
 
 
 def test_summary_counts_what_happened_on_the_day(reports: Reports) -> None:
@@ -202,3 +206,31 @@ def test_public_figures_hide_every_count_under_ten(reports: Reports) -> None:
             {"age_band": "60-69", "vaccinated_people": None},
         ],
     }
+
+
+def test_open_data_reads_aggregates_written_once_per_closed_day(reports: Reports, warehouse: Container) -> None:
+    queries = BigQueryReports(warehouse.warehouse)
+    reports.public(D11)
+    assert queries.closed_through() == date(2026, 4, 1)
+    assert sorted((c.voivodeship, c.event_type, c.events) for c in queries.closed_events(D10)) == sorted(
+        (c.voivodeship, c.event_type, c.events) for c in queries.daily_events(D10, D10, None)
+    )
+    assert queries.closed_first_doses(D11) == {D10: {"30-39": 1, "60-69": 1}, D11: {"30-39": 1}}
+    closed_rows = warehouse.warehouse.query(
+        f"SELECT day, COUNT(*) AS n FROM `{warehouse.warehouse.table_id('daily_aggregates')}` "
+        "WHERE event_type = 'DayClosed' GROUP BY day HAVING n > 1"
+    )
+    assert closed_rows == []  # another read (another process) closes nothing again
+    reports.public(D12)
+    assert warehouse.warehouse.query(
+        f"SELECT COUNT(*) AS n FROM `{warehouse.warehouse.table_id('daily_aggregates')}` WHERE event_type = 'DayClosed'"
+    ) == [{"n": 32}]
+
+
+def test_closing_a_closed_day_again_writes_nothing(reports: Reports, warehouse: Container) -> None:
+    reports.public(D11)
+    table = warehouse.warehouse.table_id("daily_aggregates")
+    count = f"SELECT COUNT(*) AS n FROM `{table}`"
+    before = warehouse.warehouse.query(count)
+    BigQueryReports(warehouse.warehouse).close_days(D9, D12)  # a second writer, without the lock
+    assert warehouse.warehouse.query(count) == before

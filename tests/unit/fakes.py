@@ -608,6 +608,8 @@ class FakeReportQueries:
         self.first_doses: list[tuple[date, str]] = []
         self.vaccines: dict[date, dict[str, dict[str, int]]] = {}
         self.capacity: dict[date, dict[str, CapacityUse]] = {}
+        self.closed_days: dict[date, tuple[list[DailyCount], dict[str, int]]] = {}
+        self.closings: list[tuple[date, date]] = []
         self.calls = 0
 
     def daily_events(self, first: date, last: date, voivodeship: str | None) -> list[DailyCount]:
@@ -618,13 +620,42 @@ class FakeReportQueries:
         self.calls += 1
         return {day: figures for day, figures in self.sms.items() if first <= day <= last}
 
-    def vaccinated_people(self, day: date) -> dict[str, int]:
-        self.calls += 1
-        people: dict[str, int] = {}
+    def _first_doses(self, first: date, last: date) -> dict[date, dict[str, int]]:
+        result: dict[date, dict[str, int]] = {}
         for given, band in self.first_doses:
-            if given <= day:
-                people[band] = people.get(band, 0) + 1
-        return people
+            if first <= given <= last:
+                result.setdefault(given, {})[band] = result.get(given, {}).get(band, 0) + 1
+        return result
+
+    def closed_through(self) -> date | None:
+        self.calls += 1
+        return max(self.closed_days) if self.closed_days else None
+
+    def close_days(self, first: date, last: date) -> None:
+        """What BigQuery's aggregates hold: a snapshot of the days' events when they were closed."""
+        self.calls += 1
+        self.closings.append((first, last))
+        day = first
+        while day <= last:
+            if day in self.closed_days:
+                raise AssertionError(f"{day} closed twice")
+            self.closed_days[day] = (
+                [c for c in self.counts if c.day == day],
+                self._first_doses(day, day).get(day, {}),
+            )
+            day += timedelta(days=1)
+
+    def closed_events(self, day: date) -> list[DailyCount]:
+        self.calls += 1
+        return list(self.closed_days[day][0]) if day in self.closed_days else []
+
+    def closed_first_doses(self, last: date) -> dict[date, dict[str, int]]:
+        self.calls += 1
+        return {day: dict(doses) for day, (_, doses) in self.closed_days.items() if day <= last and doses}
+
+    def live_first_doses(self, day: date) -> dict[str, int]:
+        self.calls += 1
+        return self._first_doses(day, day).get(day, {})
 
     def vaccine_events(self, day: date) -> dict[str, dict[str, int]]:
         self.calls += 1

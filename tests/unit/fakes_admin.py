@@ -70,6 +70,13 @@ class FakeJobs:
     jobs: dict[str, ReferralJob] = field(default_factory=dict)
     keys: dict[str, str] = field(default_factory=dict)
     chunks: dict[str, dict[int, ChunkResult]] = field(default_factory=dict)
+    published: dict[str, set[int]] = field(default_factory=dict)
+
+    def published_chunks(self, job_id: str) -> set[int]:
+        return set(self.published.get(job_id, set()))
+
+    def mark_published(self, job_id: str, indexes: Sequence[int]) -> None:
+        self.published.setdefault(job_id, set()).update(indexes)
 
     def start(self, job: ReferralJob, key_hash: str) -> ReferralJob:
         if key_hash in self.keys:

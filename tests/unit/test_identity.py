@@ -24,6 +24,7 @@ from shared.services.identity import AssertionVerifier, LoginRefused, assertion_
 
 PESEL = pesel_for(date(1980, 1, 2), 1, female=False)
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
+SUBSTANTIAL = "http://eidas.europa.eu/LoA/substantial"
 
 
 @pytest.mark.parametrize(
@@ -35,6 +36,16 @@ NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
         {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": ["point_staff"]},
         {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": ["point_manager"]},
         {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": "agent"},
+        {"sub": PESEL, "given_name": "A", "family_name": "B"},  # never `sub` for the PESEL
+        {"pesel": None, "sub": PESEL, "given_name": "A", "family_name": "B"},
+        {"pesel": PESEL, "given_name": "A", "family_name": "B", "roles": ["admin"]},  # no acr
+        {
+            "pesel": PESEL,
+            "given_name": "A",
+            "family_name": "B",
+            "roles": ["agent"],
+            "acr": "http://eidas.europa.eu/LoA/low",
+        },
     ],
 )
 def test_unacceptable_claims(claims: dict[str, object]) -> None:
@@ -44,7 +55,7 @@ def test_unacceptable_claims(claims: dict[str, object]) -> None:
 
 def test_person_from_claims_reads_birth_date_and_roles() -> None:
     person = person_from_claims(
-        {"pesel": PESEL, "given_name": "Jan", "family_name": "Nowak", "roles": ["agent", "patient"]}
+        {"pesel": PESEL, "given_name": "Jan", "family_name": "Nowak", "roles": ["agent", "patient"], "acr": SUBSTANTIAL}
     )
     assert person.birth_date == date(1980, 1, 2)
     assert person.roles == {Role.AGENT} and person.is_staff
@@ -128,3 +139,18 @@ def test_assertion_key_uses_jti_or_what_was_signed() -> None:
     # The same signed content, spelt with padding or another signature, is the same assertion.
     same = {assertion_key({"iss": "a"}, t) for t in ("eyJh.eyJi.c2ln", "eyJh.eyJi.c2ln==", "eyJh=.eyJi.other")}
     assert len(same) == 1
+
+
+def test_the_accepted_staff_levels_are_configurable_and_patients_need_none() -> None:
+    claims: dict[str, object] = {
+        "pesel": PESEL,
+        "given_name": "A",
+        "family_name": "B",
+        "roles": ["agent"],
+        "acr": "urn:mfa",
+    }
+    assert person_from_claims(claims, staff_acr={"urn:mfa"}).is_staff
+    with pytest.raises(InvalidIdentity):
+        person_from_claims(claims)
+    patient = person_from_claims({"pesel": PESEL, "given_name": "A", "family_name": "B"})
+    assert not patient.is_staff

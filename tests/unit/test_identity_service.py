@@ -33,6 +33,7 @@ def assertion(pesel: str, roles: list[str] | None = None, point_ids: list[str] |
     issued = int(time.time())
     claims = {"iss": ISSUER, "aud": AUDIENCE, "iat": issued, "exp": issued + 300, "jti": str(uuid.uuid4()),
               "pesel": pesel, "given_name": "Jan", "family_name": "Testowy", "roles": roles or [],
+              "acr": "http://eidas.europa.eu/LoA/substantial",
               "point_ids": point_ids or []}  # fmt: skip
     return jwt.encode(claims, KEY, algorithm="RS256")
 

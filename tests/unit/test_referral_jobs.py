@@ -100,6 +100,9 @@ def test_the_same_key_returns_the_same_job_and_resumes_only_what_is_not_done() -
     world.bus.published.clear()
     again = world.issuer.start("adults", "key-1", "staff-1", NOW)
     assert again.job.job_id == first.job.job_id and again.done == 10
+    assert world.bus.on(REFERRAL_CHUNKS) == []  # the 6 unfinished chunks are on their way: not again
+    resumed = world.issuer.start("adults", "key-1", "staff-1", NOW, resume_after=timedelta(0))  # a stale job
+    assert resumed.job.job_id == first.job.job_id
     assert sorted(m["chunk"] for m in world.bus.on(REFERRAL_CHUNKS)) == list(range(10, 16))
     with pytest.raises(Refused) as refused:
         world.issuer.start("seniors", "key-1", "staff-1", NOW)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from datetime import date, timedelta
 
 import pytest
@@ -12,6 +13,7 @@ from shared.domain.reports import (
     DailyCount,
     InvalidReportQuery,
     SeriesQuery,
+    held_cumulative,
     suppress_parts,
     suppressed,
 )
@@ -27,6 +29,13 @@ class Clock:
 
     def __call__(self) -> float:
         return self.now
+
+
+FIRST_DAY = date(2026, 1, 1)
+
+
+def reports_on(fake: FakeReportQueries, clock: Clock | None = None, ttl_s: float = 5.0, today: date = DAY) -> Reports:
+    return Reports(fake, clock or Clock(), ttl_s, today=lambda: today, first_day=FIRST_DAY, closing_lock=threading.Lock)
 
 
 def queries() -> FakeReportQueries:
@@ -51,7 +60,7 @@ def queries() -> FakeReportQueries:
 
 
 def test_summary_adds_up_the_day_per_voivodeship() -> None:
-    assert Reports(queries(), Clock()).summary(DAY) == {
+    assert reports_on(queries(), Clock()).summary(DAY) == {
         "day": "2026-03-10", "bookings": 161, "vaccinations": 109, "cancellations": 7, "no_shows": 2,
         "sms_sent": 140,
         "by_voivodeship": [
@@ -69,7 +78,7 @@ def test_summary_adds_up_the_day_per_voivodeship() -> None:
 
 
 def test_a_day_with_nothing_is_all_zeros() -> None:
-    summary = Reports(FakeReportQueries(), Clock()).summary(DAY)
+    summary = reports_on(FakeReportQueries(), Clock()).summary(DAY)
     assert (summary["bookings"], summary["sms_sent"], summary["by_voivodeship"]) == (0, 0, [])
     assert summary["by_vaccine"] == []
     assert summary["capacity"] == {"places": 0, "booked": 0, "vaccinated": 0}
@@ -77,7 +86,7 @@ def test_a_day_with_nothing_is_all_zeros() -> None:
 
 def test_results_are_kept_for_the_cache_time_then_read_again() -> None:
     fake, clock = queries(), Clock()
-    reports = Reports(fake, clock, ttl_s=5)
+    reports = reports_on(fake, clock, ttl_s=5)
     reports.summary(DAY)
     calls = fake.calls
     clock.now = 4.9
@@ -90,7 +99,7 @@ def test_results_are_kept_for_the_cache_time_then_read_again() -> None:
 
 
 def test_timeseries_fills_every_day_and_filters_the_voivodeship() -> None:
-    reports = Reports(queries(), Clock())
+    reports = reports_on(queries(), Clock())
     first = DAY - timedelta(days=2)
     assert reports.timeseries(SeriesQuery.checked("bookings", first, DAY, "14"))["points"] == [
         {"day": "2026-03-08", "value": 0},
@@ -132,16 +141,19 @@ def test_a_figure_under_ten_is_suppressed() -> None:
 
 def test_a_lone_hidden_part_takes_the_next_smallest_with_it() -> None:
     assert suppress_parts({"02": 11, "12": 4, "14": 120}) == {"02": None, "12": None, "14": 120}
-    assert suppress_parts({"02": 3, "12": 4, "14": 120}) == {"02": None, "12": None, "14": 120}
+    # 3 + 4 hidden would still give 7 away (the whole minus the rest): the next part goes too
+    assert suppress_parts({"02": 3, "12": 4, "14": 120}) == {"02": None, "12": None, "14": None}
+    assert suppress_parts({"02": 3, "12": 4, "30": 6, "14": 120}) == {"02": None, "12": None, "30": None, "14": 120}
     assert suppress_parts({"02": 30, "14": 120}) == {"02": 30, "14": 120}
 
 
 def test_public_figures_never_show_a_count_under_ten() -> None:
-    public = Reports(queries(), Clock()).public(DAY)
+    public = reports_on(queries()).public(DAY)
     assert public == {
         "day": "2026-03-10",
         "suppressed_below": 10,
-        "national": {"bookings": 161, "vaccinations": 109, "vaccinated_people": 55},
+        # vaccinated people: the sum of the bands as shown (40 + 12), so it gives none of the hidden away
+        "national": {"bookings": 161, "vaccinations": 109, "vaccinated_people": 52},
         "by_voivodeship": [
             # 12's 4 vaccinations are hidden, and 02's 25 with them, or national minus the rest would give them away
             {"voivodeship": "02", "bookings": 11, "vaccinations": None},
@@ -149,8 +161,43 @@ def test_public_figures_never_show_a_count_under_ten() -> None:
             {"voivodeship": "14", "bookings": 120, "vaccinations": 80},
         ],
         "by_age_band": [
-            {"age_band": "18-29", "vaccinated_people": None},  # 3, and 60-69's 12 with them
+            {"age_band": "18-29", "vaccinated_people": None},
             {"age_band": "30-39", "vaccinated_people": 40},
-            {"age_band": "60-69", "vaccinated_people": None},
+            {"age_band": "60-69", "vaccinated_people": 12},
         ],
     }
+
+
+def test_a_running_total_moves_only_by_ten_or_more() -> None:
+    assert held_cumulative([7, 5, 3, 0, 9, 1]) == 24  # the last 1 is held back
+    totals = [held_cumulative([7, 5, 3, 0, 9, 1][:n]) for n in range(1, 7)]
+    assert totals == [None, 12, 12, 12, 24, 24]
+    assert held_cumulative([3, 3, 3]) is None
+
+
+def test_open_data_is_refused_outside_the_programme() -> None:
+    reports = reports_on(queries(), today=DAY)
+    for day in (FIRST_DAY - timedelta(days=1), DAY + timedelta(days=1), date(2198, 1, 1)):
+        with pytest.raises(InvalidReportQuery) as refused:
+            reports.public(day)
+        assert refused.value.parameter == "day"
+    assert reports.public(FIRST_DAY)["day"] == FIRST_DAY.isoformat()
+
+
+def test_closed_days_are_written_once_and_later_events_do_not_change_them() -> None:
+    fake = queries()
+    reports = reports_on(fake, today=DAY + timedelta(days=1))
+    assert reports.public(DAY)["national"]["bookings"] == 161
+    fake.counts.append(DailyCount(DAY, "14", "VisitBooked", 50))  # arrives after the day was closed
+    again = reports_on(fake, today=DAY + timedelta(days=2))  # another process, a day later
+    assert again.public(DAY)["national"]["bookings"] == 161
+    # every programme day closed once, in order, a week at most per query
+    assert fake.closings[0][0] == FIRST_DAY and fake.closings[-1] == (DAY + timedelta(days=1),) * 2
+    assert all(b[0] == a[1] + timedelta(days=1) for a, b in zip(fake.closings, fake.closings[1:], strict=False))
+    assert all(0 <= (last - first).days < 7 for first, last in fake.closings)
+
+
+def test_today_is_read_live_and_not_closed() -> None:
+    fake = queries()
+    assert reports_on(fake, today=DAY).public(DAY)["national"]["bookings"] == 161
+    assert DAY not in fake.closed_days and DAY - timedelta(days=1) in fake.closed_days

@@ -56,3 +56,22 @@ def test_a_patient_message_is_forwarded_as_the_operator_posts_it(monkeypatch: py
     assert body["message_id"] == answer.get_json()["message_id"] and "received_at" in body
     assert client.post("/inbound", json={"text": "x"}).status_code == 400
     assert create_gateway("t").test_client().post("/inbound", json={"from": "1", "text": "x"}).status_code == 503
+
+
+def test_delivery_reports_to_a_host_that_hangs_use_a_bounded_number_of_threads() -> None:
+    import socket
+    import threading
+
+    hung = socket.socket()
+    hung.bind(("127.0.0.1", 0))
+    hung.listen(512)  # connections wait in the backlog and are never answered
+    try:
+        before = threading.active_count()
+        client = create_gateway("t", f"http://127.0.0.1:{hung.getsockname()[1]}/report", "r").test_client()
+        for n in range(200):
+            answer = client.post("/messages", json={"id": f"m{n}", "to": "+48601234567", "text": "x"},
+                                 headers={"Authorization": "Bearer t"})  # fmt: skip
+            assert answer.status_code == 202
+        assert threading.active_count() - before <= 4  # was one thread per message
+    finally:
+        hung.close()  # the waiting reports fail at once

@@ -1,7 +1,7 @@
 // The call-centre console: find a caller by PESEL, see their visits, book / move / cancel for them.
 // Keyboard first (a call a minute): Enter submits, focus moves to the next step, Alt+F/W/T/N jump.
 import './texts.js';
-import { api, newIdempotencyKey } from '/common/api.js';
+import { api, withIntentKey } from '/common/api.js';
 import { formatDate, formatDateTime, t } from '/common/i18n.js';
 import { session } from '/common/session.js';
 import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
@@ -228,7 +228,9 @@ async function book(slot) {
   const body = { pesel: state.pesel, point_id: slot.point_id, starts_at: slot.starts_at, vaccine: slot.vaccine };
   if (phone) body.phone = phone;
   try {
-    const answer = await api('POST', '/agent/visits', { body, idempotencyKey: newIdempotencyKey() });
+    const answer = await withIntentKey(`agent-book:${JSON.stringify(body)}`, (idempotencyKey) =>
+      api('POST', '/agent/visits', { body, idempotencyKey }),
+    );
     const [first, ...next] = answer.visits;
     const lines = [t('agent.book.done', { when: formatDateTime(first.starts_at) })];
     for (const visit of next) lines.push(t('agent.book.done.next', { dose: visit.dose, when: formatDateTime(visit.starts_at) }));

@@ -28,6 +28,45 @@ export function newIdempotencyKey() {
   return crypto.randomUUID();
 }
 
+// One Idempotency-Key per intent (this booking, as `intent` names it), kept until the server has
+// answered it: a retry after a timeout or a lost answer is the same request and gets the original
+// answer, not `already_booked`. Kept in sessionStorage, so a reload of the tab keeps it too.
+const INTENT_KEYS = 'ereg.intent-keys';
+
+function intentKeys() {
+  try {
+    return JSON.parse(sessionStorage.getItem(INTENT_KEYS) || '{}');
+  } catch {
+    return {};
+  }
+}
+
+// The intent by its SHA-256 only: what it names (a PESEL, a phone) is not kept in the tab's storage.
+async function intentId(intent) {
+  const digest = await crypto.subtle.digest('SHA-256', new TextEncoder().encode(intent));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+export async function withIntentKey(what, send) {
+  const intent = await intentId(what);
+  const keys = intentKeys();
+  const key = keys[intent] || newIdempotencyKey();
+  sessionStorage.setItem(INTENT_KEYS, JSON.stringify({ ...keys, [intent]: key }));
+  const forget = () => {
+    const { [intent]: _, ...rest } = intentKeys();
+    sessionStorage.setItem(INTENT_KEYS, JSON.stringify(rest));
+  };
+  try {
+    const answer = await send(key);
+    forget();
+    return answer;
+  } catch (error) {
+    // No answer (network, timeout) or the server could not finish (5xx): the same key next time.
+    if (error instanceof ApiError && error.status >= 400 && error.status < 500) forget();
+    throw error;
+  }
+}
+
 async function problemOf(response) {
   let body = {};
   try {

@@ -38,19 +38,33 @@ export async function signInLocally(person) {
   return login(assertion);
 }
 
-// Cloud: the national login node sends the person back to this page with #assertion=... .
+// The state this tab sent to the login node: only an answer carrying it back signs the tab in, so a
+// link with someone else's #assertion=... (sign-in forced on a victim) is ignored.
+const STATE_KEY = 'ereg.signin.state';
+
+function newState() {
+  const bytes = crypto.getRandomValues(new Uint8Array(32));
+  return btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+// Cloud: the national login node sends the person back to this page with #assertion=...&state=... .
 export async function finishNationalSignIn() {
   const fragment = new URLSearchParams(window.location.hash.slice(1));
   const assertion = fragment.get('assertion');
   if (!assertion) return null;
   history.replaceState(null, '', window.location.pathname + window.location.search);
+  const expected = sessionStorage.getItem(STATE_KEY);
+  sessionStorage.removeItem(STATE_KEY); // one answer per sign-in started here
+  if (!expected || fragment.get('state') !== expected) return null;
   return login(assertion);
 }
 
 export async function startNationalSignIn() {
   const { login_url: loginUrl } = await siteConfig();
+  const state = newState();
+  sessionStorage.setItem(STATE_KEY, state);
   const back = encodeURIComponent(window.location.origin + window.location.pathname);
-  window.location.assign(`${loginUrl}?return_to=${back}`);
+  window.location.assign(`${loginUrl}?return_to=${back}&state=${encodeURIComponent(state)}`);
 }
 
 export async function signOut() {

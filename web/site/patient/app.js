@@ -1,7 +1,7 @@
 // The patient app: sign in, eligibility, find a slot and book (dose 2 comes with it), my visits
 // with the check-in code, move and cancel, and "tell me when my group opens".
 import './texts.js';
-import { api, newIdempotencyKey } from '/common/api.js';
+import { api, withIntentKey } from '/common/api.js';
 import { formatDate, formatDateTime, t } from '/common/i18n.js';
 import { session } from '/common/session.js';
 import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
@@ -149,7 +149,9 @@ async function book(slot) {
   const body = { point_id: slot.point_id, starts_at: slot.starts_at, vaccine: slot.vaccine };
   if (phone) body.phone = phone;
   try {
-    const answer = await api('POST', '/visits', { body, idempotencyKey: newIdempotencyKey() });
+    const answer = await withIntentKey(`book:${JSON.stringify(body)}`, (idempotencyKey) =>
+      api('POST', '/visits', { body, idempotencyKey }),
+    );
     showFieldError(contact, {});
     const [first, ...next] = answer.visits;
     const lines = [t('patient.book.done', { when: formatDateTime(first.starts_at), code: first.check_in_code })];
