@@ -26,6 +26,7 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 DECLARATION = REPO / "infra" / "functions.yaml"
 RUNTIME = "python311"
+BUILD_ACCOUNT = "ereg-functions-build"  # infra/build.tf
 # What ships with every function: the entry points, the core, and the data files the core reads.
 SOURCE = ("main.py", "requirements.txt", "functions", "shared", "infra/topology.yaml")
 
@@ -42,7 +43,9 @@ class Deployment:
             "gcloud", "functions", "deploy", self.service_name,
             "--gen2", f"--project={project}", f"--region={region}", f"--runtime={RUNTIME}",
             f"--source={source}", f"--entry-point={self.entry_point}", "--trigger-http",
-            f"--service-account={self.service_account}@{project}.iam.gserviceaccount.com", "--quiet",
+            f"--service-account={self.service_account}@{project}.iam.gserviceaccount.com",
+            f"--build-service-account=projects/{project}/serviceAccounts/{BUILD_ACCOUNT}@{project}.iam.gserviceaccount.com",
+            "--quiet",
         ]  # fmt: skip
 
 

@@ -26,7 +26,9 @@ resource "google_compute_region_network_endpoint_group" "fn" {
   region                = var.region
   network_endpoint_type = "SERVERLESS"
   cloud_run {
-    service = google_cloudfunctions2_function.fn[each.key].service_config[0].service
+    # The short service name (a gen2 function's Cloud Run service is named as the function);
+    # service_config[0].service is the full resource path, which the NEG does not accept.
+    service = google_cloudfunctions2_function.fn[each.key].name
   }
 }
 

@@ -13,6 +13,11 @@ terraform {
       source  = "hashicorp/google"
       version = "~> 6.0"
     }
+    # google_project_service_identity only (iam.tf): the Pub/Sub service agent, created before it is bound.
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 6.0"
+    }
   }
   # Bucket and prefix come from environments/<env>.backend (terraform init -backend-config=...).
   backend "gcs" {}
@@ -68,6 +73,11 @@ provider "google" {
   region  = var.region
 }
 
+provider "google-beta" {
+  project = var.project_id
+  region  = var.region
+}
+
 data "google_project" "this" {}
 
 locals {
@@ -107,5 +117,5 @@ locals {
   topology     = yamldecode(file("${path.module}/topology.yaml"))
   declarations = yamldecode(file("${path.module}/functions.yaml"))
 
-  pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  pubsub_service_agent = "serviceAccount:${google_project_service_identity.pubsub.email}"
 }

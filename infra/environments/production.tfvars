@@ -6,7 +6,8 @@ spanner_processing_units = 3000
 redis_memory_gb          = 5
 instance_scale           = 1
 alert_email              = "ereg-oncall@example.invalid"
-login_node_issuer        = "https://securetoken.google.com/ereg-production"
-login_node_jwks_url      = "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
-assertion_audience       = "ereg-production"
-sms_provider_url         = "https://api.sms-provider.example"
+# The national login node's SAML metadata (Identity Platform's inbound SAML provider, identity.tf).
+login_node_entity_id    = "https://login-node.example/idp" # from the node's metadata
+login_node_sso_url      = "https://login-node.example/sso"
+login_node_certificates = [] # PEM certificates from the node's metadata: set before the first apply (docs/deploy.md)
+sms_provider_url        = "https://api.sms-provider.example"

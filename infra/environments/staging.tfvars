@@ -5,10 +5,11 @@ spanner_processing_units = 100
 redis_memory_gb          = 1
 instance_scale           = 0.1
 alert_email              = "ereg-staging-alerts@example.invalid"
-login_node_issuer        = "https://securetoken.google.com/ereg-staging"
-login_node_jwks_url      = "https://www.googleapis.com/service_accounts/v1/jwk/securetoken@system.gserviceaccount.com"
-assertion_audience       = "ereg-staging"
-sms_provider_url         = "https://sms-sandbox.provider.example"
+# The national login node's SAML metadata (Identity Platform's inbound SAML provider, identity.tf).
+login_node_entity_id    = "https://login-node.example/idp" # from the node's metadata
+login_node_sso_url      = "https://login-node-test.example/sso"
+login_node_certificates = [] # PEM certificates from the node's metadata: set before the first apply (docs/deploy.md)
+sms_provider_url        = "https://sms-sandbox.provider.example"
 settings = {
   EREG_LOG_LEVEL = "DEBUG"
 }

@@ -30,6 +30,7 @@ from shared.domain.identity import (
     SessionPolicy,
     UnknownSigningKey,
     eligibility,
+    federated_claims,
     person_from_claims,
     staff_id_for,
 )
@@ -140,7 +141,7 @@ class AssertionVerifier:
             raise LoginRefused("malformed_assertion") from None
         if not isinstance(claims["exp"], int) or not 0 < claims["exp"] < MAX_EXPIRY:
             raise LoginRefused("malformed_assertion")
-        return claims
+        return federated_claims(claims)
 
 
 @dataclass(frozen=True)

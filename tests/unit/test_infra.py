@@ -10,6 +10,7 @@ subscription, role, secret or setting is added without its counterpart.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import re
@@ -727,3 +728,166 @@ def test_every_view_fits_the_three_layers_terraform_creates_them_in() -> None:
 
     assert reads["vaccinations_by_region"] == {"visit_latest"} and layer("vaccinations_by_region") == 3
     assert all(layer(name) <= 3 for name in views), {name: layer(name) for name in views}
+
+
+# --- issue 24: what breaks the first apply or the first weeks ----------------------------------
+# Each test reads the parsed Terraform (or the data files it reads) and says, with the provider's
+# documentation, what the resource must hold.
+
+
+def _fn_resource() -> dict[str, Any]:
+    return _resources()["google_cloudfunctions2_function"]["fn"]
+
+
+def test_serverless_negs_name_the_service_by_its_short_name() -> None:
+    # google_compute_region_network_endpoint_group cloud_run.service is the Cloud Run service's name;
+    # a gen2 function's service_config.service is its full path (projects/P/locations/R/services/S),
+    # while the function's own name is the service's short name.
+    neg = _resources()["google_compute_region_network_endpoint_group"]["fn"]
+    service = _block(neg, "cloud_run").get("service")
+    assert service == "${google_cloudfunctions2_function.fn[each.key].name}", service
+
+
+def test_functions_wait_for_the_redis_url_version_and_every_secret_has_a_deploy_step() -> None:
+    depends = str(_fn_resource().get("depends_on"))
+    assert "google_secret_manager_secret_version.redis_url" in depends
+    deploy = (REPO / "docs" / "deploy.md").read_text()
+    declared = yaml.safe_load((INFRA / "functions.yaml").read_text())["secrets"]
+    for secret in declared:
+        assert re.search(rf"gcloud secrets versions add {re.escape(secret)}\b", deploy), secret
+
+
+def test_functions_build_as_a_build_service_account_of_their_own() -> None:
+    build = _block(_fn_resource(), "build_config")
+    assert build.get("service_account") == "${google_service_account.build.id}"
+    account = _resources()["google_service_account"]["build"]
+    assert account["account_id"] == "ereg-functions-build"
+    binding = _resources()["google_project_iam_member"]["build"]
+    assert binding["member"] == "serviceAccount:${google_service_account.build.email}"
+    roles = set(re.findall(r"roles/[\w.]+", binding["for_each"]))
+    assert {"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"} <= roles
+    # Cloud Build's redeploys build as the same account.
+    deploy = _deploy_module()
+    command = deploy.deployments(yaml.safe_load((INFRA / "functions.yaml").read_text()))[0].command(
+        "P", "R", "gs://b/s"
+    )
+    account = "projects/P/serviceAccounts/ereg-functions-build@P.iam.gserviceaccount.com"
+    assert f"--build-service-account={account}" in command
+
+
+def test_push_subscriptions_carry_the_function_url_as_audience_and_never_expire() -> None:
+    push = _resources()["google_pubsub_subscription"]["push"]
+    token = _block(push, "push_config", "oidc_token")
+    assert token.get("audience") == "${google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri}"
+    assert _block(push, "expiration_policy").get("ttl") == ""  # "" never expires; absent is 31 days
+
+
+def test_session_timestamps_are_exempt_from_indexing() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared.adapters.firestore_db import SESSIONS, _session_document
+    from shared.domain.identity import Role, Session
+
+    declared = yaml.safe_load((INFRA / "firestore.yaml").read_text())["collections"][SESSIONS]
+    now = datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
+    session = Session(session_id="s", roles=frozenset({Role.PATIENT}), created_at=now,
+                      expires_at=now + timedelta(hours=2), last_seen_at=now, secret_hash="h")  # fmt: skip
+    written = _session_document(session)
+    stamps = {name for name, value in written.items() if isinstance(value, datetime)} | {"revoked_at"}
+    assert stamps <= set(declared["unindexed"]), stamps - set(declared["unindexed"])
+    # Terraform exempts exactly the declared fields (an empty index_config disables every index).
+    exempt = _resources()["google_firestore_field"]["unindexed"]
+    assert "local.firestore_unindexed" in exempt["for_each"] and exempt["index_config"] == [{}]
+    ttl = _resources()["google_firestore_field"]["session_ttl"]
+    assert ttl["field"] == declared["ttl_field"] and ttl["index_config"] == [{}]
+
+
+def test_the_pubsub_service_agent_is_created_before_it_is_bound() -> None:
+    identity = _resources()["google_project_service_identity"]["pubsub"]
+    assert identity["service"] == "pubsub.googleapis.com" and identity["provider"] == "google-beta"
+    main_tf = (INFRA / "main.tf").read_text()
+    agent = r'pubsub_service_agent\s*=\s*"serviceAccount:\$\{google_project_service_identity\.pubsub\.email\}"'
+    assert re.search(agent, main_tf)
+    assert "gcp-sa-pubsub" not in main_tf
+
+
+def test_gcloud_s_log_execution_id_is_set_by_terraform_too() -> None:
+    # gcloud functions deploy sets LOG_EXECUTION_ID=true on gen2 functions; without it here every
+    # plan after a Cloud Build deploy shows a diff on every function.
+    assert re.search(r'^\s*LOG_EXECUTION_ID\s*=\s*"true"', (INFRA / "functions.tf").read_text(), re.MULTILINE)
+
+
+SPANNER_SCHEMA = INFRA / "schema" / "spanner"
+DDL_LOCK = SPANNER_SCHEMA / "ddl.lock"
+DROPS = re.compile(r"^\s*(DROP\s+(TABLE|INDEX)\s+(\w+)|ALTER\s+TABLE\s+\w+\s+DROP\s+(COLUMN\s+)?(\w+))", re.I)
+
+
+def spanner_statements(directory: Path = SPANNER_SCHEMA) -> list[tuple[str, str]]:
+    """(file, statement) as infra/main.tf local.spanner_ddl reads them: comments gone, split on ';'."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        for statement in re.sub(r"--[^\n]*", "", path.read_text()).split(";"):
+            if statement.strip():
+                found.append((path.name, statement.strip()))
+    return found
+
+
+def ddl_lock_line(file: str, statement: str) -> str:
+    return f"{hashlib.sha256(statement.encode()).hexdigest()} {file} {' '.join(statement.split()[:4])}"
+
+
+def migration_problems(directory: Path, code: str) -> list[str]:
+    """Terraform's DDL list may only grow (changing a statement replaces the database, which deletion
+    protection then refuses), and it expands before it contracts: nothing the code still names is
+    dropped, a drop says why it is safe, and nothing is renamed or made NOT NULL without a default."""
+    found: list[str] = []
+    lock = (directory / DDL_LOCK.name).read_text().splitlines()
+    locked = [line.split()[0] for line in lock if line and not line.startswith("#")]
+    statements = spanner_statements(directory)
+    current = [hashlib.sha256(s.encode()).hexdigest() for _, s in statements]
+    for index, digest in enumerate(locked):
+        if index >= len(current) or current[index] != digest:
+            found.append(f"statement {index + 1} of the applied DDL changed or went: add a new migration instead")
+            break
+    for file, statement in statements[len(locked) :]:
+        found.append(f"new statement not in {DDL_LOCK.name}; once reviewed, append: {ddl_lock_line(file, statement)}")
+    for path in sorted(directory.glob("*.sql")):
+        text = path.read_text()
+        for statement in re.sub(r"--[^\n]*", "", text).split(";"):
+            drop = DROPS.match(statement)
+            if drop:
+                name = drop.group(3) or drop.group(5)
+                if re.search(rf"\b{name}\b", code):
+                    found.append(f"{path.name} drops {name}, which the code still uses: stop using it first")
+                if "-- contract:" not in text:
+                    found.append(f"{path.name} drops {name} without a '-- contract:' note: since when is it unused?")
+            if re.search(r"\bRENAME\b", statement, re.I):
+                found.append(f"{path.name} renames: add the new name, copy, then drop the old one in a later release")
+            if re.search(r"\bADD\s+(COLUMN\s+)?\w+\s+[^,]*\bNOT\s+NULL\b(?![^,]*\bDEFAULT\b)", statement, re.I):
+                found.append(f"{path.name} adds a NOT NULL column without a DEFAULT: the running release cannot insert")
+    return found  # fmt: skip
+
+
+def _application_code() -> str:
+    return "\n".join(p.read_text() for d in ("shared", "functions") for p in sorted((REPO / d).rglob("*.py")))
+
+
+def test_the_spanner_ddl_only_grows_and_expands_before_it_contracts(repo_infra: Infra, tmp_path: Path) -> None:
+    # The statements this test reads are those Terraform applies (local.spanner_ddl, evaluated).
+    assert [s for _, s in spanner_statements()] == repo_infra.locals["spanner_ddl"]
+    assert migration_problems(SPANNER_SCHEMA, _application_code()) == []
+
+    edited = tmp_path / "spanner"
+    shutil.copytree(SPANNER_SCHEMA, edited)
+    initial = edited / "0001_initial.sql"
+    initial.write_text(initial.read_text().replace("Pesel STRING(11) NOT NULL", "Pesel STRING(12) NOT NULL", 1))
+    assert any("changed or went" in p for p in migration_problems(edited, _application_code()))
+
+    shutil.rmtree(edited)
+    shutil.copytree(SPANNER_SCHEMA, edited)
+    (edited / "0999_contract.sql").write_text("ALTER TABLE Visits DROP COLUMN PointId;\n")
+    found = migration_problems(edited, _application_code())
+    assert any("still uses" in p for p in found) and any("contract" in p for p in found)
+    assert any("append: " in p and "0999_contract.sql" in p for p in found)
+    (edited / "0999_contract.sql").write_text("ALTER TABLE Visits ADD COLUMN Channel STRING(10) NOT NULL;\n")
+    assert any("NOT NULL column" in p for p in migration_problems(edited, _application_code()))
