@@ -771,8 +771,8 @@ def test_functions_build_as_a_build_service_account_of_their_own() -> None:
     command = deploy.deployments(yaml.safe_load((INFRA / "functions.yaml").read_text()))[0].command(
         "P", "R", "gs://b/s"
     )
-    account = "projects/P/serviceAccounts/ereg-functions-build@P.iam.gserviceaccount.com"
-    assert f"--build-service-account={account}" in command
+    build_account = "projects/P/serviceAccounts/ereg-functions-build@P.iam.gserviceaccount.com"
+    assert f"--build-service-account={build_account}" in command
 
 
 def test_push_subscriptions_carry_the_function_url_as_audience_and_never_expire() -> None:
