@@ -2,7 +2,9 @@ resource "google_firestore_database" "default" {
   name                              = "(default)"
   location_id                       = var.region
   type                              = "FIRESTORE_NATIVE"
-  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED"
+  point_in_time_recovery_enablement = "POINT_IN_TIME_RECOVERY_ENABLED" # 7 days
+  delete_protection_state           = "DELETE_PROTECTION_ENABLED"
+  deletion_policy                   = "ABANDON" # terraform destroy never deletes the data
 }
 
 # Sessions go once neither the session nor the assertion that opened it can be used.

@@ -147,6 +147,7 @@ resource "google_cloudfunctions2_function" "fn" {
         version    = "latest"
       }
     }
+
   }
 
   # checkov:skip=CKV_GCP_124:ingress is ALLOW_INTERNAL_AND_GCLB or ALLOW_INTERNAL_ONLY, chosen per function (checkov cannot evaluate the conditional; tests/unit/test_infra.py checks it)

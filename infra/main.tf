@@ -7,16 +7,16 @@
 #   functions.yaml  every Cloud Function: trigger, routes, sizing, access (IAM), secrets
 
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.11" # write-only arguments (redis.tf)
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 6.0"
+      version = "~> 6.23" # secret_data_wo
     }
     # google_project_service_identity only (iam.tf): the Pub/Sub service agent, created before it is bound.
     google-beta = {
       source  = "hashicorp/google-beta"
-      version = "~> 6.0"
+      version = "~> 6.23"
     }
   }
   # Bucket and prefix come from environments/<env>.backend (terraform init -backend-config=...).

@@ -5,6 +5,8 @@ domain                   = "e-rejestracja.example"
 spanner_processing_units = 3000
 redis_memory_gb          = 5
 instance_scale           = 1
+billing_account          = "000000-000000-000000" # the real account id (gcloud billing accounts list)
+monthly_budget_pln       = 60000                  # [assumption] set from the month's forecast (docs/capacity.md)
 alert_email              = "ereg-oncall@example.invalid"
 # The national login node's SAML metadata (Identity Platform's inbound SAML provider, identity.tf).
 login_node_entity_id    = "https://login-node.example/idp" # from the node's metadata

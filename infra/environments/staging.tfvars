@@ -4,6 +4,8 @@ domain                   = "staging.e-rejestracja.example"
 spanner_processing_units = 100
 redis_memory_gb          = 1
 instance_scale           = 0.1
+billing_account          = "000000-000000-000000" # the real account id (gcloud billing accounts list)
+monthly_budget_pln       = 2000                   # [assumption]
 alert_email              = "ereg-staging-alerts@example.invalid"
 # The national login node's SAML metadata (Identity Platform's inbound SAML provider, identity.tf).
 login_node_entity_id    = "https://login-node.example/idp" # from the node's metadata

@@ -17,6 +17,7 @@ import re
 import shutil
 import subprocess
 import sys
+import urllib.parse
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -891,3 +892,112 @@ def test_the_spanner_ddl_only_grows_and_expands_before_it_contracts(repo_infra: 
     assert any("append: " in p and "0999_contract.sql" in p for p in found)
     (edited / "0999_contract.sql").write_text("ALTER TABLE Visits ADD COLUMN Channel STRING(10) NOT NULL;\n")
     assert any("NOT NULL column" in p for p in migration_problems(edited, _application_code()))
+
+
+# --- issue 24: keep the data, watch it, pay for it ----------------------------------------------
+
+
+def _all(kind: str) -> dict[str, dict[str, Any]]:
+    return _resources().get(kind, {})
+
+
+def test_both_databases_back_up_daily_for_30_days_recover_7_days_and_refuse_deletion() -> None:
+    thirty_days = str(30 * 24 * 3600) + "s"
+    backups_tf = (INFRA / "backups.tf").read_text()
+    assert re.search(rf'backup_retention\s*=\s*"{thirty_days}"', backups_tf)
+    spanner = _all("google_spanner_backup_schedule")["daily"]
+    assert spanner["retention_duration"] == "${local.backup_retention}" and "full_backup_spec" in spanner
+    cron = _block(spanner, "spec", "cron_spec")["text"].split()
+    assert len(cron) == 5 and cron[2:] == ["*", "*", "*"]  # every day
+    firestore = _all("google_firestore_backup_schedule")["daily"]
+    assert firestore["retention"] == "${local.backup_retention}" and "daily_recurrence" in firestore
+    database = _all("google_spanner_database")["ereg"]
+    assert database["version_retention_period"] == "7d"
+    assert database["deletion_protection"] is True and database["enable_drop_protection"] is True
+    fs = _all("google_firestore_database")["default"]
+    assert fs["point_in_time_recovery_enablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
+    assert fs["delete_protection_state"] == "DELETE_PROTECTION_ENABLED" and fs["deletion_policy"] == "ABANDON"
+
+
+def test_login_search_and_booking_have_slos_with_two_burn_rate_alerts_each(repo_infra: Infra) -> None:
+    slos = repo_infra.locals["slo_kinds"]
+    functions = repo_infra.locals["functions"]
+    assert {(s["journey"], s["kind"]) for s in slos.values()} == {
+        (j, k) for j in ("login", "search", "booking") for k in ("availability", "latency")
+    }
+    routes = {s["journey"]: functions[s["function"]]["routes"] for s in slos.values()}
+    assert "/api/v1/login" in routes["login"] and "/api/v1/slots" in routes["search"]
+    assert "/api/v1/visits" in routes["booking"]
+    slo = _all("google_monitoring_slo")["journey"]
+    assert slo["for_each"] == "${local.slo_kinds}"
+    text = str(slo)
+    assert (
+        "run.googleapis.com/request_count" in text and "5xx" in text and "run.googleapis.com/request_latencies" in text
+    )
+    alerts = repo_infra.locals["slo_burn_alerts"]
+    assert len(alerts) == 2 * len(slos)
+    assert {(a["window"], a["threshold"]) for a in alerts.values()} == {("3600s", 14.4), ("21600s", 6)}
+    burn = _all("google_monitoring_alert_policy")["slo_burn"]
+    assert "select_slo_burn_rate(" in str(burn) and burn["notification_channels"] == "${local.page_channels}"
+
+
+def test_the_alerts_the_issue_lists_exist_and_page_beyond_email() -> None:
+    policies = _all("google_monitoring_alert_policy")
+    filters = {name: str(p.get("conditions")) for name, p in policies.items()}
+    wanted = {
+        "oldest_unacked": "pubsub.googleapis.com/subscription/oldest_unacked_message_age",
+        "dead_letters": "num_undelivered_messages",
+        "spanner_cpu": "spanner.googleapis.com/instance/cpu/utilization_by_priority",
+        "redis_memory": "redis.googleapis.com/stats/memory/usage_ratio",
+        "max_instances": "run.googleapis.com/container/instance_count",
+        "armor_bans": "logging.googleapis.com/user/",
+    }
+    for name, metric in wanted.items():
+        assert metric in filters.get(name, ""), name
+    assert "0.65" in filters["spanner_cpu"] and policies["max_instances"]["for_each"] == "${local.functions}"
+    assert "RATE_BASED_BAN" in _all("google_logging_metric")["armor_bans"]["filter"]
+    pager = _all("google_monitoring_notification_channel")["pager"]
+    assert pager["type"] != "email" and "sensitive_labels" in pager
+    assert all(p["notification_channels"] == "${local.page_channels}" for p in policies.values())
+    assert "google_monitoring_notification_channel.pager.id" in (INFRA / "observability.tf").read_text()
+
+
+def test_a_billing_budget_alerts_on_spend_and_forecast() -> None:
+    budget = _all("google_billing_budget")["project"]
+    thresholds = [r["threshold_percent"] for r in budget["threshold_rules"]]
+    assert {0.5, 0.9, 1.0} <= set(thresholds)
+    assert any(r.get("spend_basis") == "FORECASTED_SPEND" for r in budget["threshold_rules"])
+    assert _block(budget, "all_updates_rule")["monitoring_notification_channels"] == "${local.page_channels}"
+    assert "billingbudgets.googleapis.com" in (INFRA / "apis.tf").read_text()
+
+
+def test_functions_that_write_spanner_get_a_custom_role_without_ddl(repo_infra: Infra) -> None:
+    role = _all("google_project_iam_custom_role")["spanner_data_writer"]
+    permissions = set(role["permissions"])
+    assert {"spanner.databases.write", "spanner.databases.read", "spanner.sessions.create"} <= permissions
+    assert not {
+        p for p in permissions if "Ddl" in p or (p.endswith((".create", ".drop", ".update")) and "sessions" not in p)
+    }
+    assert repo_infra.locals["access_roles"]["spanner"]["write"] == role["role_id"]
+    binding = _all("google_spanner_database_iam_member")["fn"]
+    assert binding["role"] == "${lookup(local.custom_roles, each.value, each.value)}"
+    assert "roles/spanner.databaseUser" not in repo_infra.tf_text
+
+
+def test_redis_speaks_tls_and_its_auth_string_goes_only_to_secret_manager() -> None:
+    import redis
+
+    instance = _all("google_redis_instance")["ereg"]
+    assert instance["transit_encryption_mode"] == "SERVER_AUTHENTICATION" and instance["auth_enabled"] is True
+    version = _all("google_secret_manager_secret_version")["redis_url"]
+    assert "secret_data" not in version and version["secret_data_wo"].startswith("rediss://:")
+    assert "urlencode(google_redis_instance.ereg.auth_string)" in version["secret_data_wo"]
+    # The URL's TLS settings, as the redis client the functions use reads them.
+    query = re.search(r'redis_tls_query\s*=\s*"(.+)"\n', (INFRA / "redis.tf").read_text()).group(1)  # type: ignore[union-attr]
+    assert "${urlencode(" in query and "server_ca_certs" in query
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB+z==\n-----END CERTIFICATE-----"
+    query = re.sub(r"\$\{urlencode\(.*\)\}", urllib.parse.quote(pem, safe=""), query)
+    client = redis.Redis.from_url(f"rediss://:auth@10.0.0.3:6378/0?{query}")
+    kwargs = client.connection_pool.connection_kwargs
+    assert client.connection_pool.connection_class is redis.SSLConnection
+    assert kwargs["ssl_ca_data"] == pem and kwargs["ssl_cert_reqs"] == "required"
