@@ -1001,3 +1001,56 @@ def test_redis_speaks_tls_and_its_auth_string_goes_only_to_secret_manager() -> N
     kwargs = client.connection_pool.connection_kwargs
     assert client.connection_pool.connection_class is redis.SSLConnection
     assert kwargs["ssl_ca_data"] == pem and kwargs["ssl_cert_reqs"] == "required"
+
+
+# --- issue 24: release safety ------------------------------------------------------------------
+
+
+class FakeGcloud:
+    """Answers the gcloud calls infra/deploy_functions.py makes, as Cloud Run would; keeps them."""
+
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        self.calls: list[list[str]] = []
+        self.failing = failing  # services whose deploy fails
+
+    def __call__(self, command: list[str]) -> subprocess.CompletedProcess[str]:
+        self.calls.append(command)
+        service = command[3] if command[1] == "functions" else command[4]
+        out, code = "", 0
+        if command[1:4] == ["run", "services", "describe"]:
+            if "--format=json(status.traffic)" in command:
+                out = json.dumps({"status": {"traffic": [{"revisionName": f"{service}-00007-old", "percent": 100}]}})
+            else:
+                out = f"{service}-00008-new\n"
+        elif command[1] == "functions" and service in self.failing:
+            code = 1
+        return subprocess.CompletedProcess(command, code, out, "")
+
+    def traffic(self) -> dict[str, str]:
+        return {c[4]: c[7] for c in self.calls if c[1:4] == ["run", "services", "update-traffic"]}
+
+
+def test_a_canary_gives_the_new_revisions_a_share_and_rollback_restores_the_recorded_ones(tmp_path: Path) -> None:
+    deploy = _deploy_module()
+    gcloud, record = FakeGcloud(), tmp_path / "previous.json"
+    assert deploy.deploy("P", "R", "gs://b/s.zip", False, record=record, traffic_percent=10, run=gcloud) == 0
+    services = {d.service_name for d in deploy.deployments(deploy.load_declaration())}
+    assert json.loads(record.read_text()) == {s: f"{s}-00007-old" for s in services}
+    assert gcloud.traffic() == {s: f"--to-revisions={s}-00008-new=10,{s}-00007-old=90" for s in services}
+    # Every function was deployed before its split.
+    order = [(c[1], c[3] if c[1] == "functions" else c[4]) for c in gcloud.calls if "describe" not in c]
+    assert all(order.index(("functions", s)) < order.index(("run", s)) for s in services)
+
+    back = FakeGcloud()
+    assert deploy.rollback("P", "R", record, run=back) == 0
+    assert back.traffic() == {s: f"--to-revisions={s}-00007-old=100" for s in services}
+    ahead = FakeGcloud()
+    assert deploy.promote("P", "R", run=ahead) == 0
+    assert all("--to-latest" in c for c in ahead.calls) and len(ahead.calls) == len(services)
+
+
+def test_a_failed_deploy_is_reported_and_gets_no_split(tmp_path: Path) -> None:
+    deploy = _deploy_module()
+    gcloud = FakeGcloud(failing=frozenset({"visits"}))
+    assert deploy.deploy("P", "R", "gs://b/s.zip", False, traffic_percent=10, run=gcloud) == 1
+    assert "visits" not in gcloud.traffic() and "slots" in gcloud.traffic()
