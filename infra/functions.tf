@@ -55,6 +55,7 @@ locals {
     EREG_ASSERTION_AUDIENCE           = var.project_id # Identity Platform's ID tokens (identity.tf)
     EREG_LOGIN_NODE_ISSUER            = local.identity_platform_issuer
     EREG_LOGIN_NODE_JWKS_URL          = local.identity_platform_jwks_url
+    EREG_IDENTITY_PROVIDERS           = var.saml_provider_id
     EREG_ASSERTION_LEEWAY_S           = "30"
     EREG_PATIENT_SESSION_ABSOLUTE_MIN = "120"
     EREG_PATIENT_SESSION_IDLE_MIN     = "30"

@@ -23,6 +23,7 @@ import random
 import shlex
 import subprocess
 import sys
+import time
 import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -129,6 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     source.add_argument("--dev-idp", action="store_true", help="the local development identity provider")
     source.add_argument("--read-only", action="store_true", help="health and search only (production)")
     parser.add_argument("--vaccine", default="comirnaty")
+    parser.add_argument("--for-minutes", type=float, default=0, help="repeat every 30 s for this long (a canary)")
     args = parser.parse_args(argv)
     base = args.base_url.rstrip("/")
     if args.read_only:
@@ -137,12 +139,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         assertion = dev_idp_assertion(base)
     else:
         assertion = command_assertion(args.assertion_command)
-    try:
-        result = Smoke(base, assertion, args.vaccine, phone=os.environ.get("EREG_SMOKE_PHONE")).run()
-    except SmokeFailed as failure:
-        print(f"smoke test failed: {failure}", file=sys.stderr)
-        return 1
-    print(f"smoke test passed: {result}")
+    smoke = Smoke(base, assertion, args.vaccine, phone=os.environ.get("EREG_SMOKE_PHONE"))
+    deadline = time.monotonic() + args.for_minutes * 60
+    runs = 0
+    while True:
+        try:
+            result = smoke.run()
+        except SmokeFailed as failure:
+            print(f"smoke test failed (run {runs + 1}): {failure}", file=sys.stderr)
+            return 1
+        runs += 1
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(30)  # pacing the probes of a live canary, not waiting for a condition
+    print(f"smoke test passed {runs} time(s): {result}")
     return 0
 
 

@@ -12,4 +12,7 @@ alert_email              = "ereg-oncall@example.invalid"
 login_node_entity_id    = "https://login-node.example/idp" # from the node's metadata
 login_node_sso_url      = "https://login-node.example/sso"
 login_node_certificates = [] # PEM certificates from the node's metadata: set before the first apply (docs/deploy.md)
+login_url               = "https://login.e-rejestracja.example/authorize"
+github_owner            = "e-rejestracja" # [assumption] the repository Cloud Build is connected to
+github_repo             = "e-registration"
 sms_provider_url        = "https://api.sms-provider.example"

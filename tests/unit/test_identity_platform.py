@@ -6,6 +6,7 @@ them. The issuer and audience are those infra/identity.tf gives the functions.
 
 from __future__ import annotations
 
+import json
 import re
 import time
 from datetime import date
@@ -99,3 +100,52 @@ def test_the_functions_trust_the_project_s_identity_platform() -> None:
     assert re.search(r"EREG_ASSERTION_AUDIENCE\s*=\s*var\.project_id", text)
     assert re.search(r"EREG_LOGIN_NODE_JWKS_URL\s*=\s*local\.identity_platform_jwks_url", text)
     assert "securetoken@system.gserviceaccount.com" in text
+
+
+def test_only_the_configured_sign_in_providers_are_accepted(key: rsa.RSAPrivateKey) -> None:
+    saml_only = AssertionVerifier(
+        {f"https://securetoken.google.com/{PROJECT}": StaticKeys(key, "google-1")},
+        PROJECT,
+        providers=frozenset({"saml.national-login"}),
+    )
+    assert person_from_claims(saml_only.verify(id_token(key))).pesel == PESEL
+    # A custom token's ID token (what tools/identity_token.py gets for staging's smoke user).
+    claims = jwt.decode(id_token(key), options={"verify_signature": False})
+    claims["firebase"] = {"sign_in_provider": "custom", "identities": {}}
+    claims.update({"pesel": PESEL, "given_name": "Test", "family_name": "Dymny"})
+    custom = jwt.encode(claims, key, algorithm="RS256", headers={"kid": "google-1"})
+    with pytest.raises(LoginRefused) as refused:
+        saml_only.verify(custom)
+    assert refused.value.reason == "provider_not_allowed"
+    staging = AssertionVerifier(saml_only.issuers, PROJECT, providers=frozenset({"saml.national-login", "custom"}))
+    assert person_from_claims(staging.verify(custom)).pesel == PESEL
+
+
+def test_the_container_accepts_the_providers_the_settings_name(key: rsa.RSAPrivateKey) -> None:
+    from shared.bootstrap import build_container
+    from shared.config import Settings
+
+    settings = Settings(deployment="local", identity_providers="saml.national-login, custom")
+    container = build_container(settings)
+    for backend in ("sessions", "patients", "programme", "dev_idp_jwks"):  # no client is built
+        container.__dict__[backend] = object()
+    assert container.identity.verifier.providers == frozenset({"saml.national-login", "custom"})
+    assert Settings(deployment="local").identity_providers == "saml.national-login"
+
+
+def test_the_identity_token_tool_signs_a_custom_token_and_exchanges_it() -> None:
+    from tools.identity_token import AUDIENCE, SIGN_IN, SMOKE_UID, id_token
+
+    calls: list[tuple[str, dict[str, object]]] = []
+
+    def post(url: str, body: dict[str, object], headers: dict[str, str]) -> dict[str, object]:
+        calls.append((url, body))
+        assert headers["x-goog-user-project"] == "ereg-staging"
+        return {"signedJwt": "signed.custom.token"} if "signJwt" in url else {"idToken": "the.id.token"}
+
+    token = id_token("ereg-staging", "deployer@ereg-staging.iam.gserviceaccount.com", PESEL, "access", post, 1000)
+    assert token == "the.id.token"
+    payload = json.loads(str(calls[0][1]["payload"]))
+    assert payload["aud"] == AUDIENCE and payload["uid"] == SMOKE_UID and payload["claims"]["pesel"] == PESEL
+    assert payload["exp"] - payload["iat"] == 3600
+    assert calls[1] == (SIGN_IN, {"token": "signed.custom.token", "returnSecureToken": True})

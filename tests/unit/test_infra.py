@@ -1054,3 +1054,100 @@ def test_a_failed_deploy_is_reported_and_gets_no_split(tmp_path: Path) -> None:
     gcloud = FakeGcloud(failing=frozenset({"visits"}))
     assert deploy.deploy("P", "R", "gs://b/s.zip", False, traffic_percent=10, run=gcloud) == 1
     assert "visits" not in gcloud.traffic() and "slots" in gcloud.traffic()
+
+
+def _steps(path: str) -> dict[str, str]:
+    """Step id -> its script (args joined), of a Cloud Build file."""
+    document = yaml.safe_load((REPO / path).read_text())
+    return {s["id"]: " ".join(map(str, s.get("args", []))) for s in document["steps"]}
+
+
+def _images(path: str) -> set[str]:
+    document = yaml.safe_load((REPO / path).read_text())
+    subs = document.get("substitutions", {})
+    return {
+        re.sub(r"\$\{(_\w+)\}", lambda m: str(subs.get(m.group(1), m.group(0))), s["name"]) for s in document["steps"]
+    }
+
+
+def test_ci_tests_on_the_functions_python_with_pinned_images() -> None:
+    build = yaml.safe_load((REPO / "cloudbuild.yaml").read_text())
+    version = build["substitutions"]["_PYTHON_VERSION"]
+    runtime = _deploy_module().RUNTIME
+    assert runtime == "python" + "".join(version.split(".")[:2])  # python311 <-> 3.11.x
+    assert f'runtime     = "{runtime}"' in (INFRA / "functions.tf").read_text()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version) and re.fullmatch(
+        r"\d+\.\d+\.\d+", build["substitutions"]["_UV_VERSION"]
+    )
+    install = _steps("cloudbuild.yaml")["install"]
+    assert "uv python install ${_PYTHON_VERSION}" in install and 'PYTHON="$$(' in install
+    assert 'sys.exit(v != "${_PYTHON_VERSION}")' in install  # the venv is checked to be that Python
+    for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
+        for image in _images(path):
+            assert re.search(r":\d+(\.\d+)+(-\w+)?$", image), f"{path}: {image} is not pinned to a version"
+
+
+def test_main_keeps_one_release_and_production_promotes_it_without_building() -> None:
+    ci = _steps("cloudbuild.yaml")
+    assert (
+        "gcloud storage cp --no-clobber source.zip web-bundle.tar.gz gs://${_RELEASE_BUCKET}/releases/${COMMIT_SHA}/"
+        in ci["package"]
+    )
+    assert ci["package"].count("deploy_functions.py package") == 1
+    promote = _steps("cloudbuild-promote.yaml")
+    everything = " ".join(promote.values())
+    assert "deploy_functions.py package" not in everything and "pytest" not in everything and "npm" not in everything
+    assert "releases/${COMMIT_SHA}" in promote["fetch-release"] and "staging-passed" in promote["fetch-release"]
+    assert "exit 1" in promote["fetch-release"]  # refused without the staging mark
+    assert "--source=gs://${_SOURCE_BUCKET}/source-${COMMIT_SHA}.zip" in promote["canary"]
+    # BRANCH_NAME is empty on a tag: the promotion never depends on it.
+    assert "BRANCH_NAME" not in everything
+    staging = ci["smoke-test"]
+    assert "staging-passed" in staging and staging.index("rollback") < staging.index("staging-passed")
+
+
+def test_deploys_are_canaries_smoke_tested_through_the_load_balancer_and_rolled_back(repo_infra: Infra) -> None:
+    ci, promote = _steps("cloudbuild.yaml"), _steps("cloudbuild-promote.yaml")
+    for deploy in (ci["deploy-functions"], promote["canary"]):
+        assert "--record=previous-revisions.json --traffic-percent=${_CANARY_PERCENT}" in deploy
+    smoke = ci["smoke-test"]
+    assert "tools.smoke_test --base-url=https://${_DOMAIN}" in smoke and "--read-only" not in smoke  # it books
+    assert "deploy_functions.py rollback" in smoke and "--to=previous-revisions.json" in smoke
+    watch = promote["smoke-and-watch"]
+    assert "--read-only" in watch and "--for-minutes=${_CANARY_MINUTES}" in watch and "rollback" in watch
+    order = list(promote)
+    assert order.index("canary") < order.index("smoke-and-watch") < order.index("promote") < order.index("publish-web")
+    # The tag trigger waits for a person's approval.
+    triggers = repo_infra.locals["triggers"]
+    assert triggers["production"]["approval"] is True and triggers["staging"]["approval"] is False
+    assert triggers["production"]["filename"] == "cloudbuild-promote.yaml" and triggers["production"]["branch"] is None
+    assert re.fullmatch(triggers["production"]["tag"], "v1.2.3") and not re.fullmatch(
+        triggers["production"]["tag"], "main"
+    )
+    trigger = _all("google_cloudbuild_trigger")["release"]
+    assert _block(trigger, "approval_config")["approval_required"] == "${each.value.approval}"
+    assert _block(trigger, "github", "push")["tag"] == "${each.value.tag}"
+
+
+def test_html_is_never_cached_for_minutes_and_old_assets_stay() -> None:
+    for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
+        publish = _steps(path)["publish-web"]
+        assert "--delete-unmatched-destination-objects" not in publish, path
+        assets = publish.index("--exclude='.*\\.html$$'")
+        pages = publish.index("--exclude='^(?!.*\\.html$$).*'")
+        assert assets < pages and "--cache-control=no-cache" in publish[pages:], path
+        assert "max-age" not in publish[pages:], path
+    # The exclusions, as gcloud storage rsync applies them (Python regular expressions on the path).
+    html_excluded = re.compile(".*\\.html$")
+    non_html_excluded = re.compile("^(?!.*\\.html$).*")
+    assert html_excluded.match("agent/index.html") and not html_excluded.match("common/app.js")
+    assert non_html_excluded.match("common/app.js") and not non_html_excluded.match("agent/index.html")
+    bucket = _all("google_compute_backend_bucket")["web"]
+    assert _block(bucket, "cdn_policy")["cache_mode"] == "USE_ORIGIN_HEADERS"
+
+
+def test_an_older_commit_can_never_replace_the_database() -> None:
+    database = _all("google_spanner_database")["ereg"]
+    assert _block(database, "lifecycle")["prevent_destroy"] is True
+    promote = _steps("cloudbuild-promote.yaml")
+    assert '"${_SKIP_TERRAFORM}" = true' in promote["terraform-apply"]  # a rollback deploys code only
