@@ -1151,3 +1151,19 @@ def test_an_older_commit_can_never_replace_the_database() -> None:
     assert _block(database, "lifecycle")["prevent_destroy"] is True
     promote = _steps("cloudbuild-promote.yaml")
     assert '"${_SKIP_TERRAFORM}" = true' in promote["terraform-apply"]  # a rollback deploys code only
+
+
+def test_the_runbook_covers_every_secret_and_names_only_tools_that_exist() -> None:
+    runbook = (REPO / "docs" / "runbook.md").read_text()
+    declared = yaml.safe_load((INFRA / "functions.yaml").read_text())["secrets"]
+    for secret in [*declared, "redis-url", "pagerduty-service-key"]:
+        assert re.search(rf"^\| `{re.escape(secret)}`", runbook, re.MULTILINE), f"no rotation for {secret}"
+    for heading in ("Deploy to a fresh project", "Promote", "Roll back", "Restore from backup", "Rotate a secret",
+                    "Replay dead-lettered messages", "Maintenance notice"):  # fmt: skip
+        assert re.search(rf"^## \d+\. {heading}", runbook, re.MULTILINE), heading
+    texts = runbook + (REPO / "docs" / "deploy.md").read_text()
+    texts += (REPO / "cloudbuild.yaml").read_text() + (REPO / "cloudbuild-promote.yaml").read_text()
+    named = set(re.findall(r"-m tools\.(\w+)", texts)) | set(re.findall(r"\btools/(\w+)\.(?:py|sh)", texts))
+    assert {"smoke_test", "replay_dead_letters", "identity_token", "web_bundle", "restore_drill"} <= named
+    for tool in named:
+        assert (REPO / "tools" / f"{tool}.py").exists() or (REPO / "tools" / f"{tool}.sh").exists(), tool
