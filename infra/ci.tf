@@ -12,6 +12,12 @@ variable "github_repo" {
   description = "name of the GitHub repository"
 }
 
+variable "release_bucket" {
+  type        = string
+  default     = ""
+  description = "production only: staging's release bucket (<staging project>-ereg-releases)"
+}
+
 variable "release_readers" {
   type        = list(string)
   default     = []
@@ -53,6 +59,8 @@ resource "google_cloudbuild_trigger" "release" {
     _REGION    = var.region
     _DOMAIN    = var.domain
     _LOGIN_URL = var.login_url
+    # Releases are kept in staging's bucket; staging's own build writes there.
+    _RELEASE_BUCKET = var.release_bucket != "" ? var.release_bucket : "${var.project_id}-ereg-releases"
   }
   depends_on = [google_project_service.api]
 }

@@ -163,7 +163,7 @@ resource "google_monitoring_alert_policy" "max_instances" {
     condition_threshold {
       filter          = "resource.type = \"cloud_run_revision\" AND resource.label.service_name = \"${each.value.service_name}\" AND metric.type = \"run.googleapis.com/container/instance_count\""
       comparison      = "COMPARISON_GT"
-      threshold_value = floor(0.9 * ceil(each.value.max_instances * var.instance_scale))
+      threshold_value = max(1, floor(0.9 * ceil(each.value.max_instances * var.instance_scale))) # not 0: a one-instance staging function
       duration        = "180s"
       aggregations {
         alignment_period     = "60s"

@@ -15,4 +15,5 @@ login_node_certificates = [] # PEM certificates from the node's metadata: set be
 login_url               = "https://login.e-rejestracja.example/authorize"
 github_owner            = "e-rejestracja" # [assumption] the repository Cloud Build is connected to
 github_repo             = "e-registration"
+release_bucket          = "ereg-staging-ereg-releases" # [assumption] staging's project id is ereg-staging
 sms_provider_url        = "https://api.sms-provider.example"

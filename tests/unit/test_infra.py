@@ -1103,6 +1103,10 @@ def test_main_keeps_one_release_and_production_promotes_it_without_building() ->
     # BRANCH_NAME is empty on a tag: the promotion never depends on it.
     assert "BRANCH_NAME" not in everything
     staging = ci["smoke-test"]
+    secret_env = {
+        s["id"]: s.get("secretEnv", []) for s in yaml.safe_load((REPO / "cloudbuild.yaml").read_text())["steps"]
+    }
+    assert {"EREG_SMOKE_PESEL", "EREG_SMOKE_PHONE"} <= set(secret_env["smoke-test"])  # tools/identity_token.py
     assert "staging-passed" in staging and staging.index("rollback") < staging.index("staging-passed")
 
 
