@@ -102,7 +102,7 @@ resource "google_cloudfunctions2_function" "fn" {
   build_config {
     runtime     = "python311"
     entry_point = each.value.entry_point
-    # Projects created since mid-2024 give Cloud Build's default account no build rights (iam.tf).
+    # Projects created since mid-2024 give Cloud Build's default account no build rights (build.tf).
     service_account = google_service_account.build.id
     source {
       storage_source {
@@ -148,7 +148,6 @@ resource "google_cloudfunctions2_function" "fn" {
         version    = "latest"
       }
     }
-
   }
 
   # checkov:skip=CKV_GCP_124:ingress is ALLOW_INTERNAL_AND_GCLB or ALLOW_INTERNAL_ONLY, chosen per function (checkov cannot evaluate the conditional; tests/unit/test_infra.py checks it)

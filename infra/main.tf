@@ -13,7 +13,7 @@ terraform {
       source  = "hashicorp/google"
       version = "~> 6.23" # secret_data_wo
     }
-    # google_project_service_identity only (iam.tf): the Pub/Sub service agent, created before it is bound.
+    # google_project_service_identity only (pubsub.tf): the Pub/Sub service agent, created before it is bound.
     google-beta = {
       source  = "hashicorp/google-beta"
       version = "~> 6.23"
