@@ -81,9 +81,11 @@ variable "redis_url_version" {
 }
 
 resource "google_secret_manager_secret_version" "redis_url" {
-  secret                 = google_secret_manager_secret.redis_url.id
-  secret_data_wo         = "rediss://:${urlencode(google_redis_instance.ereg.auth_string)}@${google_redis_instance.ereg.host}:${google_redis_instance.ereg.port}/0?${local.redis_tls_query}"
-  secret_data_wo_version = var.redis_url_version
+  secret         = google_secret_manager_secret.redis_url.id
+  secret_data_wo = "rediss://:${urlencode(google_redis_instance.ereg.auth_string)}@${google_redis_instance.ereg.host}:${google_redis_instance.ereg.port}/0?${local.redis_tls_query}"
+  # Terraform cannot see a write-only value change: the version follows a new instance (its creation
+  # time and address) by itself, and var.redis_url_version after an AUTH rotation.
+  secret_data_wo_version = var.redis_url_version * 16777216 + parseint(substr(sha256("${google_redis_instance.ereg.create_time}|${google_redis_instance.ereg.host}"), 0, 6), 16)
 }
 
 locals {

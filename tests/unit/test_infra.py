@@ -17,7 +17,6 @@ import re
 import shutil
 import subprocess
 import sys
-import urllib.parse
 import zipfile
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -984,7 +983,7 @@ def test_functions_that_write_spanner_get_a_custom_role_without_ddl(repo_infra: 
     assert "roles/spanner.databaseUser" not in repo_infra.tf_text
 
 
-def test_redis_speaks_tls_and_its_auth_string_goes_only_to_secret_manager() -> None:
+def test_redis_speaks_tls_and_its_auth_string_goes_only_to_secret_manager(tmp_path: Path) -> None:
     import redis
 
     instance = _all("google_redis_instance")["ereg"]
@@ -992,11 +991,17 @@ def test_redis_speaks_tls_and_its_auth_string_goes_only_to_secret_manager() -> N
     version = _all("google_secret_manager_secret_version")["redis_url"]
     assert "secret_data" not in version and version["secret_data_wo"].startswith("rediss://:")
     assert "urlencode(google_redis_instance.ereg.auth_string)" in version["secret_data_wo"]
+    # A replaced instance (new address) writes the secret again without anyone remembering to.
+    assert "google_redis_instance.ereg.create_time" in version["secret_data_wo_version"]
+    assert "var.redis_url_version" in version["secret_data_wo_version"]
     # The URL's TLS settings, as the redis client the functions use reads them.
     query = re.search(r'redis_tls_query\s*=\s*"(.+)"\n', (INFRA / "redis.tf").read_text()).group(1)  # type: ignore[union-attr]
     assert "${urlencode(" in query and "server_ca_certs" in query
-    pem = "-----BEGIN CERTIFICATE-----\nMIIB+z==\n-----END CERTIFICATE-----"
-    query = re.sub(r"\$\{urlencode\(.*\)\}", urllib.parse.quote(pem, safe=""), query)
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB+z/Q==\n-----END CERTIFICATE-----"
+    (tmp_path / "main.tf").write_text("locals {}\n")
+    encoded = _console(tmp_path, f"urlencode({json.dumps(pem)})")  # as Terraform encodes it
+    assert encoded != ERROR and "+" in encoded  # spaces become '+', a '+' of base64 '%2B'
+    query = re.sub(r"\$\{urlencode\(.*\)\}", lambda _: str(encoded), query)
     client = redis.Redis.from_url(f"rediss://:auth@10.0.0.3:6378/0?{query}")
     kwargs = client.connection_pool.connection_kwargs
     assert client.connection_pool.connection_class is redis.SSLConnection
