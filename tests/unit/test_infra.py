@@ -1176,3 +1176,19 @@ def test_the_runbook_covers_every_secret_and_names_only_tools_that_exist() -> No
     assert {"smoke_test", "replay_dead_letters", "identity_token", "web_bundle", "restore_drill"} <= named
     for tool in named:
         assert (REPO / "tools" / f"{tool}.py").exists() or (REPO / "tools" / f"{tool}.sh").exists(), tool
+
+
+def test_every_substitution_is_declared_and_used_as_must_match_requires() -> None:
+    for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
+        text = (REPO / path).read_text()
+        document = yaml.safe_load(text)
+        assert document["options"]["substitutionOption"] == "MUST_MATCH"
+        declared = set(document["substitutions"])
+        body = text.split("\nsteps:", 1)[1] + yaml.safe_dump(document.get("availableSecrets", {}))
+        used = set(re.findall(r"(?<!\$)\$\{(_\w+)\}", body))
+        used |= {v for value in document["substitutions"].values() for v in re.findall(r"\$\{(_\w+)\}", str(value))}
+        assert used == declared, (path, sorted(used ^ declared))
+    triggers = (INFRA / "ci.tf").read_text()
+    passed = set(re.findall(r"^\s*(_[A-Z_]+)\s*=", triggers, re.MULTILINE))
+    for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
+        assert passed <= set(yaml.safe_load((REPO / path).read_text())["substitutions"]), path
