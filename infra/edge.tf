@@ -26,7 +26,9 @@ resource "google_compute_region_network_endpoint_group" "fn" {
   region                = var.region
   network_endpoint_type = "SERVERLESS"
   cloud_run {
-    service = google_cloudfunctions2_function.fn[each.key].service_config[0].service
+    # The short service name (a gen2 function's Cloud Run service is named as the function);
+    # service_config[0].service is the full resource path, which the NEG does not accept.
+    service = google_cloudfunctions2_function.fn[each.key].name
   }
 }
 
@@ -114,6 +116,11 @@ resource "google_compute_backend_bucket" "web" {
   name        = "ereg-web"
   bucket_name = google_storage_bucket.web.name
   enable_cdn  = true
+  # The CDN keeps what each object's Cache-Control says: HTML no-cache (revalidated on every load, so
+  # a release is live at once), assets 5 minutes (cloudbuild.yaml publish-web).
+  cdn_policy {
+    cache_mode = "USE_ORIGIN_HEADERS"
+  }
   # The same security headers the local host sends: the apps talk to their own origin only.
   custom_response_headers = [for name, value in jsondecode(file("${path.module}/../web/headers.json")) : "${name}: ${value}"]
 }

@@ -13,21 +13,6 @@ variable "source_object" {
   description = "object name of the zipped repository (Cloud Build uploads source-<commit>.zip)"
 }
 
-variable "login_node_jwks_url" {
-  type        = string
-  description = "JWKS of the national login node (Identity Platform)"
-}
-
-variable "login_node_issuer" {
-  type        = string
-  description = "issuer (iss) of the login node's assertions"
-}
-
-variable "assertion_audience" {
-  type        = string
-  description = "audience (aud) the assertions are issued for"
-}
-
 variable "sms_provider_url" {
   type        = string
   description = "base URL of the SMS provider's HTTP API"
@@ -94,9 +79,10 @@ locals {
     EREG_BIGQUERY_LOCATION            = google_bigquery_dataset.reporting.location
     EREG_BIGQUERY_MAX_BYTES_BILLED    = var.bigquery_max_bytes_billed
     EREG_PROGRAMME_FIRST_DAY          = var.programme_first_day
-    EREG_ASSERTION_AUDIENCE           = var.assertion_audience
-    EREG_LOGIN_NODE_ISSUER            = var.login_node_issuer
-    EREG_LOGIN_NODE_JWKS_URL          = var.login_node_jwks_url
+    EREG_ASSERTION_AUDIENCE           = var.project_id # Identity Platform's ID tokens (identity.tf)
+    EREG_LOGIN_NODE_ISSUER            = local.identity_platform_issuer
+    EREG_LOGIN_NODE_JWKS_URL          = local.identity_platform_jwks_url
+    EREG_IDENTITY_PROVIDERS           = var.saml_provider_id
     EREG_ASSERTION_LEEWAY_S           = "30"
     EREG_STAFF_ACCEPTED_ACR           = jsonencode(var.staff_accepted_acr)
     EREG_PATIENT_SESSION_ABSOLUTE_MIN = "120"
@@ -138,6 +124,9 @@ locals {
     EREG_FHIR_TIMEOUT_S      = "5"
     # Nightly jobs (reminders, no-shows) run 240 s, then checkpoint and publish a tick that goes on.
     EREG_NIGHT_JOB_BUDGET_S = "240"
+    # gcloud functions deploy (Cloud Build's redeploys) sets it on every gen2 function; set here too
+    # so that a plan after a deploy shows no diff.
+    LOG_EXECUTION_ID = "true"
   }, var.settings)
 
   secret_environment = { for id, _ in local.declarations.secrets : id => upper("EREG_${replace(id, "-", "_")}") }
@@ -151,6 +140,8 @@ resource "google_cloudfunctions2_function" "fn" {
   build_config {
     runtime     = "python311"
     entry_point = each.value.entry_point
+    # Projects created since mid-2024 give Cloud Build's default account no build rights (build.tf).
+    service_account = google_service_account.build.id
     source {
       storage_source {
         bucket = var.source_bucket
@@ -208,6 +199,9 @@ resource "google_cloudfunctions2_function" "fn" {
     google_project_service.api,
     google_secret_manager_secret_iam_member.reader,
     google_secret_manager_secret_iam_member.redis_url_reader,
+    # The first revision fails when a mounted secret has no version yet (Memorystore takes minutes).
+    google_secret_manager_secret_version.redis_url,
+    google_project_iam_member.build,
   ]
 }
 
@@ -224,7 +218,15 @@ resource "google_pubsub_subscription" "push" {
     push_endpoint = "${google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri}/projects/${var.project_id}/topics/${each.value.topic}"
     oidc_token {
       service_account_email = google_service_account.push.email
+      # Cloud Run accepts a token whose audience is the service's URL; by default Pub/Sub would put
+      # the whole push endpoint (with its path) there, and every push would get 401.
+      audience = google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri
     }
+  }
+
+  # An idle subscription (staging, bulk referrals) would be deleted after 31 days; "" never expires.
+  expiration_policy {
+    ttl = ""
   }
 
   retry_policy {

@@ -5,7 +5,7 @@
 locals {
   # The vocabulary of functions.yaml `access`: what a function touches -> the narrowest role.
   access_roles = {
-    spanner   = { read = "roles/spanner.databaseReader", write = "roles/spanner.databaseUser" }
+    spanner   = { read = "roles/spanner.databaseReader", write = "ereg.spannerDataWriter" } # custom: no DDL (roles.tf)
     firestore = { read = "roles/datastore.viewer", write = "roles/datastore.user" }
     # each on its own database (issue 21); audit entries are created, never changed, by a function
     firestore_sessions = { read = "roles/datastore.viewer", write = "roles/datastore.user" }
@@ -79,7 +79,7 @@ resource "google_spanner_database_iam_member" "fn" {
   for_each = local.spanner_grants
   instance = google_spanner_instance.ereg.name
   database = google_spanner_database.ereg.name
-  role     = each.value
+  role     = lookup(local.custom_roles, each.value, each.value)
   member   = "serviceAccount:${google_service_account.fn[each.key].email}"
 }
 

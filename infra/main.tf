@@ -7,11 +7,16 @@
 #   functions.yaml  every Cloud Function: trigger, routes, sizing, access (IAM), secrets
 
 terraform {
-  required_version = ">= 1.5"
+  required_version = ">= 1.11" # write-only arguments (redis.tf)
   required_providers {
     google = {
       source  = "hashicorp/google"
-      version = "~> 6.0"
+      version = "~> 6.23" # secret_data_wo
+    }
+    # google_project_service_identity only (pubsub.tf): the Pub/Sub service agent, created before it is bound.
+    google-beta = {
+      source  = "hashicorp/google-beta"
+      version = "~> 6.23"
     }
   }
   # Bucket and prefix come from environments/<env>.backend (terraform init -backend-config=...).
@@ -68,6 +73,11 @@ provider "google" {
   region  = var.region
 }
 
+provider "google-beta" {
+  project = var.project_id
+  region  = var.region
+}
+
 data "google_project" "this" {}
 
 locals {
@@ -107,5 +117,5 @@ locals {
   topology     = yamldecode(file("${path.module}/topology.yaml"))
   declarations = yamldecode(file("${path.module}/functions.yaml"))
 
-  pubsub_service_agent = "serviceAccount:service-${data.google_project.this.number}@gcp-sa-pubsub.iam.gserviceaccount.com"
+  pubsub_service_agent = "serviceAccount:${google_project_service_identity.pubsub.email}"
 }

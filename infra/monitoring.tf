@@ -17,7 +17,7 @@ locals {
 resource "google_monitoring_alert_policy" "error_ratio" {
   display_name          = "e-Registration: 5xx ratio above 1% (${var.environment})"
   combiner              = "OR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.page_channels
   conditions {
     display_name = "5xx / all requests, per function, over 5 minutes"
     condition_prometheus_query_language {
@@ -35,7 +35,7 @@ resource "google_monitoring_alert_policy" "error_ratio" {
 resource "google_monitoring_alert_policy" "latency_p99" {
   display_name          = "e-Registration: p99 latency above 1 s (${var.environment})"
   combiner              = "OR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.page_channels
   conditions {
     display_name = "p99 request latency of the HTTP functions, over 5 minutes"
     condition_prometheus_query_language {
@@ -51,7 +51,7 @@ resource "google_monitoring_alert_policy" "latency_p99" {
 resource "google_monitoring_alert_policy" "dead_letters" {
   display_name          = "e-Registration: messages in a dead-letter hold (${var.environment})"
   combiner              = "OR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.page_channels
   conditions {
     display_name = "undelivered messages in *-dead-letter-hold"
     condition_threshold {
@@ -81,7 +81,7 @@ resource "google_logging_metric" "outbox_swept" {
 resource "google_monitoring_alert_policy" "outbox_age" {
   display_name          = "e-Registration: outbox events older than 30 s (${var.environment})"
   combiner              = "OR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.page_channels
   conditions {
     display_name = "the sweep published missed events for 5 minutes"
     condition_threshold {
@@ -122,7 +122,7 @@ resource "google_monitoring_uptime_check_config" "health" {
 resource "google_monitoring_alert_policy" "uptime" {
   display_name          = "e-Registration: health check failing (${var.environment})"
   combiner              = "OR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.page_channels
   conditions {
     display_name = "uptime check of /api/v1/health"
     condition_threshold {
@@ -168,7 +168,7 @@ resource "google_logging_metric" "staff_lookups" {
 resource "google_monitoring_alert_policy" "staff_lookups" {
   display_name          = "e-Registration: unusual patient lookups by one staff member (${var.environment})"
   combiner              = "OR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.page_channels
   conditions {
     display_name = "lookups by one staff member over an hour"
     condition_threshold {
@@ -205,7 +205,7 @@ resource "google_logging_metric" "person_rate_limited" {
 resource "google_monitoring_alert_policy" "person_rate_limited" {
   display_name          = "e-Registration: a signed-in person hit a rate limit (${var.environment})"
   combiner              = "OR"
-  notification_channels = [google_monitoring_notification_channel.email.id]
+  notification_channels = local.page_channels
   conditions {
     display_name = "per-person limits refusing requests, by scope, over 10 minutes"
     condition_threshold {

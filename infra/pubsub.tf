@@ -33,6 +33,14 @@ resource "google_pubsub_subscription" "dead_letter_hold" {
   }
 }
 
+# Pub/Sub's service agent exists only once Google creates it (lazily, on first use of the API); a
+# binding to it on a fresh project could fail. Creating it as a service identity makes it exist first.
+resource "google_project_service_identity" "pubsub" {
+  provider   = google-beta
+  service    = "pubsub.googleapis.com"
+  depends_on = [google_project_service.api]
+}
+
 # Pub/Sub's own service agent moves undeliverable messages: it publishes to the dead-letter topic and
 # acknowledges on the source subscription.
 resource "google_pubsub_topic_iam_member" "dead_letter_publisher" {

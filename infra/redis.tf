@@ -44,6 +44,8 @@ resource "google_redis_instance" "ereg" {
   authorized_network = google_compute_network.ereg.id
   connect_mode       = "DIRECT_PEERING"
   auth_enabled       = true
+  # TLS on the wire (port 6378); the clients check the instance's own CA (the redis-ca secret).
+  transit_encryption_mode = "SERVER_AUTHENTICATION"
   maintenance_policy {
     weekly_maintenance_window {
       day = "TUESDAY"
@@ -53,7 +55,6 @@ resource "google_redis_instance" "ereg" {
       }
     }
   }
-  # checkov:skip=CKV_GCP_97:traffic stays on the private VPC peering; TLS needs the instance's CA in every client (a follow-up once EREG_REDIS_URL is in use)
   depends_on = [google_project_service.api]
 }
 
@@ -70,7 +71,25 @@ resource "google_secret_manager_secret" "redis_url" {
   depends_on = [google_project_service.api]
 }
 
+# The AUTH string goes to Secret Manager only: written as a write-only argument (Terraform 1.11+,
+# never stored in the state; the instance's own auth_string attribute stays sensitive in the
+# private state bucket, see docs/deploy.md). Bump redis_url_version after rotating the AUTH string.
+variable "redis_url_version" {
+  type        = number
+  default     = 1
+  description = "raise by one to write the redis-url secret again (after an AUTH rotation or a new instance)"
+}
+
 resource "google_secret_manager_secret_version" "redis_url" {
-  secret      = google_secret_manager_secret.redis_url.id
-  secret_data = "redis://:${google_redis_instance.ereg.auth_string}@${google_redis_instance.ereg.host}:${google_redis_instance.ereg.port}/0"
+  secret         = google_secret_manager_secret.redis_url.id
+  secret_data_wo = "rediss://:${urlencode(google_redis_instance.ereg.auth_string)}@${google_redis_instance.ereg.host}:${google_redis_instance.ereg.port}/0?${local.redis_tls_query}"
+  # Terraform cannot see a write-only value change: the version follows a new instance (its creation
+  # time and address) by itself, and var.redis_url_version after an AUTH rotation.
+  secret_data_wo_version = var.redis_url_version * 16777216 + parseint(substr(sha256("${google_redis_instance.ereg.create_time}|${google_redis_instance.ereg.host}"), 0, 6), 16)
+}
+
+locals {
+  # redis-py reads TLS settings from the URL's query: the instance's own server CA (public), so the
+  # chain proves it is this instance (Memorystore's certificates name no host to check).
+  redis_tls_query = "ssl_cert_reqs=required&ssl_check_hostname=false&ssl_ca_data=${urlencode(join("\n", [for ca in google_redis_instance.ereg.server_ca_certs : ca.cert]))}"
 }

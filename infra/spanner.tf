@@ -11,8 +11,13 @@ resource "google_spanner_database" "ereg" {
   instance                 = google_spanner_instance.ereg.name
   name                     = "ereg"
   ddl                      = local.spanner_ddl
-  version_retention_period = "3d"
+  version_retention_period = "7d" # point-in-time recovery over 7 days (the maximum)
   deletion_protection      = true
   enable_drop_protection   = true
+  lifecycle {
+    # A plan that would replace the database (a DDL statement edited or removed, e.g. when applying
+    # an older commit's infra/) fails here instead of reaching Spanner's drop protection.
+    prevent_destroy = true
+  }
   # checkov:skip=CKV_GCP_93:Google-managed encryption at rest; CMEK is an operator's policy choice (docs/deploy.md)
 }

@@ -259,7 +259,12 @@ class Container:
             # The development identity provider exists only on this machine, whatever else is configured.
             issuers[settings.dev_idp_issuer] = JwksKeySource(settings.dev_idp_jwks_url, loader=self.dev_idp_jwks)
         return IdentityService(
-            verifier=AssertionVerifier(issuers, settings.assertion_audience, settings.assertion_leeway_s),
+            verifier=AssertionVerifier(
+                issuers,
+                settings.assertion_audience,
+                settings.assertion_leeway_s,
+                providers=frozenset(p.strip() for p in settings.identity_providers.split(",") if p.strip()),
+            ),
             sessions=self.sessions,
             patients=self.patients,
             programme=self.programme,

@@ -74,6 +74,9 @@ class Settings(BaseSettings):
     assertion_audience: str = "e-rejestracja"
     login_node_issuer: str = "https://login.gov.pl"
     login_node_jwks_url: str | None = None
+    # Identity Platform sign-in providers whose ID tokens sign people in, comma-separated: the national
+    # login node's SAML provider (infra/identity.tf); staging adds "custom" for its smoke user.
+    identity_providers: str = "saml.national-login"
     # The development identity provider (emulators/dev_idp.py); trusted only when local.
     dev_idp_issuer: str = "https://dev-idp.e-rejestracja.local"
     dev_idp_jwks_url: str = "http://127.0.0.1:8080/dev/idp/jwks.json"

@@ -7,6 +7,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from stdnum.exceptions import ValidationError as StdnumError
 from stdnum.pl import pesel as pesel_number
@@ -180,3 +181,29 @@ class Eligibility:
 def eligibility(programme: Programme, birth_date: date, now: datetime) -> Eligibility:
     cohort = programme.cohort_of(birth_date)
     return Eligibility(cohort, cohort is not None and cohort.is_open(now))
+
+
+# The person's attributes the national login node asserts (SAML attributes, as Identity Platform
+# passes them on). Roles and points never come from there: staff roles are custom claims.
+FEDERATED_ATTRIBUTES = ("pesel", "given_name", "family_name", "birth_date")
+
+
+def federated_claims(claims: dict[str, Any]) -> dict[str, Any]:
+    """An Identity Platform ID token's claims with the SAML attributes lifted to the top level.
+
+    Identity Platform puts the assertion's attributes under ``firebase.sign_in_attributes`` and its
+    own user id in ``sub``; the person is read from the attributes (never from ``sub``). A token
+    without them (the development provider's) is returned as it is.
+    """
+    firebase = claims.get("firebase")
+    attributes = firebase.get("sign_in_attributes") if isinstance(firebase, dict) else None
+    if not isinstance(attributes, dict):
+        return claims
+    lifted = {k: v for k, v in claims.items() if k not in (*FEDERATED_ATTRIBUTES, "sub")}
+    for name in FEDERATED_ATTRIBUTES:
+        value = attributes.get(name)
+        if isinstance(value, list) and len(value) == 1:  # a SAML attribute may carry a list of values
+            value = value[0]
+        if value is not None:
+            lifted[name] = value
+    return lifted

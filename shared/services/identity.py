@@ -32,6 +32,7 @@ from shared.domain.identity import (
     UnknownSigningKey,
     WeakAuthentication,
     eligibility,
+    federated_claims,
     person_from_claims,
     staff_id_for,
 )
@@ -95,10 +96,18 @@ class Patients(Protocol):
 
 
 class AssertionVerifier:
-    def __init__(self, issuers: Mapping[str, KeySource], audience: str, leeway_s: int = 30) -> None:
+    def __init__(
+        self,
+        issuers: Mapping[str, KeySource],
+        audience: str,
+        leeway_s: int = 30,
+        providers: frozenset[str] | None = None,
+    ) -> None:
         self.issuers = dict(issuers)
         self.audience = audience
         self.leeway_s = leeway_s
+        # Identity Platform's sign-in providers accepted (None: any); tokens of other issuers have none.
+        self.providers = providers
 
     def verify(self, token: str) -> dict[str, Any]:
         try:
@@ -142,7 +151,11 @@ class AssertionVerifier:
             raise LoginRefused("malformed_assertion") from None
         if not isinstance(claims["exp"], int) or not 0 < claims["exp"] < MAX_EXPIRY:
             raise LoginRefused("malformed_assertion")
-        return claims
+        firebase = claims.get("firebase")
+        allowed = self.providers
+        if isinstance(firebase, dict) and allowed is not None and firebase.get("sign_in_provider") not in allowed:
+            raise LoginRefused("provider_not_allowed")
+        return federated_claims(claims)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ subscription, role, secret or setting is added without its counterpart.
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
 import os
 import re
@@ -749,3 +750,467 @@ def test_the_dcc_signer_is_an_hsm_p256_kms_key_only_its_functions_reach(repo_inf
     assert "EREG_DCC_KMS_KEY_VERSION" in _function_environment(repo_infra)
     assert "EREG_DCC_SIGNING_KEY_FILE" in repo_infra.declaration["local_only_settings"]
     assert "cloudkms.googleapis.com" in repo_infra.tf_text
+
+
+# --- issue 24: what breaks the first apply or the first weeks ----------------------------------
+# Each test reads the parsed Terraform (or the data files it reads) and says, with the provider's
+# documentation, what the resource must hold.
+
+
+def _fn_resource() -> dict[str, Any]:
+    return _resources()["google_cloudfunctions2_function"]["fn"]
+
+
+def test_serverless_negs_name_the_service_by_its_short_name() -> None:
+    # google_compute_region_network_endpoint_group cloud_run.service is the Cloud Run service's name;
+    # a gen2 function's service_config.service is its full path (projects/P/locations/R/services/S),
+    # while the function's own name is the service's short name.
+    neg = _resources()["google_compute_region_network_endpoint_group"]["fn"]
+    service = _block(neg, "cloud_run").get("service")
+    assert service == "${google_cloudfunctions2_function.fn[each.key].name}", service
+
+
+def test_functions_wait_for_the_redis_url_version_and_every_secret_has_a_deploy_step() -> None:
+    depends = str(_fn_resource().get("depends_on"))
+    assert "google_secret_manager_secret_version.redis_url" in depends
+    deploy = (REPO / "docs" / "deploy.md").read_text()
+    declared = yaml.safe_load((INFRA / "functions.yaml").read_text())["secrets"]
+    for secret in declared:
+        assert re.search(rf"gcloud secrets versions add {re.escape(secret)}\b", deploy), secret
+
+
+def test_functions_build_as_a_build_service_account_of_their_own() -> None:
+    build = _block(_fn_resource(), "build_config")
+    assert build.get("service_account") == "${google_service_account.build.id}"
+    account = _resources()["google_service_account"]["build"]
+    assert account["account_id"] == "ereg-functions-build"
+    binding = _resources()["google_project_iam_member"]["build"]
+    assert binding["member"] == "serviceAccount:${google_service_account.build.email}"
+    roles = set(re.findall(r"roles/[\w.]+", binding["for_each"]))
+    assert {"roles/logging.logWriter", "roles/artifactregistry.writer", "roles/storage.objectViewer"} <= roles
+    # Cloud Build's redeploys build as the same account.
+    deploy = _deploy_module()
+    command = deploy.deployments(yaml.safe_load((INFRA / "functions.yaml").read_text()))[0].command(
+        "P", "R", "gs://b/s"
+    )
+    build_account = "projects/P/serviceAccounts/ereg-functions-build@P.iam.gserviceaccount.com"
+    assert f"--build-service-account={build_account}" in command
+
+
+def test_push_subscriptions_carry_the_function_url_as_audience_and_never_expire() -> None:
+    push = _resources()["google_pubsub_subscription"]["push"]
+    token = _block(push, "push_config", "oidc_token")
+    assert token.get("audience") == "${google_cloudfunctions2_function.fn[each.value.function].service_config[0].uri}"
+    assert _block(push, "expiration_policy").get("ttl") == ""  # "" never expires; absent is 31 days
+
+
+def test_session_timestamps_are_exempt_from_indexing() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from shared.adapters.firestore_db import SESSIONS, _session_document
+    from shared.domain.identity import Role, Session
+
+    declared = yaml.safe_load((INFRA / "firestore.yaml").read_text())["collections"][SESSIONS]
+    now = datetime(2026, 12, 7, 23, 0, tzinfo=UTC)
+    session = Session(session_id="s", roles=frozenset({Role.PATIENT}), created_at=now,
+                      expires_at=now + timedelta(hours=2), last_seen_at=now, secret_hash="h")  # fmt: skip
+    written = _session_document(session)
+    stamps = {name for name, value in written.items() if isinstance(value, datetime)} | {"revoked_at"}
+    assert stamps <= set(declared["unindexed"]), stamps - set(declared["unindexed"])
+    # Terraform exempts exactly the declared fields (an empty index_config disables every index).
+    exempt = _resources()["google_firestore_field"]["unindexed"]
+    assert "local.firestore_unindexed" in exempt["for_each"] and exempt["index_config"] == [{}]
+    ttl = _resources()["google_firestore_field"]["session_ttl"]
+    assert ttl["field"] == declared["ttl_field"] and ttl["index_config"] == [{}]
+
+
+def test_the_pubsub_service_agent_is_created_before_it_is_bound() -> None:
+    identity = _resources()["google_project_service_identity"]["pubsub"]
+    assert identity["service"] == "pubsub.googleapis.com" and identity["provider"] == "google-beta"
+    main_tf = (INFRA / "main.tf").read_text()
+    agent = r'pubsub_service_agent\s*=\s*"serviceAccount:\$\{google_project_service_identity\.pubsub\.email\}"'
+    assert re.search(agent, main_tf)
+    assert "gcp-sa-pubsub" not in main_tf
+
+
+def test_gcloud_s_log_execution_id_is_set_by_terraform_too() -> None:
+    # gcloud functions deploy sets LOG_EXECUTION_ID=true on gen2 functions; without it here every
+    # plan after a Cloud Build deploy shows a diff on every function.
+    assert re.search(r'^\s*LOG_EXECUTION_ID\s*=\s*"true"', (INFRA / "functions.tf").read_text(), re.MULTILINE)
+
+
+SPANNER_SCHEMA = INFRA / "schema" / "spanner"
+DDL_LOCK = SPANNER_SCHEMA / "ddl.lock"
+DROPS = re.compile(r"^\s*(DROP\s+(TABLE|INDEX)\s+(\w+)|ALTER\s+TABLE\s+\w+\s+DROP\s+(COLUMN\s+)?(\w+))", re.I)
+
+
+def spanner_statements(directory: Path = SPANNER_SCHEMA) -> list[tuple[str, str]]:
+    """(file, statement) as infra/main.tf local.spanner_ddl reads them: comments gone, split on ';'."""
+    found = []
+    for path in sorted(directory.glob("*.sql")):
+        for statement in re.sub(r"--[^\n]*", "", path.read_text()).split(";"):
+            if statement.strip():
+                found.append((path.name, statement.strip()))
+    return found
+
+
+def ddl_lock_line(file: str, statement: str) -> str:
+    return f"{hashlib.sha256(statement.encode()).hexdigest()} {file} {' '.join(statement.split()[:4])}"
+
+
+def migration_problems(directory: Path, code: str) -> list[str]:
+    """Terraform's DDL list may only grow (changing a statement replaces the database, which deletion
+    protection then refuses), and it expands before it contracts: nothing the code still names is
+    dropped, a drop says why it is safe, and nothing is renamed or made NOT NULL without a default."""
+    found: list[str] = []
+    lock = (directory / DDL_LOCK.name).read_text().splitlines()
+    locked = [line.split()[0] for line in lock if line and not line.startswith("#")]
+    statements = spanner_statements(directory)
+    current = [hashlib.sha256(s.encode()).hexdigest() for _, s in statements]
+    for index, digest in enumerate(locked):
+        if index >= len(current) or current[index] != digest:
+            found.append(f"statement {index + 1} of the applied DDL changed or went: add a new migration instead")
+            break
+    for file, statement in statements[len(locked) :]:
+        found.append(f"new statement not in {DDL_LOCK.name}; once reviewed, append: {ddl_lock_line(file, statement)}")
+    for path in sorted(directory.glob("*.sql")):
+        text = path.read_text()
+        for statement in re.sub(r"--[^\n]*", "", text).split(";"):
+            drop = DROPS.match(statement)
+            if drop:
+                name = drop.group(3) or drop.group(5)
+                if re.search(rf"\b{name}\b", code):
+                    found.append(f"{path.name} drops {name}, which the code still uses: stop using it first")
+                if "-- contract:" not in text:
+                    found.append(f"{path.name} drops {name} without a '-- contract:' note: since when is it unused?")
+            if re.search(r"\bRENAME\b", statement, re.I):
+                found.append(f"{path.name} renames: add the new name, copy, then drop the old one in a later release")
+            if re.search(r"\bADD\s+(COLUMN\s+)?\w+\s+[^,]*\bNOT\s+NULL\b(?![^,]*\bDEFAULT\b)", statement, re.I):
+                found.append(f"{path.name} adds a NOT NULL column without a DEFAULT: the running release cannot insert")
+    return found  # fmt: skip
+
+
+def _application_code() -> str:
+    return "\n".join(p.read_text() for d in ("shared", "functions") for p in sorted((REPO / d).rglob("*.py")))
+
+
+def test_the_spanner_ddl_only_grows_and_expands_before_it_contracts(repo_infra: Infra, tmp_path: Path) -> None:
+    # The statements this test reads are those Terraform applies (local.spanner_ddl, evaluated).
+    assert [s for _, s in spanner_statements()] == repo_infra.locals["spanner_ddl"]
+    assert migration_problems(SPANNER_SCHEMA, _application_code()) == []
+
+    edited = tmp_path / "spanner"
+    shutil.copytree(SPANNER_SCHEMA, edited)
+    initial = edited / "0001_initial.sql"
+    initial.write_text(initial.read_text().replace("Pesel STRING(11) NOT NULL", "Pesel STRING(12) NOT NULL", 1))
+    assert any("changed or went" in p for p in migration_problems(edited, _application_code()))
+
+    shutil.rmtree(edited)
+    shutil.copytree(SPANNER_SCHEMA, edited)
+    (edited / "0999_contract.sql").write_text("ALTER TABLE Visits DROP COLUMN PointId;\n")
+    found = migration_problems(edited, _application_code())
+    assert any("still uses" in p for p in found) and any("contract" in p for p in found)
+    assert any("append: " in p and "0999_contract.sql" in p for p in found)
+    (edited / "0999_contract.sql").write_text("ALTER TABLE Visits ADD COLUMN Channel STRING(10) NOT NULL;\n")
+    assert any("NOT NULL column" in p for p in migration_problems(edited, _application_code()))
+
+
+# --- issue 24: keep the data, watch it, pay for it ----------------------------------------------
+
+
+def _all(kind: str) -> dict[str, dict[str, Any]]:
+    return _resources().get(kind, {})
+
+
+def test_both_databases_back_up_daily_for_30_days_recover_7_days_and_refuse_deletion() -> None:
+    thirty_days = str(30 * 24 * 3600) + "s"
+    backups_tf = (INFRA / "backups.tf").read_text()
+    assert re.search(rf'backup_retention\s*=\s*"{thirty_days}"', backups_tf)
+    spanner = _all("google_spanner_backup_schedule")["daily"]
+    assert spanner["retention_duration"] == "${local.backup_retention}" and "full_backup_spec" in spanner
+    cron = _block(spanner, "spec", "cron_spec")["text"].split()
+    assert len(cron) == 5 and cron[2:] == ["*", "*", "*"]  # every day
+    firestore = _all("google_firestore_backup_schedule")["daily"]
+    assert firestore["retention"] == "${local.backup_retention}" and "daily_recurrence" in firestore
+    database = _all("google_spanner_database")["ereg"]
+    assert database["version_retention_period"] == "7d"
+    assert database["deletion_protection"] is True and database["enable_drop_protection"] is True
+    fs = _all("google_firestore_database")["default"]
+    assert fs["point_in_time_recovery_enablement"] == "POINT_IN_TIME_RECOVERY_ENABLED"
+    assert fs["delete_protection_state"] == "DELETE_PROTECTION_ENABLED" and fs["deletion_policy"] == "ABANDON"
+
+
+def test_login_search_and_booking_have_slos_with_two_burn_rate_alerts_each(repo_infra: Infra) -> None:
+    slos = repo_infra.locals["slo_kinds"]
+    functions = repo_infra.locals["functions"]
+    assert {(s["journey"], s["kind"]) for s in slos.values()} == {
+        (j, k) for j in ("login", "search", "booking") for k in ("availability", "latency")
+    }
+    routes = {s["journey"]: functions[s["function"]]["routes"] for s in slos.values()}
+    assert "/api/v1/login" in routes["login"] and "/api/v1/slots" in routes["search"]
+    assert "/api/v1/visits" in routes["booking"]
+    slo = _all("google_monitoring_slo")["journey"]
+    assert slo["for_each"] == "${local.slo_kinds}"
+    text = str(slo)
+    assert (
+        "run.googleapis.com/request_count" in text and "5xx" in text and "run.googleapis.com/request_latencies" in text
+    )
+    alerts = repo_infra.locals["slo_burn_alerts"]
+    assert len(alerts) == 2 * len(slos)
+    assert {(a["window"], a["threshold"]) for a in alerts.values()} == {("3600s", 14.4), ("21600s", 6)}
+    burn = _all("google_monitoring_alert_policy")["slo_burn"]
+    assert "select_slo_burn_rate(" in str(burn) and burn["notification_channels"] == "${local.page_channels}"
+
+
+def test_the_alerts_the_issue_lists_exist_and_page_beyond_email() -> None:
+    policies = _all("google_monitoring_alert_policy")
+    filters = {name: str(p.get("conditions")) for name, p in policies.items()}
+    wanted = {
+        "oldest_unacked": "pubsub.googleapis.com/subscription/oldest_unacked_message_age",
+        "dead_letters": "num_undelivered_messages",
+        "spanner_cpu": "spanner.googleapis.com/instance/cpu/utilization_by_priority",
+        "redis_memory": "redis.googleapis.com/stats/memory/usage_ratio",
+        "max_instances": "run.googleapis.com/container/instance_count",
+        "armor_bans": "logging.googleapis.com/user/",
+    }
+    for name, metric in wanted.items():
+        assert metric in filters.get(name, ""), name
+    assert "0.65" in filters["spanner_cpu"] and policies["max_instances"]["for_each"] == "${local.functions}"
+    assert "RATE_BASED_BAN" in _all("google_logging_metric")["armor_bans"]["filter"]
+    pager = _all("google_monitoring_notification_channel")["pager"]
+    assert pager["type"] != "email" and "sensitive_labels" in pager
+    assert all(p["notification_channels"] == "${local.page_channels}" for p in policies.values())
+    assert "google_monitoring_notification_channel.pager.id" in (INFRA / "observability.tf").read_text()
+
+
+def test_a_billing_budget_alerts_on_spend_and_forecast() -> None:
+    budget = _all("google_billing_budget")["project"]
+    thresholds = [r["threshold_percent"] for r in budget["threshold_rules"]]
+    assert {0.5, 0.9, 1.0} <= set(thresholds)
+    assert any(r.get("spend_basis") == "FORECASTED_SPEND" for r in budget["threshold_rules"])
+    assert _block(budget, "all_updates_rule")["monitoring_notification_channels"] == "${local.page_channels}"
+    assert "billingbudgets.googleapis.com" in (INFRA / "apis.tf").read_text()
+
+
+def test_functions_that_write_spanner_get_a_custom_role_without_ddl(repo_infra: Infra) -> None:
+    role = _all("google_project_iam_custom_role")["spanner_data_writer"]
+    permissions = set(role["permissions"])
+    assert {"spanner.databases.write", "spanner.databases.read", "spanner.sessions.create"} <= permissions
+    assert not {
+        p for p in permissions if "Ddl" in p or (p.endswith((".create", ".drop", ".update")) and "sessions" not in p)
+    }
+    assert repo_infra.locals["access_roles"]["spanner"]["write"] == role["role_id"]
+    binding = _all("google_spanner_database_iam_member")["fn"]
+    assert binding["role"] == "${lookup(local.custom_roles, each.value, each.value)}"
+    assert "roles/spanner.databaseUser" not in repo_infra.tf_text
+
+
+def test_redis_speaks_tls_and_its_auth_string_goes_only_to_secret_manager(tmp_path: Path) -> None:
+    import redis
+
+    instance = _all("google_redis_instance")["ereg"]
+    assert instance["transit_encryption_mode"] == "SERVER_AUTHENTICATION" and instance["auth_enabled"] is True
+    version = _all("google_secret_manager_secret_version")["redis_url"]
+    assert "secret_data" not in version and version["secret_data_wo"].startswith("rediss://:")
+    assert "urlencode(google_redis_instance.ereg.auth_string)" in version["secret_data_wo"]
+    # A replaced instance (new address) writes the secret again without anyone remembering to.
+    assert "google_redis_instance.ereg.create_time" in version["secret_data_wo_version"]
+    assert "var.redis_url_version" in version["secret_data_wo_version"]
+    # The URL's TLS settings, as the redis client the functions use reads them.
+    query = re.search(r'redis_tls_query\s*=\s*"(.+)"\n', (INFRA / "redis.tf").read_text()).group(1)  # type: ignore[union-attr]
+    assert "${urlencode(" in query and "server_ca_certs" in query
+    pem = "-----BEGIN CERTIFICATE-----\nMIIB+z/Q==\n-----END CERTIFICATE-----"
+    (tmp_path / "main.tf").write_text("locals {}\n")
+    encoded = _console(tmp_path, f"urlencode({json.dumps(pem)})")  # as Terraform encodes it
+    assert encoded != ERROR and "+" in encoded  # spaces become '+', a '+' of base64 '%2B'
+    query = re.sub(r"\$\{urlencode\(.*\)\}", lambda _: str(encoded), query)
+    client = redis.Redis.from_url(f"rediss://:auth@10.0.0.3:6378/0?{query}")
+    kwargs = client.connection_pool.connection_kwargs
+    assert client.connection_pool.connection_class is redis.SSLConnection
+    assert kwargs["ssl_ca_data"] == pem and kwargs["ssl_cert_reqs"] == "required"
+
+
+# --- issue 24: release safety ------------------------------------------------------------------
+
+
+class FakeGcloud:
+    """Answers the gcloud calls infra/deploy_functions.py makes, as Cloud Run would; keeps them."""
+
+    def __init__(self, failing: frozenset[str] = frozenset()) -> None:
+        self.calls: list[list[str]] = []
+        self.failing = failing  # services whose deploy fails
+
+    def __call__(self, command: list[str]) -> subprocess.CompletedProcess[str]:
+        self.calls.append(command)
+        service = command[3] if command[1] == "functions" else command[4]
+        out, code = "", 0
+        if command[1:4] == ["run", "services", "describe"]:
+            if "--format=json(status.traffic)" in command:
+                out = json.dumps({"status": {"traffic": [{"revisionName": f"{service}-00007-old", "percent": 100}]}})
+            else:
+                out = f"{service}-00008-new\n"
+        elif command[1] == "functions" and service in self.failing:
+            code = 1
+        return subprocess.CompletedProcess(command, code, out, "")
+
+    def traffic(self) -> dict[str, str]:
+        return {c[4]: c[7] for c in self.calls if c[1:4] == ["run", "services", "update-traffic"]}
+
+
+def test_a_canary_gives_the_new_revisions_a_share_and_rollback_restores_the_recorded_ones(tmp_path: Path) -> None:
+    deploy = _deploy_module()
+    gcloud, record = FakeGcloud(), tmp_path / "previous.json"
+    assert deploy.deploy("P", "R", "gs://b/s.zip", False, record=record, traffic_percent=10, run=gcloud) == 0
+    services = {d.service_name for d in deploy.deployments(deploy.load_declaration())}
+    assert json.loads(record.read_text()) == {s: f"{s}-00007-old" for s in services}
+    assert gcloud.traffic() == {s: f"--to-revisions={s}-00008-new=10,{s}-00007-old=90" for s in services}
+    # Every function was deployed before its split.
+    order = [(c[1], c[3] if c[1] == "functions" else c[4]) for c in gcloud.calls if "describe" not in c]
+    assert all(order.index(("functions", s)) < order.index(("run", s)) for s in services)
+
+    back = FakeGcloud()
+    assert deploy.rollback("P", "R", record, run=back) == 0
+    assert back.traffic() == {s: f"--to-revisions={s}-00007-old=100" for s in services}
+    ahead = FakeGcloud()
+    assert deploy.promote("P", "R", run=ahead) == 0
+    assert all("--to-latest" in c for c in ahead.calls) and len(ahead.calls) == len(services)
+
+
+def test_a_failed_deploy_is_reported_and_gets_no_split(tmp_path: Path) -> None:
+    deploy = _deploy_module()
+    gcloud = FakeGcloud(failing=frozenset({"visits"}))
+    assert deploy.deploy("P", "R", "gs://b/s.zip", False, traffic_percent=10, run=gcloud) == 1
+    assert "visits" not in gcloud.traffic() and "slots" in gcloud.traffic()
+
+
+def _steps(path: str) -> dict[str, str]:
+    """Step id -> its script (args joined), of a Cloud Build file."""
+    document = yaml.safe_load((REPO / path).read_text())
+    return {s["id"]: " ".join(map(str, s.get("args", []))) for s in document["steps"]}
+
+
+def _images(path: str) -> set[str]:
+    document = yaml.safe_load((REPO / path).read_text())
+    subs = document.get("substitutions", {})
+    return {
+        re.sub(r"\$\{(_\w+)\}", lambda m: str(subs.get(m.group(1), m.group(0))), s["name"]) for s in document["steps"]
+    }
+
+
+def test_ci_tests_on_the_functions_python_with_pinned_images() -> None:
+    build = yaml.safe_load((REPO / "cloudbuild.yaml").read_text())
+    version = build["substitutions"]["_PYTHON_VERSION"]
+    runtime = _deploy_module().RUNTIME
+    assert runtime == "python" + "".join(version.split(".")[:2])  # python311 <-> 3.11.x
+    assert f'runtime     = "{runtime}"' in (INFRA / "functions.tf").read_text()
+    assert re.fullmatch(r"\d+\.\d+\.\d+", version) and re.fullmatch(
+        r"\d+\.\d+\.\d+", build["substitutions"]["_UV_VERSION"]
+    )
+    install = _steps("cloudbuild.yaml")["install"]
+    assert "uv python install ${_PYTHON_VERSION}" in install and 'PYTHON="$$(' in install
+    assert 'sys.exit(v != "${_PYTHON_VERSION}")' in install  # the venv is checked to be that Python
+    for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
+        for image in _images(path):
+            assert re.search(r":\d+(\.\d+)+(-\w+)?$", image), f"{path}: {image} is not pinned to a version"
+
+
+def test_main_keeps_one_release_and_production_promotes_it_without_building() -> None:
+    ci = _steps("cloudbuild.yaml")
+    assert (
+        "gcloud storage cp --no-clobber source.zip web-bundle.tar.gz gs://${_RELEASE_BUCKET}/releases/${COMMIT_SHA}/"
+        in ci["package"]
+    )
+    assert ci["package"].count("deploy_functions.py package") == 1
+    promote = _steps("cloudbuild-promote.yaml")
+    everything = " ".join(promote.values())
+    assert "deploy_functions.py package" not in everything and "pytest" not in everything and "npm" not in everything
+    assert "releases/${COMMIT_SHA}" in promote["fetch-release"] and "staging-passed" in promote["fetch-release"]
+    assert "exit 1" in promote["fetch-release"]  # refused without the staging mark
+    assert "--source=gs://${_SOURCE_BUCKET}/source-${COMMIT_SHA}.zip" in promote["canary"]
+    # BRANCH_NAME is empty on a tag: the promotion never depends on it.
+    assert "BRANCH_NAME" not in everything
+    staging = ci["smoke-test"]
+    secret_env = {
+        s["id"]: s.get("secretEnv", []) for s in yaml.safe_load((REPO / "cloudbuild.yaml").read_text())["steps"]
+    }
+    assert {"EREG_SMOKE_PESEL", "EREG_SMOKE_PHONE"} <= set(secret_env["smoke-test"])  # tools/identity_token.py
+    assert "staging-passed" in staging and staging.index("rollback") < staging.index("staging-passed")
+
+
+def test_deploys_are_canaries_smoke_tested_through_the_load_balancer_and_rolled_back(repo_infra: Infra) -> None:
+    ci, promote = _steps("cloudbuild.yaml"), _steps("cloudbuild-promote.yaml")
+    for deploy in (ci["deploy-functions"], promote["canary"]):
+        assert "--record=previous-revisions.json --traffic-percent=${_CANARY_PERCENT}" in deploy
+    smoke = ci["smoke-test"]
+    assert "tools.smoke_test --base-url=https://${_DOMAIN}" in smoke and "--read-only" not in smoke  # it books
+    assert "deploy_functions.py rollback" in smoke and "--to=previous-revisions.json" in smoke
+    watch = promote["smoke-and-watch"]
+    assert "--read-only" in watch and "--for-minutes=${_CANARY_MINUTES}" in watch and "rollback" in watch
+    order = list(promote)
+    assert order.index("canary") < order.index("smoke-and-watch") < order.index("promote") < order.index("publish-web")
+    # The tag trigger waits for a person's approval.
+    triggers = repo_infra.locals["triggers"]
+    assert triggers["production"]["approval"] is True and triggers["staging"]["approval"] is False
+    assert triggers["production"]["filename"] == "cloudbuild-promote.yaml" and triggers["production"]["branch"] is None
+    assert re.fullmatch(triggers["production"]["tag"], "v1.2.3") and not re.fullmatch(
+        triggers["production"]["tag"], "main"
+    )
+    trigger = _all("google_cloudbuild_trigger")["release"]
+    assert _block(trigger, "approval_config")["approval_required"] == "${each.value.approval}"
+    assert _block(trigger, "github", "push")["tag"] == "${each.value.tag}"
+
+
+def test_html_is_never_cached_for_minutes_and_old_assets_stay() -> None:
+    for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
+        publish = _steps(path)["publish-web"]
+        assert "--delete-unmatched-destination-objects" not in publish, path
+        assets = publish.index("--exclude='.*\\.html$$'")
+        pages = publish.index("--exclude='^(?!.*\\.html$$).*'")
+        assert assets < pages and "--cache-control=no-cache" in publish[pages:], path
+        assert "max-age" not in publish[pages:], path
+    # The exclusions, as gcloud storage rsync applies them (Python regular expressions on the path).
+    html_excluded = re.compile(".*\\.html$")
+    non_html_excluded = re.compile("^(?!.*\\.html$).*")
+    assert html_excluded.match("agent/index.html") and not html_excluded.match("common/app.js")
+    assert non_html_excluded.match("common/app.js") and not non_html_excluded.match("agent/index.html")
+    bucket = _all("google_compute_backend_bucket")["web"]
+    assert _block(bucket, "cdn_policy")["cache_mode"] == "USE_ORIGIN_HEADERS"
+
+
+def test_an_older_commit_can_never_replace_the_database() -> None:
+    database = _all("google_spanner_database")["ereg"]
+    assert _block(database, "lifecycle")["prevent_destroy"] is True
+    promote = _steps("cloudbuild-promote.yaml")
+    assert '"${_SKIP_TERRAFORM}" = true' in promote["terraform-apply"]  # a rollback deploys code only
+
+
+def test_the_runbook_covers_every_secret_and_names_only_tools_that_exist() -> None:
+    runbook = (REPO / "docs" / "runbook.md").read_text()
+    declared = yaml.safe_load((INFRA / "functions.yaml").read_text())["secrets"]
+    for secret in [*declared, "redis-url", "pagerduty-service-key"]:
+        assert re.search(rf"^\| `{re.escape(secret)}`", runbook, re.MULTILINE), f"no rotation for {secret}"
+    for heading in ("Deploy to a fresh project", "Promote", "Roll back", "Restore from backup", "Rotate a secret",
+                    "Replay dead-lettered messages", "Maintenance notice"):  # fmt: skip
+        assert re.search(rf"^## \d+\. {heading}", runbook, re.MULTILINE), heading
+    texts = runbook + (REPO / "docs" / "deploy.md").read_text()
+    texts += (REPO / "cloudbuild.yaml").read_text() + (REPO / "cloudbuild-promote.yaml").read_text()
+    named = set(re.findall(r"-m tools\.(\w+)", texts)) | set(re.findall(r"\btools/(\w+)\.(?:py|sh)", texts))
+    assert {"smoke_test", "replay_dead_letters", "identity_token", "web_bundle", "restore_drill"} <= named
+    for tool in named:
+        assert (REPO / "tools" / f"{tool}.py").exists() or (REPO / "tools" / f"{tool}.sh").exists(), tool
+
+
+def test_every_substitution_is_declared_and_used_as_must_match_requires() -> None:
+    for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
+        text = (REPO / path).read_text()
+        document = yaml.safe_load(text)
+        assert document["options"]["substitutionOption"] == "MUST_MATCH"
+        declared = set(document["substitutions"])
+        body = text.split("\nsteps:", 1)[1] + yaml.safe_dump(document.get("availableSecrets", {}))
+        used = set(re.findall(r"(?<!\$)\$\{(_\w+)\}", body))
+        used |= {v for value in document["substitutions"].values() for v in re.findall(r"\$\{(_\w+)\}", str(value))}
+        assert used == declared, (path, sorted(used ^ declared))
+    triggers = (INFRA / "ci.tf").read_text()
+    passed = set(re.findall(r"^\s*(_[A-Z_]+)\s*=", triggers, re.MULTILINE))
+    for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
+        assert passed <= set(yaml.safe_load((REPO / path).read_text())["substitutions"]), path

@@ -47,3 +47,19 @@ def test_cloud_build_publishes_the_bundle_and_the_bucket_sends_the_local_headers
     edge = (REPO / "infra" / "edge.tf").read_text()
     assert 'jsondecode(file("${path.module}/../web/headers.json"))' in edge
     assert dict(static_site.SECURITY_HEADERS) == json.loads((REPO / "web" / "headers.json").read_text())
+
+
+def test_a_released_bundle_is_configured_per_environment_with_or_without_a_maintenance_notice(tmp_path: Path) -> None:
+    from tools.web_bundle import configure
+
+    out = tmp_path / "bundle"
+    bundle(out, "https://login.staging.example/authorize")
+    configure(out, "https://login.example/authorize", "Przerwa techniczna 02:00-03:00")
+    assert json.loads((out / "config.json").read_text()) == {
+        "identity": "national", "login_url": "https://login.example/authorize",
+        "maintenance": "Przerwa techniczna 02:00-03:00",
+    }  # fmt: skip
+    configure(out, "https://login.example/authorize", "")
+    assert "maintenance" not in json.loads((out / "config.json").read_text())
+    with pytest.raises(BundleError, match="https"):
+        configure(out, "http://login.example/authorize")

@@ -1,6 +1,7 @@
 // Page chrome every app shares: the status line (a live region), the language switch, the busy and
 // slow-server notices, confirmation dialogs and field errors.
 import { currentLanguage, refusalMessage, setLanguage, t, translate } from './i18n.js';
+import { siteConfig } from './signin.js';
 
 export function $(selector, root = document) {
   return root.querySelector(selector);
@@ -109,9 +110,22 @@ function wireServerNotices() {
   });
 }
 
+// The operator's maintenance notice (config.json "maintenance", docs/runbook.md), on every page.
+async function showMaintenanceNotice() {
+  const { maintenance } = await siteConfig();
+  if (typeof maintenance !== 'string' || !maintenance.trim()) return;
+  const banner = document.createElement('div');
+  banner.id = 'maintenance-notice';
+  banner.className = 'notice';
+  banner.setAttribute('role', 'alert');
+  banner.textContent = maintenance;
+  document.body.prepend(banner);
+}
+
 // Call once per page, after the app has added its texts.
 export function startPage() {
   translate();
   wireLanguageSwitch();
   wireServerNotices();
+  showMaintenanceNotice();
 }
