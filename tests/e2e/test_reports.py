@@ -4,11 +4,16 @@ vaccination in the summary within 10 s)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from emulators.host import host_env, start_host
+from emulators.ports import LOOPBACK, free_port
+from emulators.provision import ensure_bigquery
+from emulators.stack import STATE_DIR, _kill_group
+from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.bootstrap import Container
 from shared.domain.local_time import WARSAW
 from tests.e2e.conftest import Api
@@ -34,15 +39,36 @@ def trickle_rows() -> list[dict[str, object]]:
     return rows
 
 
-@pytest.fixture(scope="module")
-def fixed_events(e2e_backends: Container) -> None:
-    """The fixed rows, in March and May 2026: no other e2e test makes events on those days.
-
-    Open data closes every past day at its first read, once: these rows go in before any test reads it
-    (no other e2e module reads open data)."""
+def insert_fixed_rows(warehouse: ReportingWarehouse) -> None:
     for table, rows in (("visit_events", visit_rows() + trickle_rows()), ("schedule_events", schedule_rows()),
                         ("sms_events", sms_rows())):  # fmt: skip
-        e2e_backends.warehouse.insert_rows(table, rows, row_ids=[f"fixed-{table}-{n}" for n in range(len(rows))])
+        warehouse.insert_rows(table, rows, row_ids=[f"fixed-{table}-{n}" for n in range(len(rows))])
+
+
+@pytest.fixture(scope="module")
+def fixed_events(e2e_backends: Container) -> None:
+    """The fixed rows, in March and May 2026: no other e2e test makes events on those days."""
+    insert_fixed_rows(e2e_backends.warehouse)
+
+
+@pytest.fixture(scope="module")
+def open_data(emulator_env: dict[str, str], e2e_backends: Container) -> Iterator[Api]:
+    """A host whose reporting dataset holds only the fixed rows, before anyone read its open data.
+
+    Open data closes every past day at its first read, once; on the shared dataset any earlier e2e test
+    (the API fuzzer, say) may have read a programme day before the fixed rows went in."""
+    shared = e2e_backends.settings
+    own = {"bigquery_dataset": f"{shared.bigquery_dataset}_open", "redis_key_prefix": f"{shared.redis_key_prefix}open:"}
+    settings = shared.model_copy(update=own)
+    client = e2e_backends.warehouse.client
+    ensure_bigquery(client, settings)
+    insert_fixed_rows(ReportingWarehouse(client, settings.bigquery_dataset, settings.bigquery_max_bytes_billed))
+    port = free_port()
+    base = f"http://{LOOPBACK}:{port}"
+    env = {**emulator_env, **host_env(settings, base), "EREG_TRUSTED_PROXY_HOPS": "1"}
+    process = start_host(env, port, log_path=STATE_DIR / "logs" / f"e2e-open-data-host-{port}.log")
+    yield Api(base, "198.51.99.1")
+    _kill_group(process.pid)
 
 
 @pytest.fixture
@@ -82,8 +108,8 @@ def test_the_timeseries_gives_every_day_of_the_range(api: Api, analyst: str, fix
     assert [p["value"] for p in sms.json()["points"]] == [1, 2, 3]
 
 
-def test_open_data_is_anonymous_cacheable_and_hides_small_counts(api: Api, fixed_events: None) -> None:
-    response = api.call("GET", "/api/v1/reports/public", params={"day": "2026-03-11"})
+def test_open_data_is_anonymous_cacheable_and_hides_small_counts(open_data: Api) -> None:
+    response = open_data.call("GET", "/api/v1/reports/public", params={"day": "2026-03-11"})
     assert response.status_code == 200, response.text
     assert response.headers["Cache-Control"].startswith("public")
     assert response.json() == {
@@ -98,10 +124,10 @@ def test_open_data_is_anonymous_cacheable_and_hides_small_counts(api: Api, fixed
     }
 
 
-def test_no_difference_of_published_figures_reveals_a_small_count(api: Api, fixed_events: None) -> None:
+def test_no_difference_of_published_figures_reveals_a_small_count(open_data: Api) -> None:
     published = []
     for day in TRICKLE_DAYS:
-        response = api.call("GET", "/api/v1/reports/public", params={"day": day.isoformat()})
+        response = open_data.call("GET", "/api/v1/reports/public", params={"day": day.isoformat()})
         assert response.status_code == 200, response.text
         published.append(response.json())
 

@@ -83,7 +83,7 @@ async function loadVisits() {
     refused(error);
   }
   renderVisits();
-  loadCertificates();
+  if (session.get()) loadCertificates(); // a session that just expired has said so: nothing more to ask
 }
 
 async function loadCertificates() {
