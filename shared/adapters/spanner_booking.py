@@ -16,8 +16,10 @@ from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_patients import read_patients, read_referrals
+from shared.adapters.spanner_points import suspended_points
 from shared.domain.booking import Channel, Slot, Visit, VisitStatus
 from shared.domain.patients import PatientRecord, Referral
+from shared.domain.refusals import RefusalKind, Refused
 from shared.services.visits import BookingTransaction, StoredResult
 
 T = TypeVar("T")
@@ -55,18 +57,33 @@ class SpannerBookingTransaction:
 
     def __init__(self, transaction: Any) -> None:
         self.transaction = transaction
+        self._suspended: dict[str, bool] = {}
 
     # --- reads -------------------------------------------------------------------------------
 
+    def _open_points(self, point_ids: Iterable[str]) -> set[str]:
+        """Which of these points take bookings (one key read per transaction for points not seen yet)."""
+        wanted = set(point_ids)
+        unseen = wanted - self._suspended.keys()
+        if unseen:
+            closed = suspended_points(self.transaction, unseen)
+            self._suspended.update({p: p in closed for p in unseen})
+        return {p for p in wanted if not self._suspended[p]}
+
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         rows = list(self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[[point_id, starts_at, vaccine]])))
+        if rows and not self._open_points([point_id]):
+            detail = "Punkt szczepień jest zawieszony i nie przyjmuje zapisów"
+            raise Refused(RefusalKind.CONFLICT, "point_suspended", detail)
         return slot_from_row(rows[0]) if rows else None
 
     def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
         if not keys:
             return []
         rows = self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[list(k) for k in keys]))
-        return [slot_from_row(row) for row in rows]
+        slots = [slot_from_row(row) for row in rows]
+        open_points = self._open_points(s.point_id for s in slots)
+        return [s for s in slots if s.point_id in open_points]
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         return read_point_slots(self.transaction, point_id, start, end)
