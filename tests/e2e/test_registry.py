@@ -3,6 +3,7 @@ in their voivodeship, and who works where, read from the registry on every reque
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -256,3 +257,22 @@ def test_a_manager_claimed_by_the_dev_idp_still_works_locally(api: Api, new_pese
     point_id = create_point(api, admin)["point_id"]
     manager = api.login(new_pesel(), roles=["point_manager"], point_ids=[point_id])["session_token"]
     assert api.call("GET", f"/api/v1/points/{point_id}/staff", manager).status_code == 200
+
+
+def test_staff_ids_are_keyed_with_the_configured_audit_key(
+    api: Api, new_pesel, e2e_backends: Container, extra_host
+) -> None:
+    admin = admin_token(api, new_pesel)
+    point_id = create_point(api, admin)["point_id"]
+    nurse = new_pesel()
+    grant = {"pesel": nurse, "role": "point_staff"}
+    here = api.call("POST", f"/api/v1/points/{point_id}/staff", admin, json=grant).json()["staff_ref"]
+    unkeyed = "staff-" + hashlib.sha256(f"e-rejestracja-staff:{nurse}".encode()).hexdigest()[:24]
+    assert here == staff_ref(e2e_backends, nurse) and here != unkeyed
+
+    # The same PESEL under another key is another id: the id cannot be recomputed without the key.
+    other = Api(extra_host({"EREG_AUDIT_HASH_KEY": "another-audit-key"}), api.client_ip)
+    other_admin = admin_token(other, new_pesel)
+    there = other.call("POST", f"/api/v1/points/{point_id}/staff", other_admin, json=grant)
+    assert there.status_code == 201, there.text
+    assert there.json()["staff_ref"] == staff_id_for(nurse, "another-audit-key") != here
