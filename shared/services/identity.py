@@ -164,6 +164,8 @@ class LoginResult:
     patient: PatientRecord | None
     referral: Referral | None
     eligibility: Eligibility | None
+    # Staff: the caller as the registry has them now (their point roles), as each request will see them.
+    principal: Principal | None = None
 
 
 def secret_hash(secret: str) -> str:
@@ -232,7 +234,8 @@ class IdentityService:
             raise LoginRefused("invalid_identity") from None
         secret = secrets.token_urlsafe(32)
         # A person the registry names at a point signs in as staff even with no role in the assertion.
-        is_staff = person.is_staff or bool(self._grants(self.staff_id_of(person.pesel)).roles)
+        grants = self._grants(self.staff_id_of(person.pesel))
+        is_staff = person.is_staff or bool(grants.roles)
         policy = self.staff_policy if is_staff else self.patient_policy
         session = Session(
             session_id=assertion_key(claims, assertion),
@@ -246,7 +249,7 @@ class IdentityService:
         )
         token = f"{session.session_id}.{secret}"
         if is_staff:
-            return self._login_staff(person, token, session, now)
+            return self._login_staff(person, token, session, now, grants)
         return self._login_patient(person, token, session, now)
 
     def _login_patient(self, person: Person, token: str, session: Session, now: datetime) -> LoginResult:
@@ -267,7 +270,9 @@ class IdentityService:
         self._open(session)
         return LoginResult(token, session, patient, referral, status)
 
-    def _login_staff(self, person: Person, token: str, session: Session, now: datetime) -> LoginResult:
+    def _login_staff(
+        self, person: Person, token: str, session: Session, now: datetime, grants: StaffGrants
+    ) -> LoginResult:
         session = replace(session, staff_id=self.staff_id_of(person.pesel), point_ids=person.point_ids)
         profile = {
             "given_name": person.given_name,
@@ -277,7 +282,10 @@ class IdentityService:
             "last_login_at": now,
         }
         self._open(session, profile)
-        return LoginResult(token, session, None, None, None)
+        principal = session.principal()
+        if self.registry is not None:
+            principal = principal.with_grants(grants, self.honour_claimed_points)
+        return LoginResult(token, session, None, None, None, principal)
 
     def _open(self, session: Session, profile: dict[str, Any] | None = None) -> None:
         try:
