@@ -4,7 +4,7 @@ import './texts.js';
 import { api } from '/common/api.js';
 import { t } from '/common/i18n.js';
 import { session } from '/common/session.js';
-import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
+import { finishNationalSignIn, signOut, wireSignInForm } from '/common/signin.js';
 import { renderStaff } from '/common/staff.js';
 import { $, confirmAction, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
 
@@ -221,27 +221,18 @@ async function show() {
 }
 
 async function setUpSignIn() {
-  const { identity } = await siteConfig();
-  const local = identity === 'dev';
-  for (const field of $('#signin-form').querySelectorAll('.dev-only')) field.hidden = !local;
-  $('#signin-national').hidden = local;
-  $('#signin-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    if (!local) {
-      await startNationalSignIn();
-      return;
-    }
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      await whileBusy(form, () => signInLocally({ ...data, roles: ['admin'] }));
+  await wireSignInForm($('#signin-form'), {
+    roles: ['admin'],
+    nationalNote: $('#signin-national'),
+    signedIn: async (data) => {
       await show();
       if (!$('#registry').hidden) say(t('admin.signedin', { name: `${data.given_name} ${data.family_name}` }), 'success');
       $('#main').focus({ preventScroll: true });
-    } catch (error) {
+    },
+    refused: (error, form) => {
       sayRefusal(error);
       showFieldError(form, error);
-    }
+    },
   });
 }
 
