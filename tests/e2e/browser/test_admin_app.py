@@ -7,7 +7,7 @@ from datetime import date
 from playwright.sync_api import Page, expect
 
 from shared.bootstrap import Container
-from tests.e2e.browser.conftest import axe_violations
+from tests.e2e.browser.conftest import axe_violations, screenshot
 from tests.e2e.conftest import Api
 
 
@@ -79,6 +79,7 @@ def test_an_admin_adds_changes_staffs_and_suspends_a_point(
     expect(member).to_contain_text("kierownik")
     assert manager_pesel not in page.content()
     assert axe_violations(page) == []
+    screenshot(page, "admin-registry")
     staff.get_by_role("button", name="Odbierz uprawnienia: Jan Testowy").click()
     confirm(page, "Odbierz uprawnienia")
     expect(page.locator("#status")).to_contain_text("Odebrano uprawnienia: Jan Testowy")

@@ -152,6 +152,7 @@ $('#point-form').addEventListener('submit', async (event) => {
   const form = event.currentTarget;
   const body = formBody(form);
   const editing = state.editing;
+  showFieldError(form, {}); // clears what the last refusal marked
   try {
     if (editing) {
       const { municipality: _fixed, ...changes } = body;
