@@ -237,7 +237,7 @@ class SpannerFreeSlots:
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         with self._snapshot() as snapshot:
-            return read_point_slots(snapshot, point_id, start, end)
+            return read_point_slots(snapshot, point_id, start, end, offered_only=True)
 
     def free_slots(
         self,
@@ -254,7 +254,7 @@ class SpannerFreeSlots:
             if level == "point":  # the point's own slots: a key range of the table, not an index
                 found = [
                     s
-                    for s in read_point_slots(snapshot, region, start, end)
+                    for s in read_point_slots(snapshot, region, start, end, offered_only=True)
                     if s.vaccine == vaccine and s.free_places > 0 and _after(s, after, inclusive_after)
                 ]
                 return found[:limit]
@@ -268,9 +268,16 @@ def _after(slot: Slot, after: tuple[datetime, str] | None, inclusive: bool) -> b
     return position > after or (inclusive and position == after)
 
 
-def read_point_slots(reader: Any, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+def read_point_slots(
+    reader: Any, point_id: str, start: datetime, end: datetime, offered_only: bool = False
+) -> list[Slot]:
+    """A point's slots in [start, end]; ``offered_only``: those search may show (with free places, at
+    a point that is not suspended: suspending one clears its slots' ``FreeMarker``)."""
     keys = KeySet(ranges=[KeyRange(start_closed=[point_id, start], end_closed=[point_id, end])])
-    return [slot_from_row(row) for row in reader.read("Slots", SLOT_COLUMNS, keys)]
+    if not offered_only:
+        return [slot_from_row(row) for row in reader.read("Slots", SLOT_COLUMNS, keys)]
+    rows = reader.read("Slots", (*SLOT_COLUMNS, "FreeMarker"), keys)
+    return [slot_from_row(row[: len(SLOT_COLUMNS)]) for row in rows if row[len(SLOT_COLUMNS)]]
 
 
 def read_free_slots(

@@ -180,7 +180,7 @@ class SlotSearch:
         page, more = found[: filters.limit], len(found) > filters.limit
         points = self.points.get_many(s.point_id for s in page)
         return SearchPage(
-            [(s, points[s.point_id]) for s in page if s.point_id in points and points[s.point_id].active],
+            [(s, points[s.point_id]) for s in page if s.point_id in points],
             encode_page_token(filters, page[-1]) if more and page else None,
         )
 
