@@ -143,14 +143,15 @@ class PointRegistry:
             voivodeship = principal.voivodeship
         found: list[RegisteredPoint] = []
         cursor = after
+        size = max(limit, 200)  # a status filter may skip many: read in larger steps
         while len(found) < limit:
-            batch = self.store.page(voivodeship, cursor, limit)
+            batch = self.store.page(voivodeship, cursor, size)
             found += [p for p in batch if status is None or p.status == status]
-            if len(batch) < limit:
-                return PointPage(found[:limit], None)
+            if len(batch) < size:
+                break  # the last points
             cursor = batch[-1].point.point_id
         page = found[:limit]
-        return PointPage(page, page[-1].point.point_id)
+        return PointPage(page, page[-1].point.point_id if len(found) > limit or len(batch) == size else None)
 
     def change(
         self, point_id: str, change: PointChange, based_on: int, principal: Principal, now: datetime

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, date, datetime
 
 import pytest
@@ -9,7 +10,7 @@ import pytest
 from emulators.seed import demo_programme, pesel_for
 from shared.domain.identity import Principal, Role, staff_id_for
 from shared.domain.refusals import RefusalKind, Refused
-from shared.domain.registry import Address, PointChange, PointHasVisits, PointStatus
+from shared.domain.registry import Address, PointChange, PointHasVisits, PointStatus, RegisteredPoint
 from shared.services.registry import PointRegistry, StaffRegistry
 from tests.unit.fakes_registry import FakePointsStore, FakeProjectionSync, FakeStaffStore
 
@@ -124,3 +125,22 @@ def test_only_admins_make_coordinators() -> None:
     staff_ref = world.registry.make_coordinator(PESEL, "14", ADMIN, NOW)
     assert world.staff.grants_of(staff_ref).coordinator_of == "14"
     assert world.staff.grants_of(staff_ref).roles == {Role.COORDINATOR}
+
+
+def test_pages_of_points_follow_each_other_whatever_the_status_filter() -> None:
+    world = World()
+    created = sorted(world.point() for _ in range(450))
+    for point_id in created[::3]:
+        world.store.points[point_id] = RegisteredPoint(
+            replace(world.store.points[point_id].point, active=False), world.store.points[point_id].version
+        )
+    for status, expected in ((None, created), (PointStatus.SUSPENDED, created[::3])):
+        seen: list[str] = []
+        token: str | None = None
+        while True:
+            page = world.points.page(ADMIN, None, status, token, 40)
+            seen += [p.point.point_id for p in page.points]
+            token = page.next_token
+            if token is None:
+                break
+        assert seen == expected
