@@ -119,6 +119,7 @@ e-Registration is running.
   agent console  {base}/agent/
   point console  {base}/point/
   dashboard      {base}/dashboard/
+  registry       {base}/admin/
   API            {base}/api/v1/...
   health         {base}/api/v1/health
   OpenAPI        {base}/openapi.yaml

@@ -17,6 +17,7 @@ from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
 from shared.domain.programme import Programme, ProgrammeContent
 from shared.entrypoints.auth import guarded
+from shared.entrypoints.registry_http import ADMIN_ROUTES
 from shared.entrypoints.visit_http import idempotency_key
 from shared.entrypoints.web import Problem, Routes, bad_request, json_response, parse_json, parse_query
 
@@ -95,6 +96,7 @@ routes = Routes(
         ("PUT", "/api/v1/admin/programme"): put_programme,
         ("POST", "/api/v1/admin/referrals:issue"): issue_referrals,
         ("GET", "/api/v1/admin/jobs/<job_id>"): get_job,
+        **ADMIN_ROUTES,
     }
 )
 

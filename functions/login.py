@@ -46,6 +46,8 @@ def get_session(request: Request, principal: Principal) -> Response:
             "patient_id": principal.patient_id,
             "staff_id": principal.staff_id,
             "point_ids": sorted(principal.point_ids),
+            "managed_point_ids": sorted(p for p in principal.point_ids if principal.manages_point(p)),
+            "voivodeship": principal.voivodeship,
         },
         headers={"Cache-Control": "no-store"},
     )
@@ -80,6 +82,13 @@ def login_body(result: LoginResult) -> dict[str, Any]:
         }
     else:
         body["staff"] = {"staff_id": session.staff_id, "point_ids": sorted(session.point_ids)}
+        if result.principal is not None:  # where the registry says they work
+            body["roles"] = sorted(result.principal.roles)
+            body["staff"]["point_ids"] = sorted(result.principal.point_ids)
+            body["staff"]["managed_point_ids"] = sorted(
+                p for p in result.principal.point_ids if result.principal.manages_point(p)
+            )
+            body["staff"]["voivodeship"] = result.principal.voivodeship
     return body
 
 

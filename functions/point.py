@@ -15,6 +15,7 @@ from shared.domain.identity import Principal, Role
 from shared.domain.vaccination import check_point
 from shared.entrypoints import point_http
 from shared.entrypoints.auth import guarded
+from shared.entrypoints.registry_http import STAFF_ROUTES
 from shared.entrypoints.visit_http import visit_json
 from shared.entrypoints.web import Day, Routes, json_response, parse_query
 
@@ -45,7 +46,7 @@ def get_day_list(request: Request, principal: Principal, point_id: str) -> Respo
     return json_response(body, headers={"Cache-Control": "no-store"})
 
 
-routes = Routes({("GET", "/api/v1/points/<point_id>/visits"): get_day_list, **point_http.ROUTES})
+routes = Routes({("GET", "/api/v1/points/<point_id>/visits"): get_day_list, **point_http.ROUTES, **STAFF_ROUTES})
 
 
 @functions_framework.http

@@ -37,6 +37,7 @@ from shared.adapters.firestore_db import (
 from shared.adapters.firestore_jobs import FirestoreReferralJobs
 from shared.adapters.firestore_night_jobs import FirestoreCheckpoints
 from shared.adapters.firestore_programme import FirestoreProgrammeVersions
+from shared.adapters.firestore_registry import FirestoreStaffStore
 from shared.adapters.firestore_sms_dialogue import FirestoreSmsConversations
 from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
@@ -49,8 +50,9 @@ from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_patients import PatientRepository
 from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInterest
+from shared.adapters.spanner_registry import SpannerPointsStore
 from shared.config import SecretNotConfigured, Settings, get_settings
-from shared.domain.identity import SessionPolicy
+from shared.domain.identity import SessionPolicy, staff_id_for
 from shared.domain.local_time import WARSAW
 from shared.domain.programme import Programme
 from shared.domain.ratelimit import Limit, RateLimiter
@@ -72,6 +74,7 @@ from shared.services.programme_admin import ProgrammeAdmin
 from shared.services.programme_tick import ProgrammeTick
 from shared.services.rate_limits import RateLimits
 from shared.services.referrals import ReferralIssuer
+from shared.services.registry import PointRegistry, StaffRegistry
 from shared.services.reminders import Reminders
 from shared.services.reporting_feed import EventStreamer
 from shared.services.reports import Reports
@@ -277,7 +280,39 @@ class Container:
                 idle=timedelta(minutes=settings.staff_session_idle_min),
             ),
             staff_acr=frozenset(settings.staff_accepted_acr),
+            staff_id_of=lambda pesel: staff_id_for(pesel, settings.secret("audit_hash_key")),
+            registry=self.staff_store,
+            # Only the development identity provider's point claims are honoured, and only locally.
+            honour_claimed_points=settings.is_local,
         )
+
+    @cached_property
+    def staff_store(self) -> FirestoreStaffStore:
+        """Who works where (the registry the auth guard reads on every staff request)."""
+        return FirestoreStaffStore(self.firestore.client)
+
+    @cached_property
+    def points_store(self) -> SpannerPointsStore:
+        return SpannerPointsStore(self.spanner)
+
+    @cached_property
+    def point_registry(self) -> PointRegistry:
+        return PointRegistry(self.points_store, self.programme, self.availability, on_change=self.points.forget)
+
+    @cached_property
+    def staff_registry(self) -> StaffRegistry:
+        return StaffRegistry(
+            self.staff_store, self.points_store, self._names_of, self.settings.secret("audit_hash_key")
+        )
+
+    def _names_of(self, pesel: str, staff_id: str) -> tuple[str, str] | None:
+        """A person's names for a staff list: from the patient registry, else from their last staff login."""
+        patient, _ = self.patients.lookup(pesel)
+        if patient is not None:
+            return patient.given_name, patient.family_name
+        profile = self.firestore.client.collection("staff").document(staff_id).get()
+        data = profile.to_dict() if profile.exists else None
+        return (str(data["given_name"]), str(data["family_name"])) if data and "given_name" in data else None
 
     @cached_property
     def sessions(self) -> SessionRepository:

@@ -10,6 +10,7 @@ from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.spanner_booking import SLOT_COLUMNS, slot_from_row
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_points import suspended_points
 from shared.domain.availability import SlotState, version_of
 
 STATE_COLUMNS = (*SLOT_COLUMNS, "ChangedAt")
@@ -30,10 +31,17 @@ class SpannerSlotStates:
         if not wanted:
             return []
         with self.database.snapshot() as snapshot:
-            return [_state(row) for row in snapshot.read("Slots", STATE_COLUMNS, KeySet(keys=wanted))]
+            found = [_state(row) for row in snapshot.read("Slots", STATE_COLUMNS, KeySet(keys=wanted))]
+        # A suspended point's slots count as gone: the projection drops them and never takes them back.
+        with self.database.snapshot() as snapshot:
+            closed = suspended_points(snapshot, (s.slot.point_id for s in found))
+        return [s for s in found if s.slot.point_id not in closed]
 
     def of_point(self, point_id: str) -> list[SlotState]:
         keys = KeySet(ranges=[KeyRange(start_closed=[point_id], end_closed=[point_id])])
+        with self.database.snapshot() as snapshot:
+            if suspended_points(snapshot, [point_id]):
+                return []
         with self.database.snapshot() as snapshot:
             return [_state(row) for row in snapshot.read("Slots", STATE_COLUMNS, keys)]
 

@@ -16,8 +16,10 @@ from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_patients import read_patients, read_referrals
+from shared.adapters.spanner_points import suspended_points
 from shared.domain.booking import Channel, Slot, Visit, VisitStatus
 from shared.domain.patients import PatientRecord, Referral
+from shared.domain.refusals import RefusalKind, Refused
 from shared.services.visits import BookingTransaction, StoredResult
 
 T = TypeVar("T")
@@ -55,18 +57,33 @@ class SpannerBookingTransaction:
 
     def __init__(self, transaction: Any) -> None:
         self.transaction = transaction
+        self._suspended: dict[str, bool] = {}
 
     # --- reads -------------------------------------------------------------------------------
 
+    def _open_points(self, point_ids: Iterable[str]) -> set[str]:
+        """Which of these points take bookings (one key read per transaction for points not seen yet)."""
+        wanted = set(point_ids)
+        unseen = wanted - self._suspended.keys()
+        if unseen:
+            closed = suspended_points(self.transaction, unseen)
+            self._suspended.update({p: p in closed for p in unseen})
+        return {p for p in wanted if not self._suspended[p]}
+
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         rows = list(self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[[point_id, starts_at, vaccine]])))
+        if rows and not self._open_points([point_id]):
+            detail = "Punkt szczepień jest zawieszony i nie przyjmuje zapisów"
+            raise Refused(RefusalKind.CONFLICT, "point_suspended", detail)
         return slot_from_row(rows[0]) if rows else None
 
     def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
         if not keys:
             return []
         rows = self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[list(k) for k in keys]))
-        return [slot_from_row(row) for row in rows]
+        slots = [slot_from_row(row) for row in rows]
+        open_points = self._open_points(s.point_id for s in slots)
+        return [s for s in slots if s.point_id in open_points]
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         return read_point_slots(self.transaction, point_id, start, end)
@@ -220,7 +237,7 @@ class SpannerFreeSlots:
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         with self._snapshot() as snapshot:
-            return read_point_slots(snapshot, point_id, start, end)
+            return read_point_slots(snapshot, point_id, start, end, offered_only=True)
 
     def free_slots(
         self,
@@ -237,7 +254,7 @@ class SpannerFreeSlots:
             if level == "point":  # the point's own slots: a key range of the table, not an index
                 found = [
                     s
-                    for s in read_point_slots(snapshot, region, start, end)
+                    for s in read_point_slots(snapshot, region, start, end, offered_only=True)
                     if s.vaccine == vaccine and s.free_places > 0 and _after(s, after, inclusive_after)
                 ]
                 return found[:limit]
@@ -251,9 +268,16 @@ def _after(slot: Slot, after: tuple[datetime, str] | None, inclusive: bool) -> b
     return position > after or (inclusive and position == after)
 
 
-def read_point_slots(reader: Any, point_id: str, start: datetime, end: datetime) -> list[Slot]:
+def read_point_slots(
+    reader: Any, point_id: str, start: datetime, end: datetime, offered_only: bool = False
+) -> list[Slot]:
+    """A point's slots in [start, end]; ``offered_only``: those search may show (with free places, at
+    a point that is not suspended: suspending one clears its slots' ``FreeMarker``)."""
     keys = KeySet(ranges=[KeyRange(start_closed=[point_id, start], end_closed=[point_id, end])])
-    return [slot_from_row(row) for row in reader.read("Slots", SLOT_COLUMNS, keys)]
+    if not offered_only:
+        return [slot_from_row(row) for row in reader.read("Slots", SLOT_COLUMNS, keys)]
+    rows = reader.read("Slots", (*SLOT_COLUMNS, "FreeMarker"), keys)
+    return [slot_from_row(row[: len(SLOT_COLUMNS)]) for row in rows if row[len(SLOT_COLUMNS)]]
 
 
 def read_free_slots(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable
+from typing import Any
 
 from cachetools import TTLCache
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
@@ -13,6 +14,15 @@ from shared.domain.points import Point, Town
 
 POINT_COLUMNS = ("PointId", "Name", "Voivodeship", "County", "Municipality", "City", "Street", "PostalCode",
                  "Vaccines", "Active")  # fmt: skip
+
+
+def suspended_points(reader: Any, point_ids: Iterable[str]) -> set[str]:
+    """Which of these points are suspended: their slots are not offered (one key read)."""
+    wanted = sorted(set(point_ids))
+    if not wanted:
+        return set()
+    rows = reader.read("Points", ("PointId", "Active"), KeySet(keys=[[p] for p in wanted]))
+    return {str(row[0]) for row in rows if not row[1]}
 
 
 class SpannerPointDirectory:
@@ -37,6 +47,11 @@ class SpannerPointDirectory:
                     self._cache[point_id] = found.get(point_id)
         with self._lock:
             return {p: point for p in wanted if (point := self._cache.get(p)) is not None}
+
+    def forget(self, point_id: str) -> None:
+        """This process changed the point: read it afresh on next use."""
+        with self._lock:
+            self._cache.pop(point_id, None)
 
     def in_region(self, voivodeship: str, county: str | None, municipality: str | None) -> list[Point]:
         prefix = [voivodeship] + ([county] if county else []) + ([municipality] if municipality else [])

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Collection
-from dataclasses import dataclass, field
+import hmac
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from enum import StrEnum
 from typing import Any
@@ -107,9 +108,29 @@ def person_from_claims(claims: dict[str, object], staff_acr: Collection[str] = S
     return Person(pesel, given.strip()[:200], family.strip()[:200], roles, point_ids)
 
 
-def staff_id_for(pesel: str) -> str:
-    """A stable pseudonymous id for a staff member (audit trails name it, never the PESEL)."""
-    return "staff-" + hashlib.sha256(f"e-rejestracja-staff:{pesel}".encode()).hexdigest()[:24]
+def staff_id_for(pesel: str, key: str) -> str:
+    """A stable pseudonymous id for a staff member (audit trails, events and reports name it, never
+    the PESEL). Keyed: without the key, hashing the whole PESEL space does not reverse it."""
+    if not key:
+        raise ValueError("a staff id needs the configured key")
+    digest = hmac.new(key.encode(), f"e-rejestracja-staff:{pesel}".encode(), hashlib.sha256).hexdigest()
+    return "staff-" + digest[:24]
+
+
+@dataclass(frozen=True)
+class StaffGrants:
+    """Where the registry says a person works: their role at each point, and the voivodeship they
+    coordinate (if any)."""
+
+    points: Mapping[str, Role] = field(default_factory=dict)
+    coordinator_of: str | None = None
+
+    @property
+    def roles(self) -> frozenset[Role]:
+        roles = set(self.points.values())
+        if self.coordinator_of:
+            roles.add(Role.COORDINATOR)
+        return frozenset(roles)
 
 
 @dataclass(frozen=True)
@@ -121,12 +142,34 @@ class Principal:
     patient_id: str | None = None
     staff_id: str | None = None
     point_ids: frozenset[str] = field(default_factory=frozenset)
+    # None: every point of ``point_ids`` when the principal is a point manager (claims name no role per point).
+    managed_point_ids: frozenset[str] | None = None
+    # The voivodeship a coordinator runs (from the registry).
+    voivodeship: str | None = None
 
     def serves_point(self, point_id: str) -> bool:
         return bool(self.roles & POINT_ROLES) and point_id in self.point_ids
 
     def manages_point(self, point_id: str) -> bool:
+        if self.managed_point_ids is not None:
+            return point_id in self.managed_point_ids
         return Role.POINT_MANAGER in self.roles and point_id in self.point_ids
+
+    def with_grants(self, grants: StaffGrants, honour_claimed_points: bool) -> Principal:
+        """The principal as the registry says: point roles and the coordinated voivodeship come from
+        ``grants``; the claims' point roles count only where ``honour_claimed_points`` (local)."""
+        claimed = self.roles & POINT_ROLES if honour_claimed_points else frozenset()
+        claimed_points = self.point_ids if claimed else frozenset()
+        claimed_managed = claimed_points if Role.POINT_MANAGER in claimed else frozenset()
+        national = self.roles - POINT_ROLES - {Role.COORDINATOR}
+        managed = frozenset(p for p, r in grants.points.items() if r == Role.POINT_MANAGER)
+        return replace(
+            self,
+            roles=national | claimed | grants.roles,
+            point_ids=claimed_points | frozenset(grants.points),
+            managed_point_ids=claimed_managed | managed,
+            voivodeship=grants.coordinator_of,
+        )
 
 
 @dataclass(frozen=True)

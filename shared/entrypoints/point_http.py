@@ -46,7 +46,7 @@ NO_STORE = {"Cache-Control": "no-store"}
 def actor_of(principal: Principal) -> Actor:
     assert principal.staff_id is not None
     point_ids = principal.point_ids if principal.roles & POINT_ROLES else frozenset()
-    managed = principal.point_ids if Role.POINT_MANAGER in principal.roles else frozenset()
+    managed = frozenset(p for p in principal.point_ids if principal.manages_point(p))
     return Actor(
         principal.staff_id, frozenset(point_ids), admin=Role.ADMIN in principal.roles, managed_point_ids=managed
     )

@@ -29,12 +29,12 @@ from shared.domain.identity import (
     Role,
     Session,
     SessionPolicy,
+    StaffGrants,
     UnknownSigningKey,
     WeakAuthentication,
     eligibility,
     federated_claims,
     person_from_claims,
-    staff_id_for,
 )
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.programme import Programme
@@ -69,6 +69,20 @@ def sessions_down() -> Refused:
     return Refused(
         RefusalKind.UNAVAILABLE, "sessions_unavailable", "Logowanie i sesje chwilowo niedostępne, spróbuj za chwilę"
     )
+
+
+class RegistryUnavailable(Exception):
+    """The registry of staff did not answer: no point role can be granted (fail closed)."""
+
+
+class StaffRegistry(Protocol):
+    def grants_of(self, staff_id: str) -> StaffGrants:
+        """Where the person works (empty grants if nowhere); ``RegistryUnavailable`` if it does not answer."""
+        ...
+
+
+def registry_down() -> Refused:
+    return Refused(RefusalKind.UNAVAILABLE, "registry_unavailable", "Rejestr personelu chwilowo niedostępny")
 
 
 class KeySource(Protocol):
@@ -165,6 +179,8 @@ class LoginResult:
     patient: PatientRecord | None
     referral: Referral | None
     eligibility: Eligibility | None
+    # Staff: the caller as the registry has them now (their point roles), as each request will see them.
+    principal: Principal | None = None
 
 
 def secret_hash(secret: str) -> str:
@@ -201,6 +217,10 @@ class IdentityService:
         patient_policy: SessionPolicy,
         staff_policy: SessionPolicy,
         staff_acr: Collection[str] = STRONG_ACR,
+        *,
+        staff_id_of: Callable[[str], str],
+        registry: StaffRegistry | None = None,
+        honour_claimed_points: bool = False,
     ) -> None:
         self.staff_acr = staff_acr
         self.verifier = verifier
@@ -209,6 +229,19 @@ class IdentityService:
         self.programme = programme
         self.patient_policy = patient_policy
         self.staff_policy = staff_policy
+        # PESEL -> staff id (keyed: the key comes from configuration, and only login needs it).
+        self.staff_id_of = staff_id_of
+        # Where people work comes from the registry; the claims' point roles only where honoured (local).
+        self.registry = registry
+        self.honour_claimed_points = honour_claimed_points
+
+    def _grants(self, staff_id: str) -> StaffGrants:
+        if self.registry is None:
+            return StaffGrants()
+        try:
+            return self.registry.grants_of(staff_id)
+        except RegistryUnavailable:
+            raise registry_down() from None
 
     def login(self, assertion: str, now: datetime) -> LoginResult:
         claims = self.verifier.verify(assertion)
@@ -219,10 +252,14 @@ class IdentityService:
         except InvalidIdentity:
             raise LoginRefused("invalid_identity") from None
         secret = secrets.token_urlsafe(32)
-        policy = self.staff_policy if person.is_staff else self.patient_policy
+        # A person the registry names at a point signs in as staff even with no role in the assertion,
+        # but only at a strong authentication level: at a weaker one they sign in as a patient.
+        grants = self._grants(self.staff_id_of(person.pesel))
+        is_staff = person.is_staff or (bool(grants.roles) and claims.get("acr") in self.staff_acr)
+        policy = self.staff_policy if is_staff else self.patient_policy
         session = Session(
             session_id=assertion_key(claims, assertion),
-            roles=person.roles if person.is_staff else frozenset({Role.PATIENT}),
+            roles=person.roles if is_staff else frozenset({Role.PATIENT}),
             created_at=now,
             expires_at=now + policy.absolute,
             last_seen_at=now,
@@ -231,8 +268,8 @@ class IdentityService:
             assertion_issued_at=datetime.fromtimestamp(int(claims["iat"]), UTC),
         )
         token = f"{session.session_id}.{secret}"
-        if person.is_staff:
-            return self._login_staff(person, token, session, now)
+        if is_staff:
+            return self._login_staff(person, token, session, now, grants)
         return self._login_patient(person, token, session, now)
 
     def _login_patient(self, person: Person, token: str, session: Session, now: datetime) -> LoginResult:
@@ -253,8 +290,10 @@ class IdentityService:
         self._open(session)
         return LoginResult(token, session, patient, referral, status)
 
-    def _login_staff(self, person: Person, token: str, session: Session, now: datetime) -> LoginResult:
-        session = replace(session, staff_id=staff_id_for(person.pesel), point_ids=person.point_ids)
+    def _login_staff(
+        self, person: Person, token: str, session: Session, now: datetime, grants: StaffGrants
+    ) -> LoginResult:
+        session = replace(session, staff_id=self.staff_id_of(person.pesel), point_ids=person.point_ids)
         profile = {
             "given_name": person.given_name,
             "family_name": person.family_name,
@@ -263,7 +302,10 @@ class IdentityService:
             "last_login_at": now,
         }
         self._open(session, profile)
-        return LoginResult(token, session, None, None, None)
+        principal = session.principal()
+        if self.registry is not None:
+            principal = principal.with_grants(grants, self.honour_claimed_points)
+        return LoginResult(token, session, None, None, None, principal)
 
     def _open(self, session: Session, profile: dict[str, Any] | None = None) -> None:
         try:
@@ -294,7 +336,10 @@ class IdentityService:
                 self.sessions.touch(session.session_id, now)
             except SessionsUnavailable:
                 raise sessions_down() from None
-        return session.principal()
+        principal = session.principal()
+        if principal.staff_id is None or self.registry is None:
+            return principal
+        return principal.with_grants(self._grants(principal.staff_id), self.honour_claimed_points)
 
     def logout(self, principal: Principal, now: datetime) -> None:
         try:

@@ -293,7 +293,7 @@ def test_admin_routes_are_limited_per_person_whatever_the_address_and_it_is_logg
 
 
 def test_every_agent_lookup_is_logged_for_the_volume_metric_without_the_patient(
-    tight_hosts: tuple[str, str], new_pesel
+    tight_hosts: tuple[str, str], new_pesel, e2e_backends: Container
 ) -> None:
     host_url = tight_hosts[0]
     api = Api(host_url, _client())
@@ -301,7 +301,7 @@ def test_every_agent_lookup_is_logged_for_the_volume_metric_without_the_patient(
     token = api.login(agent_pesel, roles=["agent"])["session_token"]
     api.call("POST", "/api/v1/agent/patients:lookup", token, json={"pesel": looked_up})
     log = STATE_DIR / "logs" / f"e2e-tight-{host_url.rsplit(':', 1)[1]}.log"
-    staff_id = staff_id_for(agent_pesel)
+    staff_id = staff_id_for(agent_pesel, e2e_backends.settings.secret("audit_hash_key"))
 
     def logged() -> list[str]:
         return [line for line in log.read_text().splitlines() if '"staff action"' in line and staff_id in line]

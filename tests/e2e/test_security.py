@@ -102,7 +102,7 @@ def test_sessions_and_audit_live_in_databases_of_their_own(api: Api, new_pesel, 
     agent = api.login(agent_pesel, roles=["agent"])["session_token"]
     looked_up = api.call("POST", "/api/v1/agent/patients:lookup", agent, json={"pesel": new_pesel()})
     assert looked_up.status_code in (200, 404), looked_up.text
-    staff_id = staff_id_for(agent_pesel)
+    staff_id = staff_id_for(agent_pesel, e2e_backends.settings.secret("audit_hash_key"))
     by_staff = FieldFilter("staff_id", "==", staff_id)
     assert list(e2e_backends.firestore_audit.collection("audit_log").where(filter=by_staff).stream())
     assert not list(main.collection("audit_log").where(filter=by_staff).stream())

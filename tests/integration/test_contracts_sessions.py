@@ -24,7 +24,7 @@ from emulators.stack import LocalStack
 from shared.adapters.firestore_db import FirestoreStaffProfiles, SessionStore
 from shared.adapters.redis_sessions import RedisSessionStore
 from shared.bootstrap import build_container
-from shared.domain.identity import Role, Session, SessionPolicy
+from shared.domain.identity import Role, Session, SessionPolicy, staff_id_for
 from shared.domain.refusals import RefusalKind, Refused
 from shared.services.identity import (
     AssertionVerifier,
@@ -50,7 +50,13 @@ def signed(pesel: str = PESEL, issued: int | None = None, **extra: Any) -> str:
 
 def service(sessions: SessionRepository) -> IdentityService:
     return IdentityService(
-        AssertionVerifier({ISSUER: OneKey()}, AUDIENCE), sessions, FakePatients(), lambda: None, POLICY, POLICY
+        AssertionVerifier({ISSUER: OneKey()}, AUDIENCE),
+        sessions,
+        FakePatients(),
+        lambda: None,
+        POLICY,
+        POLICY,
+        staff_id_of=lambda pesel: staff_id_for(pesel, "contract-key"),
     )
 
 

@@ -127,7 +127,7 @@ def test_the_container_accepts_the_providers_the_settings_name(key: rsa.RSAPriva
 
     settings = Settings(deployment="local", identity_providers="saml.national-login, custom")
     container = build_container(settings)
-    for backend in ("sessions", "patients", "programme", "dev_idp_jwks"):  # no client is built
+    for backend in ("sessions", "patients", "programme", "dev_idp_jwks", "staff_store"):  # no client is built
         container.__dict__[backend] = object()
     assert container.identity.verifier.providers == frozenset({"saml.national-login", "custom"})
     assert Settings(deployment="local").identity_providers == "saml.national-login"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import time
 import uuid
 from datetime import UTC, date, datetime, timedelta
@@ -11,11 +12,12 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric import rsa
 
 from emulators.seed import demo_programme, pesel_for
-from shared.domain.identity import Role, SessionPolicy
+from shared.domain.identity import Role, SessionPolicy, StaffGrants, staff_id_for
 from shared.domain.programme import Programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.services.identity import AssertionVerifier, IdentityService, LoginRefused, NotAuthenticated
 from tests.unit.fakes import FakePatients, FakeSessions
+from tests.unit.fakes_registry import FakeStaffRegistry
 
 ISSUER, AUDIENCE = "https://login.example.test", "e-rejestracja"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
@@ -29,23 +31,28 @@ class OneKey:
         )
 
 
-def assertion(pesel: str, roles: list[str] | None = None, point_ids: list[str] | None = None) -> str:
+def assertion(
+    pesel: str,
+    roles: list[str] | None = None,
+    point_ids: list[str] | None = None,
+    acr: str = "http://eidas.europa.eu/LoA/substantial",
+) -> str:
     issued = int(time.time())
     claims = {"iss": ISSUER, "aud": AUDIENCE, "iat": issued, "exp": issued + 300, "jti": str(uuid.uuid4()),
-              "pesel": pesel, "given_name": "Jan", "family_name": "Testowy", "roles": roles or [],
-              "acr": "http://eidas.europa.eu/LoA/substantial",
+              "pesel": pesel, "given_name": "Jan", "family_name": "Testowy", "roles": roles or [], "acr": acr,
               "point_ids": point_ids or []}  # fmt: skip
     return jwt.encode(claims, KEY, algorithm="RS256")
 
 
 class World:
-    def __init__(self, programme: Programme | None = None) -> None:
-        self.sessions, self.patients = FakeSessions(), FakePatients()
+    def __init__(self, programme: Programme | None = None, honour_claimed_points: bool = True) -> None:
+        self.sessions, self.patients, self.registry = FakeSessions(), FakePatients(), FakeStaffRegistry()
         self.programme = programme or demo_programme(NOW)
         policy = SessionPolicy(absolute=timedelta(hours=1), idle=timedelta(minutes=15))
         self.service = IdentityService(
             AssertionVerifier({ISSUER: OneKey()}, AUDIENCE), self.sessions, self.patients, lambda: self.programme,
-            policy, policy,
+            policy, policy, staff_id_of=lambda pesel: staff_id_for(pesel, "unit-key"), registry=self.registry,
+            honour_claimed_points=honour_claimed_points,
         )  # fmt: skip
 
 
@@ -140,3 +147,50 @@ def test_without_its_session_store_nobody_logs_in_or_passes_a_session_check() ->
         assert (refusal.value.kind, refusal.value.code) == (RefusalKind.UNAVAILABLE, "sessions_unavailable")
     world.sessions.down = False
     assert world.service.authenticate(token, NOW).patient_id is not None
+
+
+def test_point_roles_come_from_the_registry_on_every_request_and_claims_count_only_where_honoured() -> None:
+    world = World(honour_claimed_points=False)
+    staff_id = staff_id_for(PESEL, "unit-key")
+    world.registry.grants[staff_id] = StaffGrants({"p-2": Role.POINT_MANAGER})
+    # No role in the assertion: the registry alone makes this a staff session.
+    token = world.service.login(assertion(PESEL), NOW).session_token
+    principal = world.service.authenticate(token, NOW)
+    assert principal.patient_id is None and principal.staff_id == staff_id
+    assert principal.roles == {Role.POINT_MANAGER} and principal.manages_point("p-2")
+    world.registry.grants[staff_id] = StaffGrants({"p-2": Role.POINT_STAFF})
+    principal = world.service.authenticate(token, NOW)
+    assert principal.serves_point("p-2") and not principal.manages_point("p-2")
+    world.registry.grants.pop(staff_id)
+    assert world.service.authenticate(token, NOW).roles == frozenset()
+    # A claimed point is not honoured in the cloud.
+    claimed = world.service.login(assertion(PESEL, roles=["point_manager"], point_ids=["p-9"]), NOW).session_token
+    assert not world.service.authenticate(claimed, NOW).serves_point("p-9")
+
+
+def test_registry_staff_signing_in_at_a_weak_level_get_no_staff_powers() -> None:
+    world = World(honour_claimed_points=False)
+    world.registry.grants[staff_id_for(PESEL, "unit-key")] = StaffGrants({"p-2": Role.POINT_MANAGER})
+    token = world.service.login(assertion(PESEL, acr="http://eidas.europa.eu/LoA/low"), NOW).session_token
+    principal = world.service.authenticate(token, NOW)
+    assert principal.staff_id is None and principal.patient_id is not None
+    assert principal.roles == {Role.PATIENT} and not principal.serves_point("p-2")
+
+
+def test_a_registry_that_does_not_answer_refuses_staff_requests() -> None:
+    world = World()
+    token = world.service.login(assertion(PESEL, roles=["agent"]), NOW).session_token
+    world.registry.down = True
+    with pytest.raises(Refused) as refused:
+        world.service.authenticate(token, NOW)
+    assert refused.value.kind == RefusalKind.UNAVAILABLE
+
+
+def test_staff_ids_are_keyed() -> None:
+    assert staff_id_for(PESEL, "key-a") != staff_id_for(PESEL, "key-b")
+    assert staff_id_for(PESEL, "key-a") == staff_id_for(PESEL, "key-a")
+    assert len(staff_id_for(PESEL, "key-a")) <= 40  # the StaffId columns are STRING(40)
+    unkeyed = hashlib.sha256(f"e-rejestracja-staff:{PESEL}".encode()).hexdigest()[:24]
+    assert staff_id_for(PESEL, "key-a") != "staff-" + unkeyed
+    with pytest.raises(ValueError):
+        staff_id_for(PESEL, "")

@@ -17,6 +17,9 @@ SOURCES = [
     "shared/entrypoints/web.py",
     "functions/point.py", "shared/services/points.py", "shared/services/walkins.py", "shared/entrypoints/point_http.py",
     "shared/domain/schedule.py", "shared/domain/stock.py", "shared/domain/vaccination.py",
+    # the admin app and the point console's staff: the registry
+    "shared/domain/registry.py", "shared/services/registry.py", "shared/entrypoints/registry_http.py",
+    "shared/adapters/spanner_booking.py",
 ]  # fmt: skip
 CODE_PATTERNS = [
     r'Refused\(\s*RefusalKind\.\w+,\s*"([a-z_]+)"',  # domain refusals

@@ -5,12 +5,25 @@ import { api } from '/common/api.js';
 import { t } from '/common/i18n.js';
 import { session } from '/common/session.js';
 import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
+import { renderStaff } from '/common/staff.js';
 import { $, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
 import { renderDay } from './day.js';
 import { renderSchedule } from './schedule.js';
 import { choosePoint, pointLabel, rememberedPoint, state } from './shared.js';
 
-const VIEWS = { day: renderDay, schedule: renderSchedule };
+// The staff view: for the managers of the chosen point (the registry says who manages what).
+function managesChosenPoint() {
+  const login = session.get();
+  return Boolean(login?.roles?.includes('admin') || login?.staff?.managed_point_ids?.includes(state.pointId));
+}
+
+function renderStaffView(app) {
+  const section = el('section', { 'aria-labelledby': 'staff-heading' });
+  app.append(section);
+  renderStaff(section, state.pointId, pointLabel(state.pointId)).catch(sayRefusal);
+}
+
+const VIEWS = { day: renderDay, schedule: renderSchedule, staff: renderStaffView };
 
 function isStaff(login) {
   return Boolean(['point_staff', 'point_manager', 'admin'].some((role) => login?.roles?.includes(role)));
@@ -18,10 +31,12 @@ function isStaff(login) {
 
 function currentView() {
   const name = window.location.hash.slice(1);
+  if (name === 'staff' && !managesChosenPoint()) return 'day';
   return name in VIEWS ? name : 'day';
 }
 
 function render() {
+  $('#staff-link').hidden = !managesChosenPoint();
   const view = currentView();
   for (const link of $('#views').querySelectorAll('a')) {
     if (link.getAttribute('href') === `#${view}`) link.setAttribute('aria-current', 'page');
