@@ -188,6 +188,7 @@ class WalkInBody(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
     given_name: str | None = Field(default=None, min_length=1, max_length=200)
     family_name: str | None = Field(default=None, min_length=1, max_length=200)
+    check_in_code: str | None = Field(default=None, pattern=r"^\d{4}$")
 
 
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN, rate_limit="booking")
@@ -202,7 +203,7 @@ def post_walk_in(request: Request, principal: Principal, point_id: str) -> Respo
         phone = polish_mobile(body.phone) if body.phone is not None else None
     except InvalidPhone:
         raise bad_request("phone", "Podaj polski numer telefonu komórkowego", code="invalid_phone") from None
-    walk_in = WalkIn(body.pesel, body.vaccine, phone, body.given_name, body.family_name)
+    walk_in = WalkIn(body.pesel, body.vaccine, phone, body.given_name, body.family_name, body.check_in_code)
     key = idempotency_key(request)
     change = get_container().walk_ins.book(_point_id(point_id), walk_in, actor_of(principal), datetime.now(UTC), key)
     return visits_response(change, status=201, with_code=True)

@@ -23,6 +23,7 @@ from shared.domain.booking import (
     VisitStatus,
     check_may_book,
     check_may_change,
+    lapsed,
     new_visit,
     next_dose_window,
 )
@@ -222,11 +223,9 @@ class VisitService:
         now: datetime,
         idempotency_key: str | None = None,
         request_hash: str = "",
-        keep_open_elsewhere: bool = False,
     ) -> VisitsChanged:
         """Dose 1 (or a series' pending dose) at the requested slot and each next dose at the earliest
-        place in its window. ``keep_open_elsewhere`` (walk-ins at a point): the patient's open visits at
-        other points do not stand in the way; recording the vaccination cancels them."""
+        place in its window."""
         programme = self._programme()
         if programme.vaccine(request.vaccine) is None:
             raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
@@ -251,13 +250,11 @@ class VisitService:
             if slot is None:
                 raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
             visits = tx.patient_visits(patient_id)
-            if keep_open_elsewhere:
-                visits = [v for v in visits if not (v.is_active and v.point_id != request.point_id)]
-            pending_series = pending_dose(visits, programme)
+            pending_series = pending_dose(visits, programme, now)
             if pending_series is not None:
                 if slot.starts_at <= now:
                     raise Refused(RefusalKind.RULE, "slot_in_past", "Ten termin już minął", field="starts_at")
-                check_may_book_pending(pending_series, request.vaccine, slot.starts_at, visits)
+                check_may_book_pending(pending_series, request.vaccine, slot.starts_at, visits, now)
                 vaccine = pending_series.vaccine
             else:
                 vaccine = check_may_book(
@@ -275,6 +272,10 @@ class VisitService:
                 )
             series_id = pending_series.series_id if pending_series else str(uuid.uuid4())
             first_dose = pending_series.dose if pending_series else 1
+            # The later doses of a missed visit depend on it: they go, and free their places.
+            dropped = [v.with_status(VisitStatus.CANCELLED) for v in lapsed(visits, now) if v.starts_at > now]
+            for gone in dropped:
+                slots.release(gone.point_id, gone.starts_at, gone.vaccine)
             booked = [new_visit(patient_id, series_id, first_dose, slots.take(slot), channel)]
             regions = {slot.point_id: slot}
             pending: DoseWindow | None = None
@@ -289,6 +290,7 @@ class VisitService:
                 booked.append(new_visit(patient_id, series_id, dose, slots.take(choice), channel))
             slots.save()
             tx.insert_visits(booked)
+            tx.update_visits(dropped)
             if request.phone and request.phone != patient.phone:
                 tx.save_phone(patient_id, request.phone)
             pending_from = pending.earliest if pending else None
@@ -296,6 +298,12 @@ class VisitService:
             events = visit_events(
                 VISIT_BOOKED, booked, regions, patient.birth_date, booked, now, pending_from, slots=touched
             )
+            for series_of_dropped in dict.fromkeys(v.series_id for v in dropped):  # a change (and a text) per series
+                gone_together = [v for v in dropped if v.series_id == series_of_dropped]
+                home = {v.point_id: slots.get(v.point_id, v.starts_at, v.vaccine) or slot for v in gone_together}
+                events += visit_events(
+                    VISIT_CANCELLED, gone_together, home, patient.birth_date, gone_together, now, slots=touched
+                )
             tx.add_to_outbox(events)
             change = VisitsChanged(booked, next_dose=pending)
             if idempotency_key:
@@ -400,13 +408,19 @@ class VisitService:
         visits = sorted(self.visits.visits_of_patient(patient_id), key=lambda v: (v.starts_at, v.dose))
         return VisitsChanged(visits, self.points.get_many(v.point_id for v in visits))
 
-    def day_list(self, point_id: str, day: date) -> list[tuple[Visit, PatientRecord | None]]:
-        """A point's visits on one local day, earliest first, with whom they are for."""
+    def day_list(
+        self, point_id: str, day: date, surname: str | None = None
+    ) -> list[tuple[Visit, PatientRecord | None]]:
+        """A point's visits on one local day, earliest first, with whom they are for; given
+        ``surname``, only the patients whose surname starts with it."""
         start = datetime(day.year, day.month, day.day, tzinfo=WARSAW)
         end = start + timedelta(days=1)
         visits = self.visits.visits_at_point(point_id, start.astimezone(UTC), end.astimezone(UTC))
         patients = self.patients.patients(v.patient_id for v in visits)
-        return [(v, patients.get(v.patient_id)) for v in sorted(visits, key=lambda v: (v.starts_at, v.visit_id))]
+        listed = [(v, patients.get(v.patient_id)) for v in sorted(visits, key=lambda v: (v.starts_at, v.visit_id))]
+        if surname:
+            listed = [(v, p) for v, p in listed if p is not None and p.surname_starts_with(surname)]
+        return listed
 
     # --- shared ----------------------------------------------------------------------------
 

@@ -363,3 +363,30 @@ def test_a_points_day_list_names_whom_each_visit_is_for() -> None:
     day = at(2).astimezone(WARSAW).date()
     [(visit, whom)] = world.service.day_list(HERE, day)
     assert visit.patient_id == patient and whom is not None and whom.family_name == "Testowy"
+
+
+def test_a_visit_whose_time_has_passed_no_longer_blocks_booking_and_its_later_dose_goes() -> None:
+    world = World()
+    missed_slot = world.slot(HERE, NOW - timedelta(hours=2))
+    later_dose_slot = world.slot(HERE, NOW - timedelta(hours=2) + timedelta(days=21))
+    patient = world.patient()
+    request = BookingRequest(HERE, missed_slot.starts_at, "comirnaty", None)
+    missed = world.service.book(patient, request, Channel.WEB, NOW - timedelta(days=1)).visits
+    assert [v.dose for v in missed] == [1, 2] and world.store.booked(later_dose_slot) == 1
+
+    again = world.book(patient, world.slot(HERE, at(1), "jcovden"))
+
+    assert [v.dose for v in again.visits] == [1]
+    statuses = {v.visit_id: v.status for v in world.store.visits_of_patient(patient)}
+    # The missed visit waits for the nightly job (NO_SHOW); the dose after it is cancelled, its place freed.
+    assert (statuses[missed[0].visit_id], statuses[missed[1].visit_id]) == (VisitStatus.BOOKED, VisitStatus.CANCELLED)
+    assert world.store.booked(later_dose_slot) == 0
+    cancelled = [e for e in world.store.state.outbox if e["event_type"] == "VisitCancelled"]
+    assert [e["visit_id"] for e in cancelled] == [missed[1].visit_id]
+
+
+def test_a_visit_still_ahead_blocks_booking() -> None:
+    world = World()
+    patient = world.patient()
+    world.book(patient, world.slot(HERE, at(1), "jcovden"))
+    assert refused(lambda: world.book(patient, world.slot(HERE, at(2), "jcovden"))).code == "already_booked"

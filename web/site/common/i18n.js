@@ -79,6 +79,8 @@ const texts = {
     'refusal.no_blocks': 'Harmonogram musi mieć co najmniej jeden blok.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': 'Nieprawidłowy kod z SMS-a. Poproś pacjenta o kod z wiadomości i wpisz go ponownie.',
+    'refusal.booked_elsewhere': 'Pacjent ma wizytę w innym punkcie. Podaj kod z jego SMS-a, aby przenieść ją tutaj.',
+    'refusal.booked_other_vaccine': 'Pacjent jest umówiony na inną szczepionkę.',
     'refusal.check_in_code_locked':
       'Zbyt wiele błędnych kodów dla tej wizyty: kod jest zablokowany. Potwierdź tożsamość pacjenta i umów wizytę ponownie.',
     'refusal.visit_not_today': 'Ta wizyta jest umówiona na inny dzień. Szczepienie można zarejestrować tylko w dniu wizyty.',
@@ -172,6 +174,8 @@ const texts = {
     'refusal.no_blocks': 'The schedule needs at least one block.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': "Wrong code from the SMS. Ask the patient for the code in the message and enter it again.",
+    'refusal.booked_elsewhere': 'The patient has a visit at another point. Enter the code from their SMS to move it here.',
+    'refusal.booked_other_vaccine': 'The patient is booked for another vaccine.',
     'refusal.check_in_code_locked':
       "Too many wrong codes for this visit: the code is locked. Confirm the patient's identity and book the visit again.",
     'refusal.visit_not_today': "This visit is booked for another day. A vaccination can only be recorded on the visit's day.",

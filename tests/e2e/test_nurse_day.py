@@ -1,0 +1,138 @@
+"""The nurse's real day over HTTP (issue 20): the day list's search, walk-ins of booked patients,
+vaccination after an identity check, voiding a dose, cancelling a day; and no one stuck behind a
+visit whose time has passed."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+
+from google.cloud.spanner_v1 import param_types
+
+from shared.bootstrap import Container
+from shared.domain.booking import WARSAW, Channel
+from shared.services.visits import BookingRequest
+from tests.e2e.conftest import Api
+from tests.e2e.test_point_day import new_point
+from tests.integration.conftest import visit_service
+
+
+def soon(minutes: float = 1.5) -> datetime:
+    """A slot start a little after now, whole seconds (still today unless the test runs in the last
+    minutes before midnight in Warsaw)."""
+    return (datetime.now(UTC) + timedelta(minutes=minutes)).replace(microsecond=0)
+
+
+def days_ahead(days: int, hour: int) -> datetime:
+    day = datetime.now(UTC).astimezone(WARSAW).date() + timedelta(days=days)
+    return datetime(day.year, day.month, day.day, hour, tzinfo=WARSAW).astimezone(UTC)
+
+
+def staff_of(api: Api, new_pesel, point_id: str, role: str = "point_staff") -> str:
+    return str(api.login(new_pesel(date(1975, 3, 3)), roles=[role], point_ids=[point_id])["session_token"])
+
+
+def walk_in(api: Api, token: str, point_id: str, **body: Any):
+    return api.call("POST", f"/api/v1/points/{point_id}/visits", token, json=body,
+                    headers={"Idempotency-Key": str(uuid.uuid4())})  # fmt: skip
+
+
+def book_online(api: Api, token: str, point_id: str, starts_at: datetime, vaccine: str = "jcovden"):
+    body = {"point_id": point_id, "starts_at": starts_at.isoformat(), "vaccine": vaccine, "phone": "601 234 567"}
+    return api.call("POST", "/api/v1/visits", token, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+
+
+def booked(e2e_backends: Container, point_id: str, starts_at: datetime, vaccine: str = "jcovden") -> int:
+    with e2e_backends.spanner.snapshot() as snapshot:
+        rows = list(
+            snapshot.execute_sql(
+                "SELECT Booked FROM Slots WHERE PointId = @p AND StartsAt = @s AND Vaccine = @v",
+                params={"p": point_id, "s": starts_at, "v": vaccine},
+                param_types={"p": param_types.STRING, "s": param_types.TIMESTAMP, "v": param_types.STRING},
+            )
+        )
+    return int(rows[0][0])
+
+
+def test_a_visit_whose_time_has_passed_no_longer_blocks_booking(api: Api, new_pesel, e2e_backends: Container) -> None:
+    passed = (datetime.now(UTC) - timedelta(hours=1)).replace(microsecond=0)
+    ahead = days_ahead(2, 10)
+    point_id = new_point(e2e_backends, [(passed, "jcovden", 2), (ahead, "jcovden", 2)])
+    patient = api.login(new_pesel(date(1966, 6, 6)))
+    visit_service(e2e_backends).book(
+        patient["patient"]["patient_id"], BookingRequest(point_id, passed, "jcovden", "+48601234567"), Channel.WEB,
+        passed - timedelta(days=1),
+    )  # fmt: skip
+
+    again = book_online(api, patient["session_token"], point_id, ahead)
+
+    assert again.status_code == 201, again.text
+    assert [v["dose"] for v in again.json()["visits"]] == [1]
+
+
+def test_the_day_list_shows_birth_years_and_searches_by_surname(api: Api, new_pesel, e2e_backends: Container) -> None:
+    day = days_ahead(3, 9)
+    point_id = new_point(e2e_backends, [(day, "jcovden", 3)])
+    staff = staff_of(api, new_pesel, point_id)
+    for birth, given, family in ((date(1961, 1, 1), "Zofia", "Wolska"), (date(1972, 2, 2), "Adam", "Nowak")):
+        made = walk_in(api, staff, point_id, pesel=new_pesel(birth), vaccine="jcovden", given_name=given,
+                       family_name=family)  # fmt: skip
+        assert made.status_code == 201, made.text
+
+    listed = api.call("GET", f"/api/v1/points/{point_id}/visits", staff, params={"day": day.date().isoformat()})
+    everyone = {(v["given_name"], v["family_name"], v["birth_year"]) for v in listed.json()["visits"]}
+    found = api.call("GET", f"/api/v1/points/{point_id}/visits", staff,
+                     params={"day": day.date().isoformat(), "q": "wOL"})  # fmt: skip
+
+    assert everyone == {("Zofia", "Wolska", 1961), ("Adam", "Nowak", 1972)}
+    assert found.status_code == 200, found.text
+    assert [(v["family_name"], v["birth_year"]) for v in found.json()["visits"]] == [("Wolska", 1961)]
+    too_long = api.call("GET", f"/api/v1/points/{point_id}/visits", staff,
+                        params={"day": day.date().isoformat(), "q": "x" * 101})  # fmt: skip
+    assert (too_long.status_code, too_long.json()["field"]) == (400, "q")
+
+
+def test_a_walk_in_booked_here_on_another_day_is_moved_to_today_and_keeps_the_registered_names(
+    api: Api, new_pesel, e2e_backends: Container
+) -> None:
+    today, later = soon(), days_ahead(4, 10)
+    point_id = new_point(e2e_backends, [(today, "jcovden", 2), (later, "jcovden", 2)])
+    staff = staff_of(api, new_pesel, point_id)
+    pesel = new_pesel(date(1964, 4, 4))
+    patient = api.login(pesel)["session_token"]
+    visit = book_online(api, patient, point_id, later).json()["visits"][0]
+
+    came = walk_in(api, staff, point_id, pesel=pesel, vaccine="jcovden", given_name="Ktoś", family_name="Inny")
+
+    assert came.status_code == 201, came.text
+    [moved] = came.json()["visits"]
+    assert (moved["visit_id"], datetime.fromisoformat(moved["starts_at"])) == (visit["visit_id"], today)
+    assert (booked(e2e_backends, point_id, later), booked(e2e_backends, point_id, today)) == (0, 1)
+    listed = api.call("GET", f"/api/v1/points/{point_id}/visits", staff,
+                      params={"day": today.astimezone(WARSAW).date().isoformat()}).json()["visits"]  # fmt: skip
+    assert [(v["given_name"], v["family_name"]) for v in listed] == [("Jan", "Testowy")]
+
+
+def test_a_walk_in_booked_elsewhere_needs_the_code_and_then_frees_the_other_place(
+    api: Api, new_pesel, e2e_backends: Container
+) -> None:
+    today, elsewhere_at = soon(), days_ahead(5, 10)
+    point_id = new_point(e2e_backends, [(today, "jcovden", 2)])
+    other_point = new_point(e2e_backends, [(elsewhere_at, "jcovden", 2)])
+    staff = staff_of(api, new_pesel, point_id)
+    pesel = new_pesel(date(1963, 3, 3))
+    patient = api.login(pesel)["session_token"]
+    visit = book_online(api, patient, other_point, elsewhere_at).json()["visits"][0]
+
+    refused = walk_in(api, staff, point_id, pesel=pesel, vaccine="jcovden")
+    assert refused.status_code == 409, refused.text
+    assert {k: refused.json()[k] for k in ("code", "point_id", "point_name")} == {
+        "code": "booked_elsewhere", "point_id": other_point, "point_name": "Punkt Szczepień e2e"
+    }  # fmt: skip
+    assert booked(e2e_backends, other_point, elsewhere_at) == 1  # nothing taken over, nothing cancelled
+
+    moved = walk_in(api, staff, point_id, pesel=pesel, vaccine="jcovden", check_in_code=visit["check_in_code"])
+    assert moved.status_code == 201, moved.text
+    assert [(v["visit_id"], v["point_id"]) for v in moved.json()["visits"]] == [(visit["visit_id"], point_id)]
+    assert (booked(e2e_backends, other_point, elsewhere_at), booked(e2e_backends, point_id, today)) == (0, 1)
