@@ -100,6 +100,7 @@ locals {
     EREG_REFERRAL_CHUNK_PREFIX_LENGTH = "2"
     EREG_REFERRAL_WRITE_BATCH         = "2000"
     EREG_INTEREST_SMS_PER_TICK        = "6000"
+    EREG_IDENTITY_CHECKS_PER_DAY      = "20" # vaccinations without the SMS code, per staff member and day
   }, var.settings)
 
   secret_environment = { for id, _ in local.declarations.secrets : id => upper("EREG_${replace(id, "-", "_")}") }

@@ -288,7 +288,13 @@ class Container:
 
     @cached_property
     def point_office(self) -> PointService:
-        return PointService(self.back_office, self.programme, self.post_commit, self.availability)
+        return PointService(
+            self.back_office,
+            self.programme,
+            self.post_commit,
+            self.availability,
+            identity_checks_per_day=self.settings.identity_checks_per_day,
+        )
 
     @cached_property
     def back_office(self) -> SpannerBackOffice:

@@ -81,6 +81,8 @@ class Settings(BaseSettings):
     referral_write_batch: int = Field(default=2000, ge=1, le=10000)
     # "Your cohort is open" SMS requested per scheduler tick (a minute): spreads the booking peak.
     interest_sms_per_tick: int = Field(default=6000, ge=0)
+    # Vaccinations one staff member may record after an identity check (no check-in code) per local day.
+    identity_checks_per_day: int = Field(default=20, ge=0)
 
     # Token buckets, "scope:who" -> [per second, burst]; who is "ip" (the client address, checked
     # before any backend read) or "user" (the verified person: patient or staff member). Shared by

@@ -165,6 +165,16 @@ class SpannerBackOfficeTx(BackOfficeTx):
               v.staff_id, spanner.COMMIT_TIMESTAMP)],
         )  # fmt: skip
 
+    def identity_checks_made(self, staff_id: str, day: date) -> int:
+        return len(list(self.reader.read("IdentityChecks", ("VisitId",), _prefix(staff_id, day))))
+
+    def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None:
+        self.reader.insert(
+            "IdentityChecks",
+            ("StaffId", "Day", "VisitId", "PointId", "Reason", "CheckedAt"),
+            [(staff_id, day, visit_id, point_id, reason, spanner.COMMIT_TIMESTAMP)],
+        )
+
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None:
         self.booking.add_to_outbox(events)
 

@@ -104,6 +104,26 @@ def check_in_code_refusal(visit: Visit, code: str, wrong_attempts: int) -> Refus
     )
 
 
+@dataclass(frozen=True)
+class IdentityCheck:
+    """The point checked an identity document instead of the check-in code (a landline-only patient,
+    a lost code): why, and how many such checks the staff member has already made today."""
+
+    reason: str
+    made_today: int
+    limit: int
+
+    def refusal(self) -> Refused | None:
+        if self.made_today >= self.limit:
+            return Refused(
+                RefusalKind.RULE,
+                "identity_check_limit",
+                f"Wykorzystano dzienny limit szczepień bez kodu z SMS-a ({self.limit}); poproś kierownika punktu",
+                field="identity_checked",
+            )
+        return None
+
+
 def check_may_mark_no_show(actor: Actor, visit: Visit, now: datetime) -> None:
     if not actor.acts_on(visit.point_id):
         raise Refused(RefusalKind.FORBIDDEN, "visit_of_other_point", "Ta wizyta jest w innym punkcie szczepień")

@@ -213,10 +213,31 @@ def post_walk_in(request: Request, principal: Principal, point_id: str) -> Respo
 
 
 class VaccinationBody(BaseModel):
+    """``{lot, check_in_code}``, or ``{lot, identity_checked: true, reason}`` when the point checked an
+    identity document instead (no SMS: a landline-only patient, or a lost code)."""
+
     model_config = ConfigDict(extra="forbid")
 
     lot: str = Field(pattern=LOT)
-    check_in_code: str = Field(pattern=r"^\d{4}$")
+    check_in_code: str | None = Field(default=None, pattern=r"^\d{4}$")
+    identity_checked: bool | None = None
+    reason: str | None = Field(default=None, min_length=3, max_length=500)
+
+    def identity_reason(self) -> str | None:
+        """The reason when the identity check stands in for the code; a 400 naming the field otherwise."""
+        if self.identity_checked:
+            if self.check_in_code is not None:
+                raise bad_request("check_in_code", "Podaj kod z SMS-a albo potwierdzenie tożsamości, nie oba")
+            if self.reason is None or not self.reason.strip():
+                raise bad_request("reason", "Podaj powód szczepienia bez kodu z SMS-a", code="reason_required")
+            return self.reason.strip()
+        if self.identity_checked is not None:
+            raise bad_request("identity_checked", "Pole identity_checked może mieć tylko wartość true")
+        if self.check_in_code is None:
+            raise bad_request("check_in_code", "Podaj kod z SMS-a pacjenta", code="check_in_code_required")
+        if self.reason is not None:
+            raise bad_request("reason", "Powód podaje się tylko przy potwierdzeniu tożsamości")
+        return None
 
 
 def _visits(value: Any) -> Any:
@@ -233,9 +254,13 @@ def _visits(value: Any) -> Any:
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def post_vaccination(request: Request, principal: Principal, visit_id: str) -> Response:
     body = parse_json(request, VaccinationBody)
-    outcome = service().record_vaccination(
-        _visit_id(visit_id), body.lot, body.check_in_code, actor_of(principal), datetime.now(UTC)
-    )
+    reason = body.identity_reason()
+    actor, now = actor_of(principal), datetime.now(UTC)
+    outcome = service().record_vaccination(_visit_id(visit_id), body.lot, body.check_in_code, actor, now, reason)
+    if reason is not None:  # besides its row beside the vaccination, in the staff audit trail
+        get_container().audit.record(
+            actor.staff_id, "vaccinate_identity_checked", now, status=201, visit_id=visit_id, reason=reason
+        )
     return json_response(_visits(outcome.body), status=201, headers=NO_STORE)
 
 

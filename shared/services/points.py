@@ -39,6 +39,7 @@ from shared.domain.schedule import (
 from shared.domain.stock import Delivery, StockLevel, check_within_stock, stock_level
 from shared.domain.vaccination import (
     Actor,
+    IdentityCheck,
     Vaccination,
     check_in_code_refusal,
     check_may_mark_no_show,
@@ -87,6 +88,8 @@ class BackOfficeTx(Protocol):
     def insert_visits(self, visits: Sequence[Visit]) -> None: ...
     def update_visits(self, visits: Sequence[Visit]) -> None: ...
     def add_vaccination(self, vaccination: Vaccination) -> None: ...
+    def identity_checks_made(self, staff_id: str, day: date) -> int: ...
+    def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None: ...
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None: ...
 
 
@@ -115,11 +118,13 @@ class PointService:
         programme: Callable[[], Programme | None],
         events: EventPublisher,
         availability: SlotChangeListener | None = None,
+        identity_checks_per_day: int = 20,
     ) -> None:
         self.office = office
         self.programme = programme
         self.events = events
         self.availability = availability
+        self.identity_checks_per_day = identity_checks_per_day
 
     def _committed(self, work: Callable[[BackOfficeTx], T], events: Callable[[T], list[dict[str, Any]]]) -> T:
         """Run a change; right after the commit, tell search which slots it changed and publish the
@@ -231,8 +236,19 @@ class PointService:
 
     # --- vaccination -----------------------------------------------------------------------------
 
-    def record_vaccination(self, visit_id: str, lot: str, check_in_code: str, actor: Actor, now: datetime) -> Outcome:
-        """Complete the visit with its vaccination record, or refuse; a wrong code is counted even so."""
+    def record_vaccination(
+        self,
+        visit_id: str,
+        lot: str,
+        check_in_code: str | None,
+        actor: Actor,
+        now: datetime,
+        identity_reason: str | None = None,
+    ) -> Outcome:
+        """Complete the visit with its vaccination record, or refuse; a wrong code is counted even so.
+
+        Without the code, ``identity_reason`` says why the point checked an identity document instead:
+        recorded with the vaccination, at most ``identity_checks_per_day`` per staff member and day."""
         programme = self._programme()
 
         def work(tx: BackOfficeTx) -> Outcome | Refused:
@@ -242,12 +258,18 @@ class PointService:
                 if done is not None and done.lot == lot and actor.acts_on(visit.point_id):
                     return Outcome(self._vaccination_body(done, visits))  # a retried request: same answer
             check_may_vaccinate(actor, visit, now)
-            attempts = tx.wrong_code_attempts(patient.patient_id, visit_id)
-            refusal = check_in_code_refusal(visit, check_in_code, attempts)
-            if refusal is not None:
-                if refusal.code == "wrong_check_in_code":
-                    tx.set_wrong_code_attempts(patient.patient_id, visit_id, attempts + 1)
-                return refusal  # committed (the try is counted), then raised
+            if identity_reason is not None:
+                made = tx.identity_checks_made(actor.staff_id, local_day(now))
+                limited = IdentityCheck(identity_reason, made, self.identity_checks_per_day).refusal()
+                if limited is not None:
+                    return limited
+            else:
+                attempts = tx.wrong_code_attempts(patient.patient_id, visit_id)
+                refusal = check_in_code_refusal(visit, check_in_code or "", attempts)
+                if refusal is not None:
+                    if refusal.code == "wrong_check_in_code":
+                        tx.set_wrong_code_attempts(patient.patient_id, visit_id, attempts + 1)
+                    return refusal  # committed (the try is counted), then raised
             if not any(d.lot == lot and d.vaccine == visit.vaccine for d in tx.deliveries(visit.point_id)):
                 return Refused(
                     RefusalKind.RULE, "unknown_lot", "Ta partia szczepionki nie została dostarczona do punktu", "lot"
@@ -258,6 +280,8 @@ class PointService:
             )  # fmt: skip
             completed = visit.with_status(VisitStatus.COMPLETED)
             tx.add_vaccination(vaccination)
+            if identity_reason is not None:
+                tx.add_identity_check(actor.staff_id, local_day(now), visit_id, visit.point_id, identity_reason)
             administered = tx.administered(visit.point_id).get(visit.vaccine, 0)
             tx.set_administered(visit.point_id, visit.vaccine, administered + 1)
             slots = _ledger(tx)
@@ -291,6 +315,7 @@ class PointService:
             tx.add_to_outbox(events)
             body = self._vaccination_body(vaccination, list(after.values()))
             body["cancelled"] = [v.visit_id for v in stale]
+            body["identity_checked"] = identity_reason is not None
             body["next_dose"] = (
                 {
                     "dose": pending.dose,

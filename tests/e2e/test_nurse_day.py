@@ -12,6 +12,7 @@ from google.cloud.spanner_v1 import param_types
 
 from shared.bootstrap import Container
 from shared.domain.booking import WARSAW, Channel
+from shared.domain.identity import staff_id_for
 from shared.services.visits import BookingRequest
 from tests.e2e.conftest import Api
 from tests.e2e.test_point_day import new_point
@@ -136,3 +137,38 @@ def test_a_walk_in_booked_elsewhere_needs_the_code_and_then_frees_the_other_plac
     assert moved.status_code == 201, moved.text
     assert [(v["visit_id"], v["point_id"]) for v in moved.json()["visits"]] == [(visit["visit_id"], point_id)]
     assert (booked(e2e_backends, other_point, elsewhere_at), booked(e2e_backends, point_id, today)) == (0, 1)
+
+
+def test_a_patient_without_a_code_is_vaccinated_after_an_identity_check_audited_and_limited(
+    api: Api, new_pesel, e2e_backends: Container, extra_host
+) -> None:
+    today = soon()
+    point_id = new_point(e2e_backends, [(today, "jcovden", 3)])
+    staff_pesel = new_pesel(date(1974, 4, 4))
+    staff = api.login(staff_pesel, roles=["point_staff"], point_ids=[point_id])["session_token"]
+    delivered = api.call("POST", f"/api/v1/points/{point_id}/deliveries", staff,
+                         json={"vaccine": "jcovden", "doses": 10, "lot": "JC-1"})  # fmt: skip
+    assert delivered.status_code == 201, delivered.text
+    visits = []
+    for birth in (date(1960, 1, 1), date(1961, 1, 1)):
+        patient = api.login(new_pesel(birth))["session_token"]
+        visits.append(book_online(api, patient, point_id, today).json()["visits"][0]["visit_id"])
+    path = f"/api/v1/visits/{visits[0]}/vaccination"
+
+    no_reason = api.call("POST", path, staff, json={"lot": "JC-1", "identity_checked": True})
+    neither = api.call("POST", path, staff, json={"lot": "JC-1"})
+    done = api.call("POST", path, staff, json={"lot": "JC-1", "identity_checked": True, "reason": "zgubiony SMS"})
+
+    assert (no_reason.status_code, no_reason.json()["field"]) == (400, "reason")
+    assert (neither.status_code, neither.json()["field"]) == (400, "check_in_code")
+    assert done.status_code == 201, done.text
+    assert done.json()["identity_checked"] is True and done.json()["vaccination"]["lot"] == "JC-1"
+    audited = [e for e in e2e_backends.audit.entries_for(staff_id_for(staff_pesel))
+               if e["action"] == "vaccinate_identity_checked"]  # fmt: skip
+    assert [(e["visit_id"], e["reason"]) for e in audited] == [(visits[0], "zgubiony SMS")]
+
+    # With a limit of one a day, this staff member's second identity check is refused.
+    limited = Api(extra_host({"EREG_IDENTITY_CHECKS_PER_DAY": "1"}), "198.51.99.1")
+    second = limited.call("POST", f"/api/v1/visits/{visits[1]}/vaccination", staff,
+                          json={"lot": "JC-1", "identity_checked": True, "reason": "telefon stacjonarny"})  # fmt: skip
+    assert (second.status_code, second.json()["code"]) == (422, "identity_check_limit")

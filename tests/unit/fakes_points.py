@@ -33,6 +33,7 @@ class OfficeState:
     visits: dict[str, Visit] = field(default_factory=dict)
     wrong_codes: dict[str, int] = field(default_factory=dict)
     vaccinations: dict[str, Vaccination] = field(default_factory=dict)
+    identity_checks: dict[tuple[str, date, str], tuple[str, str]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -91,6 +92,9 @@ class FakeOfficeTx:
     def vaccination(self, patient_id: str, visit_id: str) -> Vaccination | None:
         return self._read.vaccinations.get(visit_id)
 
+    def identity_checks_made(self, staff_id: str, day: date) -> int:
+        return sum(1 for staff, on, _ in self._read.identity_checks if (staff, on) == (staff_id, day))
+
     # --- writes (at commit) ----------------------------------------------------------------------------
 
     def insert_slots(self, slots: Sequence[Slot]) -> None:
@@ -139,6 +143,9 @@ class FakeOfficeTx:
 
     def add_vaccination(self, vaccination: Vaccination) -> None:
         self._write(lambda state: state.vaccinations.__setitem__(vaccination.visit_id, vaccination))
+
+    def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None:
+        self._write(lambda state: state.identity_checks.__setitem__((staff_id, day, visit_id), (point_id, reason)))
 
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None:
         self._write(lambda state: state.outbox.extend(events))

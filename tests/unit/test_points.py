@@ -152,13 +152,15 @@ def test_a_published_schedule_tells_search_of_every_slot_it_created(
     assert sorted(told.keys) == sorted(fake.state.slots) and len(told.keys) == 2
 
 
-def add_visit(fake: FakeBackOffice, starts_at: datetime, dose: int = 1, series: str = "s1") -> Visit:
-    fake.state.patients["p1"] = PatientRecord("p1", "80010112345", "Jan", "Nowak", date(1980, 1, 1), None)
+def add_visit(
+    fake: FakeBackOffice, starts_at: datetime, dose: int = 1, series: str = "s1", patient_id: str = "p1"
+) -> Visit:
+    fake.state.patients[patient_id] = PatientRecord(patient_id, "80010112345", "Jan", "Nowak", date(1980, 1, 1), None)
     key = (POINT.point_id, starts_at, "comirnaty")
     current = fake.state.slots.get(key) or slot(starts_at, booked=0)
     fake.state.slots[key] = Slot(*key, current.capacity, current.booked + 1, "14", "1465", "1465011")
-    booked = Visit("p1", str(uuid.uuid4()), series, dose, "comirnaty", POINT.point_id, starts_at, VisitStatus.BOOKED,
-                   Channel.WEB, "4321")  # fmt: skip
+    booked = Visit(patient_id, str(uuid.uuid4()), series, dose, "comirnaty", POINT.point_id, starts_at,
+                   VisitStatus.BOOKED, Channel.WEB, "4321")  # fmt: skip
     fake.state.visits[booked.visit_id] = booked
     return booked
 
@@ -263,3 +265,35 @@ def test_a_manager_acts_on_and_manages_their_point_while_staff_only_act() -> Non
     assert manager.acts_on(POINT.point_id) and manager.manages(POINT.point_id)
     assert STAFF.acts_on(POINT.point_id) and not STAFF.manages(POINT.point_id)
     assert not manager.acts_on("elsewhere") and not manager.manages("elsewhere")
+
+
+def visit_of(fake: FakeBackOffice, patient_id: str, starts_at: datetime) -> Visit:
+    """A booked dose-1 visit of a patient of its own (one per patient, so none is another's orphan)."""
+    return add_visit(fake, starts_at, series=f"s-{patient_id}", patient_id=patient_id)
+
+
+def test_an_identity_check_stands_in_for_the_code_and_is_limited_per_staff_member_and_day(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, _ = office
+    service.identity_checks_per_day = 2
+    deliver(service)
+    visits = [visit_of(fake, f"p{n}", local(TODAY, 12)) for n in range(4)]
+
+    for visit in visits[:2]:
+        outcome = service.record_vaccination(visit.visit_id, "LOT-comirnaty", None, STAFF, NOW, "landline only")
+        assert outcome.body["identity_checked"] is True
+    with pytest.raises(Refused) as refused:
+        service.record_vaccination(visits[2].visit_id, "LOT-comirnaty", None, STAFF, NOW, "lost the SMS")
+
+    assert refused.value.code == "identity_check_limit"
+    assert fake.state.visits[visits[2].visit_id].status == VisitStatus.BOOKED
+    assert sorted(fake.state.identity_checks.values()) == [(POINT.point_id, "landline only")] * 2
+    # Another staff member, or the same one with the code, still may.
+    other = Actor("staff-2", frozenset({POINT.point_id}))
+    service.record_vaccination(visits[2].visit_id, "LOT-comirnaty", None, other, NOW, "lost the SMS")
+    service.record_vaccination(visits[3].visit_id, "LOT-comirnaty", "4321", STAFF, NOW)
+    assert {fake.state.visits[v.visit_id].status for v in visits} == {VisitStatus.COMPLETED}
+    # The next day the count starts again.
+    tomorrow = visit_of(fake, "p9", local(TODAY + timedelta(days=1), 12))
+    service.record_vaccination(tomorrow.visit_id, "LOT-comirnaty", None, STAFF, NOW + timedelta(days=1), "lost")

@@ -79,6 +79,9 @@ const texts = {
     'refusal.no_blocks': 'Harmonogram musi mieć co najmniej jeden blok.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': 'Nieprawidłowy kod z SMS-a. Poproś pacjenta o kod z wiadomości i wpisz go ponownie.',
+    'refusal.identity_check_limit': 'Wykorzystano dzienny limit szczepień bez kodu z SMS-a. Poproś kierownika punktu.',
+    'refusal.reason_required': 'Podaj powód szczepienia bez kodu z SMS-a.',
+    'refusal.check_in_code_required': 'Podaj kod z SMS-a pacjenta albo potwierdź jego tożsamość.',
     'refusal.booked_elsewhere': 'Pacjent ma wizytę w innym punkcie. Podaj kod z jego SMS-a, aby przenieść ją tutaj.',
     'refusal.booked_other_vaccine': 'Pacjent jest umówiony na inną szczepionkę.',
     'refusal.check_in_code_locked':
@@ -174,6 +177,9 @@ const texts = {
     'refusal.no_blocks': 'The schedule needs at least one block.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': "Wrong code from the SMS. Ask the patient for the code in the message and enter it again.",
+    'refusal.identity_check_limit': 'The daily limit of vaccinations without the SMS code is used up. Ask the point manager.',
+    'refusal.reason_required': 'Give the reason for vaccinating without the SMS code.',
+    'refusal.check_in_code_required': 'Enter the code from the patient\'s SMS or confirm their identity.',
     'refusal.booked_elsewhere': 'The patient has a visit at another point. Enter the code from their SMS to move it here.',
     'refusal.booked_other_vaccine': 'The patient is booked for another vaccine.',
     'refusal.check_in_code_locked':
