@@ -10,12 +10,14 @@ from typing import Any
 
 from google.cloud.spanner_v1 import param_types
 
+from emulators.scheduler import LocalScheduler
 from shared.bootstrap import Container
 from shared.domain.booking import WARSAW, Channel
 from shared.domain.identity import staff_id_for
 from shared.services.visits import BookingRequest
+from shared.topology import TOPOLOGY
 from tests.e2e.conftest import Api
-from tests.e2e.test_point_day import new_point
+from tests.e2e.test_point_day import eventually, new_point
 from tests.integration.conftest import visit_service
 
 
@@ -172,3 +174,28 @@ def test_a_patient_without_a_code_is_vaccinated_after_an_identity_check_audited_
     second = limited.call("POST", f"/api/v1/visits/{visits[1]}/vaccination", staff,
                           json={"lot": "JC-1", "identity_checked": True, "reason": "telefon stacjonarny"})  # fmt: skip
     assert (second.status_code, second.json()["code"]) == (422, "identity_check_limit")
+
+
+def test_the_local_scheduler_fires_the_declared_nightly_no_show_job(
+    api: Api, new_pesel, e2e_backends: Container
+) -> None:
+    passed = (datetime.now(UTC) - timedelta(days=1)).replace(microsecond=0)
+    point_id = new_point(e2e_backends, [(passed, "jcovden", 2)])
+    patient = api.login(new_pesel(date(1962, 2, 2)))
+    missed = visit_service(e2e_backends).book(
+        patient["patient"]["patient_id"], BookingRequest(point_id, passed, "jcovden", "+48601234567"), Channel.WEB,
+        passed - timedelta(days=1),
+    ).visits[0]  # fmt: skip
+    # A minute before the job's declared time (01:30 in Warsaw), then that minute: the tick goes out.
+    night = datetime.now(UTC).astimezone(WARSAW).replace(hour=1, minute=29, second=30, microsecond=0)
+    clock = [night.astimezone(UTC)]
+    scheduler = LocalScheduler(TOPOLOGY.schedules, e2e_backends.bus.publish, lambda: clock[0])
+    clock[0] += timedelta(seconds=30)
+    assert "nightly-no-shows" in scheduler.run_pending()
+
+    def status() -> str | None:
+        mine = api.call("GET", "/api/v1/visits", patient["session_token"]).json()["visits"]
+        found = next(v["status"] for v in mine if v["visit_id"] == missed.visit_id)
+        return found if found == "NO_SHOW" else None
+
+    assert eventually(status, "the scheduler's no-show tick marks the missed visit") == "NO_SHOW"
