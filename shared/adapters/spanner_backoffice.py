@@ -158,12 +158,20 @@ class SpannerBackOfficeTx(BackOfficeTx):
 
     def add_vaccination(self, vaccination: Vaccination) -> None:
         v = vaccination
-        self.reader.insert(
+        # insert_or_update: a dose voided today may be recorded again (the visit is booked again).
+        self.reader.insert_or_update(
             "Vaccinations",
-            (*VACCINATION_COLUMNS, "RecordedAt"),
+            (*VACCINATION_COLUMNS, "RecordedAt", "VoidedAt", "VoidedBy", "VoidReason"),
             [(v.patient_id, v.visit_id, v.series_id, v.dose, v.vaccine, v.point_id, v.lot, v.vaccinated_at,
-              v.staff_id, spanner.COMMIT_TIMESTAMP)],
+              v.staff_id, spanner.COMMIT_TIMESTAMP, None, None, None)],
         )  # fmt: skip
+
+    def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None:
+        self.reader.update(
+            "Vaccinations",
+            ("PatientId", "VisitId", "VoidedAt", "VoidedBy", "VoidReason"),
+            [(vaccination.patient_id, vaccination.visit_id, voided_at, staff_id, reason)],
+        )
 
     def identity_checks_made(self, staff_id: str, day: date) -> int:
         return len(list(self.reader.read("IdentityChecks", ("VisitId",), _prefix(staff_id, day))))

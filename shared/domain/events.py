@@ -36,6 +36,7 @@ class EventType(StrEnum):
     VISIT_COMPLETED = "VisitCompleted"
     VISIT_NO_SHOW = "VisitNoShow"
     SCHEDULE_CHANGED = "ScheduleChanged"
+    VACCINATION_VOIDED = "VaccinationVoided"
 
 
 VISIT_BOOKED = EventType.VISIT_BOOKED
@@ -44,6 +45,7 @@ VISIT_CANCELLED = EventType.VISIT_CANCELLED
 VISIT_COMPLETED = EventType.VISIT_COMPLETED
 VISIT_NO_SHOW = EventType.VISIT_NO_SHOW
 SCHEDULE_CHANGED = EventType.SCHEDULE_CHANGED
+VACCINATION_VOIDED = EventType.VACCINATION_VOIDED
 
 AGE_BANDS = ((0, 17), (18, 29), (30, 39), (40, 49), (50, 59), (60, 69), (70, 79), (80, 200))
 
@@ -149,8 +151,45 @@ class ScheduleChangedEvent(EventBase):
     actor: str | None = Field(default=None, description="pseudonymous id of the staff member")
 
 
+class VaccinationVoidedEvent(Payload):
+    """A point manager voided a recorded dose (within 24 hours, with a reason): reports count it out,
+    and the visit is booked again as before the record. Exactly these fields (other systems read them)."""
+
+    model_config = ConfigDict(
+        title="VaccinationVoided",
+        json_schema_extra={"$id": "https://e-rejestracja.gov.pl/schemas/vaccination-voided/1"},
+    )
+
+    event_type: Literal[EventType.VACCINATION_VOIDED]
+    event_id: Uuid
+    visit_id: str
+    patient_id: str = Field(description="pseudonymous patient id, never the PESEL")
+    point_id: str
+    dose: int = Field(ge=1)
+    vaccine: str
+    voided_at: Instant
+    reason: str
+
+
+def vaccination_voided_event(
+    visit: Visit, voided_at: datetime, reason: str, event_id: str | None = None
+) -> dict[str, Any]:
+    """The outbox payload of a voided dose."""
+    return VaccinationVoidedEvent(
+        event_type=EventType.VACCINATION_VOIDED,
+        event_id=event_id or str(uuid.uuid4()),
+        visit_id=visit.visit_id,
+        patient_id=visit.patient_id,
+        point_id=visit.point_id,
+        dose=visit.dose,
+        vaccine=visit.vaccine,
+        voided_at=voided_at,
+        reason=reason,
+    ).model_dump(mode="json")
+
+
 # Every payload on ``visit-events``, told apart by ``event_type``.
-Event = Annotated[VisitEvent | ScheduleChangedEvent, Field(discriminator="event_type")]
+Event = Annotated[VisitEvent | ScheduleChangedEvent | VaccinationVoidedEvent, Field(discriminator="event_type")]
 EVENT = TypeAdapter[Event](Event)
 
 

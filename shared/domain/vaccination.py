@@ -11,13 +11,14 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared.domain.booking import WARSAW, Visit, VisitStatus, local_iso
 from shared.domain.refusals import RefusalKind, Refused
 
 MAX_WRONG_CODES = 5
+VOID_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -122,6 +123,18 @@ class IdentityCheck:
                 field="identity_checked",
             )
         return None
+
+
+def check_may_void(actor: Actor, visit: Visit, vaccination: Vaccination | None, now: datetime) -> None:
+    """A point manager voids a dose recorded at their point, within 24 hours of recording it."""
+    if not actor.manages(visit.point_id):
+        raise Refused(RefusalKind.FORBIDDEN, "not_point_manager", "Tylko kierownik punktu może unieważnić szczepienie")
+    if visit.status != VisitStatus.COMPLETED or vaccination is None:
+        raise Refused(RefusalKind.CONFLICT, "not_vaccinated", "Ta wizyta nie ma zapisanego szczepienia")
+    if now - vaccination.vaccinated_at > VOID_WINDOW:
+        raise Refused(
+            RefusalKind.RULE, "void_too_late", "Szczepienie można unieważnić tylko w ciągu 24 godzin od zapisu"
+        )
 
 
 def check_may_mark_no_show(actor: Actor, visit: Visit, now: datetime) -> None:

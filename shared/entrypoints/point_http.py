@@ -264,6 +264,25 @@ def post_vaccination(request: Request, principal: Principal, visit_id: str) -> R
     return json_response(_visits(outcome.body), status=201, headers=NO_STORE)
 
 
+class VoidBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=500)
+
+
+@guarded(Role.POINT_MANAGER, Role.ADMIN)
+def post_void(request: Request, principal: Principal, visit_id: str) -> Response:
+    """A point manager voids a dose recorded in the last 24 hours (a wrong patient, a wrong lot)."""
+    body = parse_json(request, VoidBody)
+    reason = body.reason.strip()
+    if len(reason) < 3:
+        raise bad_request("reason", "Podaj powód unieważnienia", code="reason_required")
+    actor, now = actor_of(principal), datetime.now(UTC)
+    outcome = service().void_vaccination(_visit_id(visit_id), reason, actor, now)
+    get_container().audit.record(actor.staff_id, "void_vaccination", now, status=200, visit_id=visit_id, reason=reason)
+    return json_response(_visits(outcome.body), headers=NO_STORE)
+
+
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def post_no_show(request: Request, principal: Principal, visit_id: str) -> Response:
     outcome = service().mark_no_show(_visit_id(visit_id), actor_of(principal), datetime.now(UTC))
@@ -278,4 +297,5 @@ ROUTES = {
     ("GET", "/api/v1/points/<point_id>/stock"): get_stock,
     ("POST", "/api/v1/visits/<visit_id>/vaccination"): post_vaccination,
     ("POST", "/api/v1/visits/<visit_id>/no-show"): post_no_show,
+    ("POST", "/api/v1/visits/<visit_id>/vaccination:void"): post_void,
 }

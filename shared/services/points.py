@@ -23,7 +23,14 @@ from shared.domain.booking import (
     new_visit,
     next_dose_window,
 )
-from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_COMPLETED, VISIT_NO_SHOW, visit_events
+from shared.domain.events import (
+    VISIT_BOOKED,
+    VISIT_CANCELLED,
+    VISIT_COMPLETED,
+    VISIT_NO_SHOW,
+    vaccination_voided_event,
+    visit_events,
+)
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
 from shared.domain.programme import Programme, Vaccine, require_programme
@@ -44,6 +51,7 @@ from shared.domain.vaccination import (
     check_in_code_refusal,
     check_may_mark_no_show,
     check_may_vaccinate,
+    check_may_void,
     check_point,
     later_doses,
     local_day,
@@ -88,6 +96,7 @@ class BackOfficeTx(Protocol):
     def insert_visits(self, visits: Sequence[Visit]) -> None: ...
     def update_visits(self, visits: Sequence[Visit]) -> None: ...
     def add_vaccination(self, vaccination: Vaccination) -> None: ...
+    def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None: ...
     def identity_checks_made(self, staff_id: str, day: date) -> int: ...
     def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None: ...
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None: ...
@@ -337,6 +346,34 @@ class PointService:
     def _vaccination_body(vaccination: Vaccination, visits: Sequence[Visit]) -> dict[str, Any]:
         series = sorted((v for v in visits if v.series_id == vaccination.series_id), key=lambda v: v.dose)
         return {"vaccination": vaccination.as_json(), "series": series, "cancelled": [], "next_dose": None}
+
+    def void_vaccination(self, visit_id: str, reason: str, actor: Actor, now: datetime) -> Outcome:
+        """A point manager voids a dose recorded in the last 24 hours: the record stays, marked void;
+        the visit is booked again, as before the record (it may be recorded again today; otherwise the
+        nightly job marks it missed, with the doses after it); the dose goes back to the stock; the
+        later doses already booked stay, as they were before the record."""
+
+        def work(tx: BackOfficeTx) -> Outcome:
+            patient, visit, visits = self._visit(tx, visit_id)
+            vaccination = tx.vaccination(patient.patient_id, visit_id)
+            check_may_void(actor, visit, vaccination, now)
+            assert vaccination is not None
+            reopened = visit.with_status(VisitStatus.BOOKED)
+            tx.void_vaccination(vaccination, now, actor.staff_id, reason)
+            tx.update_visits([reopened])
+            administered = tx.administered(visit.point_id).get(visit.vaccine, 0)
+            tx.set_administered(visit.point_id, visit.vaccine, max(0, administered - 1))
+            events = [vaccination_voided_event(reopened, now, reason)]
+            tx.add_to_outbox(events)
+            series = sorted((v for v in visits if v.series_id == visit.series_id), key=lambda v: v.dose)
+            body = {
+                "visit": reopened,
+                "voided": {**vaccination.as_json(), "voided_at": local_iso(now), "reason": reason},
+                "series": [reopened if v.visit_id == visit_id else v for v in series],
+            }
+            return Outcome(body, events)
+
+        return self._committed(work, lambda outcome: outcome.events)
 
     # --- no-shows ------------------------------------------------------------------------------
 

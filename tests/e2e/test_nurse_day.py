@@ -199,3 +199,50 @@ def test_the_local_scheduler_fires_the_declared_nightly_no_show_job(
         return found if found == "NO_SHOW" else None
 
     assert eventually(status, "the scheduler's no-show tick marks the missed visit") == "NO_SHOW"
+
+
+def test_a_point_manager_voids_a_dose_and_reports_count_it_out(api: Api, new_pesel, e2e_backends: Container) -> None:
+    today = soon()
+    point_id = new_point(e2e_backends, [(today, "jcovden", 2)])
+    staff = staff_of(api, new_pesel, point_id)
+    manager_pesel = new_pesel(date(1970, 7, 7))
+    manager = api.login(manager_pesel, roles=["point_manager"], point_ids=[point_id])["session_token"]
+    other_manager = staff_of(api, new_pesel, new_point(e2e_backends), role="point_manager")
+    api.call(
+        "POST", f"/api/v1/points/{point_id}/deliveries", staff, json={"vaccine": "jcovden", "doses": 5, "lot": "J1"}
+    )
+    patient = api.login(new_pesel(date(1958, 8, 8)))["session_token"]
+    visit = book_online(api, patient, point_id, today).json()["visits"][0]
+    done = api.call("POST", f"/api/v1/visits/{visit['visit_id']}/vaccination", staff,
+                    json={"lot": "J1", "check_in_code": visit["check_in_code"]})  # fmt: skip
+    assert done.status_code == 201, done.text
+    path = f"/api/v1/visits/{visit['visit_id']}/vaccination:void"
+
+    by_staff = api.call("POST", path, staff, json={"reason": "pomyłka w pacjencie"})
+    elsewhere = api.call("POST", path, other_manager, json={"reason": "pomyłka w pacjencie"})
+    no_reason = api.call("POST", path, manager, json={})
+    voided = api.call("POST", path, manager, json={"reason": "pomyłka w pacjencie"})
+    twice = api.call("POST", path, manager, json={"reason": "pomyłka w pacjencie"})
+
+    assert by_staff.status_code == 403 and (elsewhere.status_code, elsewhere.json()["code"]) == (
+        403,
+        "not_point_manager",
+    )
+    assert (no_reason.status_code, no_reason.json()["field"]) == (400, "reason")
+    assert voided.status_code == 200, voided.text
+    assert voided.json()["visit"]["status"] == "BOOKED" and voided.json()["voided"]["lot"] == "J1"
+    assert (twice.status_code, twice.json()["code"]) == (409, "not_vaccinated")
+    stock = api.call("GET", f"/api/v1/points/{point_id}/stock", staff).json()["stock"]
+    assert next(s for s in stock if s["vaccine"] == "jcovden")["on_hand"] == 5
+    audited = [
+        e for e in e2e_backends.audit.entries_for(staff_id_for(manager_pesel)) if e["action"] == "void_vaccination"
+    ]
+    assert [(e["visit_id"], e["reason"]) for e in audited] == [(visit["visit_id"], "pomyłka w pacjencie")]
+    table = f"`{e2e_backends.settings.project_id}.{e2e_backends.settings.bigquery_dataset}.vaccination_voids`"
+
+    def in_bigquery() -> int | None:
+        rows = e2e_backends.warehouse.query(f"SELECT COUNT(*) AS n FROM {table} WHERE visit_id = @v",
+                                            {"v": visit["visit_id"]})  # fmt: skip
+        return rows[0]["n"] or None
+
+    assert eventually(in_bigquery, "the VaccinationVoided event in BigQuery") == 1

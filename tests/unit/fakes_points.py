@@ -34,6 +34,7 @@ class OfficeState:
     wrong_codes: dict[str, int] = field(default_factory=dict)
     vaccinations: dict[str, Vaccination] = field(default_factory=dict)
     identity_checks: dict[tuple[str, date, str], tuple[str, str]] = field(default_factory=dict)
+    voids: dict[str, tuple[datetime, str, str]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -143,6 +144,9 @@ class FakeOfficeTx:
 
     def add_vaccination(self, vaccination: Vaccination) -> None:
         self._write(lambda state: state.vaccinations.__setitem__(vaccination.visit_id, vaccination))
+
+    def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None:
+        self._write(lambda state: state.voids.__setitem__(vaccination.visit_id, (voided_at, staff_id, reason)))
 
     def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None:
         self._write(lambda state: state.identity_checks.__setitem__((staff_id, day, visit_id), (point_id, reason)))

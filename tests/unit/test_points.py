@@ -297,3 +297,40 @@ def test_an_identity_check_stands_in_for_the_code_and_is_limited_per_staff_membe
     # The next day the count starts again.
     tomorrow = visit_of(fake, "p9", local(TODAY + timedelta(days=1), 12))
     service.record_vaccination(tomorrow.visit_id, "LOT-comirnaty", None, STAFF, NOW + timedelta(days=1), "lost")
+
+
+def test_a_manager_voids_a_dose_within_24_hours_and_the_series_is_as_before(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, published = office
+    deliver(service)
+    fake.state.slots[(POINT.point_id, local(TODAY + timedelta(days=25), 9), "comirnaty")] = slot(
+        local(TODAY + timedelta(days=25), 9)
+    )
+    booked = add_visit(fake, local(TODAY, 12))
+    service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW)
+    [dose_two] = [v for v in fake.state.visits.values() if v.dose == 2]
+    manager = Actor("manager-1", frozenset(), managed_point_ids=frozenset({POINT.point_id}))
+
+    with pytest.raises(Refused) as by_staff:
+        service.void_vaccination(booked.visit_id, "wrong patient", STAFF, NOW)
+    with pytest.raises(Refused) as too_late:
+        service.void_vaccination(booked.visit_id, "wrong patient", manager, NOW + timedelta(hours=24, seconds=1))
+    outcome = service.void_vaccination(booked.visit_id, "wrong patient", manager, NOW + timedelta(hours=1))
+
+    assert (by_staff.value.code, too_late.value.code) == ("not_point_manager", "void_too_late")
+    assert fake.state.visits[booked.visit_id].status == VisitStatus.BOOKED
+    assert fake.state.visits[dose_two.visit_id].status == VisitStatus.BOOKED  # the later dose stays
+    assert fake.state.administered[(POINT.point_id, "comirnaty")] == 0
+    assert fake.state.voids[booked.visit_id] == (NOW + timedelta(hours=1), "manager-1", "wrong patient")
+    [voided] = [e for e in published.events if e["event_type"] == "VaccinationVoided"]
+    assert voided == outcome.events[0]
+    assert set(voided) == {"event_type", "event_id", "visit_id", "patient_id", "point_id", "dose", "vaccine",
+                           "voided_at", "reason"}  # fmt: skip
+    with pytest.raises(Refused) as again:
+        service.void_vaccination(booked.visit_id, "wrong patient", manager, NOW + timedelta(hours=1))
+    assert again.value.code == "not_vaccinated"
+    # The dose may be recorded again the same day (the right lot this time); no second dose 2 is booked.
+    service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW + timedelta(hours=2))
+    assert fake.state.visits[booked.visit_id].status == VisitStatus.COMPLETED
+    assert [v.visit_id for v in fake.state.visits.values() if v.dose == 2] == [dose_two.visit_id]

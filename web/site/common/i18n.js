@@ -79,6 +79,9 @@ const texts = {
     'refusal.no_blocks': 'Harmonogram musi mieć co najmniej jeden blok.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': 'Nieprawidłowy kod z SMS-a. Poproś pacjenta o kod z wiadomości i wpisz go ponownie.',
+    'refusal.not_point_manager': 'Tylko kierownik punktu może to zrobić.',
+    'refusal.not_vaccinated': 'Ta wizyta nie ma zapisanego szczepienia.',
+    'refusal.void_too_late': 'Szczepienie można unieważnić tylko w ciągu 24 godzin od zapisu.',
     'refusal.identity_check_limit': 'Wykorzystano dzienny limit szczepień bez kodu z SMS-a. Poproś kierownika punktu.',
     'refusal.reason_required': 'Podaj powód szczepienia bez kodu z SMS-a.',
     'refusal.check_in_code_required': 'Podaj kod z SMS-a pacjenta albo potwierdź jego tożsamość.',
@@ -177,6 +180,9 @@ const texts = {
     'refusal.no_blocks': 'The schedule needs at least one block.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': "Wrong code from the SMS. Ask the patient for the code in the message and enter it again.",
+    'refusal.not_point_manager': 'Only the point manager may do this.',
+    'refusal.not_vaccinated': 'This visit has no recorded vaccination.',
+    'refusal.void_too_late': 'A vaccination can only be voided within 24 hours of recording it.',
     'refusal.identity_check_limit': 'The daily limit of vaccinations without the SMS code is used up. Ask the point manager.',
     'refusal.reason_required': 'Give the reason for vaccinating without the SMS code.',
     'refusal.check_in_code_required': 'Enter the code from the patient\'s SMS or confirm their identity.',
