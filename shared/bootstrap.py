@@ -53,6 +53,7 @@ from shared.logs import configure_logging
 from shared.services.availability import Availability, ProjectedFreeSlots
 from shared.services.dose_candidates import NextDoseCandidates
 from shared.services.health import HealthReport, check_backends
+from shared.services.hotline import Hotline
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource, SessionRepository
 from shared.services.interest import InterestService
 from shared.services.notifications import Notifier
@@ -299,6 +300,12 @@ class Container:
     @cached_property
     def back_office(self) -> SpannerBackOffice:
         return SpannerBackOffice(self.spanner)
+
+    @cached_property
+    def hotline(self) -> Hotline:
+        return Hotline(
+            self.back_office, self.points, self.programme, self.bus, self.rate_limits, self.settings.sms_transliterate
+        )
 
     @cached_property
     def walk_ins(self) -> WalkIns:

@@ -114,6 +114,7 @@ class BookingRequest:
     starts_at: datetime
     vaccine: str
     phone: str | None  # E.164, already validated
+    without_mobile: bool = False  # the hotline's caller has a landline only: booked with no SMS
 
 
 @dataclass(frozen=True)
@@ -266,7 +267,12 @@ class VisitService:
                     slot_starts_at=slot.starts_at,
                     now=now,
                 )
-            if request.phone is None and patient.phone is None and channel != Channel.POINT:
+            if (
+                request.phone is None
+                and patient.phone is None
+                and channel != Channel.POINT
+                and not request.without_mobile
+            ):
                 raise Refused(
                     RefusalKind.INVALID, "phone_required", "Podaj numer telefonu komórkowego do SMS", field="phone"
                 )

@@ -79,6 +79,9 @@ const texts = {
     'refusal.no_blocks': 'Harmonogram musi mieć co najmniej jeden blok.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': 'Nieprawidłowy kod z SMS-a. Poproś pacjenta o kod z wiadomości i wpisz go ponownie.',
+    'refusal.patient_exists': 'Ten pacjent jest już w systemie. Wyszukaj go po numerze PESEL.',
+    'refusal.sms_resent_recently': 'Potwierdzenie tej wizyty wysłano ponownie w ciągu ostatniej godziny.',
+    'refusal.no_mobile_on_file': 'Pacjent nie ma numeru komórkowego. Odczytaj mu termin wizyty.',
     'refusal.not_point_manager': 'Tylko kierownik punktu może to zrobić.',
     'refusal.not_vaccinated': 'Ta wizyta nie ma zapisanego szczepienia.',
     'refusal.void_too_late': 'Szczepienie można unieważnić tylko w ciągu 24 godzin od zapisu.',
@@ -180,6 +183,9 @@ const texts = {
     'refusal.no_blocks': 'The schedule needs at least one block.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': "Wrong code from the SMS. Ask the patient for the code in the message and enter it again.",
+    'refusal.patient_exists': 'This patient is already registered. Look them up by PESEL.',
+    'refusal.sms_resent_recently': 'This visit\'s confirmation was resent within the last hour.',
+    'refusal.no_mobile_on_file': 'The patient has no mobile number on file. Read the visit out to them.',
     'refusal.not_point_manager': 'Only the point manager may do this.',
     'refusal.not_vaccinated': 'This visit has no recorded vaccination.',
     'refusal.void_too_late': 'A vaccination can only be voided within 24 hours of recording it.',
