@@ -173,6 +173,12 @@ class SpannerBackOfficeTx(BackOfficeTx):
             [(vaccination.patient_id, vaccination.visit_id, voided_at, staff_id, reason)],
         )
 
+    def day_visit_patients(self, point_id: str, start: datetime, end: datetime) -> list[str]:
+        # The index holds every status: the service keeps the BOOKED ones after reading each patient.
+        keys = KeySet(ranges=[KeyRange(start_closed=[point_id, start], end_open=[point_id, end])])
+        rows = self.reader.read("Visits", ("PointId", "StartsAt", "PatientId"), keys, index="VisitsByPoint")
+        return list(dict.fromkeys(str(row[2]) for row in rows))
+
     def identity_checks_made(self, staff_id: str, day: date) -> int:
         return len(list(self.reader.read("IdentityChecks", ("VisitId",), _prefix(staff_id, day))))
 

@@ -133,6 +133,20 @@ def earliest_free(slots: Iterable[Slot], window: DoseWindow, vaccine: str) -> Sl
     return min(fitting, key=lambda s: (s.starts_at, s.point_id), default=None)
 
 
+def same_time_of_day(slots: Iterable[Slot], vaccine: str, starts_at: datetime) -> Slot | None:
+    """A free place of the vaccine closest to the local time of day of ``starts_at`` (a cancelled day's
+    visit moved to another day keeps its hour where it can)."""
+    local = starts_at.astimezone(WARSAW)
+    minute = local.hour * 60 + local.minute
+
+    def distance(slot: Slot) -> tuple[int, datetime]:
+        at = slot.starts_at.astimezone(WARSAW)
+        return abs(at.hour * 60 + at.minute - minute), slot.starts_at
+
+    fitting = [s for s in slots if s.vaccine == vaccine and s.free_places > 0]
+    return min(fitting, key=distance, default=None)
+
+
 def lapsed(visits: Iterable[Visit], now: datetime) -> list[Visit]:
     """Open visits of a series whose earliest open dose has already started: the patient missed it.
 

@@ -264,6 +264,34 @@ def post_vaccination(request: Request, principal: Principal, visit_id: str) -> R
     return json_response(_visits(outcome.body), status=201, headers=NO_STORE)
 
 
+class CancelDayBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=500)
+    move_to: Day | None = None
+
+
+class DayPath(BaseModel):
+    day: Day
+
+
+@guarded(Role.POINT_MANAGER, Role.ADMIN)
+def post_cancel_day(request: Request, principal: Principal, point_id: str, day: str) -> Response:
+    """A delivery failed: the day's visits are cancelled (or moved to ``move_to``), one SMS each."""
+    try:
+        on = DayPath.model_validate({"day": day}).day
+    except ValueError:
+        raise bad_request("day", "Podaj dzień jako RRRR-MM-DD") from None
+    body = parse_json(request, CancelDayBody)
+    actor, now = actor_of(principal), datetime.now(UTC)
+    outcome = service().cancel_day(_point_id(point_id), on, body.reason.strip(), body.move_to, actor, now)
+    get_container().audit.record(
+        actor.staff_id, "cancel_day", now, status=200, point_id=point_id, day=on.isoformat(), reason=body.reason,
+        cancelled=outcome.body["cancelled"], moved=outcome.body["moved"],
+    )  # fmt: skip
+    return json_response(outcome.body, headers=NO_STORE)
+
+
 class VoidBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
@@ -298,4 +326,5 @@ ROUTES = {
     ("POST", "/api/v1/visits/<visit_id>/vaccination"): post_vaccination,
     ("POST", "/api/v1/visits/<visit_id>/no-show"): post_no_show,
     ("POST", "/api/v1/visits/<visit_id>/vaccination:void"): post_void,
+    ("POST", "/api/v1/points/<point_id>/days/<day>:cancel"): post_cancel_day,
 }

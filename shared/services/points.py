@@ -22,11 +22,13 @@ from shared.domain.booking import (
     local_iso,
     new_visit,
     next_dose_window,
+    same_time_of_day,
 )
 from shared.domain.events import (
     VISIT_BOOKED,
     VISIT_CANCELLED,
     VISIT_COMPLETED,
+    VISIT_MOVED,
     VISIT_NO_SHOW,
     vaccination_voided_event,
     visit_events,
@@ -98,6 +100,10 @@ class BackOfficeTx(Protocol):
     def add_vaccination(self, vaccination: Vaccination) -> None: ...
     def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None: ...
     def identity_checks_made(self, staff_id: str, day: date) -> int: ...
+    def day_visit_patients(self, point_id: str, start: datetime, end: datetime) -> list[str]:
+        """The patients with a BOOKED visit at the point starting in [start, end)."""
+        ...
+
     def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None: ...
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None: ...
 
@@ -375,6 +381,86 @@ class PointService:
 
         return self._committed(work, lambda outcome: outcome.events)
 
+    # --- a cancelled day -------------------------------------------------------------------------
+
+    def cancel_day(
+        self, point_id: str, day: date, reason: str, move_to: date | None, actor: Actor, now: datetime
+    ) -> Outcome:
+        """A point manager cancels what is left of a day (a delivery failed): each booked visit moves to
+        ``move_to`` at the same point (the place nearest its hour) or, without it, is cancelled; the
+        doses after it follow (moved into their window, or cancelled with it); each patient gets one SMS
+        (their change's first event carries it); the day's slots without visits are removed, so
+        search stops offering them. All or nothing: when ``move_to`` lacks places for every visit,
+        409 ``no_place_on_move_to`` and nothing changes."""
+        if not actor.manages(point_id):
+            check_point(actor, point_id)
+            raise Refused(RefusalKind.FORBIDDEN, "not_point_manager", "Tylko kierownik punktu może odwołać dzień")
+        today = local_day(now)
+        if day < today:
+            raise Refused(RefusalKind.RULE, "day_in_past", "Ten dzień już minął", field="day")
+        if move_to is not None and (move_to <= today or move_to == day):
+            raise Refused(RefusalKind.RULE, "invalid_move_to", "Przenieść można tylko na inny, przyszły dzień",
+                          field="move_to")  # fmt: skip
+        programme = self._programme()
+        start, end = day_bounds(day)
+        start = max(start, now)  # what has started is the point's own business (vaccinated or missed)
+
+        def work(tx: BackOfficeTx) -> Outcome:
+            point = self._point(tx, point_id, actor)
+            slots = _ledger(tx)
+            day_slots = [slots.known(s) for s in tx.slots(point_id, start, end)]
+            targets = [slots.known(s) for s in tx.slots(point_id, *day_bounds(move_to))] if move_to else []
+            home = day_slots[0] if day_slots else None
+            patients = dict.fromkeys(tx.day_visit_patients(point_id, start, end))
+            events: list[dict[str, Any]] = []
+            cancelled = moved = 0
+            for patient_id in patients:
+                patient = tx.patient(patient_id)
+                visits = tx.patient_visits(patient_id)
+                on_day = [v for v in visits if v.is_active and v.point_id == point_id and start <= v.starts_at < end]
+                if patient is None or not on_day:
+                    continue
+                visit = min(on_day, key=lambda v: v.dose)  # the doses after it follow it
+                region = home or slots.get(visit.point_id, visit.starts_at, visit.vaccine)
+                if region is None:
+                    continue
+                vaccine = programme.vaccine(visit.vaccine)
+                changed = _moved_with_later_doses(slots, visit, visits, targets, vaccine) if move_to else None
+                if move_to is not None and changed is None:
+                    raise Refused(
+                        RefusalKind.CONFLICT, "no_place_on_move_to",
+                        f"Brak wolnych miejsc {move_to:%d.%m.%Y} dla wszystkich wizyt tego dnia", field="move_to",
+                    )  # fmt: skip
+                regions = {v.point_id: region for v in [*visits, *(changed or [])]}
+                if changed:
+                    tx.update_visits(changed)
+                    after = {v.visit_id: v for v in changed}
+                    series = [after.get(v.visit_id, v) for v in visits if v.series_id == visit.series_id]
+                    events += visit_events(
+                        VISIT_MOVED, changed, regions, patient.birth_date, series, now, slots=sorted(slots.changed)
+                    )
+                    moved += 1
+                else:
+                    dropped = [v.with_status(VisitStatus.CANCELLED) for v in [visit, *later_doses(visit, visits)]]
+                    for gone in dropped:
+                        slots.release(gone.point_id, gone.starts_at, gone.vaccine)
+                    tx.update_visits(dropped)
+                    events += visit_events(
+                        VISIT_CANCELLED, dropped, regions, patient.birth_date, dropped, now, slots=sorted(slots.changed)
+                    )
+                    cancelled += 1
+            slots.save()
+            # The day's places go: search stops offering them (a slot still holding a visit stays).
+            removed = [slots.slots[s.key] for s in day_slots if slots.slots[s.key].booked == 0]
+            tx.delete_slots(removed)
+            events += schedule_changed_events(point, ScheduleChange(removed=removed), now, actor.staff_id)
+            tx.add_to_outbox(events)
+            body = {"point_id": point_id, "day": day.isoformat(), "cancelled": cancelled, "moved": moved,
+                    "slots_removed": len(removed), "reason": reason}  # fmt: skip
+            return Outcome(body, events)
+
+        return self._committed(work, lambda outcome: outcome.events)
+
     # --- no-shows ------------------------------------------------------------------------------
 
     def mark_no_show(self, visit_id: str, actor: Actor, now: datetime) -> Outcome:
@@ -488,6 +574,35 @@ def _next_doses(
         previous = new_visit(completed.patient_id, completed.series_id, dose, slots.take(choice), Channel.POINT)
         booked.append(previous)
     return booked, None
+
+
+def _moved_with_later_doses(
+    slots: SlotLedger, visit: Visit, visits: Sequence[Visit], targets: Sequence[Slot], vaccine: Vaccine | None
+) -> list[Visit] | None:
+    """The visit on a place of the target day nearest its hour, and the later doses moved into their
+    windows where they no longer fit; None when the target day has no place for it (or it would leave
+    its own dose window). A later dose with no place left in its window stays where it is: the point
+    or the patient moves it (it is still booked, so it is not lost)."""
+    free = [slots.slots[s.key] for s in targets]
+    target = same_time_of_day(free, visit.vaccine, visit.starts_at)
+    if target is None or vaccine is None:
+        return None
+    earlier = [v for v in visits if v.series_id == visit.series_id and v.dose == visit.dose - 1
+               and v.status == VisitStatus.COMPLETED]  # fmt: skip
+    if earlier and not next_dose_window(vaccine, visit.dose, earlier[0].starts_at).contains(target.starts_at):
+        return None
+    slots.release(visit.point_id, visit.starts_at, visit.vaccine)
+    changed = [visit.moved_to(slots.take(target))]
+    for later in later_doses(visit, visits):
+        window = next_dose_window(vaccine, later.dose, changed[-1].starts_at)
+        if window.contains(later.starts_at):
+            break
+        choice = slots.earliest_free_in(vaccine.code, window, near=target)
+        if choice is None:
+            break
+        slots.release(later.point_id, later.starts_at, later.vaccine)
+        changed.append(later.moved_to(slots.take(choice)))
+    return changed
 
 
 def replace_status(visits: Sequence[Visit], visit_id: str) -> Visit:

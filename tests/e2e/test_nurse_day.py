@@ -17,6 +17,7 @@ from shared.domain.identity import staff_id_for
 from shared.services.visits import BookingRequest
 from shared.topology import TOPOLOGY
 from tests.e2e.conftest import Api
+from tests.e2e.test_messaging import assert_no_more_messages, wait_for_messages
 from tests.e2e.test_point_day import eventually, new_point
 from tests.integration.conftest import visit_service
 
@@ -246,3 +247,62 @@ def test_a_point_manager_voids_a_dose_and_reports_count_it_out(api: Api, new_pes
         return rows[0]["n"] or None
 
     assert eventually(in_bigquery, "the VaccinationVoided event in BigQuery") == 1
+
+
+def test_a_manager_cancels_a_day_or_moves_it_and_each_patient_gets_one_sms(
+    api: Api, new_pesel, new_phone, gateway: str, e2e_backends: Container
+) -> None:
+    day, move_to = days_ahead(6, 9), days_ahead(7, 10)
+    hour = timedelta(hours=1)
+    places = [
+        (day, "jcovden", 1),
+        (day + 2 * hour, "jcovden", 1),
+        (move_to, "jcovden", 1),
+        (move_to + hour, "jcovden", 1),
+    ]
+    point_id = new_point(e2e_backends, places)
+    staff = staff_of(api, new_pesel, point_id)
+    manager = staff_of(api, new_pesel, point_id, role="point_manager")
+    phones = [new_phone(), new_phone()]
+    for phone, starts_at, birth in zip(phones, (day, day + timedelta(hours=2)), (date(1955, 1, 1), date(1956, 1, 1)),
+                                       strict=True):  # fmt: skip
+        patient = api.login(new_pesel(birth))["session_token"]
+        body = {"point_id": point_id, "starts_at": starts_at.isoformat(), "vaccine": "jcovden", "phone": phone}
+        booked = api.call("POST", "/api/v1/visits", patient, json=body, headers={"Idempotency-Key": str(uuid.uuid4())})
+        assert booked.status_code == 201, booked.text
+        wait_for_messages(gateway, phone, 1)
+    path = f"/api/v1/points/{point_id}/days/{day.astimezone(WARSAW).date().isoformat()}:cancel"
+    target = move_to.astimezone(WARSAW).date().isoformat()
+
+    by_staff = api.call("POST", path, staff, json={"reason": "brak dostawy"})
+    bad_day = api.call("POST", f"/api/v1/points/{point_id}/days/jutro:cancel", manager, json={"reason": "brak dostawy"})
+    moved = api.call("POST", path, manager, json={"reason": "brak dostawy", "move_to": target})
+
+    assert by_staff.status_code == 403
+    assert (bad_day.status_code, bad_day.json()["field"]) == (400, "day")
+    assert moved.status_code == 200, moved.text
+    assert (moved.json()["cancelled"], moved.json()["moved"]) == (0, 2)
+    for phone in phones:
+        texts = wait_for_messages(gateway, phone, 2)
+        assert "nowy termin" in texts[-1]["text"]
+    assert (booked_at(e2e_backends, point_id, day), booked_at(e2e_backends, point_id, move_to)) == (None, 1)
+
+    # The day they were moved to fails as well: now both are cancelled, one SMS each again.
+    again = api.call("POST", path.replace(day.astimezone(WARSAW).date().isoformat(), target), manager,
+                     json={"reason": "brak dostawy"})  # fmt: skip
+    assert again.status_code == 200, again.text
+    assert (again.json()["cancelled"], again.json()["moved"]) == (2, 0)
+    for phone in phones:
+        texts = wait_for_messages(gateway, phone, 3)
+        assert "odwolano" in texts[-1]["text"]  # transliterated
+        assert_no_more_messages(gateway, phone, 3, watch_s=2)
+    listed = api.call("GET", f"/api/v1/points/{point_id}/schedule", staff, params={"from": target, "to": target})
+    assert listed.json()["slots"] == []
+
+
+def booked_at(e2e_backends: Container, point_id: str, starts_at: datetime) -> int | None:
+    """The slot's booked places, None once the slot is gone."""
+    try:
+        return booked(e2e_backends, point_id, starts_at)
+    except IndexError:
+        return None

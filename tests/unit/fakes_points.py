@@ -93,6 +93,10 @@ class FakeOfficeTx:
     def vaccination(self, patient_id: str, visit_id: str) -> Vaccination | None:
         return self._read.vaccinations.get(visit_id)
 
+    def day_visit_patients(self, point_id: str, start: datetime, end: datetime) -> list[str]:
+        found = [v for v in self._read.visits.values() if v.point_id == point_id and start <= v.starts_at < end]
+        return list(dict.fromkeys(v.patient_id for v in sorted(found, key=lambda v: (v.starts_at, v.visit_id))))
+
     def identity_checks_made(self, staff_id: str, day: date) -> int:
         return sum(1 for staff, on, _ in self._read.identity_checks if (staff, on) == (staff_id, day))
 

@@ -19,7 +19,7 @@ from shared.domain.refusals import Refused
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, plan_schedule
 from shared.domain.series import pending_dose
 from shared.domain.stock import Delivery, first_shortfall
-from shared.domain.vaccination import MAX_WRONG_CODES, Actor, orphans
+from shared.domain.vaccination import MAX_WRONG_CODES, Actor, local_day, orphans
 from shared.services.notifications import Notifier
 from shared.services.points import PointService
 from shared.services.reporting_feed import EventStreamer
@@ -334,3 +334,63 @@ def test_a_manager_voids_a_dose_within_24_hours_and_the_series_is_as_before(
     service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW + timedelta(hours=2))
     assert fake.state.visits[booked.visit_id].status == VisitStatus.COMPLETED
     assert [v.visit_id for v in fake.state.visits.values() if v.dose == 2] == [dose_two.visit_id]
+
+
+MANAGER = Actor("manager-1", frozenset(), managed_point_ids=frozenset({POINT.point_id}))
+
+
+def cancelled_day(fake: FakeBackOffice, target_places: int) -> tuple[date, date, list[Visit]]:
+    """Tomorrow: two patients at 9:00 and 11:00 (the first with dose 2 booked); the day after, places at
+    10:00 and 11:30."""
+    day, move_to = TODAY + timedelta(days=1), TODAY + timedelta(days=2)
+    first = add_visit(fake, local(day, 9), series="s-p1", patient_id="p1")
+    later = add_visit(fake, local(day + timedelta(days=25), 9), dose=2, series="s-p1", patient_id="p1")
+    second = add_visit(fake, local(day, 11), series="s-p2", patient_id="p2")
+    fake.state.slots[(POINT.point_id, local(day, 10), "comirnaty")] = slot(local(day, 10))  # empty
+    for hour, minute in ((10, 0), (11, 30)):
+        fake.state.slots[(POINT.point_id, local(move_to, hour, minute), "comirnaty")] = slot(
+            local(move_to, hour, minute), capacity=target_places
+        )
+    return day, move_to, [first, later, second]
+
+
+def test_a_manager_cancels_a_day_one_sms_each_later_doses_follow_and_places_add_up(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, published = office
+    day, _, (first, later, second) = cancelled_day(fake, 1)
+    with pytest.raises(Refused) as by_staff:
+        service.cancel_day(POINT.point_id, day, "no delivery", None, STAFF, NOW)
+
+    outcome = service.cancel_day(POINT.point_id, day, "no delivery", None, MANAGER, NOW)
+
+    assert by_staff.value.code == "not_point_manager"
+    assert (outcome.body["cancelled"], outcome.body["moved"], outcome.body["slots_removed"]) == (2, 0, 3)
+    assert {fake.state.visits[v.visit_id].status for v in (first, later, second)} == {VisitStatus.CANCELLED}
+    assert not [key for key in fake.state.slots if local_day(key[1]) == day]
+    assert fake.state.slots[(POINT.point_id, later.starts_at, "comirnaty")].booked == 0
+    speaking = [e for e in published.events if e["event_type"] == "VisitCancelled" and e["visit_id"] == e["changed"][0]]
+    assert sorted(e["patient_ref"] for e in speaking) == ["p1", "p2"]  # one SMS each
+
+
+def test_a_cancelled_day_moves_to_another_day_nearest_the_hour_or_changes_nothing(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, _ = office
+    day, move_to, (first, later, second) = cancelled_day(fake, 1)
+    fake.state.slots[(POINT.point_id, local(move_to, 11, 30), "comirnaty")] = slot(
+        local(move_to, 11, 30), capacity=1, booked=1
+    )  # only one place left for two patients
+    before = dict(fake.state.slots)
+    with pytest.raises(Refused) as short:
+        service.cancel_day(POINT.point_id, day, "no delivery", move_to, MANAGER, NOW)
+    assert short.value.code == "no_place_on_move_to" and fake.state.slots == before
+
+    fake.state.slots[(POINT.point_id, local(move_to, 11, 30), "comirnaty")] = slot(local(move_to, 11, 30), capacity=1)
+    outcome = service.cancel_day(POINT.point_id, day, "no delivery", move_to, MANAGER, NOW)
+
+    assert (outcome.body["cancelled"], outcome.body["moved"]) == (0, 2)
+    assert fake.state.visits[first.visit_id].starts_at == local(move_to, 10)
+    assert fake.state.visits[second.visit_id].starts_at == local(move_to, 11, 30)
+    assert fake.state.visits[later.visit_id] == later  # dose 2 still fits its window: it stays
+    assert sum(s.booked for k, s in fake.state.slots.items() if local_day(k[1]) == move_to) == 2

@@ -79,6 +79,8 @@ const texts = {
     'refusal.no_blocks': 'Harmonogram musi mieć co najmniej jeden blok.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': 'Nieprawidłowy kod z SMS-a. Poproś pacjenta o kod z wiadomości i wpisz go ponownie.',
+    'refusal.no_place_on_move_to': 'Brak wolnych miejsc w wybranym dniu dla wszystkich wizyt. Dodaj terminy albo wybierz inny dzień.',
+    'refusal.invalid_move_to': 'Przenieść można tylko na inny, przyszły dzień.',
     'refusal.patient_exists': 'Ten pacjent jest już w systemie. Wyszukaj go po numerze PESEL.',
     'refusal.sms_resent_recently': 'Potwierdzenie tej wizyty wysłano ponownie w ciągu ostatniej godziny.',
     'refusal.no_mobile_on_file': 'Pacjent nie ma numeru komórkowego. Odczytaj mu termin wizyty.',
@@ -183,6 +185,8 @@ const texts = {
     'refusal.no_blocks': 'The schedule needs at least one block.',
     // The point console's refusals.
     'refusal.wrong_check_in_code': "Wrong code from the SMS. Ask the patient for the code in the message and enter it again.",
+    'refusal.no_place_on_move_to': 'Not enough free places on the chosen day for every visit. Add slots or choose another day.',
+    'refusal.invalid_move_to': 'Visits can only be moved to another, future day.',
     'refusal.patient_exists': 'This patient is already registered. Look them up by PESEL.',
     'refusal.sms_resent_recently': 'This visit\'s confirmation was resent within the last hour.',
     'refusal.no_mobile_on_file': 'The patient has no mobile number on file. Read the visit out to them.',
