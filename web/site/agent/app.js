@@ -210,10 +210,8 @@ $('#lookup-form').addEventListener('submit', async (event) => {
     state.pesel = null;
     renderCaller();
     refused(error, form);
-    if (error.code === 'patient_not_found') {
-      renderRegistration(pesel);
-      return;
-    }
+    // Nobody on file: the registration form comes up below; the PESEL stays ready for a retyped number.
+    if (error.code === 'patient_not_found') renderRegistration(pesel);
     form.elements.pesel.focus();
     form.elements.pesel.select();
   }
@@ -323,7 +321,6 @@ function renderRegistration(pesel) {
     }
   });
   section.replaceChildren(el('h2', { id: 'caller-heading', tabindex: '-1' }, t('agent.register.heading')), form);
-  form.elements.given_name.focus();
 }
 
 async function move(slot) {
