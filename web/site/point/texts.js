@@ -12,6 +12,7 @@ extend({
     'point.signin.given_name': 'Imię',
     'point.signin.family_name': 'Nazwisko',
     'point.signin.point_ids': 'Identyfikatory punktów',
+    'point.signin.manager': 'Kierownik punktu',
     'point.signin.point_ids.hint':
       'Logowanie testowe: identyfikatory punktów, w których pracujesz, oddzielone przecinkami.',
     'point.signin.submit': 'Zaloguj się',
@@ -161,6 +162,7 @@ extend({
     'point.signin.given_name': 'Given name',
     'point.signin.family_name': 'Family name',
     'point.signin.point_ids': 'Point identifiers',
+    'point.signin.manager': 'Point manager',
     'point.signin.point_ids.hint': 'Test sign-in: the identifiers of the points you work at, separated by commas.',
     'point.signin.submit': 'Sign in',
     'point.signin.national': 'Sign in with the national login node',
