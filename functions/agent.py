@@ -208,9 +208,6 @@ def post_visit(request: Request, principal: Principal) -> Response:
             patient.patient_id, booking, Channel.CALL_CENTRE, now, idempotency_key(request),
             request_fingerprint(booking),
         )  # fmt: skip
-        if booking.phone is not None and not change.replayed and change.visits:
-            # Never silently: the number on file hears that it was replaced.
-            container.hotline.tell_old_number(patient, booking.phone, change.visits[0].visit_id)
         visits = [visit_json(v, change.points.get(v.point_id), with_code=False) for v in change.visits]
         sms = (booking.phone or patient.phone) is not None
         return visits_response(

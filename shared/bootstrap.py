@@ -367,6 +367,7 @@ class Container:
             self.programme,
             self.bus,
             self.settings.sms_transliterate,
+            phones=self.patients,
         )
 
     @cached_property

@@ -1,11 +1,10 @@
-"""The 989 hotline's texts: resending a visit's confirmation, and telling a patient's old number that
-the hotline gave another one. Both go to ``sms-requests`` like every other SMS (sent once per request
-id); the confirmation only to the number on file, at most once an hour per visit.
+"""The 989 hotline resends a visit's confirmation: to ``sms-requests`` like every other SMS (sent once
+per request id), only to the number on file, at most once an hour per visit. (A new number given by
+phone is told to the old one by the PhoneChanged event the booking writes: see the notifier.)
 """
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Callable
 from datetime import datetime, timedelta
 from typing import Protocol
@@ -15,7 +14,7 @@ from shared.domain.patients import PatientRecord
 from shared.domain.programme import Programme
 from shared.domain.ratelimit import Limit
 from shared.domain.refusals import RefusalKind, Refused
-from shared.domain.sms import SmsRequest, booked_text, phone_changed_text
+from shared.domain.sms import SmsRequest, booked_text
 from shared.services.notifications import visit_facts
 from shared.services.points import BackOffice, BackOfficeTx
 from shared.services.ports import MessagePublisher, PointDirectory
@@ -87,19 +86,6 @@ class Hotline:
         request = SmsRequest.compose(
             f"resend-{visit_id}-{slot}", patient.phone, booked_text(facts[0], facts[1:], None), "Resend", visit_id,
             self.transliterate,
-        )  # fmt: skip
-        data, _ = request.message()
-        self.bus.publish(SMS_REQUESTS, data, request_id=request.request_id)
-        return request.request_id
-
-    def tell_old_number(self, patient: PatientRecord, new_phone: str, visit_id: str) -> str | None:
-        """The hotline gave ``new_phone`` for a patient who had another: tell the old one; the request id."""
-        if patient.phone is None or patient.phone == new_phone:
-            return None
-        change = hashlib.sha256(f"{patient.phone}|{new_phone}".encode()).hexdigest()[:16]
-        request = SmsRequest.compose(
-            f"phone-change-{patient.patient_id}-{change}", patient.phone, phone_changed_text(new_phone),
-            "PhoneChanged", visit_id, self.transliterate,
         )  # fmt: skip
         data, _ = request.message()
         self.bus.publish(SMS_REQUESTS, data, request_id=request.request_id)

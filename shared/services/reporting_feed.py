@@ -105,7 +105,7 @@ class EventStreamer:
             self.warehouse.insert_rows(VISIT_EVENTS_TABLE, [visit_event_row(event, now)], row_ids=[event.event_id])
         elif isinstance(event, VaccinationVoidedEvent):
             self.warehouse.insert_rows(VOIDS_TABLE, [void_row(event, now)], row_ids=[event.event_id])
-        else:
+        elif isinstance(event, ScheduleChangedEvent):
             self.warehouse.insert_rows(
                 SCHEDULE_EVENTS_TABLE, [schedule_event_row(event, now)], row_ids=[event.event_id]
             )

@@ -27,7 +27,7 @@ from shared.domain.booking import (
     new_visit,
     next_dose_window,
 )
-from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, visit_events
+from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, phone_changed_event, visit_events
 from shared.domain.identity import eligibility
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
@@ -91,7 +91,9 @@ class BookingTransaction(Protocol):
         """Store the visits' point, start and status."""
         ...
 
-    def save_phone(self, patient_id: str, phone: str) -> None: ...
+    def save_phone(self, patient_id: str, phone: str, previous: str | None = None) -> None:
+        """Store the patient's mobile, keeping ``previous`` (the number it replaces) for the PhoneChanged SMS."""
+        ...
 
     def store_result(self, scope: str, key: str, result: StoredResult) -> None: ...
 
@@ -297,8 +299,11 @@ class VisitService:
             slots.save()
             tx.insert_visits(booked)
             tx.update_visits(dropped)
+            phone_changed = []
             if request.phone and request.phone != patient.phone:
-                tx.save_phone(patient_id, request.phone)
+                tx.save_phone(patient_id, request.phone, previous=patient.phone)
+                if patient.phone is not None:  # never silently: the number on file is told
+                    phone_changed = [phone_changed_event(patient_id, now)]
             pending_from = pending.earliest if pending else None
             touched = sorted(slots.changed)
             events = visit_events(
@@ -310,6 +315,7 @@ class VisitService:
                 events += visit_events(
                     VISIT_CANCELLED, gone_together, home, patient.birth_date, gone_together, now, slots=touched
                 )
+            events += phone_changed
             tx.add_to_outbox(events)
             change = VisitsChanged(booked, next_dose=pending)
             if idempotency_key:

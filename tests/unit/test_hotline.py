@@ -1,5 +1,4 @@
-"""The hotline's texts on fakes: a confirmation resent to the number on file once an hour per visit,
-and the old number told when the hotline gives another."""
+"""The hotline on fakes: a confirmation resent to the number on file once an hour per visit."""
 
 from __future__ import annotations
 
@@ -65,13 +64,3 @@ def test_no_resend_without_a_mobile_or_a_visit(phone: str | None, visit: str, co
     with pytest.raises(Refused) as refused:
         service.resend_confirmation(visit, NOW)
     assert refused.value.code == code and bus.messages == []
-
-
-def test_the_old_number_is_told_of_a_new_one_once_and_only_when_it_changed() -> None:
-    service, office, bus, _ = hotline()
-    patient = office.state.patients["p1"]
-    assert service.tell_old_number(patient, "+48601000001", "v1") is None
-    first = service.tell_old_number(patient, "+48601000999", "v1")
-    assert service.tell_old_number(patient, "+48601000999", "v1") == first  # the SMS log sends it once
-    [told] = bus.json(SMS_REQUESTS)[:1]
-    assert told["to"] == "+48601000001" and "999" in told["text"]

@@ -13,3 +13,6 @@ CREATE TABLE IdentityChecks (
 ALTER TABLE Vaccinations ADD COLUMN VoidedAt TIMESTAMP;
 ALTER TABLE Vaccinations ADD COLUMN VoidedBy STRING(64);
 ALTER TABLE Vaccinations ADD COLUMN VoidReason STRING(500);
+
+-- The number a patient had before a booking gave another: the PhoneChanged event's SMS goes to it.
+ALTER TABLE Patients ADD COLUMN PreviousPhone STRING(16);
