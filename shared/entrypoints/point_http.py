@@ -6,6 +6,7 @@ point they load, and their refusals reach the client through ``Routes.dispatch``
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from shared.entrypoints.web import (
 from shared.services.points import PointService
 from shared.services.walkins import WalkIn
 
+log = logging.getLogger(__name__)
 UUID = re.compile(UUID_PATTERN)
 CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 VACCINE = r"^[a-z0-9-]{2,40}$"
@@ -50,6 +52,14 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(
         principal.staff_id, frozenset(point_ids), admin=Role.ADMIN in principal.roles, managed_point_ids=managed
     )
+
+
+def _audit(staff_id: str, action: str, at: datetime, **details: Any) -> None:
+    """The staff audit trail; the action stands when the entry cannot be written (an alert, not a 500)."""
+    try:
+        get_container().audit.record(staff_id, action, at, **details)
+    except Exception:
+        log.exception("point action not audited", extra={"fields": {"action": action}})
 
 
 def service() -> PointService:
@@ -258,9 +268,7 @@ def post_vaccination(request: Request, principal: Principal, visit_id: str) -> R
     actor, now = actor_of(principal), datetime.now(UTC)
     outcome = service().record_vaccination(_visit_id(visit_id), body.lot, body.check_in_code, actor, now, reason)
     if reason is not None:  # besides its row beside the vaccination, in the staff audit trail
-        get_container().audit.record(
-            actor.staff_id, "vaccinate_identity_checked", now, status=201, visit_id=visit_id, reason=reason
-        )
+        _audit(actor.staff_id, "vaccinate_identity_checked", now, status=201, visit_id=visit_id, reason=reason)
     return json_response(_visits(outcome.body), status=201, headers=NO_STORE)
 
 
@@ -285,7 +293,7 @@ def post_cancel_day(request: Request, principal: Principal, point_id: str, day: 
     body = parse_json(request, CancelDayBody)
     actor, now = actor_of(principal), datetime.now(UTC)
     outcome = service().cancel_day(_point_id(point_id), on, body.reason.strip(), body.move_to, actor, now)
-    get_container().audit.record(
+    _audit(
         actor.staff_id, "cancel_day", now, status=200, point_id=point_id, day=on.isoformat(), reason=body.reason,
         cancelled=outcome.body["cancelled"], moved=outcome.body["moved"],
     )  # fmt: skip
@@ -307,7 +315,7 @@ def post_void(request: Request, principal: Principal, visit_id: str) -> Response
         raise bad_request("reason", "Podaj powód unieważnienia", code="reason_required")
     actor, now = actor_of(principal), datetime.now(UTC)
     outcome = service().void_vaccination(_visit_id(visit_id), reason, actor, now)
-    get_container().audit.record(actor.staff_id, "void_vaccination", now, status=200, visit_id=visit_id, reason=reason)
+    _audit(actor.staff_id, "void_vaccination", now, status=200, visit_id=visit_id, reason=reason)
     return json_response(_visits(outcome.body), headers=NO_STORE)
 
 
