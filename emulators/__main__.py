@@ -7,7 +7,7 @@ import os
 import signal
 import sys
 import threading
-import time
+from datetime import UTC, datetime
 from types import FrameType
 
 from emulators.ports import LOOPBACK, Ports
@@ -61,26 +61,15 @@ def _rebuild_availability() -> None:
     print(f"Search projection rebuilt in Redis: {done.slots} slots of {done.points} points in {done.seconds:.1f} s.")
 
 
-def _scheduler(stopping: threading.Event, sweep_every_s: float = 15.0) -> None:
-    """Stands in for Cloud Scheduler: outbox sweeps every few seconds, the search projection's
-    reconcile every five minutes, reminders and no-shows once a day."""
+def _scheduler(stopping: threading.Event) -> None:
+    """Stands in for Cloud Scheduler: every schedule of infra/topology.yaml (programme tick and outbox
+    sweep each minute, reconcile every five, reminders each evening, no-shows each night) on its cron."""
+    from emulators.scheduler import LocalScheduler
     from shared.bootstrap import get_container
-    from shared.topology import AVAILABILITY_TICKS, NO_SHOW_TICKS, OUTBOX_SWEEP_TICKS, REMINDER_TICKS
+    from shared.topology import TOPOLOGY
 
     bus = get_container().bus
-    last_reminders, last_reconcile = 0.0, time.monotonic()
-    while not stopping.wait(sweep_every_s):
-        try:
-            bus.publish(OUTBOX_SWEEP_TICKS, b"{}")
-            if time.monotonic() - last_reconcile > 300:
-                bus.publish(AVAILABILITY_TICKS, b"{}")
-                last_reconcile = time.monotonic()
-            if time.monotonic() - last_reminders > 24 * 3600:
-                bus.publish(REMINDER_TICKS, b"{}")
-                bus.publish(NO_SHOW_TICKS, b"{}")
-                last_reminders = time.monotonic()
-        except Exception as error:  # the next tick tries again
-            print(f"scheduler: tick not published ({type(error).__name__})", file=sys.stderr)
+    LocalScheduler(TOPOLOGY.schedules, bus.publish, lambda: datetime.now(UTC)).run(stopping)
 
 
 def run(args: argparse.Namespace) -> int:

@@ -42,7 +42,7 @@ HTTP_MOUNTS = (
     HttpMount(r"^/api/v1/(login|logout|session)/?$", "login"),
     HttpMount(r"^/api/v1/(slots|points)/?$", "slots"),
     HttpMount(r"^/api/v1/points/[^/]+/", "point"),  # a point's own resources: its visits, schedule, deliveries
-    HttpMount(r"^/api/v1/visits/[^/]+/(vaccination|no-show)/?$", "point"),
+    HttpMount(r"^/api/v1/visits/[^/]+/(vaccination|vaccination:void|no-show)/?$", "point"),
     HttpMount(r"^/api/v1/agent/", "agent"),
     HttpMount(r"^/api/v1/admin/", "admin"),
     HttpMount(r"^/api/v1/interest/?$", "interest"),

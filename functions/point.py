@@ -1,6 +1,7 @@
 """`point`: vaccination-point staff on their own points (admins on any).
 
-GET /api/v1/points/{id}/visits?day=; GET/PUT /api/v1/points/{id}/schedule; POST /api/v1/points/{id}/deliveries;
+GET /api/v1/points/{id}/visits?day=&q= (q: start of the surname);
+GET/PUT /api/v1/points/{id}/schedule; POST /api/v1/points/{id}/deliveries;
 GET /api/v1/points/{id}/stock; POST /api/v1/visits/{id}/vaccination; POST /api/v1/visits/{id}/no-show.
 """
 
@@ -8,7 +9,7 @@ from __future__ import annotations
 
 import functions_framework
 from flask import Request, Response
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
 from shared.domain.identity import Principal, Role
@@ -24,13 +25,14 @@ class DayQuery(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     day: Day
+    q: str | None = Field(default=None, min_length=1, max_length=100)
 
 
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def get_day_list(request: Request, principal: Principal, point_id: str) -> Response:
     check_point(point_http.actor_of(principal), point_id)
     query = parse_query(request, DayQuery)
-    visits = get_container().visits.day_list(point_id, query.day)
+    visits = get_container().visits.day_list(point_id, query.day, query.q)
     body = {
         "point_id": point_id,
         "day": query.day.isoformat(),
@@ -39,6 +41,7 @@ def get_day_list(request: Request, principal: Principal, point_id: str) -> Respo
                 **visit_json(visit, with_code=False),
                 "given_name": patient.given_name if patient else None,
                 "family_name": patient.family_name if patient else None,
+                "birth_year": patient.birth_date.year if patient else None,
             }
             for visit, patient in visits
         ],

@@ -126,7 +126,8 @@ locals {
     EREG_NIGHT_JOB_BUDGET_S = "240"
     # gcloud functions deploy (Cloud Build's redeploys) sets it on every gen2 function; set here too
     # so that a plan after a deploy shows no diff.
-    LOG_EXECUTION_ID = "true"
+    LOG_EXECUTION_ID             = "true"
+    EREG_IDENTITY_CHECKS_PER_DAY = "20" # vaccinations without the SMS code, per staff member and day
   }, var.settings)
 
   secret_environment = { for id, _ in local.declarations.secrets : id => upper("EREG_${replace(id, "-", "_")}") }

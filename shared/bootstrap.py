@@ -62,6 +62,7 @@ from shared.services.certificates import CertificateIssuer, DccSigner
 from shared.services.dose_candidates import NextDoseCandidates
 from shared.services.ehealth import ImmunizationSender
 from shared.services.health import HealthReport, check_backends
+from shared.services.hotline import Hotline
 from shared.services.identity import AssertionVerifier, IdentityService, KeySource, SessionRepository
 from shared.services.interest import InterestService
 from shared.services.night_jobs import NightJobs
@@ -356,11 +357,23 @@ class Container:
 
     @cached_property
     def point_office(self) -> PointService:
-        return PointService(self.back_office, self.programme, self.post_commit, self.availability)
+        return PointService(
+            self.back_office,
+            self.programme,
+            self.post_commit,
+            self.availability,
+            identity_checks_per_day=self.settings.identity_checks_per_day,
+        )
 
     @cached_property
     def back_office(self) -> SpannerBackOffice:
         return SpannerBackOffice(self.spanner)
+
+    @cached_property
+    def hotline(self) -> Hotline:
+        return Hotline(
+            self.back_office, self.points, self.programme, self.bus, self.rate_limits, self.settings.sms_transliterate
+        )
 
     @cached_property
     def walk_ins(self) -> WalkIns:
@@ -422,6 +435,7 @@ class Container:
             self.programme,
             self.bus,
             self.settings.sms_transliterate,
+            phones=self.patients,
         )
 
     @cached_property

@@ -100,6 +100,8 @@ class Settings(BaseSettings):
     # A nightly job's run (reminders, no-shows) stops after this many seconds, saves its checkpoint
     # and publishes a tick that goes on: shorter than its subscription's ack deadline (300 s).
     night_job_budget_s: float = Field(default=240.0, gt=0)
+    # Vaccinations one staff member may record after an identity check (no check-in code) per local day.
+    identity_checks_per_day: int = Field(default=20, ge=0)
 
     # Token buckets, "scope:who" -> [per second, burst]; who is "ip" (the client address, checked
     # before any backend read) or "user" (the verified person: patient or staff member). Shared by

@@ -175,12 +175,36 @@ class SpannerBackOfficeTx(BackOfficeTx):
 
     def add_vaccination(self, vaccination: Vaccination) -> None:
         v = vaccination
-        self.reader.insert(
+        # insert_or_update: a dose voided today may be recorded again (the visit is booked again).
+        self.reader.insert_or_update(
             "Vaccinations",
-            (*VACCINATION_COLUMNS, "RecordedAt"),
+            (*VACCINATION_COLUMNS, "RecordedAt", "VoidedAt", "VoidedBy", "VoidReason"),
             [(v.patient_id, v.visit_id, v.series_id, v.dose, v.vaccine, v.point_id, v.lot, v.vaccinated_at,
-              v.staff_id, spanner.COMMIT_TIMESTAMP)],
+              v.staff_id, spanner.COMMIT_TIMESTAMP, None, None, None)],
         )  # fmt: skip
+
+    def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None:
+        self.reader.update(
+            "Vaccinations",
+            ("PatientId", "VisitId", "VoidedAt", "VoidedBy", "VoidReason"),
+            [(vaccination.patient_id, vaccination.visit_id, voided_at, staff_id, reason)],
+        )
+
+    def day_visit_patients(self, point_id: str, start: datetime, end: datetime) -> list[str]:
+        # The index holds every status: the service keeps the BOOKED ones after reading each patient.
+        keys = KeySet(ranges=[KeyRange(start_closed=[point_id, start], end_open=[point_id, end])])
+        rows = self.reader.read("Visits", ("PointId", "StartsAt", "PatientId"), keys, index="VisitsByPoint")
+        return list(dict.fromkeys(str(row[2]) for row in rows))
+
+    def identity_checks_made(self, staff_id: str, day: date) -> int:
+        return len(list(self.reader.read("IdentityChecks", ("VisitId",), _prefix(staff_id, day))))
+
+    def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None:
+        self.reader.insert(
+            "IdentityChecks",
+            ("StaffId", "Day", "VisitId", "PointId", "Reason", "CheckedAt"),
+            [(staff_id, day, visit_id, point_id, reason, spanner.COMMIT_TIMESTAMP)],
+        )
 
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None:
         self.booking.add_to_outbox(events)

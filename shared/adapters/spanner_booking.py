@@ -146,9 +146,11 @@ class SpannerBookingTransaction:
                 "Visits", ("PatientId", "VisitId", "PointId", "StartsAt", "Status", "BookedDay", "ChangedAt"), values
             )
 
-    def save_phone(self, patient_id: str, phone: str) -> None:
+    def save_phone(self, patient_id: str, phone: str, previous: str | None = None) -> None:
         self.transaction.update(
-            "Patients", ("PatientId", "Phone", "UpdatedAt"), [(patient_id, phone, spanner.COMMIT_TIMESTAMP)]
+            "Patients",
+            ("PatientId", "Phone", "PreviousPhone", "UpdatedAt"),
+            [(patient_id, phone, previous, spanner.COMMIT_TIMESTAMP)],
         )
 
     def store_result(self, scope: str, key: str, result: StoredResult) -> None:

@@ -51,6 +51,12 @@ class PatientRepository:
     def patient(self, patient_id: str) -> PatientRecord | None:
         return self.patients([patient_id]).get(patient_id)
 
+    def previous_phone(self, patient_id: str) -> str | None:
+        """The number the patient had before their last change (PhoneChanged texts it)."""
+        with self.database.snapshot() as snapshot:
+            rows = list(snapshot.read("Patients", ("PreviousPhone",), KeySet(keys=[[patient_id]])))
+        return str(rows[0][0]) if rows and rows[0][0] else None
+
     def patients(self, patient_ids: Iterable[str]) -> dict[str, PatientRecord]:
         wanted = list(patient_ids)
         if not wanted:

@@ -133,6 +133,40 @@ def earliest_free(slots: Iterable[Slot], window: DoseWindow, vaccine: str) -> Sl
     return min(fitting, key=lambda s: (s.starts_at, s.point_id), default=None)
 
 
+def same_time_of_day(slots: Iterable[Slot], vaccine: str, starts_at: datetime) -> Slot | None:
+    """A free place of the vaccine closest to the local time of day of ``starts_at`` (a cancelled day's
+    visit moved to another day keeps its hour where it can)."""
+    local = starts_at.astimezone(WARSAW)
+    minute = local.hour * 60 + local.minute
+
+    def distance(slot: Slot) -> tuple[int, datetime]:
+        at = slot.starts_at.astimezone(WARSAW)
+        return abs(at.hour * 60 + at.minute - minute), slot.starts_at
+
+    fitting = [s for s in slots if s.vaccine == vaccine and s.free_places > 0]
+    return min(fitting, key=distance, default=None)
+
+
+def lapsed(visits: Iterable[Visit], now: datetime) -> list[Visit]:
+    """Open visits of a series whose earliest open dose has already started: the patient missed it.
+
+    They no longer stand in the way of a new booking (the nightly job marks the missed one NO_SHOW);
+    a later dose of such a series depends on the missed one and only holds a place."""
+    visits = list(visits)
+    first_open: dict[str, datetime] = {}
+    for visit in visits:
+        if visit.is_active:
+            first_open[visit.series_id] = min(first_open.get(visit.series_id, visit.starts_at), visit.starts_at)
+    return [v for v in visits if v.is_active and first_open[v.series_id] <= now]
+
+
+def blocking(visits: Iterable[Visit], now: datetime) -> list[Visit]:
+    """Open visits that stop the patient booking another series: those still ahead of them."""
+    visits = list(visits)
+    gone = {v.visit_id for v in lapsed(visits, now)}
+    return [v for v in visits if v.is_active and v.visit_id not in gone]
+
+
 def check_may_book(
     *,
     vaccine: Vaccine | None,
@@ -167,7 +201,7 @@ def check_may_book(
         raise Refused(RefusalKind.RULE, "too_young", f"Ta szczepionka jest dla osób od {vaccine.min_age} lat")
     # A dose-1 visit that ended NO_SHOW or CANCELLED does not count: that dose may be booked again.
     visits = list(visits)
-    if any(visit.is_active for visit in visits):
+    if blocking(visits, now):
         raise Refused(RefusalKind.CONFLICT, "already_booked", "Masz już umówioną wizytę na szczepienie")
     if any(visit.status == VisitStatus.COMPLETED and visit.dose == 1 for visit in visits):
         raise Refused(RefusalKind.CONFLICT, "dose_already_given", "Pierwsza dawka została już podana")

@@ -37,6 +37,7 @@ class EventType(StrEnum):
     VISIT_NO_SHOW = "VisitNoShow"
     SCHEDULE_CHANGED = "ScheduleChanged"
     VACCINATION_VOIDED = "VaccinationVoided"
+    PHONE_CHANGED = "PhoneChanged"
 
 
 VISIT_BOOKED = EventType.VISIT_BOOKED
@@ -170,8 +171,53 @@ class VaccinationVoidedEvent(EventBase):
     reason: str = Field(max_length=500)
 
 
+def vaccination_voided_event(
+    visit: Visit, voided_at: datetime, reason: str, event_id: str | None = None
+) -> dict[str, Any]:
+    """The outbox payload of a voided dose."""
+    return VaccinationVoidedEvent(
+        event_type=EventType.VACCINATION_VOIDED,
+        event_id=event_id or str(uuid.uuid4()),
+        schema_version=SCHEMA_VERSION,
+        occurred_at=voided_at,
+        visit_id=visit.visit_id,
+        patient_id=visit.patient_id,
+        point_id=visit.point_id,
+        dose=visit.dose,
+        vaccine=visit.vaccine,
+        voided_at=voided_at,
+        reason=reason,
+    ).model_dump(mode="json")
+
+
+class PhoneChangedEvent(EventBase):
+    """A booking gave the patient another mobile: the number on file before is told by SMS (it is kept
+    on the patient, never in the event)."""
+
+    model_config = ConfigDict(
+        title="PhoneChanged",
+        json_schema_extra={"$id": "https://e-rejestracja.gov.pl/schemas/phone-changed/1"},
+    )
+
+    event_type: Literal[EventType.PHONE_CHANGED]
+    patient_ref: str = Field(description="pseudonymous patient id, never the PESEL")
+
+
+def phone_changed_event(patient_id: str, now: datetime) -> dict[str, Any]:
+    return PhoneChangedEvent(
+        event_id=str(uuid.uuid4()),
+        schema_version=SCHEMA_VERSION,
+        occurred_at=now,
+        event_type=EventType.PHONE_CHANGED,
+        patient_ref=patient_id,
+    ).model_dump(mode="json")
+
+
 # Every payload on ``visit-events``, told apart by ``event_type``.
-Event = Annotated[VisitEvent | ScheduleChangedEvent | VaccinationVoidedEvent, Field(discriminator="event_type")]
+Event = Annotated[
+    VisitEvent | ScheduleChangedEvent | VaccinationVoidedEvent | PhoneChangedEvent,
+    Field(discriminator="event_type"),
+]
 EVENT = TypeAdapter[Event](Event)
 
 

@@ -20,6 +20,10 @@ class PatientRecord:
     def matches(self, person: Person) -> bool:
         return (self.given_name, self.family_name) == (person.given_name, person.family_name)
 
+    def surname_starts_with(self, query: str) -> bool:
+        """The day list's search: the start of the surname, whatever the case."""
+        return self.family_name.casefold().startswith(query.strip().casefold())
+
 
 @dataclass(frozen=True)
 class Referral:

@@ -17,9 +17,17 @@ class RefusalKind(StrEnum):
 
 
 class Refused(Exception):
-    def __init__(self, kind: RefusalKind, code: str, detail: str = "", field: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: RefusalKind,
+        code: str,
+        detail: str = "",
+        field: str | None = None,
+        extra: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(code)
         self.kind = kind
         self.code = code
         self.detail = detail
         self.field = field
+        self.extra = extra or {}  # more members of the answer, e.g. the point that holds a booking

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from shared.domain.booking import DoseWindow, Visit, VisitStatus, next_dose_window
+from shared.domain.booking import DoseWindow, Visit, VisitStatus, blocking, lapsed, next_dose_window
 from shared.domain.programme import Programme, Vaccine
 from shared.domain.refusals import RefusalKind, Refused
 
@@ -28,9 +28,12 @@ class PendingDose:
         return next_dose_window(self.vaccine, self.dose, self.previous.starts_at)
 
 
-def pending_dose(visits: Iterable[Visit], programme: Programme) -> PendingDose | None:
-    """The next dose of the patient's latest series with a dose given, if it is still to be booked."""
+def pending_dose(visits: Iterable[Visit], programme: Programme, now: datetime | None = None) -> PendingDose | None:
+    """The next dose of the patient's latest series with a dose given, if it is still to be booked.
+
+    Given ``now``, a booked dose whose time has passed (missed) counts as not booked."""
     visits = list(visits)
+    missed = {v.visit_id for v in lapsed(visits, now)} if now is not None else set()
     given = sorted((v for v in visits if v.status == VisitStatus.COMPLETED), key=lambda v: v.starts_at, reverse=True)
     for last in given:
         series = [v for v in visits if v.series_id == last.series_id]
@@ -39,17 +42,20 @@ def pending_dose(visits: Iterable[Visit], programme: Programme) -> PendingDose |
         vaccine = programme.vaccine(last.vaccine)
         if vaccine is None or last.dose >= vaccine.doses:
             return None
-        if any(v.dose > last.dose and v.status in (VisitStatus.BOOKED, VisitStatus.COMPLETED) for v in series):
+        if any(
+            v.dose > last.dose and v.status in (VisitStatus.BOOKED, VisitStatus.COMPLETED) and v.visit_id not in missed
+            for v in series
+        ):
             return None
         return PendingDose(last.series_id, last.dose + 1, vaccine, last)
     return None
 
 
 def check_may_book_pending(
-    pending: PendingDose, vaccine: str, slot_starts_at: datetime, visits: Iterable[Visit]
+    pending: PendingDose, vaccine: str, slot_starts_at: datetime, visits: Iterable[Visit], now: datetime
 ) -> None:
     """The rules for booking a series' pending dose (the programme already admitted the series)."""
-    if any(v.is_active for v in visits):
+    if blocking(visits, now):
         raise Refused(RefusalKind.CONFLICT, "already_booked", "Masz już umówioną wizytę na szczepienie")
     if vaccine != pending.vaccine.code:
         raise Refused(

@@ -214,6 +214,14 @@ class SmsRequest(BaseModel):
         return {"kind": self.kind, "visit_id": self.visit_id, "encoding": self.encoding, "segments": self.segments}
 
 
+def phone_changed_text(new_phone: str) -> str:
+    """To the number a patient had on file, when the hotline gave another: never silently replaced."""
+    return (
+        f"e-Rejestracja: numer telefonu do powiadomien o szczepieniu zmieniono na koncowke {new_phone[-3:]}. "
+        "Jesli to pomylka, zadzwon na infolinie 989."
+    )
+
+
 def change_request_id(event_id: str) -> str:
     return f"event-{event_id}"
 

@@ -11,13 +11,14 @@ from __future__ import annotations
 import hmac
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 
 from shared.domain.booking import WARSAW, Visit, VisitStatus, local_iso
 from shared.domain.refusals import RefusalKind, Refused
 
 MAX_WRONG_CODES = 5
+VOID_WINDOW = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -102,6 +103,38 @@ def check_in_code_refusal(visit: Visit, code: str, wrong_attempts: int) -> Refus
         f"Nieprawidłowy kod z SMS-a (pozostałe próby: {left})",
         field="check_in_code",
     )
+
+
+@dataclass(frozen=True)
+class IdentityCheck:
+    """The point checked an identity document instead of the check-in code (a landline-only patient,
+    a lost code): why, and how many such checks the staff member has already made today."""
+
+    reason: str
+    made_today: int
+    limit: int
+
+    def refusal(self) -> Refused | None:
+        if self.made_today >= self.limit:
+            return Refused(
+                RefusalKind.RULE,
+                "identity_check_limit",
+                f"Wykorzystano dzienny limit szczepień bez kodu z SMS-a ({self.limit}); poproś kierownika punktu",
+                field="identity_checked",
+            )
+        return None
+
+
+def check_may_void(actor: Actor, visit: Visit, vaccination: Vaccination | None, now: datetime) -> None:
+    """A point manager voids a dose recorded at their point, within 24 hours of recording it."""
+    if not actor.manages(visit.point_id):
+        raise Refused(RefusalKind.FORBIDDEN, "not_point_manager", "Tylko kierownik punktu może unieważnić szczepienie")
+    if visit.status != VisitStatus.COMPLETED or vaccination is None:
+        raise Refused(RefusalKind.CONFLICT, "not_vaccinated", "Ta wizyta nie ma zapisanego szczepienia")
+    if now - vaccination.vaccinated_at > VOID_WINDOW:
+        raise Refused(
+            RefusalKind.RULE, "void_too_late", "Szczepienie można unieważnić tylko w ciągu 24 godzin od zapisu"
+        )
 
 
 def check_may_mark_no_show(actor: Actor, visit: Visit, now: datetime) -> None:

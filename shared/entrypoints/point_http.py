@@ -6,6 +6,7 @@ point they load, and their refusals reach the client through ``Routes.dispatch``
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from shared.entrypoints.web import (
 from shared.services.points import PointService
 from shared.services.walkins import WalkIn
 
+log = logging.getLogger(__name__)
 UUID = re.compile(UUID_PATTERN)
 CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 VACCINE = r"^[a-z0-9-]{2,40}$"
@@ -50,6 +52,14 @@ def actor_of(principal: Principal) -> Actor:
     return Actor(
         principal.staff_id, frozenset(point_ids), admin=Role.ADMIN in principal.roles, managed_point_ids=managed
     )
+
+
+def _audit(staff_id: str, action: str, at: datetime, **details: Any) -> None:
+    """The staff audit trail; the action stands when the entry cannot be written (an alert, not a 500)."""
+    try:
+        get_container().audit.record(staff_id, action, at, **details)
+    except Exception:
+        log.exception("point action not audited", extra={"fields": {"action": action}})
 
 
 def service() -> PointService:
@@ -188,6 +198,7 @@ class WalkInBody(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
     given_name: str | None = Field(default=None, min_length=1, max_length=200)
     family_name: str | None = Field(default=None, min_length=1, max_length=200)
+    check_in_code: str | None = Field(default=None, pattern=r"^\d{4}$")
 
 
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN, rate_limit="booking")
@@ -202,7 +213,7 @@ def post_walk_in(request: Request, principal: Principal, point_id: str) -> Respo
         phone = polish_mobile(body.phone) if body.phone is not None else None
     except InvalidPhone:
         raise bad_request("phone", "Podaj polski numer telefonu komórkowego", code="invalid_phone") from None
-    walk_in = WalkIn(body.pesel, body.vaccine, phone, body.given_name, body.family_name)
+    walk_in = WalkIn(body.pesel, body.vaccine, phone, body.given_name, body.family_name, body.check_in_code)
     key = idempotency_key(request)
     change = get_container().walk_ins.book(_point_id(point_id), walk_in, actor_of(principal), datetime.now(UTC), key)
     return visits_response(change, status=201, with_code=True)
@@ -212,10 +223,31 @@ def post_walk_in(request: Request, principal: Principal, point_id: str) -> Respo
 
 
 class VaccinationBody(BaseModel):
+    """``{lot, check_in_code}``, or ``{lot, identity_checked: true, reason}`` when the point checked an
+    identity document instead (no SMS: a landline-only patient, or a lost code)."""
+
     model_config = ConfigDict(extra="forbid")
 
     lot: str = Field(pattern=LOT)
-    check_in_code: str = Field(pattern=r"^\d{4}$")
+    check_in_code: str | None = Field(default=None, pattern=r"^\d{4}$")
+    identity_checked: bool | None = None
+    reason: str | None = Field(default=None, min_length=3, max_length=500)
+
+    def identity_reason(self) -> str | None:
+        """The reason when the identity check stands in for the code; a 400 naming the field otherwise."""
+        if self.identity_checked:
+            if self.check_in_code is not None:
+                raise bad_request("check_in_code", "Podaj kod z SMS-a albo potwierdzenie tożsamości, nie oba")
+            if self.reason is None or not self.reason.strip():
+                raise bad_request("reason", "Podaj powód szczepienia bez kodu z SMS-a", code="reason_required")
+            return self.reason.strip()
+        if self.identity_checked is not None:
+            raise bad_request("identity_checked", "Pole identity_checked może mieć tylko wartość true")
+        if self.check_in_code is None:
+            raise bad_request("check_in_code", "Podaj kod z SMS-a pacjenta", code="check_in_code_required")
+        if self.reason is not None:
+            raise bad_request("reason", "Powód podaje się tylko przy potwierdzeniu tożsamości")
+        return None
 
 
 def _visits(value: Any) -> Any:
@@ -232,10 +264,59 @@ def _visits(value: Any) -> Any:
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def post_vaccination(request: Request, principal: Principal, visit_id: str) -> Response:
     body = parse_json(request, VaccinationBody)
-    outcome = service().record_vaccination(
-        _visit_id(visit_id), body.lot, body.check_in_code, actor_of(principal), datetime.now(UTC)
-    )
+    reason = body.identity_reason()
+    actor, now = actor_of(principal), datetime.now(UTC)
+    outcome = service().record_vaccination(_visit_id(visit_id), body.lot, body.check_in_code, actor, now, reason)
+    if reason is not None:  # besides its row beside the vaccination, in the staff audit trail
+        _audit(actor.staff_id, "vaccinate_identity_checked", now, status=201, visit_id=visit_id, reason=reason)
     return json_response(_visits(outcome.body), status=201, headers=NO_STORE)
+
+
+class CancelDayBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=500)
+    move_to: Day | None = None
+
+
+class DayPath(BaseModel):
+    day: Day
+
+
+@guarded(Role.POINT_MANAGER, Role.ADMIN)
+def post_cancel_day(request: Request, principal: Principal, point_id: str, day: str) -> Response:
+    """A delivery failed: the day's visits are cancelled (or moved to ``move_to``), one SMS each."""
+    try:
+        on = DayPath.model_validate({"day": day}).day
+    except ValueError:
+        raise bad_request("day", "Podaj dzień jako RRRR-MM-DD") from None
+    body = parse_json(request, CancelDayBody)
+    actor, now = actor_of(principal), datetime.now(UTC)
+    outcome = service().cancel_day(_point_id(point_id), on, body.reason.strip(), body.move_to, actor, now)
+    _audit(
+        actor.staff_id, "cancel_day", now, status=200, point_id=point_id, day=on.isoformat(), reason=body.reason,
+        cancelled=outcome.body["cancelled"], moved=outcome.body["moved"],
+    )  # fmt: skip
+    return json_response(outcome.body, headers=NO_STORE)
+
+
+class VoidBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=3, max_length=500)
+
+
+@guarded(Role.POINT_MANAGER, Role.ADMIN)
+def post_void(request: Request, principal: Principal, visit_id: str) -> Response:
+    """A point manager voids a dose recorded in the last 24 hours (a wrong patient, a wrong lot)."""
+    body = parse_json(request, VoidBody)
+    reason = body.reason.strip()
+    if len(reason) < 3:
+        raise bad_request("reason", "Podaj powód unieważnienia", code="reason_required")
+    actor, now = actor_of(principal), datetime.now(UTC)
+    outcome = service().void_vaccination(_visit_id(visit_id), reason, actor, now)
+    _audit(actor.staff_id, "void_vaccination", now, status=200, visit_id=visit_id, reason=reason)
+    return json_response(_visits(outcome.body), headers=NO_STORE)
 
 
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
@@ -252,4 +333,6 @@ ROUTES = {
     ("GET", "/api/v1/points/<point_id>/stock"): get_stock,
     ("POST", "/api/v1/visits/<visit_id>/vaccination"): post_vaccination,
     ("POST", "/api/v1/visits/<visit_id>/no-show"): post_no_show,
+    ("POST", "/api/v1/visits/<visit_id>/vaccination:void"): post_void,
+    ("POST", "/api/v1/points/<point_id>/days/<day>:cancel"): post_cancel_day,
 }

@@ -79,9 +79,12 @@ def visit_json(visit: Visit, point: Point | None = None, *, with_code: bool) -> 
     return body
 
 
-def visits_response(change: VisitsChanged, status: int = 200, with_code: bool = True) -> Response:
+def visits_response(
+    change: VisitsChanged, status: int = 200, with_code: bool = True, extra: dict[str, Any] | None = None
+) -> Response:
     body: dict[str, Any] = {
-        "visits": [visit_json(v, change.points.get(v.point_id), with_code=with_code) for v in change.visits]
+        "visits": [visit_json(v, change.points.get(v.point_id), with_code=with_code) for v in change.visits],
+        **(extra or {}),
     }
     if status == 201:
         pending = change.next_dose

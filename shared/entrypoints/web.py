@@ -100,7 +100,11 @@ STATUS_OF_REFUSAL: dict[RefusalKind, int] = {
 def refusal_problem(refusal: Refused) -> Problem:
     """A domain refusal as the answer the client gets: its kind decides the status, its code stays."""
     return Problem(
-        STATUS_OF_REFUSAL[refusal.kind], refusal.code, refusal.detail or "Operacja odrzucona", field=refusal.field
+        STATUS_OF_REFUSAL[refusal.kind],
+        refusal.code,
+        refusal.detail or "Operacja odrzucona",
+        field=refusal.field,
+        extra=dict(refusal.extra),
     )
 
 

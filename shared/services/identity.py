@@ -273,6 +273,17 @@ class IdentityService:
         return self._login_patient(person, token, session, now)
 
     def _login_patient(self, person: Person, token: str, session: Session, now: datetime) -> LoginResult:
+        patient, referral, status = self.enrol(person, now, issued_by="login")
+        session = replace(session, patient_id=patient.patient_id)
+        self._open(session)
+        return LoginResult(token, session, patient, referral, status)
+
+    def enrol(
+        self, person: Person, now: datetime, issued_by: str
+    ) -> tuple[PatientRecord, Referral | None, Eligibility | None]:
+        """Create or refresh the patient as at a login: the programme's rules decide eligibility, and an
+        e-referral is issued when their cohort is open and they hold none (also for a caller an agent
+        registers at the hotline)."""
         programme = self.programme()
         status = eligibility(programme, person.birth_date, now) if programme else None
         patient, referrals = self.patients.lookup(person.pesel)
@@ -284,11 +295,9 @@ class IdentityService:
                 now,
                 issue_referral=needs_referral,
                 referral_valid_days=programme.referral_valid_days if programme else 180,
-                issued_by="login",
+                issued_by=issued_by,
             )
-        session = replace(session, patient_id=patient.patient_id)
-        self._open(session)
-        return LoginResult(token, session, patient, referral, status)
+        return patient, referral, status
 
     def _login_staff(
         self, person: Person, token: str, session: Session, now: datetime, grants: StaffGrants

@@ -8,13 +8,21 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import Any, Protocol
 
 from shared.domain.booking import Visit
-from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, VisitEvent, parse_event
+from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, PhoneChangedEvent, VisitEvent, parse_event
 from shared.domain.points import Point
 from shared.domain.programme import Programme
-from shared.domain.sms import SmsRequest, VisitFacts, booked_text, cancelled_text, change_request_id, moved_text
+from shared.domain.sms import (
+    SmsRequest,
+    VisitFacts,
+    booked_text,
+    cancelled_text,
+    change_request_id,
+    moved_text,
+    phone_changed_text,
+)
 from shared.services.ports import MessagePublisher, PatientReader, PointDirectory, VisitReader
 from shared.topology import SMS_REQUESTS
 
@@ -55,6 +63,12 @@ def change_text(event: VisitEvent, facts: list[VisitFacts]) -> str | None:
     return None
 
 
+class PhoneHistory(Protocol):
+    def previous_phone(self, patient_id: str) -> str | None:
+        """The number the patient had before their last change."""
+        ...
+
+
 class Notifier:
     """visit-events -> sms-requests: one SMS per change (booking, move, cancellation)."""
 
@@ -66,6 +80,7 @@ class Notifier:
         programme: Callable[[], Programme | None],
         bus: MessagePublisher,
         transliterate: bool,
+        phones: PhoneHistory | None = None,
     ) -> None:
         self.patients = patients
         self.visits = visits
@@ -73,10 +88,13 @@ class Notifier:
         self.programme = programme
         self.bus = bus
         self.transliterate = transliterate
+        self.phones = phones
 
     def handle(self, payload: Any) -> str | None:
         """Publish the SMS request for this event if it speaks for its change; returns the request id."""
         event = parse_event(payload)
+        if isinstance(event, PhoneChangedEvent):
+            return self._tell_old_number(event)
         if not isinstance(event, VisitEvent) or event.event_type not in TEXTED or not event.carries_message:
             return None  # no SMS for this kind of event; or not the first visit of a change, which speaks for it
         patient = self.patients.patient(event.patient_ref)
@@ -93,6 +111,20 @@ class Notifier:
             return None
         request = SmsRequest.compose(
             change_request_id(event.event_id), patient.phone, text, event.event_type, event.visit_id,
+            self.transliterate,
+        )  # fmt: skip
+        data, _ = request.message()
+        self.bus.publish(SMS_REQUESTS, data, request_id=request.request_id)
+        return request.request_id
+
+    def _tell_old_number(self, event: PhoneChangedEvent) -> str | None:
+        """A booking replaced the patient's mobile: the number before it hears of the change."""
+        patient = self.patients.patient(event.patient_ref)
+        old = self.phones.previous_phone(event.patient_ref) if self.phones else None
+        if patient is None or patient.phone is None or old is None or old == patient.phone:
+            return None
+        request = SmsRequest.compose(
+            change_request_id(event.event_id), old, phone_changed_text(patient.phone), event.event_type, "",
             self.transliterate,
         )  # fmt: skip
         data, _ = request.message()

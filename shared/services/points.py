@@ -22,8 +22,17 @@ from shared.domain.booking import (
     local_iso,
     new_visit,
     next_dose_window,
+    same_time_of_day,
 )
-from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_COMPLETED, VISIT_NO_SHOW, visit_events
+from shared.domain.events import (
+    VISIT_BOOKED,
+    VISIT_CANCELLED,
+    VISIT_COMPLETED,
+    VISIT_MOVED,
+    VISIT_NO_SHOW,
+    vaccination_voided_event,
+    visit_events,
+)
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
 from shared.domain.programme import Programme, Vaccine, require_programme
@@ -39,10 +48,12 @@ from shared.domain.schedule import (
 from shared.domain.stock import Delivery, StockLevel, check_within_stock, stock_level
 from shared.domain.vaccination import (
     Actor,
+    IdentityCheck,
     Vaccination,
     check_in_code_refusal,
     check_may_mark_no_show,
     check_may_vaccinate,
+    check_may_void,
     check_point,
     later_doses,
     local_day,
@@ -90,6 +101,13 @@ class BackOfficeTx(Protocol):
     def insert_visits(self, visits: Sequence[Visit]) -> None: ...
     def update_visits(self, visits: Sequence[Visit]) -> None: ...
     def add_vaccination(self, vaccination: Vaccination) -> None: ...
+    def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None: ...
+    def identity_checks_made(self, staff_id: str, day: date) -> int: ...
+    def day_visit_patients(self, point_id: str, start: datetime, end: datetime) -> list[str]:
+        """The patients with a BOOKED visit at the point starting in [start, end)."""
+        ...
+
+    def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None: ...
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None: ...
 
 
@@ -118,11 +136,13 @@ class PointService:
         programme: Callable[[], Programme | None],
         events: EventPublisher,
         availability: SlotChangeListener | None = None,
+        identity_checks_per_day: int = 20,
     ) -> None:
         self.office = office
         self.programme = programme
         self.events = events
         self.availability = availability
+        self.identity_checks_per_day = identity_checks_per_day
 
     def _committed(self, work: Callable[[BackOfficeTx], T], events: Callable[[T], list[dict[str, Any]]]) -> T:
         """Run a change; right after the commit, tell search which slots it changed and publish the
@@ -234,8 +254,19 @@ class PointService:
 
     # --- vaccination -----------------------------------------------------------------------------
 
-    def record_vaccination(self, visit_id: str, lot: str, check_in_code: str, actor: Actor, now: datetime) -> Outcome:
-        """Complete the visit with its vaccination record, or refuse; a wrong code is counted even so."""
+    def record_vaccination(
+        self,
+        visit_id: str,
+        lot: str,
+        check_in_code: str | None,
+        actor: Actor,
+        now: datetime,
+        identity_reason: str | None = None,
+    ) -> Outcome:
+        """Complete the visit with its vaccination record, or refuse; a wrong code is counted even so.
+
+        Without the code, ``identity_reason`` says why the point checked an identity document instead:
+        recorded with the vaccination, at most ``identity_checks_per_day`` per staff member and day."""
         programme = self._programme()
 
         def work(tx: BackOfficeTx) -> Outcome | Refused:
@@ -245,12 +276,18 @@ class PointService:
                 if done is not None and done.lot == lot and actor.acts_on(visit.point_id):
                     return Outcome(self._vaccination_body(done, visits))  # a retried request: same answer
             check_may_vaccinate(actor, visit, now)
-            attempts = tx.wrong_code_attempts(patient.patient_id, visit_id)
-            refusal = check_in_code_refusal(visit, check_in_code, attempts)
-            if refusal is not None:
-                if refusal.code == "wrong_check_in_code":
-                    tx.set_wrong_code_attempts(patient.patient_id, visit_id, attempts + 1)
-                return refusal  # committed (the try is counted), then raised
+            if identity_reason is not None:
+                made = tx.identity_checks_made(actor.staff_id, local_day(now))
+                limited = IdentityCheck(identity_reason, made, self.identity_checks_per_day).refusal()
+                if limited is not None:
+                    return limited
+            else:
+                attempts = tx.wrong_code_attempts(patient.patient_id, visit_id)
+                refusal = check_in_code_refusal(visit, check_in_code or "", attempts)
+                if refusal is not None:
+                    if refusal.code == "wrong_check_in_code":
+                        tx.set_wrong_code_attempts(patient.patient_id, visit_id, attempts + 1)
+                    return refusal  # committed (the try is counted), then raised
             if not any(d.lot == lot and d.vaccine == visit.vaccine for d in tx.deliveries(visit.point_id)):
                 return Refused(
                     RefusalKind.RULE, "unknown_lot", "Ta partia szczepionki nie została dostarczona do punktu", "lot"
@@ -261,6 +298,8 @@ class PointService:
             )  # fmt: skip
             completed = visit.with_status(VisitStatus.COMPLETED)
             tx.add_vaccination(vaccination)
+            if identity_reason is not None:
+                tx.add_identity_check(actor.staff_id, local_day(now), visit_id, visit.point_id, identity_reason)
             administered = tx.administered(visit.point_id).get(visit.vaccine, 0)
             tx.set_administered(visit.point_id, visit.vaccine, administered + 1)
             slots = _ledger(tx)
@@ -294,6 +333,7 @@ class PointService:
             tx.add_to_outbox(events)
             body = self._vaccination_body(vaccination, list(after.values()))
             body["cancelled"] = [v.visit_id for v in stale]
+            body["identity_checked"] = identity_reason is not None
             body["next_dose"] = (
                 {
                     "dose": pending.dose,
@@ -315,6 +355,114 @@ class PointService:
     def _vaccination_body(vaccination: Vaccination, visits: Sequence[Visit]) -> dict[str, Any]:
         series = sorted((v for v in visits if v.series_id == vaccination.series_id), key=lambda v: v.dose)
         return {"vaccination": vaccination.as_json(), "series": series, "cancelled": [], "next_dose": None}
+
+    def void_vaccination(self, visit_id: str, reason: str, actor: Actor, now: datetime) -> Outcome:
+        """A point manager voids a dose recorded in the last 24 hours: the record stays, marked void;
+        the visit is booked again, as before the record (it may be recorded again today; otherwise the
+        nightly job marks it missed, with the doses after it); the dose goes back to the stock; the
+        later doses already booked stay, as they were before the record."""
+
+        def work(tx: BackOfficeTx) -> Outcome:
+            patient, visit, visits = self._visit(tx, visit_id)
+            vaccination = tx.vaccination(patient.patient_id, visit_id)
+            check_may_void(actor, visit, vaccination, now)
+            assert vaccination is not None
+            reopened = visit.with_status(VisitStatus.BOOKED)
+            tx.void_vaccination(vaccination, now, actor.staff_id, reason)
+            tx.update_visits([reopened])
+            administered = tx.administered(visit.point_id).get(visit.vaccine, 0)
+            tx.set_administered(visit.point_id, visit.vaccine, max(0, administered - 1))
+            events = [vaccination_voided_event(reopened, now, reason)]
+            tx.add_to_outbox(events)
+            series = sorted((v for v in visits if v.series_id == visit.series_id), key=lambda v: v.dose)
+            body = {
+                "visit": reopened,
+                "voided": {**vaccination.as_json(), "voided_at": local_iso(now), "reason": reason},
+                "series": [reopened if v.visit_id == visit_id else v for v in series],
+            }
+            return Outcome(body, events)
+
+        return self._committed(work, lambda outcome: outcome.events)
+
+    # --- a cancelled day -------------------------------------------------------------------------
+
+    def cancel_day(
+        self, point_id: str, day: date, reason: str, move_to: date | None, actor: Actor, now: datetime
+    ) -> Outcome:
+        """A point manager cancels what is left of a day (a delivery failed): each booked visit moves to
+        ``move_to`` at the same point (the place nearest its hour) or, without it, is cancelled; the
+        doses after it follow (moved into their window, or cancelled with it); each patient gets one SMS
+        (their change's first event carries it); the day's slots without visits are removed, so
+        search stops offering them. All or nothing: when ``move_to`` lacks places for every visit,
+        409 ``no_place_on_move_to`` and nothing changes."""
+        if not actor.manages(point_id):
+            check_point(actor, point_id)
+            raise Refused(RefusalKind.FORBIDDEN, "not_point_manager", "Tylko kierownik punktu może odwołać dzień")
+        today = local_day(now)
+        if day < today:
+            raise Refused(RefusalKind.RULE, "day_in_past", "Ten dzień już minął", field="day")
+        if move_to is not None and (move_to <= today or move_to == day):
+            raise Refused(RefusalKind.RULE, "invalid_move_to", "Przenieść można tylko na inny, przyszły dzień",
+                          field="move_to")  # fmt: skip
+        programme = self._programme()
+        start, end = day_bounds(day)
+        start = max(start, now)  # what has started is the point's own business (vaccinated or missed)
+
+        def work(tx: BackOfficeTx) -> Outcome:
+            point = self._point(tx, point_id, actor)
+            slots = _ledger(tx)
+            day_slots = [slots.known(s) for s in tx.slots(point_id, start, end)]
+            targets = [slots.known(s) for s in tx.slots(point_id, *day_bounds(move_to))] if move_to else []
+            home = day_slots[0] if day_slots else None
+            patients = dict.fromkeys(tx.day_visit_patients(point_id, start, end))
+            events: list[dict[str, Any]] = []
+            cancelled = moved = 0
+            for patient_id in patients:
+                patient = tx.patient(patient_id)
+                visits = tx.patient_visits(patient_id)
+                on_day = [v for v in visits if v.is_active and v.point_id == point_id and start <= v.starts_at < end]
+                if patient is None or not on_day:
+                    continue
+                visit = min(on_day, key=lambda v: v.dose)  # the doses after it follow it
+                region = home or slots.get(visit.point_id, visit.starts_at, visit.vaccine)
+                if region is None:
+                    continue
+                vaccine = programme.vaccine(visit.vaccine)
+                changed = _moved_with_later_doses(slots, visit, visits, targets, vaccine) if move_to else None
+                if move_to is not None and changed is None:
+                    raise Refused(
+                        RefusalKind.CONFLICT, "no_place_on_move_to",
+                        f"Brak wolnych miejsc {move_to:%d.%m.%Y} dla wszystkich wizyt tego dnia", field="move_to",
+                    )  # fmt: skip
+                regions = {v.point_id: region for v in [*visits, *(changed or [])]}
+                if changed:
+                    tx.update_visits(changed)
+                    after = {v.visit_id: v for v in changed}
+                    series = [after.get(v.visit_id, v) for v in visits if v.series_id == visit.series_id]
+                    events += visit_events(
+                        VISIT_MOVED, changed, regions, patient.birth_date, series, now, slots=sorted(slots.changed)
+                    )
+                    moved += 1
+                else:
+                    dropped = [v.with_status(VisitStatus.CANCELLED) for v in [visit, *later_doses(visit, visits)]]
+                    for gone in dropped:
+                        slots.release(gone.point_id, gone.starts_at, gone.vaccine)
+                    tx.update_visits(dropped)
+                    events += visit_events(
+                        VISIT_CANCELLED, dropped, regions, patient.birth_date, dropped, now, slots=sorted(slots.changed)
+                    )
+                    cancelled += 1
+            slots.save()
+            # The day's places go: search stops offering them (a slot still holding a visit stays).
+            removed = [slots.slots[s.key] for s in day_slots if slots.slots[s.key].booked == 0]
+            tx.delete_slots(removed)
+            events += schedule_changed_events(point, ScheduleChange(removed=removed), now, actor.staff_id)
+            tx.add_to_outbox(events)
+            body = {"point_id": point_id, "day": day.isoformat(), "cancelled": cancelled, "moved": moved,
+                    "slots_removed": len(removed), "reason": reason}  # fmt: skip
+            return Outcome(body, events)
+
+        return self._committed(work, lambda outcome: outcome.events)
 
     # --- no-shows ------------------------------------------------------------------------------
 
@@ -439,6 +587,35 @@ def _next_doses(
         previous = new_visit(completed.patient_id, completed.series_id, dose, slots.take(choice), Channel.POINT)
         booked.append(previous)
     return booked, None
+
+
+def _moved_with_later_doses(
+    slots: SlotLedger, visit: Visit, visits: Sequence[Visit], targets: Sequence[Slot], vaccine: Vaccine | None
+) -> list[Visit] | None:
+    """The visit on a place of the target day nearest its hour, and the later doses moved into their
+    windows where they no longer fit; None when the target day has no place for it (or it would leave
+    its own dose window). A later dose with no place left in its window stays where it is: the point
+    or the patient moves it (it is still booked, so it is not lost)."""
+    free = [slots.slots[s.key] for s in targets]
+    target = same_time_of_day(free, visit.vaccine, visit.starts_at)
+    if target is None or vaccine is None:
+        return None
+    earlier = [v for v in visits if v.series_id == visit.series_id and v.dose == visit.dose - 1
+               and v.status == VisitStatus.COMPLETED]  # fmt: skip
+    if earlier and not next_dose_window(vaccine, visit.dose, earlier[0].starts_at).contains(target.starts_at):
+        return None
+    slots.release(visit.point_id, visit.starts_at, visit.vaccine)
+    changed = [visit.moved_to(slots.take(target))]
+    for later in later_doses(visit, visits):
+        window = next_dose_window(vaccine, later.dose, changed[-1].starts_at)
+        if window.contains(later.starts_at):
+            break
+        choice = slots.earliest_free_in(vaccine.code, window, near=target)
+        if choice is None:
+            break
+        slots.release(later.point_id, later.starts_at, later.vaccine)
+        changed.append(later.moved_to(slots.take(choice)))
+    return changed
 
 
 def replace_status(visits: Sequence[Visit], visit_id: str) -> Visit:

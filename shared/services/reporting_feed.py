@@ -10,11 +10,12 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any, Protocol
 
-from shared.domain.events import ScheduleChangedEvent, VisitEvent, parse_event
+from shared.domain.events import ScheduleChangedEvent, VaccinationVoidedEvent, VisitEvent, parse_event
 
 VISIT_EVENTS_TABLE = "visit_events"
 SCHEDULE_EVENTS_TABLE = "schedule_events"
 SMS_EVENTS_TABLE = "sms_events"
+VOIDS_TABLE = "vaccination_voids"
 
 
 class Warehouse(Protocol):
@@ -69,6 +70,13 @@ def schedule_event_row(event: ScheduleChangedEvent, inserted_at: datetime) -> di
     }
 
 
+def void_row(event: VaccinationVoidedEvent, inserted_at: datetime) -> dict[str, Any]:
+    """The ``reporting.vaccination_voids`` row of a voided dose (infra/schema/bigquery/vaccination_voids.json):
+    the event without its free-text reason, its patient named ``patient_ref`` as in the other tables."""
+    row = event.model_dump(mode="json", include={"event_id", "visit_id", "point_id", "dose", "vaccine", "voided_at"})
+    return {**row, "patient_ref": event.patient_id, "inserted_at": inserted_at.astimezone(UTC).isoformat()}
+
+
 def sms_event_row(
     request_id: str, kind: str, status: str, encoding: str | None, segments: int | None, occurred_at: datetime
 ) -> dict[str, Any]:
@@ -95,6 +103,8 @@ class EventStreamer:
         event = parse_event(payload)
         if isinstance(event, VisitEvent):
             self.warehouse.insert_rows(VISIT_EVENTS_TABLE, [visit_event_row(event, now)], row_ids=[event.event_id])
+        elif isinstance(event, VaccinationVoidedEvent):
+            self.warehouse.insert_rows(VOIDS_TABLE, [void_row(event, now)], row_ids=[event.event_id])
         elif isinstance(event, ScheduleChangedEvent):
             self.warehouse.insert_rows(
                 SCHEDULE_EVENTS_TABLE, [schedule_event_row(event, now)], row_ids=[event.event_id]

@@ -110,7 +110,6 @@ class Booking(Protocol):
         now: datetime,
         idempotency_key: str | None = None,
         request_hash: str = "",
-        keep_open_elsewhere: bool = False,
     ) -> VisitsChanged: ...
 
     def cancel(self, visit_id: str, actor_patient_id: str | None, now: datetime) -> VisitsChanged: ...

@@ -23,10 +23,11 @@ from shared.domain.booking import (
     VisitStatus,
     check_may_book,
     check_may_change,
+    lapsed,
     new_visit,
     next_dose_window,
 )
-from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, visit_events
+from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED, phone_changed_event, visit_events
 from shared.domain.identity import eligibility
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
@@ -90,7 +91,9 @@ class BookingTransaction(Protocol):
         """Store the visits' point, start and status."""
         ...
 
-    def save_phone(self, patient_id: str, phone: str) -> None: ...
+    def save_phone(self, patient_id: str, phone: str, previous: str | None = None) -> None:
+        """Store the patient's mobile, keeping ``previous`` (the number it replaces) for the PhoneChanged SMS."""
+        ...
 
     def store_result(self, scope: str, key: str, result: StoredResult) -> None: ...
 
@@ -113,6 +116,7 @@ class BookingRequest:
     starts_at: datetime
     vaccine: str
     phone: str | None  # E.164, already validated
+    without_mobile: bool = False  # the hotline's caller has a landline only: booked with no SMS
 
 
 @dataclass(frozen=True)
@@ -222,11 +226,9 @@ class VisitService:
         now: datetime,
         idempotency_key: str | None = None,
         request_hash: str = "",
-        keep_open_elsewhere: bool = False,
     ) -> VisitsChanged:
         """Dose 1 (or a series' pending dose) at the requested slot and each next dose at the earliest
-        place in its window. ``keep_open_elsewhere`` (walk-ins at a point): the patient's open visits at
-        other points do not stand in the way; recording the vaccination cancels them."""
+        place in its window."""
         programme = self._programme()
         if programme.vaccine(request.vaccine) is None:
             raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
@@ -251,13 +253,11 @@ class VisitService:
             if slot is None:
                 raise Refused(RefusalKind.NOT_FOUND, "slot_not_found", "Nie ma takiego terminu", field="starts_at")
             visits = tx.patient_visits(patient_id)
-            if keep_open_elsewhere:
-                visits = [v for v in visits if not (v.is_active and v.point_id != request.point_id)]
-            pending_series = pending_dose(visits, programme)
+            pending_series = pending_dose(visits, programme, now)
             if pending_series is not None:
                 if slot.starts_at <= now:
                     raise Refused(RefusalKind.RULE, "slot_in_past", "Ten termin już minął", field="starts_at")
-                check_may_book_pending(pending_series, request.vaccine, slot.starts_at, visits)
+                check_may_book_pending(pending_series, request.vaccine, slot.starts_at, visits, now)
                 vaccine = pending_series.vaccine
             else:
                 vaccine = check_may_book(
@@ -269,12 +269,21 @@ class VisitService:
                     slot_starts_at=slot.starts_at,
                     now=now,
                 )
-            if request.phone is None and patient.phone is None and channel != Channel.POINT:
+            if (
+                request.phone is None
+                and patient.phone is None
+                and channel != Channel.POINT
+                and not request.without_mobile
+            ):
                 raise Refused(
                     RefusalKind.INVALID, "phone_required", "Podaj numer telefonu komórkowego do SMS", field="phone"
                 )
             series_id = pending_series.series_id if pending_series else str(uuid.uuid4())
             first_dose = pending_series.dose if pending_series else 1
+            # The later doses of a missed visit depend on it: they go, and free their places.
+            dropped = [v.with_status(VisitStatus.CANCELLED) for v in lapsed(visits, now) if v.starts_at > now]
+            for gone in dropped:
+                slots.release(gone.point_id, gone.starts_at, gone.vaccine)
             booked = [new_visit(patient_id, series_id, first_dose, slots.take(slot), channel)]
             regions = {slot.point_id: slot}
             pending: DoseWindow | None = None
@@ -289,13 +298,24 @@ class VisitService:
                 booked.append(new_visit(patient_id, series_id, dose, slots.take(choice), channel))
             slots.save()
             tx.insert_visits(booked)
+            tx.update_visits(dropped)
+            phone_changed = []
             if request.phone and request.phone != patient.phone:
-                tx.save_phone(patient_id, request.phone)
+                tx.save_phone(patient_id, request.phone, previous=patient.phone)
+                if patient.phone is not None:  # never silently: the number on file is told
+                    phone_changed = [phone_changed_event(patient_id, now)]
             pending_from = pending.earliest if pending else None
             touched = sorted(slots.changed)
             events = visit_events(
                 VISIT_BOOKED, booked, regions, patient.birth_date, booked, now, pending_from, slots=touched
             )
+            for series_of_dropped in dict.fromkeys(v.series_id for v in dropped):  # a change (and a text) per series
+                gone_together = [v for v in dropped if v.series_id == series_of_dropped]
+                home = {v.point_id: slots.get(v.point_id, v.starts_at, v.vaccine) or slot for v in gone_together}
+                events += visit_events(
+                    VISIT_CANCELLED, gone_together, home, patient.birth_date, gone_together, now, slots=touched
+                )
+            events += phone_changed
             tx.add_to_outbox(events)
             change = VisitsChanged(booked, next_dose=pending)
             if idempotency_key:
@@ -400,13 +420,19 @@ class VisitService:
         visits = sorted(self.visits.visits_of_patient(patient_id), key=lambda v: (v.starts_at, v.dose))
         return VisitsChanged(visits, self.points.get_many(v.point_id for v in visits))
 
-    def day_list(self, point_id: str, day: date) -> list[tuple[Visit, PatientRecord | None]]:
-        """A point's visits on one local day, earliest first, with whom they are for."""
+    def day_list(
+        self, point_id: str, day: date, surname: str | None = None
+    ) -> list[tuple[Visit, PatientRecord | None]]:
+        """A point's visits on one local day, earliest first, with whom they are for; given
+        ``surname``, only the patients whose surname starts with it."""
         start = datetime(day.year, day.month, day.day, tzinfo=WARSAW)
         end = start + timedelta(days=1)
         visits = self.visits.visits_at_point(point_id, start.astimezone(UTC), end.astimezone(UTC))
         patients = self.patients.patients(v.patient_id for v in visits)
-        return [(v, patients.get(v.patient_id)) for v in sorted(visits, key=lambda v: (v.starts_at, v.visit_id))]
+        listed = [(v, patients.get(v.patient_id)) for v in sorted(visits, key=lambda v: (v.starts_at, v.visit_id))]
+        if surname:
+            listed = [(v, p) for v, p in listed if p is not None and p.surname_starts_with(surname)]
+        return listed
 
     # --- shared ----------------------------------------------------------------------------
 

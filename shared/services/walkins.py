@@ -3,23 +3,30 @@
 The booking itself is the visit service's (one transaction, the same rules and counters); this use
 case finds the patient (registering one unknown to the registry from the PESEL, since the point has
 checked the ID) and the point's earliest free places, and tries them in order.
+
+A patient who already has a visit ahead of them is not booked twice: a visit at this point (another
+day) moves here, today; a visit at another point moves here only when the walk-in carries that
+visit's check-in code (the patient is present and shows the SMS), otherwise 409 ``booked_elsewhere``
+names the point. Moving is the visit service's move: the old place is freed, later doses follow
+when they no longer fit their window.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from shared.domain.booking import Channel, Slot
+from shared.domain.booking import Channel, Slot, Visit, blocking
 from shared.domain.identity import Person, birth_date_from_pesel, eligibility
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.programme import Programme, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.series import pending_dose
-from shared.domain.vaccination import Actor, check_point
+from shared.domain.vaccination import Actor, check_point, local_day
 from shared.services.points import BackOffice, BackOfficeTx
 from shared.services.ports import VisitReader
 from shared.services.visits import BookingRequest, VisitsChanged
@@ -45,7 +52,10 @@ class Booking(Protocol):
         now: datetime,
         idempotency_key: str | None = None,
         request_hash: str = "",
-        keep_open_elsewhere: bool = False,
+    ) -> VisitsChanged: ...
+
+    def move(
+        self, visit_id: str, point_id: str, starts_at: datetime, actor_patient_id: str | None, now: datetime
     ) -> VisitsChanged: ...
 
 
@@ -56,6 +66,7 @@ class WalkIn:
     phone: str | None  # E.164, already validated
     given_name: str | None = None
     family_name: str | None = None
+    check_in_code: str | None = None  # of the patient's visit at another point, shown from their SMS
 
     def fingerprint(self, point_id: str) -> str:
         canonical = f"walk-in|{point_id}|{self.pesel}|{self.vaccine}|{self.phone}"
@@ -83,8 +94,12 @@ class WalkIns:
         if programme.vaccine(walk_in.vaccine) is None:
             raise Refused(RefusalKind.INVALID, "unknown_vaccine", "Nieznana szczepionka", field="vaccine")
         patient = self._patient(walk_in, programme, actor, now)
+        visits = self.visits.visits_of_patient(patient.patient_id)
+        ahead = blocking(visits, now)
+        if ahead:
+            return self._move_here(point_id, walk_in, min(ahead, key=lambda v: (v.dose, v.starts_at)), now)
         earliest = now
-        pending = pending_dose(self.visits.visits_of_patient(patient.patient_id), programme)
+        pending = pending_dose(visits, programme, now)
         if pending is not None and pending.vaccine.code == walk_in.vaccine:
             earliest = max(now, pending.window.earliest)
 
@@ -102,14 +117,57 @@ class WalkIns:
             request = BookingRequest(point_id, slot.starts_at if slot else now, walk_in.vaccine, walk_in.phone)
             try:
                 return self.booking.book(
-                    patient.patient_id, request, Channel.POINT, now, idempotency_key, walk_in.fingerprint(point_id),
-                    keep_open_elsewhere=True,
-                )  # fmt: skip
+                    patient.patient_id, request, Channel.POINT, now, idempotency_key, walk_in.fingerprint(point_id)
+                )
             except Refused as refusal:
                 if refusal.code not in ("slot_full", "slot_not_found"):
                     raise
         raise Refused(
             RefusalKind.CONFLICT, "no_free_place", "W tym punkcie nie ma teraz wolnego miejsca na tę szczepionkę"
+        )
+
+    def _move_here(self, point_id: str, walk_in: WalkIn, visit: Visit, now: datetime) -> VisitsChanged:
+        """The patient's next visit comes here, today (retrying finds it here and changes nothing)."""
+        if visit.point_id != point_id:
+            code = walk_in.check_in_code
+            if code is None or not hmac.compare_digest(code.encode(), visit.check_in_code.encode()):
+                other = self.office.read(lambda tx: tx.point(visit.point_id))
+                raise Refused(
+                    RefusalKind.CONFLICT,
+                    "booked_elsewhere",
+                    f"Pacjent ma wizytę w innym punkcie ({other.name if other else visit.point_id}); "
+                    "podaj kod z jego SMS-a, aby przenieść ją tutaj",
+                    field="check_in_code" if code is not None else None,
+                    extra={"point_id": visit.point_id, "point_name": other.name if other else ""},
+                )
+        elif local_day(visit.starts_at) == local_day(now):
+            unchanged = self.booking.move(visit.visit_id, point_id, visit.starts_at, None, now)  # already here today
+            return replace(unchanged, replayed=True)
+        if visit.vaccine != walk_in.vaccine:
+            raise Refused(
+                RefusalKind.CONFLICT, "booked_other_vaccine", "Pacjent jest umówiony na inną szczepionkę",
+                field="vaccine",
+            )  # fmt: skip
+        end = now + timedelta(days=1)
+
+        def read(tx: BackOfficeTx) -> list[Slot]:
+            if tx.point(point_id) is None:
+                raise Refused(RefusalKind.NOT_FOUND, "point_not_found", "Nie ma takiego punktu szczepień")
+            return tx.slots(point_id, now, end)
+
+        today = [
+            s for s in self.office.read(read)
+            if s.vaccine == visit.vaccine and s.free_places > 0 and s.starts_at > now
+            and local_day(s.starts_at) == local_day(now)
+        ]  # fmt: skip
+        for slot in today[:TRIES]:
+            try:
+                return self.booking.move(visit.visit_id, point_id, slot.starts_at, None, now)
+            except Refused as refusal:
+                if refusal.code not in ("slot_full", "slot_not_found"):
+                    raise
+        raise Refused(
+            RefusalKind.CONFLICT, "no_free_place", "W tym punkcie nie ma dziś wolnego miejsca na tę szczepionkę"
         )
 
     def _patient(self, walk_in: WalkIn, programme: Programme, actor: Actor, now: datetime) -> PatientRecord:
@@ -118,10 +176,11 @@ class WalkIns:
         needs_referral = status.open and not any(r.is_valid(now) for r in referrals)
         if patient is not None and not needs_referral:
             return patient
+        # The registry's names stand: a walk-in only names a patient the registry does not know.
         person = Person(
             walk_in.pesel,
-            walk_in.given_name or (patient.given_name if patient else ""),
-            walk_in.family_name or (patient.family_name if patient else ""),
+            patient.given_name if patient else walk_in.given_name or "",
+            patient.family_name if patient else walk_in.family_name or "",
         )
         registered, _ = self.patients.register(
             person, now, issue_referral=needs_referral, referral_valid_days=programme.referral_valid_days,

@@ -545,7 +545,7 @@ def test_the_demo_data_has_slots_today_at_every_point_and_the_stock_for_them(
     assert added == len(SLOT_HOURS) and office.schedule(fresh.point_id, *day_bounds(today), ADMIN)
 
 
-def test_a_walk_in_of_a_patient_booked_elsewhere_is_vaccinated_and_the_other_booking_goes(
+def test_a_walk_in_of_a_patient_booked_elsewhere_needs_that_visits_code_and_then_moves_it_here(
     backends: Container, office: PointService, today_point: tuple[str, datetime]
 ) -> None:
     point_id, soon = today_point
@@ -554,10 +554,16 @@ def test_a_walk_in_of_a_patient_booked_elsewhere_is_vaccinated_and_the_other_boo
     online = visit_service(backends).book(patient, BookingRequest(elsewhere, at(3, 9), "comirnaty", None),
                                           Channel.WEB, NOW).visits  # fmt: skip
     pesel = backends.patients.patient(patient).pesel  # type: ignore[union-attr]
-    walked = walk_ins(backends).book(point_id, WalkIn(pesel, "comirnaty", None), staff(point_id), NOW, "w-elsewhere")
+    with pytest.raises(Refused) as refused:
+        walk_ins(backends).book(point_id, WalkIn(pesel, "comirnaty", None), staff(point_id), NOW, "w-elsewhere")
+    assert (refused.value.code, refused.value.extra["point_id"]) == ("booked_elsewhere", elsewhere)
+    assert slots_of(backends, elsewhere)[(at(3, 9), "comirnaty")][1] == 1  # nothing taken over
+
+    shown = WalkIn(pesel, "comirnaty", None, check_in_code=online[0].check_in_code)
+    walked = walk_ins(backends).book(point_id, shown, staff(point_id), NOW, "w-elsewhere-code")
     dose_one = walked.visits[0]
-    assert dose_one.starts_at == soon
+    assert (dose_one.visit_id, dose_one.point_id, dose_one.starts_at) == (online[0].visit_id, point_id, soon)
+    assert slots_of(backends, elsewhere)[(at(3, 9), "comirnaty")][1] == 0  # the other point's place is freed
     outcome = office.record_vaccination(dose_one.visit_id, "C-LOT", dose_one.check_in_code, staff(point_id), NOW)
-    assert sorted(outcome.body["cancelled"]) == sorted(v.visit_id for v in online)
-    assert slots_of(backends, elsewhere)[(at(3, 9), "comirnaty")][1] == 0
-    assert slots_of(backends, elsewhere)[(at(25, 9), "comirnaty")][1] == 0
+    assert outcome.body["cancelled"] == []  # nothing left open elsewhere: dose 2 still fits its window
+    assert slots_of(backends, elsewhere)[(at(25, 9), "comirnaty")][1] == 1

@@ -40,6 +40,7 @@ class BookingState:
     referrals: dict[str, list[Referral]] = field(default_factory=dict)
     results: dict[tuple[str, str], StoredResult] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
+    previous_phones: dict[str, str] = field(default_factory=dict)
 
 
 class FakeBookingTransaction:
@@ -119,10 +120,13 @@ class FakeBookingTransaction:
 
         self._writes.append(write)
 
-    def save_phone(self, patient_id: str, phone: str) -> None:
-        self._writes.append(
-            lambda state: state.patients.update({patient_id: replace(state.patients[patient_id], phone=phone)})
-        )
+    def save_phone(self, patient_id: str, phone: str, previous: str | None = None) -> None:
+        def write(state: BookingState) -> None:
+            state.patients[patient_id] = replace(state.patients[patient_id], phone=phone)
+            if previous is not None:
+                state.previous_phones[patient_id] = previous
+
+        self._writes.append(write)
 
     def store_result(self, scope: str, key: str, result: StoredResult) -> None:
         def write(state: BookingState) -> None:
@@ -198,6 +202,9 @@ class FakeBookingStore:
 
     def patient(self, patient_id: str) -> PatientRecord | None:
         return self.state.patients.get(patient_id)
+
+    def previous_phone(self, patient_id: str) -> str | None:
+        return self.state.previous_phones.get(patient_id)
 
     def patients(self, patient_ids: Iterable[str]) -> dict[str, PatientRecord]:
         return {p: self.state.patients[p] for p in set(patient_ids) if p in self.state.patients}

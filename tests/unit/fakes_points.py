@@ -33,6 +33,8 @@ class OfficeState:
     visits: dict[str, Visit] = field(default_factory=dict)
     wrong_codes: dict[str, int] = field(default_factory=dict)
     vaccinations: dict[str, Vaccination] = field(default_factory=dict)
+    identity_checks: dict[tuple[str, date, str], tuple[str, str]] = field(default_factory=dict)
+    voids: dict[str, tuple[datetime, str, str]] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
 
 
@@ -100,6 +102,13 @@ class FakeOfficeTx:
     def vaccination(self, patient_id: str, visit_id: str) -> Vaccination | None:
         return self._read.vaccinations.get(visit_id)
 
+    def day_visit_patients(self, point_id: str, start: datetime, end: datetime) -> list[str]:
+        found = [v for v in self._read.visits.values() if v.point_id == point_id and start <= v.starts_at < end]
+        return list(dict.fromkeys(v.patient_id for v in sorted(found, key=lambda v: (v.starts_at, v.visit_id))))
+
+    def identity_checks_made(self, staff_id: str, day: date) -> int:
+        return sum(1 for staff, on, _ in self._read.identity_checks if (staff, on) == (staff_id, day))
+
     # --- writes (at commit) ----------------------------------------------------------------------------
 
     def insert_slots(self, slots: Sequence[Slot]) -> None:
@@ -148,6 +157,12 @@ class FakeOfficeTx:
 
     def add_vaccination(self, vaccination: Vaccination) -> None:
         self._write(lambda state: state.vaccinations.__setitem__(vaccination.visit_id, vaccination))
+
+    def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None:
+        self._write(lambda state: state.voids.__setitem__(vaccination.visit_id, (voided_at, staff_id, reason)))
+
+    def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None:
+        self._write(lambda state: state.identity_checks.__setitem__((staff_id, day, visit_id), (point_id, reason)))
 
     def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None:
         self._write(lambda state: state.outbox.extend(events))

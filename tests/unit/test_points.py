@@ -19,7 +19,7 @@ from shared.domain.refusals import Refused
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, plan_schedule
 from shared.domain.series import pending_dose
 from shared.domain.stock import Delivery, first_shortfall
-from shared.domain.vaccination import MAX_WRONG_CODES, Actor, orphans
+from shared.domain.vaccination import MAX_WRONG_CODES, Actor, local_day, orphans
 from shared.services.night_jobs import NightJobs
 from shared.services.no_shows import NightlyNoShows
 from shared.services.notifications import Notifier
@@ -156,13 +156,15 @@ def test_a_published_schedule_tells_search_of_every_slot_it_created(
     assert sorted(told.keys) == sorted(fake.state.slots) and len(told.keys) == 2
 
 
-def add_visit(fake: FakeBackOffice, starts_at: datetime, dose: int = 1, series: str = "s1") -> Visit:
-    fake.state.patients["p1"] = PatientRecord("p1", "80010112345", "Jan", "Nowak", date(1980, 1, 1), None)
+def add_visit(
+    fake: FakeBackOffice, starts_at: datetime, dose: int = 1, series: str = "s1", patient_id: str = "p1"
+) -> Visit:
+    fake.state.patients[patient_id] = PatientRecord(patient_id, "80010112345", "Jan", "Nowak", date(1980, 1, 1), None)
     key = (POINT.point_id, starts_at, "comirnaty")
     current = fake.state.slots.get(key) or slot(starts_at, booked=0)
     fake.state.slots[key] = Slot(*key, current.capacity, current.booked + 1, "14", "1465", "1465011")
-    booked = Visit("p1", str(uuid.uuid4()), series, dose, "comirnaty", POINT.point_id, starts_at, VisitStatus.BOOKED,
-                   Channel.WEB, "4321")  # fmt: skip
+    booked = Visit(patient_id, str(uuid.uuid4()), series, dose, "comirnaty", POINT.point_id, starts_at,
+                   VisitStatus.BOOKED, Channel.WEB, "4321")  # fmt: skip
     fake.state.visits[booked.visit_id] = booked
     return booked
 
@@ -312,3 +314,132 @@ def test_a_manager_acts_on_and_manages_their_point_while_staff_only_act() -> Non
     assert manager.acts_on(POINT.point_id) and manager.manages(POINT.point_id)
     assert STAFF.acts_on(POINT.point_id) and not STAFF.manages(POINT.point_id)
     assert not manager.acts_on("elsewhere") and not manager.manages("elsewhere")
+
+
+def visit_of(fake: FakeBackOffice, patient_id: str, starts_at: datetime) -> Visit:
+    """A booked dose-1 visit of a patient of its own (one per patient, so none is another's orphan)."""
+    return add_visit(fake, starts_at, series=f"s-{patient_id}", patient_id=patient_id)
+
+
+def test_an_identity_check_stands_in_for_the_code_and_is_limited_per_staff_member_and_day(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, _ = office
+    service.identity_checks_per_day = 2
+    deliver(service)
+    visits = [visit_of(fake, f"p{n}", local(TODAY, 12)) for n in range(4)]
+
+    for visit in visits[:2]:
+        outcome = service.record_vaccination(visit.visit_id, "LOT-comirnaty", None, STAFF, NOW, "landline only")
+        assert outcome.body["identity_checked"] is True
+    with pytest.raises(Refused) as refused:
+        service.record_vaccination(visits[2].visit_id, "LOT-comirnaty", None, STAFF, NOW, "lost the SMS")
+
+    assert refused.value.code == "identity_check_limit"
+    assert fake.state.visits[visits[2].visit_id].status == VisitStatus.BOOKED
+    assert sorted(fake.state.identity_checks.values()) == [(POINT.point_id, "landline only")] * 2
+    # Another staff member, or the same one with the code, still may.
+    other = Actor("staff-2", frozenset({POINT.point_id}))
+    service.record_vaccination(visits[2].visit_id, "LOT-comirnaty", None, other, NOW, "lost the SMS")
+    service.record_vaccination(visits[3].visit_id, "LOT-comirnaty", "4321", STAFF, NOW)
+    assert {fake.state.visits[v.visit_id].status for v in visits} == {VisitStatus.COMPLETED}
+    # The next day the count starts again.
+    tomorrow = visit_of(fake, "p9", local(TODAY + timedelta(days=1), 12))
+    service.record_vaccination(tomorrow.visit_id, "LOT-comirnaty", None, STAFF, NOW + timedelta(days=1), "lost")
+
+
+def test_a_manager_voids_a_dose_within_24_hours_and_the_series_is_as_before(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, published = office
+    deliver(service)
+    fake.state.slots[(POINT.point_id, local(TODAY + timedelta(days=25), 9), "comirnaty")] = slot(
+        local(TODAY + timedelta(days=25), 9)
+    )
+    booked = add_visit(fake, local(TODAY, 12))
+    service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW)
+    [dose_two] = [v for v in fake.state.visits.values() if v.dose == 2]
+    manager = Actor("manager-1", frozenset(), managed_point_ids=frozenset({POINT.point_id}))
+
+    with pytest.raises(Refused) as by_staff:
+        service.void_vaccination(booked.visit_id, "wrong patient", STAFF, NOW)
+    with pytest.raises(Refused) as too_late:
+        service.void_vaccination(booked.visit_id, "wrong patient", manager, NOW + timedelta(hours=24, seconds=1))
+    outcome = service.void_vaccination(booked.visit_id, "wrong patient", manager, NOW + timedelta(hours=1))
+
+    assert (by_staff.value.code, too_late.value.code) == ("not_point_manager", "void_too_late")
+    assert fake.state.visits[booked.visit_id].status == VisitStatus.BOOKED
+    assert fake.state.visits[dose_two.visit_id].status == VisitStatus.BOOKED  # the later dose stays
+    assert fake.state.administered[(POINT.point_id, "comirnaty")] == 0
+    assert fake.state.voids[booked.visit_id] == (NOW + timedelta(hours=1), "manager-1", "wrong patient")
+    [voided] = [e for e in published.events if e["event_type"] == "VaccinationVoided"]
+    assert voided == outcome.events[0]
+    assert set(voided) == {"event_type", "event_id", "schema_version", "occurred_at", "visit_id", "patient_id",
+                           "point_id", "dose", "vaccine", "voided_at", "reason"}  # fmt: skip
+    with pytest.raises(Refused) as again:
+        service.void_vaccination(booked.visit_id, "wrong patient", manager, NOW + timedelta(hours=1))
+    assert again.value.code == "not_vaccinated"
+    # The dose may be recorded again the same day (the right lot this time); no second dose 2 is booked.
+    service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW + timedelta(hours=2))
+    assert fake.state.visits[booked.visit_id].status == VisitStatus.COMPLETED
+    assert [v.visit_id for v in fake.state.visits.values() if v.dose == 2] == [dose_two.visit_id]
+
+
+MANAGER = Actor("manager-1", frozenset(), managed_point_ids=frozenset({POINT.point_id}))
+
+
+def cancelled_day(fake: FakeBackOffice, target_places: int) -> tuple[date, date, list[Visit]]:
+    """Tomorrow: two patients at 9:00 and 11:00 (the first with dose 2 booked); the day after, places at
+    10:00 and 11:30."""
+    day, move_to = TODAY + timedelta(days=1), TODAY + timedelta(days=2)
+    first = add_visit(fake, local(day, 9), series="s-p1", patient_id="p1")
+    later = add_visit(fake, local(day + timedelta(days=25), 9), dose=2, series="s-p1", patient_id="p1")
+    second = add_visit(fake, local(day, 11), series="s-p2", patient_id="p2")
+    fake.state.slots[(POINT.point_id, local(day, 10), "comirnaty")] = slot(local(day, 10))  # empty
+    for hour, minute in ((10, 0), (11, 30)):
+        fake.state.slots[(POINT.point_id, local(move_to, hour, minute), "comirnaty")] = slot(
+            local(move_to, hour, minute), capacity=target_places
+        )
+    return day, move_to, [first, later, second]
+
+
+def test_a_manager_cancels_a_day_one_sms_each_later_doses_follow_and_places_add_up(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, published = office
+    day, _, (first, later, second) = cancelled_day(fake, 1)
+    with pytest.raises(Refused) as by_staff:
+        service.cancel_day(POINT.point_id, day, "no delivery", None, STAFF, NOW)
+
+    outcome = service.cancel_day(POINT.point_id, day, "no delivery", None, MANAGER, NOW)
+
+    assert by_staff.value.code == "not_point_manager"
+    assert (outcome.body["cancelled"], outcome.body["moved"], outcome.body["slots_removed"]) == (2, 0, 3)
+    assert {fake.state.visits[v.visit_id].status for v in (first, later, second)} == {VisitStatus.CANCELLED}
+    assert not [key for key in fake.state.slots if local_day(key[1]) == day]
+    assert fake.state.slots[(POINT.point_id, later.starts_at, "comirnaty")].booked == 0
+    speaking = [e for e in published.events if e["event_type"] == "VisitCancelled" and e["visit_id"] == e["changed"][0]]
+    assert sorted(e["patient_ref"] for e in speaking) == ["p1", "p2"]  # one SMS each
+
+
+def test_a_cancelled_day_moves_to_another_day_nearest_the_hour_or_changes_nothing(
+    office: tuple[PointService, FakeBackOffice, Published],
+) -> None:
+    service, fake, _ = office
+    day, move_to, (first, later, second) = cancelled_day(fake, 1)
+    fake.state.slots[(POINT.point_id, local(move_to, 11, 30), "comirnaty")] = slot(
+        local(move_to, 11, 30), capacity=1, booked=1
+    )  # only one place left for two patients
+    before = dict(fake.state.slots)
+    with pytest.raises(Refused) as short:
+        service.cancel_day(POINT.point_id, day, "no delivery", move_to, MANAGER, NOW)
+    assert short.value.code == "no_place_on_move_to" and fake.state.slots == before
+
+    fake.state.slots[(POINT.point_id, local(move_to, 11, 30), "comirnaty")] = slot(local(move_to, 11, 30), capacity=1)
+    outcome = service.cancel_day(POINT.point_id, day, "no delivery", move_to, MANAGER, NOW)
+
+    assert (outcome.body["cancelled"], outcome.body["moved"]) == (0, 2)
+    assert fake.state.visits[first.visit_id].starts_at == local(move_to, 10)
+    assert fake.state.visits[second.visit_id].starts_at == local(move_to, 11, 30)
+    assert fake.state.visits[later.visit_id] == later  # dose 2 still fits its window: it stays
+    assert sum(s.booked for k, s in fake.state.slots.items() if local_day(k[1]) == move_to) == 2

@@ -13,8 +13,10 @@ from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
 from shared.domain.programme import Programme
 from shared.domain.refusals import RefusalKind, Refused
+from shared.services.notifications import Notifier
 from shared.services.visits import BookingRequest, VisitsChanged, VisitService
-from tests.unit.fakes import FakeBookingStore, FakeEventPublisher, FakePointDirectory
+from shared.topology import SMS_REQUESTS
+from tests.unit.fakes import FakeBookingStore, FakeBus, FakeEventPublisher, FakePointDirectory
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 HERE, NEXT_DOOR, ELSEWHERE = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
@@ -363,3 +365,50 @@ def test_a_points_day_list_names_whom_each_visit_is_for() -> None:
     day = at(2).astimezone(WARSAW).date()
     [(visit, whom)] = world.service.day_list(HERE, day)
     assert visit.patient_id == patient and whom is not None and whom.family_name == "Testowy"
+
+
+def test_a_visit_whose_time_has_passed_no_longer_blocks_booking_and_its_later_dose_goes() -> None:
+    world = World()
+    missed_slot = world.slot(HERE, NOW - timedelta(hours=2))
+    later_dose_slot = world.slot(HERE, NOW - timedelta(hours=2) + timedelta(days=21))
+    patient = world.patient()
+    request = BookingRequest(HERE, missed_slot.starts_at, "comirnaty", None)
+    missed = world.service.book(patient, request, Channel.WEB, NOW - timedelta(days=1)).visits
+    assert [v.dose for v in missed] == [1, 2] and world.store.booked(later_dose_slot) == 1
+
+    again = world.book(patient, world.slot(HERE, at(1), "jcovden"))
+
+    assert [v.dose for v in again.visits] == [1]
+    statuses = {v.visit_id: v.status for v in world.store.visits_of_patient(patient)}
+    # The missed visit waits for the nightly job (NO_SHOW); the dose after it is cancelled, its place freed.
+    assert (statuses[missed[0].visit_id], statuses[missed[1].visit_id]) == (VisitStatus.BOOKED, VisitStatus.CANCELLED)
+    assert world.store.booked(later_dose_slot) == 0
+    cancelled = [e for e in world.store.state.outbox if e["event_type"] == "VisitCancelled"]
+    assert [e["visit_id"] for e in cancelled] == [missed[1].visit_id]
+
+
+def test_a_visit_still_ahead_blocks_booking() -> None:
+    world = World()
+    patient = world.patient()
+    world.book(patient, world.slot(HERE, at(1), "jcovden"))
+    assert refused(lambda: world.book(patient, world.slot(HERE, at(2), "jcovden"))).code == "already_booked"
+
+
+def test_a_new_number_is_never_silent_the_old_one_is_told_through_the_outbox() -> None:
+    world = World()
+    patient = world.patient(phone="+48601000001")
+    new_comer = world.patient(phone=None)
+    world.book(new_comer, world.slot(HERE, at(2), "jcovden"), phone="+48601000777")  # a first number: nobody to tell
+    world.book(patient, world.slot(HERE, at(3), "jcovden"), phone="+48601000999")
+
+    changed = [e for e in world.store.state.outbox if e["event_type"] == "PhoneChanged"]
+    assert [e["patient_ref"] for e in changed] == [patient]
+    assert "+48601" not in str(changed)  # the event never carries a number
+    assert world.store.state.previous_phones == {patient: "+48601000001"}
+    bus = FakeBus()
+    notifier = Notifier(world.store, world.store, FakePointDirectory([]), lambda: world.programme, bus, True,
+                        phones=world.store)  # fmt: skip
+    request_id = notifier.handle(changed[0])
+    assert notifier.handle(changed[0]) == request_id  # redelivered: the same request, sent once
+    told = bus.json(SMS_REQUESTS)[0]
+    assert told["to"] == "+48601000001" and "999" in told["text"] and told["kind"] == "PhoneChanged"

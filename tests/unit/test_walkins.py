@@ -81,18 +81,73 @@ def test_an_unknown_patient_is_registered_and_booked_at_the_earliest_free_place_
     assert walk_ins.book(POINT.point_id, WalkIn(pesel, "comirnaty", None, "Ewa", None), STAFF, NOW, "k1").replayed
 
 
-def test_a_place_taken_meanwhile_is_skipped_and_an_open_visit_elsewhere_does_not_block() -> None:
-    walk_ins, store, registry = setup([slot(0, 13), slot(0, 14)])
-    store.state.slots[slot(0, 13).key] = replace(slot(0, 13), booked=2)  # taken since the office read it
-    patient = store.add_patient(
-        PatientRecord("p1", pesel_for(date(1970, 1, 1), 6, female=False), "Jan", "Nowak", date(1970, 1, 1), None),
+OTHER = Point(str(uuid.uuid4()), "Punkt Drugi", "14", "1465", "1465011", "Warszawa", "ul. Krótka 2", "00-002",
+              ["comirnaty"], True)  # fmt: skip
+
+
+def known_patient(store: FakeBookingStore, number: int = 6) -> PatientRecord:
+    return store.add_patient(
+        PatientRecord("p1", pesel_for(date(1970, 1, 1), number, female=False), "Jan", "Nowak", date(1970, 1, 1), None),
         [Referral("p1", "r1", None, "ACTIVE", NOW, NOW + timedelta(days=90))],
     )
-    elsewhere = Visit("p1", "v-elsewhere", "s0", 1, "comirnaty", "other-point", at(3, 9), VisitStatus.BOOKED,
-                      Channel.WEB, "1111")  # fmt: skip
-    store.state.visits[elsewhere.visit_id] = elsewhere
+
+
+def booked_visit(store: FakeBookingStore, point: Point, starts_at: datetime, dose: int = 1) -> Visit:
+    visit = Visit("p1", f"v-{point.name}-{dose}", "s0", dose, "comirnaty", point.point_id, starts_at,
+                  VisitStatus.BOOKED, Channel.WEB, "1111")  # fmt: skip
+    store.state.visits[visit.visit_id] = visit
+    store.add_slot(Slot(point.point_id, starts_at, "comirnaty", 2, 1, "14", "1465", "1465011"))
+    return visit
+
+
+def test_a_place_taken_meanwhile_is_skipped() -> None:
+    walk_ins, store, registry = setup([slot(0, 13), slot(0, 14)])
+    store.state.slots[slot(0, 13).key] = replace(slot(0, 13), booked=2)  # taken since the office read it
+    patient = known_patient(store)
     booked = walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None), STAFF, NOW, "k2")
     assert [v.starts_at for v in booked.visits] == [at(0, 14)] and registry.registered == []
     with pytest.raises(Refused) as refused:
         walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None), Actor("x"), NOW, "k3")
     assert refused.value.code == "not_your_point"
+
+
+def test_a_visit_at_another_point_is_refused_naming_it_unless_the_code_is_shown_then_it_moves_here() -> None:
+    walk_ins, store, _ = setup([slot(0, 13)])
+    walk_ins.office.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
+    patient = known_patient(store)
+    elsewhere = booked_visit(store, OTHER, at(3, 9))
+
+    with pytest.raises(Refused) as refused:
+        walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None), STAFF, NOW, "k1")
+    assert (refused.value.code, refused.value.extra) == (
+        "booked_elsewhere",
+        {"point_id": OTHER.point_id, "point_name": "Punkt Drugi"},
+    )
+    with pytest.raises(Refused) as wrong:
+        walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None, check_in_code="2222"), STAFF, NOW, "k2")
+    assert (wrong.value.code, wrong.value.field) == ("booked_elsewhere", "check_in_code")
+    assert store.state.visits[elsewhere.visit_id].point_id == OTHER.point_id
+
+    moved = walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None, check_in_code="1111"), STAFF, NOW,
+                          "k3")  # fmt: skip
+    assert [(v.visit_id, v.point_id, v.starts_at) for v in moved.visits] == [
+        (elsewhere.visit_id, POINT.point_id, at(0, 13))
+    ]
+    assert store.booked(Slot(OTHER.point_id, at(3, 9), "comirnaty", 2, 0)) == 0  # the other point's place is free
+    assert store.booked(slot(0, 13)) == 1
+
+
+def test_a_visit_at_this_point_on_another_day_moves_to_today_and_a_retry_changes_nothing() -> None:
+    walk_ins, store, _ = setup([slot(0, 13), slot(0, 14)])
+    patient = known_patient(store)
+    later = booked_visit(store, POINT, at(5, 9))
+    walk_in = WalkIn(patient.pesel, "comirnaty", None, "Inne", "Nazwisko")
+
+    first = walk_ins.book(POINT.point_id, walk_in, STAFF, NOW, "k1")
+    again = walk_ins.book(POINT.point_id, walk_in, STAFF, NOW, "k2")
+
+    assert [(v.visit_id, v.starts_at) for v in first.visits] == [(later.visit_id, at(0, 13))]
+    assert [(v.visit_id, v.starts_at) for v in again.visits] == [(later.visit_id, at(0, 13))]
+    assert store.booked(slot(0, 13)) == 1 and store.booked(slot(5, 9)) == 0
+    # The registry's names stand.
+    assert (store.state.patients["p1"].given_name, store.state.patients["p1"].family_name) == ("Jan", "Nowak")

@@ -16,7 +16,7 @@ SOURCES = [
     "shared/domain/programme.py", "shared/entrypoints/visit_http.py", "shared/entrypoints/auth.py",
     "shared/entrypoints/web.py",
     "functions/point.py", "shared/services/points.py", "shared/services/walkins.py", "shared/entrypoints/point_http.py",
-    "shared/domain/schedule.py", "shared/domain/stock.py", "shared/domain/vaccination.py",
+    "shared/domain/schedule.py", "shared/domain/stock.py", "shared/domain/vaccination.py", "shared/services/hotline.py",
     # the admin app and the point console's staff: the registry
     "shared/domain/registry.py", "shared/services/registry.py", "shared/entrypoints/registry_http.py",
     "shared/adapters/spanner_booking.py",

@@ -155,3 +155,37 @@ def test_the_console_fits_a_360_px_screen(phone_page: Page, api: Api, new_pesel:
     assert phone_page.evaluate("document.documentElement.scrollWidth") <= 360
     assert axe_violations(phone_page) == []
     screenshot(phone_page, "agent-phone")
+
+
+def test_an_agent_registers_a_new_caller_and_books_a_landline_caller_with_a_read_back(
+    page: Page, api: Api, new_pesel: Callable[..., str], e2e_backends: Container
+) -> None:
+    region = region_with(api, "jcovden")
+    sign_in_as_agent(page, new_pesel())
+    caller_pesel = new_pesel(date(1948, 8, 18))
+    page.keyboard.type(caller_pesel)
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name="Dzwoniącego nie ma w systemie: zarejestruj go")).to_be_visible()
+    expect(page.get_by_label("PESEL dzwoniącego")).to_be_focused()
+    assert axe_violations(page) == []
+    registration = page.locator("#register-form")
+    registration.get_by_label("Imię").fill("Halina")
+    registration.get_by_label("Nazwisko").fill("Nowa")
+    page.get_by_role("button", name="Zarejestruj dzwoniącego").click()
+    expect(page.get_by_role("heading", name="Dzwoniący: Halina Nowa")).to_be_visible()
+    expect(page.get_by_text("tak, grupa jest otwarta")).to_be_visible()
+    page.get_by_label("Telefon stacjonarny (gdy dzwoniący nie ma komórki)").fill("22 123 45 67")
+    page.get_by_label("Województwo").select_option(region)
+    page.get_by_label("Szczepionka").select_option("jcovden")
+    page.get_by_role("button", name="Szukaj terminów").click()
+    page.locator("ol.slots").get_by_role("button", name="Umów").first.click()
+    page.get_by_role("dialog").get_by_role("button", name="Umów").click()
+    read_back = page.locator("#read-back")
+    expect(read_back).to_contain_text("Bez SMS-a. Odczytaj dzwoniącemu: Dawka 1:")
+    assert axe_violations(page) == []
+    screenshot(page, "agent-landline")
+    patient, _ = e2e_backends.patients.lookup(caller_pesel)
+    assert patient is not None and patient.phone is None and (patient.given_name, patient.family_name) == (
+        "Halina", "Nowa"
+    )  # fmt: skip
+    assert [str(v.status) for v in visits(e2e_backends, patient.patient_id)] == ["BOOKED"]

@@ -24,9 +24,11 @@ LOT = "FK-1234"
 ADDRESS = "Punkt Szczepień e2e, ul. Próżna 7, 00-107 Warszawa"  # new_point's
 
 
-def sign_in(page: Page, pesel: str, point_ids: list[str]) -> None:
+def sign_in(page: Page, pesel: str, point_ids: list[str], manager: bool = False) -> None:
     page.goto("/point/")
     expect(page.get_by_role("heading", name="Logowanie personelu punktu")).to_be_visible()
+    if manager:
+        page.get_by_label("Kierownik punktu").check()
     page.get_by_label("PESEL").fill(pesel)
     page.get_by_label("Imię").fill("Ewa")
     page.get_by_label("Nazwisko").fill("Lekarz")
@@ -404,3 +406,36 @@ def test_the_console_says_what_happens_when_the_api_is_down_or_slow(
     held[0].continue_()
     expect(notice).to_be_hidden()
     expect(row).to_contain_text("Umówiona")
+
+
+def test_a_manager_searches_the_day_by_surname_and_cancels_the_day(
+    page: Page, api: Api, new_pesel, e2e_backends: Container
+) -> None:
+    day = datetime.now(UTC).astimezone(WARSAW).date() + timedelta(days=5)
+    starts_at = datetime(day.year, day.month, day.day, 10, tzinfo=WARSAW).astimezone(UTC)
+    point_id = new_point(e2e_backends, [(starts_at, "jcovden", 3)])
+    staff = staff_token(api, new_pesel, point_id)
+    for birth, family in ((date(1961, 6, 1), "Wolska"), (date(1972, 7, 2), "Nowak")):
+        walked = api.call("POST", f"/api/v1/points/{point_id}/visits", staff, headers={"Idempotency-Key": family},
+                          json={"pesel": new_pesel(birth), "vaccine": "jcovden", "given_name": "Anna",
+                                "family_name": family})  # fmt: skip
+        assert walked.status_code == 201, walked.text
+    sign_in(page, new_pesel(date(1970, 1, 1)), [point_id], manager=True)
+    form = page.locator("#day-form")
+    form.get_by_label("Dzień").fill(day.isoformat())
+    form.get_by_label("Nazwisko (początek)").fill("wol")
+    form.get_by_role("button", name="Pokaż").click()
+    rows = page.locator("#day-list tbody tr")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Anna Wolska (ur. 1961)")
+    assert axe_violations(page) == []
+
+    cancel = page.locator("#cancelday-form")
+    cancel.get_by_label("Powód").fill("brak dostawy")
+    cancel.get_by_role("button", name="Odwołaj pokazany dzień").click()
+    confirm(page, "Odwołaj pokazany dzień")
+    expect(page.locator("#status")).to_contain_text("odwołano 2, przeniesiono 0")
+    assert axe_violations(page) == []
+    screenshot(page, "point-day-cancelled")
+    listed = api.call("GET", f"/api/v1/points/{point_id}/visits", staff, params={"day": day.isoformat()}).json()
+    assert {v["status"] for v in listed["visits"]} == {"CANCELLED"}

@@ -66,6 +66,13 @@ function visitRow(visit) {
               },
               t('agent.visit.cancel'),
             ),
+            state.caller?.has_phone
+              ? el(
+                  'button',
+                  { type: 'button', 'aria-label': `${t('agent.visit.resend')}: ${name}`, onclick: () => resendSms(visit) },
+                  t('agent.visit.resend'),
+                )
+              : null,
           )
         : null,
     ),
@@ -120,6 +127,8 @@ function renderCaller() {
       fact('agent.caller.birth_date', formatDate(caller.birth_date)),
       fact('agent.caller.phone', t(caller.has_phone ? 'agent.caller.phone.yes' : 'agent.caller.phone.no')),
       fact('agent.caller.referral', t(caller.referral_valid ? 'agent.caller.referral.yes' : 'agent.caller.referral.no')),
+      fact('agent.caller.eligible', t(caller.eligible ? 'agent.caller.eligible.yes' : 'agent.caller.eligible.no')),
+      fact('agent.caller.opens_at', caller.opens_at ? formatDateTime(caller.opens_at) : t('agent.caller.no_group')),
     ),
     el('h3', { id: 'visits-heading', tabindex: '-1' }, t('agent.visits.heading')),
     visitsTable(caller.visits),
@@ -131,7 +140,16 @@ function renderCaller() {
       el('label', { for: 'agent-phone' }, t('agent.book.phone')),
       el('span', { class: 'hint', id: 'agent-phone-hint' }, t('agent.book.phone.hint')),
       phone,
+      el('label', { for: 'agent-landline' }, t('agent.book.landline')),
+      el('span', { class: 'hint', id: 'agent-landline-hint' }, t('agent.book.landline.hint')),
+      el('input', { id: 'agent-landline', name: 'landline', type: 'tel', inputmode: 'tel', autocomplete: 'off',
+                    'aria-describedby': 'agent-landline-hint' }),
+      caller.eligible
+        ? null
+        : el('div', { class: 'actions' }, el('button', { id: 'agent-interest', type: 'button', onclick: signUpForOpening },
+                                            t('agent.interest.submit'))),
     ),
+    el('div', { id: 'read-back', class: 'notice', role: 'status', hidden: true }),
     search.element,
   );
   renderBookingHeading();
@@ -192,6 +210,8 @@ $('#lookup-form').addEventListener('submit', async (event) => {
     state.pesel = null;
     renderCaller();
     refused(error, form);
+    // Nobody on file: the registration form comes up below; the PESEL stays ready for a retyped number.
+    if (error.code === 'patient_not_found') renderRegistration(pesel);
     form.elements.pesel.focus();
     form.elements.pesel.select();
   }
@@ -225,8 +245,10 @@ async function book(slot) {
   if (!ok) return;
   const contact = $('#agent-contact');
   const phone = contact.querySelector('[name="phone"]').value.trim();
+  const landline = contact.querySelector('[name="landline"]').value.trim();
   const body = { pesel: state.pesel, point_id: slot.point_id, starts_at: slot.starts_at, vaccine: slot.vaccine };
   if (phone) body.phone = phone;
+  else if (landline) body.landline = landline;
   try {
     const answer = await withIntentKey(`agent-book:${JSON.stringify(body)}`, (idempotencyKey) =>
       api('POST', '/agent/visits', { body, idempotencyKey }),
@@ -240,10 +262,67 @@ async function book(slot) {
     }
     search.clear();
     await refreshCaller('visits');
+    if (answer.sms === false) {
+      // No SMS goes: the agent reads the visit back, and it stays on screen until the next caller.
+      const readBack = $('#read-back');
+      readBack.textContent = t('agent.book.read_back', { lines: answer.read_back.join(' ') });
+      readBack.hidden = false;
+      say(readBack.textContent, 'success');
+      return;
+    }
     say(lines.join(' '), 'success');
   } catch (error) {
     refused(error, contact);
   }
+}
+
+async function signUpForOpening() {
+  const contact = $('#agent-contact');
+  const phone = contact.querySelector('[name="phone"]').value.trim();
+  try {
+    const answer = await api('POST', '/agent/interest', { body: { pesel: state.pesel, phone } });
+    say(t('agent.interest.done', { when: formatDateTime(answer.opens_at) }), 'success');
+  } catch (error) {
+    refused(error, contact);
+  }
+}
+
+async function resendSms(visit) {
+  try {
+    await api('POST', `/agent/visits/${encodeURIComponent(visit.visit_id)}/sms:resend`);
+    say(t('agent.resend.done'), 'success');
+  } catch (error) {
+    refused(error);
+  }
+}
+
+// A caller not in the registry: the agent registers them (names from the caller, birth date from the PESEL).
+function renderRegistration(pesel) {
+  const section = $('#caller');
+  section.hidden = false;
+  const form = el(
+    'form',
+    { id: 'register-form', novalidate: true },
+    el('div', { class: 'row' },
+      el('label', {}, el('span', {}, t('agent.register.given_name')), el('input', { name: 'given_name', autocomplete: 'off', required: true })),
+      el('label', {}, el('span', {}, t('agent.register.family_name')), el('input', { name: 'family_name', autocomplete: 'off', required: true })),
+    ),
+    el('div', { class: 'actions' }, el('button', { class: 'primary' }, t('agent.register.submit'))),
+  );
+  form.addEventListener('submit', async (event) => {
+    event.preventDefault();
+    const names = Object.fromEntries(new FormData(form));
+    try {
+      state.caller = await whileBusy(form, () => api('POST', '/agent/patients', { body: { pesel, ...names } }));
+      state.pesel = pesel;
+      renderCaller();
+      say(t('agent.register.done', { name: callerName() }), 'success');
+      if (state.caller.eligible) $('#agent-phone').focus();
+    } catch (error) {
+      refused(error, form);
+    }
+  });
+  section.replaceChildren(el('h2', { id: 'caller-heading', tabindex: '-1' }, t('agent.register.heading')), form);
 }
 
 async function move(slot) {

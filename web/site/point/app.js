@@ -121,7 +121,7 @@ $('#signin-form').addEventListener('submit', async (event) => {
     pesel: data.pesel.trim(),
     given_name: data.given_name.trim(),
     family_name: data.family_name.trim(),
-    roles: ['point_staff'],
+    roles: data.manager ? ['point_staff', 'point_manager'] : ['point_staff'],
     point_ids: data.point_ids.split(/[\s,;]+/).filter(Boolean),
   };
   try {

@@ -2,12 +2,14 @@
 // code and the lot; marking a no-show; booking a walk-in at the earliest free time.
 import { api, newIdempotencyKey } from '/common/api.js';
 import { formatDateTime, refusalMessage, t } from '/common/i18n.js';
+import { session } from '/common/session.js';
 import { confirmAction, el, say, showFieldError, whileBusy } from '/common/ui.js';
 import {
   clock, formatDay, knownLots, loadFailure, localDay, rememberLot, sayDone, state, updatedAt, vaccineName,
 } from './shared.js';
 
 let shownDay = null;
+let surname = ''; // the day list's search: the start of a surname
 let visits = [];
 let walkInKey = null; // one Idempotency-Key per walk-in, kept until it is booked (a retry is the same booking)
 let refresher = null;
@@ -16,6 +18,11 @@ const REFRESH_EVERY_MS = 60_000; // patients book and cancel all day: the list f
 function patientName(visit) {
   const name = [visit.given_name, visit.family_name].filter(Boolean).join(' ');
   return name || t('day.unknown_patient');
+}
+
+function manages() {
+  const roles = session.get()?.roles || [];
+  return roles.includes('point_manager') || roles.includes('admin');
 }
 
 function visitFor(id) {
@@ -32,9 +39,17 @@ function statusCell(visit) {
 }
 
 function actionsFor(visit) {
-  if (visit.status !== 'BOOKED') return [];
   const name = patientName(visit);
   const time = clock(visit.starts_at);
+  if (visit.status === 'COMPLETED' && manages()) {
+    return [
+      el('button', {
+        type: 'button', class: 'danger', 'aria-label': t('day.void.label', { name, time }),
+        onclick: (event) => voidVaccination(visit, event.currentTarget),
+      }, t('day.void')),
+    ];
+  }
+  if (visit.status !== 'BOOKED') return [];
   const buttons = [];
   if (shownDay === localDay()) {
     buttons.push(
@@ -65,7 +80,8 @@ function dayTable() {
       'tr',
       { dataset: { visitId: visit.visit_id, status: visit.status } },
       el('td', { 'data-label': t('day.col.time') }, clock(visit.starts_at)),
-      el('th', { scope: 'row', 'data-label': t('day.col.patient') }, patientName(visit)),
+      el('th', { scope: 'row', 'data-label': t('day.col.patient') }, patientName(visit),
+        visit.birth_year ? el('span', { class: 'muted' }, ` (${t('day.born', { year: visit.birth_year })})`) : null),
       el('td', { 'data-label': t('day.col.dose') }, String(visit.dose)),
       el('td', { 'data-label': t('day.col.vaccine') }, vaccineName(visit.vaccine)),
       el('td', { 'data-label': t('day.col.status') }, statusCell(visit)),
@@ -107,7 +123,8 @@ async function loadDay() {
   if (!list) return;
   list.setAttribute('aria-busy', 'true');
   try {
-    const answer = await api('GET', `/points/${encodeURIComponent(state.pointId)}/visits?day=${shownDay}`);
+    const search = surname ? `&q=${encodeURIComponent(surname)}` : '';
+    const answer = await api('GET', `/points/${encodeURIComponent(state.pointId)}/visits?day=${shownDay}${search}`);
     visits = answer.visits.slice().sort((a, b) => a.starts_at.localeCompare(b.starts_at));
     failure.replaceChildren();
     list.replaceChildren(dayTable());
@@ -127,6 +144,46 @@ function chooseForVaccination(visitId) {
   form.visit.value = visitId;
   form.check_in_code.focus();
   form.scrollIntoView({ block: 'nearest' });
+}
+
+async function voidVaccination(visit, button) {
+  const name = patientName(visit);
+  const time = clock(visit.starts_at);
+  const reason = (window.prompt(t('day.void.reason', { name, time })) || '').trim();
+  if (!reason) {
+    button.focus();
+    return;
+  }
+  try {
+    button.disabled = true;
+    await api('POST', `/visits/${encodeURIComponent(visit.visit_id)}/vaccination:void`, { body: { reason } });
+    sayDone(t('day.void.done', { name }));
+    await loadDay();
+  } catch (error) {
+    button.disabled = false;
+    say(refusalMessage(error), 'error');
+  }
+}
+
+async function cancelDay(event) {
+  event.preventDefault();
+  const form = event.currentTarget;
+  const reason = form.reason.value.trim();
+  const moveTo = form.move_to.value;
+  if (!(await confirmAction(t('cancelday.confirm', { day: formatDay(shownDay) }), t('cancelday.submit')))) return;
+  const body = moveTo ? { reason, move_to: moveTo } : { reason };
+  try {
+    const answer = await whileBusy(form, () =>
+      api('POST', `/points/${encodeURIComponent(state.pointId)}/days/${shownDay}:cancel`, { body }),
+    );
+    showFieldError(form, {});
+    sayDone(t('cancelday.done', { day: formatDay(shownDay), cancelled: answer.cancelled, moved: answer.moved }));
+    form.reset();
+    await loadDay();
+  } catch (error) {
+    say(refusalMessage(error), 'error');
+    showFieldError(form, error);
+  }
 }
 
 async function markNoShow(visit, button) {
@@ -168,9 +225,12 @@ async function recordVaccination(event) {
   const visit = visitFor(form.visit.value);
   const code = form.check_in_code.value.trim();
   const lot = form.lot.value.trim();
-  const missing = !visit ? 'visit' : !/^\d{4}$/.test(code) ? 'check_in_code' : !lot ? 'lot' : null;
+  const identity = form.identity_checked.checked;
+  const reason = form.reason.value.trim();
+  const codeMissing = identity ? (reason.length < 3 ? 'reason' : null) : !/^\d{4}$/.test(code) ? 'check_in_code' : null;
+  const missing = !visit ? 'visit' : codeMissing || (!lot ? 'lot' : null);
   if (missing) {
-    say(t('vacc.missing'), 'error');
+    say(t(missing === 'reason' ? 'vacc.identity.missing' : 'vacc.missing'), 'error');
     showFieldError(form, { field: missing });
     return;
   }
@@ -184,11 +244,13 @@ async function recordVaccination(event) {
   try {
     const answer = await whileBusy(form, () =>
       api('POST', `/visits/${encodeURIComponent(visit.visit_id)}/vaccination`, {
-        body: { lot, check_in_code: code },
+        body: identity ? { lot, identity_checked: true, reason } : { lot, check_in_code: code },
       }),
     );
     rememberLot(state.pointId, lot);
     form.check_in_code.value = '';
+    form.identity_checked.checked = false;
+    form.reason.value = '';
     sayDone([t('vacc.done', { name, dose: visit.dose, lot }), nextDoseText(answer, visit)].join(' ').trim());
     await loadDay();
     fillLots();
@@ -210,7 +272,7 @@ async function bookWalkIn(event) {
   const form = event.currentTarget;
   const data = Object.fromEntries(new FormData(form));
   const body = { pesel: data.pesel.trim(), vaccine: data.vaccine };
-  for (const name of ['given_name', 'family_name', 'phone']) if (data[name].trim()) body[name] = data[name].trim();
+  for (const name of ['given_name', 'family_name', 'phone', 'check_in_code']) if (data[name].trim()) body[name] = data[name].trim();
   walkInKey = walkInKey || newIdempotencyKey();
   const result = document.querySelector('#walkin-result');
   try {
@@ -250,6 +312,11 @@ async function bookWalkIn(event) {
     // A refusal is final for these data: the next try (after a change) is a new booking.
     if (error.status > 0 && error.status < 500) walkInKey = null;
     result.replaceChildren();
+    if (error.code === 'booked_elsewhere') {
+      say(t('walkin.elsewhere', { point: error.problem?.point_name || '' }), 'error');
+      form.check_in_code.focus();
+      return;
+    }
     say(refusalMessage(error), 'error');
     showFieldError(form, error);
   }
@@ -281,8 +348,10 @@ export function renderDay(app) {
       },
     },
     el('label', {}, t('day.pick'), el('input', { type: 'date', name: 'day', value: shownDay, required: true })),
+    el('label', {}, t('day.search'), el('input', { type: 'search', name: 'q', value: surname, autocomplete: 'off',
+                                                   maxlength: 100, oninput: (event) => { surname = event.currentTarget.value.trim(); } })),
     el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary' }, t('day.show'))),
-  );
+  ); // prettier-ignore
   const vaccinationForm = el(
     'form',
     { id: 'vaccination-form', novalidate: true, onsubmit: recordVaccination },
@@ -297,6 +366,8 @@ export function renderDay(app) {
       el('label', {}, t('vacc.lot'),
         el('input', { name: 'lot', autocomplete: 'off', list: 'known-lots', maxlength: 40, required: true })),
     ),
+    el('label', { class: 'check' }, el('input', { type: 'checkbox', name: 'identity_checked' }), t('vacc.identity')),
+    el('label', {}, t('vacc.identity.reason'), el('input', { name: 'reason', autocomplete: 'off', maxlength: 500 })),
     el('datalist', { id: 'known-lots' }),
     el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary' }, t('vacc.submit'))),
   );
@@ -318,6 +389,8 @@ export function renderDay(app) {
       el('label', {}, t('walkin.family_name'), el('input', { name: 'family_name', autocomplete: 'off' })),
       el('label', {}, t('walkin.phone'), el('input', { name: 'phone', type: 'tel', autocomplete: 'off' })),
     ),
+    el('label', {}, t('walkin.code'),
+      el('input', { name: 'check_in_code', inputmode: 'numeric', autocomplete: 'off', maxlength: 4 })),
     el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'primary' }, t('walkin.submit'))),
   );
   app.append(
@@ -336,6 +409,18 @@ export function renderDay(app) {
       el('h2', { id: 'walkin-heading' }, t('walkin.heading')), walkInForm,
       el('div', { id: 'walkin-result', class: 'result' })),
   ); // prettier-ignore
+  if (manages()) {
+    app.append(
+      el('section', { 'aria-labelledby': 'cancelday-heading' },
+        el('h2', { id: 'cancelday-heading' }, t('cancelday.heading')),
+        el('form', { id: 'cancelday-form', novalidate: true, onsubmit: cancelDay },
+          el('p', { class: 'hint' }, t('cancelday.intro')),
+          el('div', { class: 'row' },
+            el('label', {}, t('cancelday.reason'), el('input', { name: 'reason', required: true, minlength: 3, maxlength: 500 })),
+            el('label', {}, t('cancelday.move_to'), el('input', { type: 'date', name: 'move_to' }))),
+          el('div', { class: 'actions' }, el('button', { type: 'submit', class: 'danger' }, t('cancelday.submit'))))),
+    ); // prettier-ignore
+  }
   fillVaccinationChoice();
   fillLots();
   loadDay();
