@@ -7,7 +7,9 @@ once, and that page's requests carry the ids they carried the first time (downst
 
 A run stops itself when its time budget is spent (shorter than the push subscription's ack deadline,
 so Pub/Sub never redelivers a tick that is still running) and publishes a tick of its own that goes
-on from the checkpoint. A finished job does nothing on a repeated tick.
+on from the checkpoint. A finished job does nothing on a repeated tick, unless its index holds only
+work still to do (the no-shows: BOOKED visits of past days): then a new tick starts a fresh pass that
+finds only what appeared since (a dose voided after the night, a visit backdated by hand).
 """
 
 from __future__ import annotations
@@ -62,6 +64,8 @@ class PagedJob(Generic[K]):
     work: Callable[[Sequence[K]], int]  # does a page's work durably; returns the items it handled
     tick_topic: str  # where a run that ran out of time asks for the next one
     tick: dict[str, Any]
+    # A tick for a finished job starts a fresh pass (for an index of work still to do only).
+    again_when_finished: bool = False
 
 
 class NightJobs:
@@ -76,6 +80,8 @@ class NightJobs:
     def run(self, job: PagedJob[K]) -> JobRun:
         started = self.clock()
         checkpoint = self.checkpoints.load(job.job_id) or Checkpoint(job.job_id)
+        if checkpoint.finished and job.again_when_finished:
+            checkpoint = Checkpoint(job.job_id, done=checkpoint.done, runs=checkpoint.runs)
         if checkpoint.finished:
             return JobRun(job.job_id, 0, checkpoint.done, True, checkpoint.cursor)
         resumed_after = checkpoint.cursor

@@ -26,6 +26,7 @@ class NightlyNoShows:
             work=lambda refs: self.points.mark_no_shows_page(refs, before, now),
             tick_topic=NO_SHOW_TICKS,
             tick={"before": before.isoformat()},
+            again_when_finished=True,  # the index holds only BOOKED visits: a fresh pass reads what is new
         )
         return self.jobs.run(job)
 

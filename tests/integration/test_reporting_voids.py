@@ -20,7 +20,8 @@ D10 = date(2026, 3, 10)
 
 
 def voided(visit_id: str, patient: str, moment: str) -> dict[str, object]:
-    return {"event_type": "VaccinationVoided", "event_id": str(uuid.uuid4()), "visit_id": visit_id,
+    return {"event_type": "VaccinationVoided", "event_id": str(uuid.uuid4()), "schema_version": 1,
+            "occurred_at": at(moment), "visit_id": visit_id,
             "patient_id": patient, "point_id": P1, "dose": 1, "vaccine": "comirnaty", "voided_at": at(moment),
             "reason": "zły pacjent"}  # fmt: skip
 

@@ -263,7 +263,11 @@ def test_the_nightly_no_shows_killed_mid_way_resume_after_their_checkpoint() -> 
     assert {fake.state.visits[v.visit_id].status for v in past} == {VisitStatus.NO_SHOW}
     no_shows = [e["visit_id"] for e in published.events if e["event_type"] == VISIT_NO_SHOW]
     assert sorted(no_shows) == sorted(v.visit_id for v in past)  # each once
-    assert nightly.run(TODAY, NOW).done == 0  # a repeated tick: the job is finished
+    asked = len(fake.pages_asked)
+    assert nightly.run(TODAY, NOW).done == 0  # a repeated tick: nothing left to mark, one page read
+    assert len(fake.pages_asked) == asked + 1 and fake.pages_asked[-1] is None
+    late = add_visit(fake, local(TODAY - timedelta(days=1), 11), series="late")  # e.g. a dose voided since
+    assert nightly.run(TODAY, NOW).done == 1 and fake.state.visits[late.visit_id].status == VisitStatus.NO_SHOW
 
 
 # --- consumers ---------------------------------------------------------------------------------------
