@@ -141,6 +141,17 @@ def print_costs(label: str, requests: int, found: dict[str, Any]) -> None:
           flush=True)  # fmt: skip
 
 
+def start_py_spy(host_pid: int, seconds: float, output: str, gil: bool = False) -> subprocess.Popen[bytes]:
+    """Sample the host's workers for ``seconds`` into ``output`` (collapsed stacks); with ``gil``, only
+    the thread holding the GIL (where the CPU goes, not where threads wait)."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(host_pid), "--subprocesses",
+         "--duration", str(int(seconds)), "--format", "raw", "--output", output, "--nonblocking",
+         *(["--gil"] if gil else [])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--users", type=int, default=64, help="concurrent clients")
@@ -179,14 +190,7 @@ def main() -> None:
         print(first_run.line("first login (patient + e-referral created)"), flush=True)
         if first_run.requests < len(first):
             print(f"  note: {len(first) - first_run.requests} first logins were left for phase 2", flush=True)
-        spy = None
-        if args.py_spy:
-            spy = subprocess.Popen(
-                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(stack.host_pid),
-                 "--subprocesses", "--duration", str(int(args.seconds)), "--format", "raw", "--output", args.py_spy,
-                 "--nonblocking"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+        spy = start_py_spy(stack.host_pid, args.seconds, args.py_spy) if args.py_spy else None
         with costs(stack.host_pid, redis_client) as found:
             second_run = run_load(
                 stack.base_url, args.users, seconds=args.seconds, task_factory="bench.login:login_task",
