@@ -19,6 +19,7 @@ infra/ provisions, not on Redis Cluster.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
@@ -174,7 +175,7 @@ class RedisAvailability:
             for field, value in fields.items():
                 vaccine, epoch = _text(field).split("|")
                 capacity, booked, version = (int(part) for part in _text(value).split("|")[:3])
-                held[(point_id, datetime.fromtimestamp(int(epoch), UTC), vaccine)] = (capacity, booked, version)
+                held[(point_id, _instant(int(epoch)), vaccine)] = (capacity, booked, version)
         return held
 
     def free_ranges(self, ranges: Sequence[SlotRange], toll: Toll | None = None) -> list[list[Slot]]:
@@ -254,13 +255,19 @@ class RedisAvailability:
         self.client.ping()
 
 
+@functools.lru_cache(maxsize=16_384)
+def _instant(epoch: int) -> datetime:
+    """A slot's start from its epoch seconds: slots share a few thousand starts, so each is made once."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
 def _slots(
     members: Sequence[bytes | str], vaccine: str, limit: int, after: tuple[datetime, str] | None, inclusive: bool
 ) -> list[Slot]:
     found = []
     for member in members:
         epoch, point_id, free = _text(member).split("|")
-        starts_at = datetime.fromtimestamp(int(epoch), UTC)
+        starts_at = _instant(int(epoch))
         if after is not None and not inclusive and (starts_at, point_id) == after:
             continue  # an open lower bound on the prefix still matches the member itself
         # Capacity is not needed by search: free places are what it shows.
