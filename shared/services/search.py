@@ -196,14 +196,11 @@ class SlotSearch:
         # Whole minutes, so that searches "from now" share range reads; past slots are dropped below.
         start = max(filters.start, now).replace(second=0, microsecond=0)
         wanted = filters.limit + 1
-        candidates: Iterable[Slot]
-        if filters.point_id:
-            candidates = self._point(filters.point_id, vaccines, start, filters.end)
-        else:
-            level, region = self._level(filters)
-            ranges = [self._region(level, region, vaccine, start, filters.end, wanted, after) for vaccine in vaccines]
-            found_ranges = self._batch.free_ranges(ranges, toll) if self._batch else read_each(self.slots, ranges)
-            candidates = heapq.merge(*found_ranges, key=_order)
+        # A point is a region of its own (its free slots per vaccine): one batch of range reads either way.
+        level, region = ("point", filters.point_id) if filters.point_id else self._level(filters)
+        ranges = [self._region(level, region, vaccine, start, filters.end, wanted, after) for vaccine in vaccines]
+        found_ranges = self._batch.free_ranges(ranges, toll) if self._batch else read_each(self.slots, ranges)
+        candidates: Iterable[Slot] = heapq.merge(*found_ranges, key=_order)
         found: list[Slot] = []
         for slot in candidates:
             if after is not None and _order(slot) <= (after[0], after[1], after[2]):
@@ -219,10 +216,6 @@ class SlotSearch:
             [(s, points[s.point_id]) for s in page if s.point_id in points],
             encode_page_token(filters, page[-1]) if more and page else None,
         )
-
-    def _point(self, point_id: str, vaccines: list[str], start: datetime, end: datetime) -> list[Slot]:
-        slots = self.slots.point_slots(point_id, start, end)
-        return sorted((s for s in slots if s.vaccine in vaccines), key=_order)
 
     def _region(
         self,
