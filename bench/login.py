@@ -31,7 +31,7 @@ from typing import Any
 
 import jwt
 
-from bench.common import bench_stack, run_load
+from bench.common import LoadResult, bench_stack, run_load
 from emulators.seed import pesel_for, seed
 
 
@@ -116,17 +116,23 @@ def cpu_by_group(host_pid: int) -> dict[str, float]:
 def costs(host_pid: int, redis_client: Any) -> Iterator[dict[str, Any]]:
     """What happened while the block ran: CPU seconds by group, Redis commands, wall time."""
     found: dict[str, Any] = {}
-    cpu_before, commands_before = cpu_by_group(host_pid), _redis_commands(redis_client)
+    cpu_before, (commands_before, reads_before) = cpu_by_group(host_pid), _redis_counts(redis_client)
     started = time.monotonic()
     yield found
     found["wall"] = time.monotonic() - started
     cpu_after = cpu_by_group(host_pid)
     found["cpu"] = {g: cpu_after[g] - cpu_before.get(g, 0.0) for g in cpu_after}
-    found["redis_commands"] = _redis_commands(redis_client) - commands_before
+    commands_after, reads_after = _redis_counts(redis_client)
+    found["redis_commands"], found["redis_reads"] = commands_after - commands_before, reads_after - reads_before
 
 
-def _redis_commands(client: Any) -> int:
-    return int(client.info("stats")["total_commands_processed"]) if client is not None else 0
+def _redis_counts(client: Any) -> tuple[int, int]:
+    """Commands (a script's own calls included) and read events (about one per round trip: a pipeline
+    arrives as one) the server has processed so far."""
+    if client is None:
+        return 0, 0
+    stats = client.info("stats")
+    return int(stats["total_commands_processed"]), int(stats.get("total_reads_processed", 0))
 
 
 def print_costs(label: str, requests: int, found: dict[str, Any]) -> None:
@@ -137,8 +143,20 @@ def print_costs(label: str, requests: int, found: dict[str, Any]) -> None:
     parts = ", ".join(f"{g} {ms:.2f}" for g, ms in per.items())
     print(f"  CPU ms per {label}: {total:.2f} in all ({parts}); machine CPU busy "
           f"{sum(found['cpu'].values()) / found['wall'] / (os.cpu_count() or 1) * 100:.0f}% of "
-          f"{os.cpu_count()} cores; Redis commands per {label}: {found['redis_commands'] / requests:.2f}",
+          f"{os.cpu_count()} cores; Redis commands per {label}: {found['redis_commands'] / requests:.2f}, "
+          f"Redis read events (round trips) per {label}: {found['redis_reads'] / requests:.2f}",
           flush=True)  # fmt: skip
+
+
+def start_py_spy(host_pid: int, seconds: float, output: str, gil: bool = False) -> subprocess.Popen[bytes]:
+    """Sample the host's workers for ``seconds`` into ``output`` (collapsed stacks); with ``gil``, only
+    the thread holding the GIL (where the CPU goes, not where threads wait)."""
+    return subprocess.Popen(
+        [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(host_pid), "--subprocesses",
+         "--duration", str(int(seconds)), "--format", "raw", "--output", output, "--nonblocking",
+         *(["--gil"] if gil else [])],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
 
 
 def main() -> None:
@@ -151,6 +169,7 @@ def main() -> None:
     parser.add_argument("--sessions", choices=["redis", "firestore"], default="firestore", help="the session store")
     parser.add_argument("--ceiling", action="store_true", help="measure a trivial route of the host first")
     parser.add_argument("--py-spy", dest="py_spy", help="sample the host during phase 2 into this file")
+    parser.add_argument("--gil", action="store_true", help="py-spy samples only the thread holding the GIL")
     args = parser.parse_args()
     os.environ["EREG_SESSION_STORE"] = args.sessions  # the host's and this process's container
 
@@ -168,6 +187,7 @@ def main() -> None:
         print(f"host: {args.workers} process(es) x {args.threads} threads; load: {args.users} clients; "
               f"sessions in {args.sessions}", flush=True)  # fmt: skip
         redis_client = stack.container.redis
+        trivial = LoadResult(0, 0, 0.0, 0.0, 0.0, 0.0)
         if args.ceiling:
             with costs(stack.host_pid, redis_client) as found:
                 trivial = run_load(stack.base_url, args.users, 10, "bench.login:trivial_task", None)
@@ -179,14 +199,7 @@ def main() -> None:
         print(first_run.line("first login (patient + e-referral created)"), flush=True)
         if first_run.requests < len(first):
             print(f"  note: {len(first) - first_run.requests} first logins were left for phase 2", flush=True)
-        spy = None
-        if args.py_spy:
-            spy = subprocess.Popen(
-                [str(Path(sys.executable).with_name("py-spy")), "record", "--pid", str(stack.host_pid),
-                 "--subprocesses", "--duration", str(int(args.seconds)), "--format", "raw", "--output", args.py_spy,
-                 "--nonblocking"],
-                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-            )  # fmt: skip
+        spy = start_py_spy(stack.host_pid, args.seconds, args.py_spy, args.gil) if args.py_spy else None
         with costs(stack.host_pid, redis_client) as found:
             second_run = run_load(
                 stack.base_url, args.users, seconds=args.seconds, task_factory="bench.login:login_task",
@@ -194,6 +207,9 @@ def main() -> None:
             )  # fmt: skip
         print(second_run.line("returning login"), flush=True)
         print_costs("login", second_run.requests, found)
+        if trivial.per_second:
+            print(f"  returning login = {second_run.per_second / trivial.per_second:.2f} of the trivial route's "
+                  f"{trivial.per_second:.0f}/s in the same run", flush=True)  # fmt: skip
         if spy is not None:
             spy.wait(timeout=60)
 

@@ -1,9 +1,12 @@
 """Slot search benchmark: searches per second and latency through the local HTTP host.
 
-    .venv/bin/python -m bench.search [--points 300|6000] [--users 32] [--seconds 20]
+    .venv/bin/python -m bench.search [--points 300|6000] [--users 32] [--seconds 20] [--ceiling] [--py-spy FILE]
 
 A realistic mix of queries: by voivodeship, county, municipality or point, with and without a
 vaccine, from now or from a later day, some asking for the next page. Anonymous, as most are.
+``--ceiling`` first measures the host on a trivial route with the same clients (the same run's
+ceiling); the search phase also prints its CPU per search by process group and Redis commands per
+search. ``--py-spy FILE`` samples the host's workers during the search phase.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import bench_stack, run_load
+from bench.login import costs, print_costs, start_py_spy
 from emulators.seed import generate_points, seed
 
 VACCINES = ["comirnaty", "spikevax", "vaxzevria", "jcovden"]
@@ -66,6 +70,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=20)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--threads", type=int, default=16)
+    parser.add_argument("--ceiling", action="store_true", help="measure a trivial route of the host first")
+    parser.add_argument("--py-spy", dest="py_spy", help="sample the host during the search phase into this file")
+    parser.add_argument("--gil", action="store_true", help="py-spy samples only the thread holding the GIL")
     parser.add_argument("--spanner", action="store_true", help="search Spanner, not the Redis projection (before)")
     args = parser.parse_args()
 
@@ -85,8 +92,25 @@ def main() -> None:
             print("projection: off (search reads Spanner's free-slot indexes)")
         time.sleep(stack.container.settings.spanner_search_staleness_s + 1)  # stale reads see the seed
         print(f"host: {args.workers} process(es) x {args.threads} threads; load: {args.users} clients", flush=True)
-        result = run_load(stack.base_url, args.users, args.seconds, "bench.search:search_task", query_mix(args.points))
+        redis_client = stack.container.redis
+        ceiling = None
+        if args.ceiling:
+            with costs(stack.host_pid, redis_client) as found:
+                ceiling = run_load(stack.base_url, args.users, 10, "bench.login:trivial_task", None)
+            print(ceiling.line("host ceiling, trivial route (GET /dev/idp/jwks.json)"), flush=True)
+            print_costs("request", ceiling.requests, found)
+        spy = start_py_spy(stack.host_pid, args.seconds, args.py_spy, args.gil) if args.py_spy else None
+        with costs(stack.host_pid, redis_client) as found:
+            result = run_load(
+                stack.base_url, args.users, args.seconds, "bench.search:search_task", query_mix(args.points)
+            )
         print(result.line(f"slot search at {summary.points} points"), flush=True)
+        print_costs("search", result.requests, found)
+        if ceiling is not None and ceiling.per_second:
+            print(f"  search = {result.per_second / ceiling.per_second:.2f} of the trivial route's "
+                  f"{ceiling.per_second:.0f}/s in the same run", flush=True)  # fmt: skip
+        if spy is not None:
+            spy.wait(timeout=60)
 
 
 if __name__ == "__main__":

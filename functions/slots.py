@@ -12,9 +12,11 @@ from pydantic import BaseModel, ConfigDict, Field
 from shared.bootstrap import get_container
 from shared.domain.booking import local_iso
 from shared.domain.ids import UUID_PATTERN as UUID
-from shared.entrypoints.auth import enforce_rate_limit
-from shared.entrypoints.web import Instant, Routes, bad_request, json_response, parse_query
-from shared.services.search import MAX_RANGE, SearchFilters
+from shared.domain.refusals import Refused
+from shared.entrypoints.auth import enforce_rate_limit, rate_limit_toll, settle_toll
+from shared.entrypoints.web import Instant, Problem, Routes, bad_request, json_response, parse_query
+from shared.services.rate_limits import Toll
+from shared.services.search import MAX_RANGE, SearchFilters, SearchPage
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
 
@@ -51,7 +53,33 @@ def _cache_headers(request: Request) -> dict[str, str]:
 
 
 def get_slots(request: Request) -> Response:
-    enforce_rate_limit("search", request)  # anonymous: by address (a bearer value is not verified)
+    # Anonymous: by address (a bearer value is not verified). The token is taken in the same Redis
+    # round trip as the projection's reads; a refused query is limited as before, 429 before 400.
+    toll = rate_limit_toll("search", request)
+    try:
+        page = _search(request, toll)
+    except (Problem, Refused):
+        settle_toll(toll)
+        raise
+    settle_toll(toll)
+    body = {
+        "slots": [
+            {
+                "point_id": slot.point_id,
+                "point_name": point.name,
+                "address": point.address,
+                "starts_at": local_iso(slot.starts_at),
+                "vaccine": slot.vaccine,
+                "free_places": slot.free_places,
+            }
+            for slot, point in page.slots
+        ],
+        "next_page_token": page.next_page_token,
+    }
+    return json_response(body, headers=_cache_headers(request))
+
+
+def _search(request: Request, toll: Toll | None) -> SearchPage:
     query = parse_query(request, SlotQuery)
     query.check_nesting()
     container = get_container()
@@ -68,22 +96,7 @@ def get_slots(request: Request) -> Response:
     filters = SearchFilters(
         query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
     )
-    page = container.search.search(filters, query.page_token, now)
-    body = {
-        "slots": [
-            {
-                "point_id": slot.point_id,
-                "point_name": point.name,
-                "address": point.address,
-                "starts_at": local_iso(slot.starts_at),
-                "vaccine": slot.vaccine,
-                "free_places": slot.free_places,
-            }
-            for slot, point in page.slots
-        ],
-        "next_page_token": page.next_page_token,
-    }
-    return json_response(body, headers=_cache_headers(request))
+    return container.search.search(filters, query.page_token, now, toll)
 
 
 def get_points(request: Request) -> Response:

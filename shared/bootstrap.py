@@ -410,9 +410,15 @@ class Container:
     def projection(self) -> RedisAvailability | None:
         """The live availability projection search reads (None where no Redis is configured)."""
         from shared.adapters.redis_availability import RedisAvailability
+        from shared.adapters.redis_buckets import RedisTokenBuckets
 
         client = self.redis
-        return RedisAvailability(client, self.settings.redis_key_prefix) if client is not None else None
+        if client is None:
+            return None
+        buckets = self.rate_limits.shared
+        return RedisAvailability(
+            client, self.settings.redis_key_prefix, buckets=buckets if isinstance(buckets, RedisTokenBuckets) else None
+        )
 
     @cached_property
     def availability(self) -> Availability | None:

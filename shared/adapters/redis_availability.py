@@ -19,14 +19,18 @@ infra/ provisions, not on Redis Cluster.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 
 import redis
 
+from shared.adapters.redis_buckets import RedisTokenBuckets
 from shared.domain.availability import LEVELS, SlotState
 from shared.domain.booking import Slot
 from shared.services.availability import ProjectionUnavailable
+from shared.services.rate_limits import Toll
+from shared.services.search import SlotRange
 
 APPLY = """
 local prefix = ARGV[1]
@@ -101,10 +105,13 @@ return removed
 class RedisAvailability:
     """Implements ``AvailabilityProjection`` (and so search's ``FreeSlotReader``)."""
 
-    def __init__(self, client: redis.Redis, key_prefix: str = "", batch: int = 500) -> None:
+    def __init__(
+        self, client: redis.Redis, key_prefix: str = "", batch: int = 500, buckets: RedisTokenBuckets | None = None
+    ) -> None:
         self.client = client
         self.prefix = key_prefix
         self.batch = batch
+        self.buckets = buckets  # the shared rate limits, whose token a search takes in its round trip
         self._apply = client.register_script(APPLY)
         self._remove = client.register_script(REMOVE)
 
@@ -168,8 +175,43 @@ class RedisAvailability:
             for field, value in fields.items():
                 vaccine, epoch = _text(field).split("|")
                 capacity, booked, version = (int(part) for part in _text(value).split("|")[:3])
-                held[(point_id, datetime.fromtimestamp(int(epoch), UTC), vaccine)] = (capacity, booked, version)
+                held[(point_id, _instant(int(epoch)), vaccine)] = (capacity, booked, version)
         return held
+
+    def free_ranges(self, ranges: Sequence[SlotRange], toll: Toll | None = None) -> list[list[Slot]]:
+        """Every range in one round trip (a pipeline), with the caller's rate-limit token if given."""
+        bounds = [self._bounds(r.level, r.start, r.end, r.after, r.inclusive_after) for r in ranges]
+        buckets = self.buckets if toll is not None else None
+        try:
+            with self.client.pipeline(transaction=False) as pipe:
+                if buckets is not None and toll is not None:
+                    buckets.queue_take(pipe, toll)
+                for r, (low, high) in zip(ranges, bounds, strict=True):
+                    key = f"{self.prefix}av:free:{r.level}:{r.region}:{r.vaccine}"
+                    pipe.zrangebylex(key, low, high, start=0, num=r.limit + 1)
+                answers = pipe.execute(raise_on_error=False)
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+        if buckets is not None and toll is not None:
+            buckets.taken(answers.pop(0), toll)
+        failed = next((a for a in answers if isinstance(a, Exception)), None)
+        if failed is not None:
+            raise ProjectionUnavailable(type(failed).__name__)
+        return [
+            _slots(members, r.vaccine, r.limit, r.after, r.inclusive_after)
+            for r, members in zip(ranges, answers, strict=True)
+        ]
+
+    @staticmethod
+    def _bounds(
+        level: str, start: datetime, end: datetime, after: tuple[datetime, str] | None, inclusive_after: bool
+    ) -> tuple[str, str]:
+        if level not in LEVELS:
+            raise ValueError(f"unknown region level {level!r}")
+        low = f"[{_epoch(start):010d}|"
+        if after is not None and after[0] >= start:
+            low = f"{'[' if inclusive_after else '('}{_epoch(after[0]):010d}|{after[1]}|"
+        return low, f"({_epoch(end) + 1:010d}|"
 
     def free_slots(
         self,
@@ -182,27 +224,14 @@ class RedisAvailability:
         after: tuple[datetime, str] | None = None,
         inclusive_after: bool = False,
     ) -> list[Slot]:
-        if level not in LEVELS:
-            raise ValueError(f"unknown region level {level!r}")
-        low = f"[{_epoch(start):010d}|"
-        if after is not None and after[0] >= start:
-            low = f"{'[' if inclusive_after else '('}{_epoch(after[0]):010d}|{after[1]}|"
-        high = f"({_epoch(end) + 1:010d}|"
+        low, high = self._bounds(level, start, end, after, inclusive_after)
         try:
             members = self.client.zrangebylex(
                 f"{self.prefix}av:free:{level}:{region}:{vaccine}", low, high, start=0, num=limit + 1
             )
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error
-        found = []
-        for member in members:
-            epoch, point_id, free = _text(member).split("|")
-            starts_at = datetime.fromtimestamp(int(epoch), UTC)
-            if after is not None and not inclusive_after and (starts_at, point_id) == after:
-                continue  # an open lower bound on the prefix still matches the member itself
-            # Capacity is not needed by search: free places are what it shows.
-            found.append(Slot(point_id, starts_at, vaccine, int(free), 0))
-        return found[:limit]
+        return _slots(members, vaccine, limit, after, inclusive_after)
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         held = self.states([point_id])
@@ -224,6 +253,26 @@ class RedisAvailability:
 
     def ping(self, timeout_s: float) -> None:
         self.client.ping()
+
+
+@functools.lru_cache(maxsize=16_384)
+def _instant(epoch: int) -> datetime:
+    """A slot's start from its epoch seconds: slots share a few thousand starts, so each is made once."""
+    return datetime.fromtimestamp(epoch, UTC)
+
+
+def _slots(
+    members: Sequence[bytes | str], vaccine: str, limit: int, after: tuple[datetime, str] | None, inclusive: bool
+) -> list[Slot]:
+    found = []
+    for member in members:
+        epoch, point_id, free = _text(member).split("|")
+        starts_at = _instant(int(epoch))
+        if after is not None and not inclusive and (starts_at, point_id) == after:
+            continue  # an open lower bound on the prefix still matches the member itself
+        # Capacity is not needed by search: free places are what it shows.
+        found.append(Slot(point_id, starts_at, vaccine, int(free), 0))
+    return found[:limit]
 
 
 def _epoch(moment: datetime) -> int:

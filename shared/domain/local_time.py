@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import functools
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 WARSAW = ZoneInfo("Europe/Warsaw")
 
 
+@functools.lru_cache(maxsize=16_384)
 def local_iso(moment: datetime) -> str:
-    """ISO 8601 in the business time zone, with its offset (what people and clients are shown)."""
+    """ISO 8601 in the business time zone, with its offset (what people and clients are shown).
+
+    Cached: search shows the same few thousand slot starts over and over (datetimes are immutable).
+    """
     return moment.astimezone(WARSAW).isoformat()
 
 

@@ -18,6 +18,7 @@ from shared.domain.identity import Principal, Role
 from shared.domain.ratelimit import Limit
 from shared.entrypoints.web import Problem
 from shared.services.identity import NotAuthenticated
+from shared.services.rate_limits import Toll
 
 log = logging.getLogger(__name__)
 
@@ -56,12 +57,26 @@ def _check(scope: str, who: str, key: str) -> None:
     if wait:
         if who == "user":  # a person over their limit: counted by a log-based metric with an alert
             log.warning("person rate limited", extra={"fields": {"scope": scope, "who": key}})
-        raise Problem(
-            429,
-            "rate_limited",
-            "Zbyt wiele żądań, spróbuj ponownie za chwilę",
-            headers={"Retry-After": str(wait)},
-        )
+        raise _limited(wait)
+
+
+def _limited(wait: int) -> Problem:
+    return Problem(
+        429, "rate_limited", "Zbyt wiele żądań, spróbuj ponownie za chwilę", headers={"Retry-After": str(wait)}
+    )
+
+
+def rate_limit_toll(scope: str, request: Request) -> Toll | None:
+    """The caller's token for ``scope`` by address, for a read to take in its own round trip (search);
+    ``settle_toll`` then answers 429 as ``enforce_rate_limit`` would. None where ``scope`` has no limit."""
+    configured = get_container().settings.rate_limits.get(f"{scope}:ip")
+    return None if configured is None else Toll(f"{scope}:ip", client_address(request), Limit(*configured))
+
+
+def settle_toll(toll: Toll | None) -> None:
+    """429 if the toll's caller is over the limit (checked now if no read took the token)."""
+    if toll is not None and (wait := get_container().rate_limits.settle(toll)):
+        raise _limited(wait)
 
 
 def enforce_rate_limit(scope: str, request: Request) -> None:

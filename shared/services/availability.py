@@ -22,7 +22,8 @@ from typing import Any, Protocol
 
 from shared.domain.availability import SlotState
 from shared.domain.booking import Slot
-from shared.services.search import FreeSlotReader
+from shared.services.rate_limits import Toll
+from shared.services.search import FreeSlotReader, RangeBatchReader, SlotRange, read_each
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +216,21 @@ class ProjectedFreeSlots:
             except ProjectionUnavailable:
                 self._down()
         return self.fallback.free_slots(level, region, vaccine, start, end, limit, after, inclusive_after)
+
+    def free_ranges(self, ranges: Sequence[SlotRange], toll: Toll | None = None) -> list[list[Slot]]:
+        """The projection's batch read (with the toll) while it is ready; else the fallback's reads."""
+        source = self._source()
+        if source is self.projection and isinstance(self.projection, RangeBatchReader):
+            try:
+                return self.projection.free_ranges(ranges, toll)
+            except ProjectionUnavailable:
+                self._down()
+        elif source is self.projection:
+            try:
+                return read_each(self.projection, ranges)
+            except ProjectionUnavailable:
+                self._down()
+        return read_each(self.fallback, ranges)
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         source = self._source()

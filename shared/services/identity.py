@@ -2,7 +2,8 @@
 
 ``login`` verifies the national login node's assertion, creates or refreshes the patient (issuing an
 e-referral when their cohort is open and they have none), and opens a session. The hot path for a
-returning patient is one snapshot read in Spanner and one Firestore commit.
+returning patient is one query in Spanner and one Firestore commit (and, at a strong authentication
+level, one get of the staff registry).
 """
 
 from __future__ import annotations
@@ -253,9 +254,11 @@ class IdentityService:
             raise LoginRefused("invalid_identity") from None
         secret = secrets.token_urlsafe(32)
         # A person the registry names at a point signs in as staff even with no role in the assertion,
-        # but only at a strong authentication level: at a weaker one they sign in as a patient.
-        grants = self._grants(self.staff_id_of(person.pesel))
-        is_staff = person.is_staff or (bool(grants.roles) and claims.get("acr") in self.staff_acr)
+        # but only at a strong authentication level: at a weaker one they sign in as a patient, so the
+        # registry is not asked (a round trip fewer for such a patient's login).
+        strong = claims.get("acr") in self.staff_acr
+        grants = self._grants(self.staff_id_of(person.pesel)) if person.is_staff or strong else StaffGrants()
+        is_staff = person.is_staff or (bool(grants.roles) and strong)
         policy = self.staff_policy if is_staff else self.patient_policy
         session = Session(
             session_id=assertion_key(claims, assertion),

@@ -12,6 +12,7 @@ import math
 import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Protocol
 
 from shared.domain.ratelimit import Limit, RateLimiter
@@ -21,6 +22,20 @@ log = logging.getLogger(__name__)
 
 class BucketsUnavailable(Exception):
     """The shared bucket store did not answer in time."""
+
+
+@dataclass
+class Toll:
+    """A rate-limit token to take in the same round trip as a read (search's one Redis round trip).
+
+    The reader that takes it sets ``wait`` (0 when allowed, else seconds until a token is free); left
+    None, nobody took it and the caller checks the limit through ``RateLimits.check``.
+    """
+
+    scope: str
+    key: str
+    limit: Limit
+    wait: float | None = None
 
 
 class SharedBuckets(Protocol):
@@ -58,6 +73,12 @@ class RateLimits:
             else:
                 return 0 if wait <= 0 else max(1, math.ceil(wait))
         return self.local.check(scope, key, limit, now)
+
+    def settle(self, toll: Toll) -> int:
+        """``check`` for a toll: its answer if a reader took it in its round trip, else a check now."""
+        if toll.wait is None:
+            return self.check(toll.scope, toll.key, toll.limit)
+        return 0 if toll.wait <= 0 else max(1, math.ceil(toll.wait))
 
     @property
     def shared_in_use(self) -> bool:

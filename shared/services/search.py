@@ -14,10 +14,10 @@ import hashlib
 import heapq
 import json
 import threading
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, Protocol, runtime_checkable
 
 from cachetools import TTLCache
 
@@ -26,6 +26,7 @@ from shared.domain.points import Point
 from shared.domain.programme import Programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.services.ports import PointDirectory
+from shared.services.rate_limits import Toll
 
 MAX_RANGE = timedelta(days=92)
 
@@ -52,6 +53,37 @@ class FreeSlotReader(Protocol):
     ) -> list[Slot]:
         """Slots with free places of one vaccine in a region, earliest first, after (time, point) if given."""
         ...
+
+
+@dataclass(frozen=True)
+class SlotRange:
+    """One ``free_slots`` read: slots with free places of one vaccine in a region."""
+
+    level: str
+    region: str
+    vaccine: str
+    start: datetime
+    end: datetime
+    limit: int
+    after: tuple[datetime, str] | None = None
+    inclusive_after: bool = False
+
+
+@runtime_checkable
+class RangeBatchReader(Protocol):
+    """A reader that reads many ranges in one round trip, and may take a rate-limit token with them."""
+
+    def free_ranges(self, ranges: Sequence[SlotRange], toll: Toll | None = None) -> list[list[Slot]]:
+        """Each range's slots, as ``free_slots`` reads them; sets ``toll.wait`` if it took the token."""
+        ...
+
+
+def read_each(reader: FreeSlotReader, ranges: Sequence[SlotRange]) -> list[list[Slot]]:
+    """The ranges one read at a time (a reader with no batch, or a fallback)."""
+    return [
+        reader.free_slots(r.level, r.region, r.vaccine, r.start, r.end, r.limit, r.after, r.inclusive_after)
+        for r in ranges
+    ]
 
 
 @dataclass(frozen=True)
@@ -149,8 +181,13 @@ class SlotSearch:
         self.slots = slots
         self.points = points
         self.programme = programme
+        self._batch = slots if isinstance(slots, RangeBatchReader) else None
 
-    def search(self, filters: SearchFilters, page_token: str | None, now: datetime) -> SearchPage:
+    def search(
+        self, filters: SearchFilters, page_token: str | None, now: datetime, toll: Toll | None = None
+    ) -> SearchPage:
+        """``toll``: the caller's rate-limit token, taken in the same round trip as the reads where the
+        reader can (then ``toll.wait`` is set; else the caller checks the limit itself)."""
         programme = self.programme()
         vaccines = (
             [filters.vaccine] if filters.vaccine else sorted(v.code for v in programme.vaccines) if programme else []
@@ -159,15 +196,11 @@ class SlotSearch:
         # Whole minutes, so that searches "from now" share range reads; past slots are dropped below.
         start = max(filters.start, now).replace(second=0, microsecond=0)
         wanted = filters.limit + 1
-        candidates: Iterable[Slot]
-        if filters.point_id:
-            candidates = self._point(filters.point_id, vaccines, start, filters.end)
-        else:
-            level, region = self._level(filters)
-            candidates = heapq.merge(
-                *(self._region(level, region, vaccine, start, filters.end, wanted, after) for vaccine in vaccines),
-                key=_order,
-            )
+        # A point is a region of its own (its free slots per vaccine): one batch of range reads either way.
+        level, region = ("point", filters.point_id) if filters.point_id else self._level(filters)
+        ranges = [self._region(level, region, vaccine, start, filters.end, wanted, after) for vaccine in vaccines]
+        found_ranges = self._batch.free_ranges(ranges, toll) if self._batch else read_each(self.slots, ranges)
+        candidates: Iterable[Slot] = heapq.merge(*found_ranges, key=_order)
         found: list[Slot] = []
         for slot in candidates:
             if after is not None and _order(slot) <= (after[0], after[1], after[2]):
@@ -184,10 +217,6 @@ class SlotSearch:
             encode_page_token(filters, page[-1]) if more and page else None,
         )
 
-    def _point(self, point_id: str, vaccines: list[str], start: datetime, end: datetime) -> list[Slot]:
-        slots = self.slots.point_slots(point_id, start, end)
-        return sorted((s for s in slots if s.vaccine in vaccines), key=_order)
-
     def _region(
         self,
         level: str,
@@ -197,13 +226,13 @@ class SlotSearch:
         end: datetime,
         limit: int,
         after: tuple[datetime, str, str] | None,
-    ) -> list[Slot]:
+    ) -> SlotRange:
         resume = None
         inclusive = False
         if after is not None and after[0] >= start:
             resume = (after[0], after[1])
             inclusive = vaccine > after[2]  # the same (time, point) comes after the last one for later vaccines
-        return self.slots.free_slots(level, region, vaccine, start, end, limit, resume, inclusive)
+        return SlotRange(level, region, vaccine, start, end, limit, resume, inclusive)
 
     @staticmethod
     def _level(filters: SearchFilters) -> tuple[str, str]:

@@ -28,7 +28,7 @@ from tests.e2e.test_login import _claims
 
 # Slow refill, so a test's burst is never topped up while it runs (the defaults refill 10-20 a second).
 LIMITS = {scope: (0.02, burst) for scope, (_, burst) in Settings(deployment="local").rate_limits.items()}
-TIGHT = {"EREG_RATE_LIMITS": json.dumps({**LIMITS, "login:ip": (0.02, 6), "api:ip": (0.02, 8)})}
+TIGHT = {"EREG_RATE_LIMITS": json.dumps({**LIMITS, "login:ip": (0.02, 6), "api:ip": (0.02, 8), "search:ip": (0.02, 6)})}
 LIMITS = json.loads(TIGHT["EREG_RATE_LIMITS"])
 
 
@@ -39,7 +39,13 @@ def tight_hosts(emulator_env: dict[str, str], e2e_backends: Container) -> Iterat
     for _ in range(2):
         port = free_port()
         base = f"http://{LOOPBACK}:{port}"
-        env = {**emulator_env, **host_env(e2e_backends.settings, base), "EREG_TRUSTED_PROXY_HOPS": "1", **TIGHT}
+        env = {
+            **emulator_env,
+            **host_env(e2e_backends.settings, base),
+            "EREG_TRUSTED_PROXY_HOPS": "1",
+            **TIGHT,
+            "EREG_SPANNER_SEARCH_STALENESS_S": "0",
+        }  # fmt: skip  (a stale read of a new database sees no table)
         processes.append(start_host(env, port, log_path=STATE_DIR / "logs" / f"e2e-tight-{port}.log"))
         bases.append(base)
     yield bases[0], bases[1]
@@ -85,6 +91,25 @@ def test_rate_limits_hold_across_two_host_processes(tight_hosts: tuple[str, str]
              for n in range(burst + 2)]  # fmt: skip
     # Each process alone saw about half the burst: only a shared bucket refuses the last ones.
     assert codes[:burst] == [401] * burst and codes[burst:] == [429, 429]
+
+
+def test_search_takes_its_token_with_its_reads_and_is_limited_across_processes_bad_queries_too(
+    tight_hosts: tuple[str, str],
+) -> None:
+    _, burst = LIMITS["search:ip"]
+    client = _client()
+    # Searches of every vaccine and of one (a batch of reads, and a read): the same shared bucket.
+    queries = [{"voivodeship": "14"}, {"voivodeship": "14", "vaccine": "comirnaty"}, {"point_id": str(uuid.uuid4())}]
+    codes = [
+        requests.get(f"{tight_hosts[n % 2]}/api/v1/slots", params=queries[n % 3], timeout=10,
+                     headers={"X-Forwarded-For": f"{client}, {LOAD_BALANCER_IP}"}).status_code
+        for n in range(burst + 1)
+    ]  # fmt: skip
+    assert codes == [200] * burst + [429]
+    # Over the limit, a bad query is refused as over the limit (429 before 400), as before.
+    bad = requests.get(f"{tight_hosts[0]}/api/v1/slots", params={"voivodeship": "99"}, timeout=10,
+                       headers={"X-Forwarded-For": f"{client}, {LOAD_BALANCER_IP}"})  # fmt: skip
+    assert bad.status_code == 429 and bad.json()["code"] == "rate_limited"
 
 
 def _wait_for(check: Callable[[], bool], timeout_s: float = 30) -> None:

@@ -17,13 +17,16 @@ from google.cloud.spanner_v1.keyset import KeySet
 from emulators.seed import demo_programme
 from emulators.stack import LocalStack
 from shared.adapters.redis_availability import RedisAvailability
+from shared.adapters.redis_buckets import RedisTokenBuckets
 from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.adapters.spanner_booking import SpannerFreeSlots
 from shared.bootstrap import Container, build_container
 from shared.domain.availability import SlotState
 from shared.domain.booking import Channel, Slot
+from shared.domain.ratelimit import Limit
 from shared.services.availability import Availability, AvailabilityProjection, ProjectedFreeSlots
-from shared.services.search import SearchFilters
+from shared.services.rate_limits import Toll
+from shared.services.search import SearchFilters, SlotRange
 from shared.services.visits import BookingRequest
 from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
 from tests.unit.fakes import FakeProjection
@@ -214,3 +217,42 @@ def test_a_slot_deleted_in_spanner_leaves_the_projection_when_its_change_arrives
     found = projection.free_slots("point", here, "jcovden", at(0, 0), at(9, 0), 10)
     assert [s.starts_at for s in found] == [at(2, 10)]
     assert availability.reconcile().repaired == 0  # nothing left to repair
+
+
+def test_a_search_takes_its_rate_limit_token_and_reads_every_vaccine_in_one_round_trip(
+    emulator_env: dict[str, str],
+) -> None:
+    client = redis.Redis.from_url(emulator_env["EREG_REDIS_URL"], socket_timeout=2)
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    projection = RedisAvailability(client, prefix, buckets=RedisTokenBuckets(client, prefix))
+    projection.apply([state(A, 0, 1, 1), state(B, 30, 0, 1, vaccine="spikevax"), state(A, 60, 3, 1)])
+    ranges = [SlotRange("county", "1465", v, T0, T0 + timedelta(days=1), 10) for v in ("comirnaty", "spikevax")]
+    # A server that lost the script (new, or restarted) still takes the token, through a plain call.
+    client.script_flush()
+    first = Toll("search:ip", "192.0.2.8", Limit(0.001, 2))
+    projection.free_ranges(ranges, first)
+    assert first.wait == 0
+    calls_before = _calls(client)
+    tolls = [Toll("search:ip", "192.0.2.7", Limit(0.001, 2)) for _ in range(3)]
+    found = [projection.free_ranges(ranges, toll) for toll in tolls]
+    # One pipeline a search: the token (EVALSHA) and both ranges, no SCRIPT EXISTS before them.
+    calls_after = _calls(client)
+    assert {name: calls_after[name] - calls_before[name] for name in calls_after} == {
+        "evalsha": 3, "zrangebylex": 6, "script|exists": 0,
+    }  # fmt: skip
+    assert [[(s.starts_at - T0, s.point_id, s.free_places) for s in r] for r in found[0]] == [
+        [(timedelta(0), A, 2)],
+        [(timedelta(minutes=30), B, 3)],
+    ]
+    assert found[2] == found[0]
+    assert [t.wait == 0 for t in tolls] == [True, True, False]  # the burst of 2, then over the limit
+    # Without shared buckets nobody takes the toll: the caller checks the limit itself.
+    untaken = Toll("search:ip", "192.0.2.9", Limit(0.001, 2))
+    RedisAvailability(client, prefix).free_ranges(ranges, untaken)
+    assert untaken.wait is None
+
+
+def _calls(client: redis.Redis) -> dict[str, int]:
+    stats = client.info("commandstats")
+    names = ("evalsha", "zrangebylex", "script|exists")
+    return {name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in names}

@@ -177,6 +177,21 @@ def test_registry_staff_signing_in_at_a_weak_level_get_no_staff_powers() -> None
     assert principal.roles == {Role.PATIENT} and not principal.serves_point("p-2")
 
 
+def test_a_patient_at_a_weak_level_costs_no_registry_read_and_one_granted_since_is_staff_at_the_next_strong_login() -> (
+    None
+):
+    world = World(honour_claimed_points=False)
+    weak, strong = "http://eidas.europa.eu/LoA/low", "http://eidas.europa.eu/LoA/substantial"
+    world.service.login(assertion(PESEL, acr=weak), NOW)
+    assert world.registry.reads == 0  # the registry could change nothing at this level
+    assert world.service.login(assertion(PESEL, acr=strong), NOW).session.roles == {Role.PATIENT}
+    assert world.registry.reads == 1
+    world.registry.grants[staff_id_for(PESEL, "unit-key")] = StaffGrants({"p-2": Role.POINT_STAFF})
+    token = world.service.login(assertion(PESEL, acr=strong), NOW).session_token
+    assert world.service.authenticate(token, NOW).serves_point("p-2")
+    assert world.registry.reads == 3  # the two strong logins and the request's check
+
+
 def test_a_registry_that_does_not_answer_refuses_staff_requests() -> None:
     world = World()
     token = world.service.login(assertion(PESEL, roles=["agent"]), NOW).session_token
