@@ -44,6 +44,9 @@ def main() -> None:
         container = stack.container
         seed(container.spanner, container.firestore, points=args.points, days=3, second_dose_days=3,
              capacity=2, patients=len(patients))  # fmt: skip
+        # A bounded-staleness read (search's Spanner fallback) sees no table of a database younger
+        # than its staleness: in service the points are long older than that.
+        time.sleep(container.settings.spanner_search_staleness_s)
         dialogue = container.sms_dialogue
         lock = threading.Lock()
         sent = Counter[str]()
@@ -73,7 +76,9 @@ def main() -> None:
             text(sender, patients[index].pesel, rng)
             town = rng.choice(towns)
             outcome = text(sender, town[:-2] + town[-1] if rng.random() < 0.33 and len(town) > 5 else town, rng)
-            for _ in range(3):
+            # Up to three NIE, and a TAK whose place was taken meanwhile is offered the next: the
+            # patient answers until the dialogue ends (a patient who walks away leaves it to expire).
+            for _ in range(10):
                 if outcome != "offered":
                     break
                 outcome = text(sender, "NIE" if rng.random() < 0.3 else "TAK", rng)

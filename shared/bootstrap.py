@@ -311,7 +311,7 @@ class Container:
         patient, _ = self.patients.lookup(pesel)
         if patient is not None:
             return patient.given_name, patient.family_name
-        profile = self.firestore.client.collection("staff").document(staff_id).get()
+        profile = self.firestore_sessions.collection("staff").document(staff_id).get()  # where logins write it
         data = profile.to_dict() if profile.exists else None
         return (str(data["given_name"]), str(data["family_name"])) if data and "given_name" in data else None
 

@@ -200,7 +200,8 @@ class SpannerBackOfficeTx(BackOfficeTx):
         return len(list(self.reader.read("IdentityChecks", ("VisitId",), _prefix(staff_id, day))))
 
     def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None:
-        self.reader.insert(
+        # insert_or_update: a dose voided and recorded again the same day by the same person is one check.
+        self.reader.insert_or_update(
             "IdentityChecks",
             ("StaffId", "Day", "VisitId", "PointId", "Reason", "CheckedAt"),
             [(staff_id, day, visit_id, point_id, reason, spanner.COMMIT_TIMESTAMP)],

@@ -291,10 +291,13 @@ def post_cancel_day(request: Request, principal: Principal, point_id: str, day: 
     except ValueError:
         raise bad_request("day", "Podaj dzień jako RRRR-MM-DD") from None
     body = parse_json(request, CancelDayBody)
+    reason = body.reason.strip()
+    if len(reason) < 3:
+        raise bad_request("reason", "Podaj powód odwołania dnia")
     actor, now = actor_of(principal), datetime.now(UTC)
-    outcome = service().cancel_day(_point_id(point_id), on, body.reason.strip(), body.move_to, actor, now)
+    outcome = service().cancel_day(_point_id(point_id), on, reason, body.move_to, actor, now)
     _audit(
-        actor.staff_id, "cancel_day", now, status=200, point_id=point_id, day=on.isoformat(), reason=body.reason,
+        actor.staff_id, "cancel_day", now, status=200, point_id=point_id, day=on.isoformat(), reason=reason,
         cancelled=outcome.body["cancelled"], moved=outcome.body["moved"],
     )  # fmt: skip
     return json_response(outcome.body, headers=NO_STORE)

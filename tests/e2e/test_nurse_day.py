@@ -280,6 +280,8 @@ def test_a_manager_cancels_a_day_or_moves_it_and_each_patient_gets_one_sms(
 
     by_staff = api.call("POST", path, staff, json={"reason": "brak dostawy"})
     bad_day = api.call("POST", f"/api/v1/points/{point_id}/days/jutro:cancel", manager, json={"reason": "brak dostawy"})
+    blank = api.call("POST", path, manager, json={"reason": "      "})
+    assert (blank.status_code, blank.json()["field"]) == (400, "reason")  # and nothing is cancelled (below)
     moved = api.call("POST", path, manager, json={"reason": "brak dostawy", "move_to": target})
 
     assert by_staff.status_code == 403

@@ -37,6 +37,13 @@ def test_only_functions_that_check_a_session_reach_the_sessions_database() -> No
         assert ("firestore_sessions" in function.get("access", {})) == checks_sessions, name
 
 
+def test_functions_that_check_a_session_can_read_the_staff_registry() -> None:
+    # A staff member's point roles are read from the registry (default database) on every request.
+    for name, function in FUNCTIONS.items():
+        if "firestore_sessions" in function.get("access", {}):
+            assert function["access"].get("firestore") in ("read", "write"), name
+
+
 def test_only_functions_that_audit_reach_the_audit_database_and_only_to_append() -> None:
     for name, function in FUNCTIONS.items():
         level = function.get("access", {}).get("firestore_audit")
