@@ -14,7 +14,6 @@ when they no longer fit their window.
 from __future__ import annotations
 
 import hashlib
-import hmac
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
@@ -26,7 +25,7 @@ from shared.domain.patients import PatientRecord, Referral
 from shared.domain.programme import Programme, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.series import pending_dose
-from shared.domain.vaccination import Actor, check_point, local_day
+from shared.domain.vaccination import Actor, check_in_code_refusal, check_point, local_day
 from shared.services.points import BackOffice, BackOfficeTx
 from shared.services.ports import VisitReader
 from shared.services.visits import BookingRequest, VisitsChanged
@@ -130,14 +129,18 @@ class WalkIns:
         """The patient's next visit comes here, today (retrying finds it here and changes nothing)."""
         if visit.point_id != point_id:
             code = walk_in.check_in_code
-            if code is None or not hmac.compare_digest(code.encode(), visit.check_in_code.encode()):
+            if code is not None and (wrong := self._check_code(visit, code)) is not None:
+                if wrong.code == "check_in_code_locked":
+                    raise wrong
+                code = None  # a wrong code: refused as if none was shown, naming the field
+            if code is None:
                 other = self.office.read(lambda tx: tx.point(visit.point_id))
                 raise Refused(
                     RefusalKind.CONFLICT,
                     "booked_elsewhere",
                     f"Pacjent ma wizytę w innym punkcie ({other.name if other else visit.point_id}); "
                     "podaj kod z jego SMS-a, aby przenieść ją tutaj",
-                    field="check_in_code" if code is not None else None,
+                    field="check_in_code" if walk_in.check_in_code is not None else None,
                     extra={"point_id": visit.point_id, "point_name": other.name if other else ""},
                 )
         elif local_day(visit.starts_at) == local_day(now):
@@ -169,6 +172,19 @@ class WalkIns:
         raise Refused(
             RefusalKind.CONFLICT, "no_free_place", "W tym punkcie nie ma dziś wolnego miejsca na tę szczepionkę"
         )
+
+    def _check_code(self, visit: Visit, code: str) -> Refused | None:
+        """The code of a visit at another point, counted like at the vaccination: a few wrong tries, then
+        the code is locked (else a point could guess its way through 10,000 codes)."""
+
+        def check(tx: BackOfficeTx) -> Refused | None:
+            attempts = tx.wrong_code_attempts(visit.patient_id, visit.visit_id)
+            refusal = check_in_code_refusal(visit, code, attempts)
+            if refusal is not None and refusal.code == "wrong_check_in_code":
+                tx.set_wrong_code_attempts(visit.patient_id, visit.visit_id, attempts + 1)
+            return refusal
+
+        return self.office.transaction(check)
 
     def _patient(self, walk_in: WalkIn, programme: Programme, actor: Actor, now: datetime) -> PatientRecord:
         patient, referrals = self.patients.lookup(walk_in.pesel)

@@ -14,7 +14,7 @@ from shared.domain.identity import Person
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
 from shared.domain.refusals import Refused
-from shared.domain.vaccination import Actor
+from shared.domain.vaccination import MAX_WRONG_CODES, Actor
 from shared.services.visits import VisitService
 from shared.services.walkins import WalkIn, WalkIns
 from tests.unit.fakes import FakeBookingStore, FakeEventPublisher, FakePointDirectory
@@ -135,6 +135,22 @@ def test_a_visit_at_another_point_is_refused_naming_it_unless_the_code_is_shown_
     ]
     assert store.booked(Slot(OTHER.point_id, at(3, 9), "comirnaty", 2, 0)) == 0  # the other point's place is free
     assert store.booked(slot(0, 13)) == 1
+
+
+def test_the_code_of_a_visit_elsewhere_locks_after_a_few_wrong_tries_like_at_the_vaccination() -> None:
+    walk_ins, store, _ = setup([slot(0, 13)])
+    walk_ins.office.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
+    patient = known_patient(store)
+    elsewhere = booked_visit(store, OTHER, at(3, 9))
+    for n in range(MAX_WRONG_CODES):
+        with pytest.raises(Refused) as wrong:
+            walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None, check_in_code=f"{n:04d}"), STAFF,
+                          NOW, f"w{n}")  # fmt: skip
+        assert (wrong.value.code, wrong.value.field) == ("booked_elsewhere", "check_in_code")
+    with pytest.raises(Refused) as locked:  # now even the right code is refused
+        walk_ins.book(POINT.point_id, WalkIn(patient.pesel, "comirnaty", None, check_in_code="1111"), STAFF, NOW, "w")
+    assert locked.value.code == "check_in_code_locked"
+    assert store.state.visits[elsewhere.visit_id].point_id == OTHER.point_id
 
 
 def test_a_visit_at_this_point_on_another_day_moves_to_today_and_a_retry_changes_nothing() -> None:
