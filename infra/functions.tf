@@ -98,6 +98,9 @@ locals {
       "lookup:ip"    = [5, 30]
       "lookup:user"  = [0.5, 20]
       "api:ip"       = [20, 100]
+      "open_data:ip" = [1, 20]
+      "admin:ip"     = [20, 100]
+      "admin:user"   = [2, 30]
     })
     EREG_POST_COMMIT_PUBLISH_WAIT_S = "0.25"
     EREG_REDIS_KEY_PREFIX           = ""

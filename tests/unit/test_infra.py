@@ -1214,3 +1214,14 @@ def test_every_substitution_is_declared_and_used_as_must_match_requires() -> Non
     passed = set(re.findall(r"^\s*(_[A-Z_]+)\s*=", triggers, re.MULTILINE))
     for path in ("cloudbuild.yaml", "cloudbuild-promote.yaml"):
         assert passed <= set(yaml.safe_load((REPO / path).read_text())["substitutions"]), path
+
+
+def test_the_cloud_sets_every_rate_limit_the_code_knows() -> None:
+    # EREG_RATE_LIMITS replaces the defaults whole: a scope missing there has no limit in the cloud.
+    from shared.config import Settings
+
+    text = (INFRA / "functions.tf").read_text()
+    block = text[text.index("EREG_RATE_LIMITS = jsonencode({") :]
+    block = block[: block.index("})")]
+    declared = set(re.findall(r'"([a-z_]+:(?:ip|user))"\s*=', block))
+    assert declared == set(Settings.model_fields["rate_limits"].default)
