@@ -228,7 +228,9 @@ def eligibility(programme: Programme, birth_date: date, now: datetime) -> Eligib
 
 # The person's attributes the national login node asserts (SAML attributes, as Identity Platform
 # passes them on). Roles and points never come from there: staff roles are custom claims.
-FEDERATED_ATTRIBUTES = ("pesel", "given_name", "family_name", "birth_date")
+# "acr": the login node's authentication level, passed as a SAML attribute (Identity Platform does not
+# carry the assertion's AuthnContextClassRef, and reserves "acr" as a custom claim).
+FEDERATED_ATTRIBUTES = ("pesel", "given_name", "family_name", "birth_date", "acr")
 
 
 def federated_claims(claims: dict[str, Any]) -> dict[str, Any]:

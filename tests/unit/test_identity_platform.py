@@ -67,6 +67,18 @@ def test_saml_attributes_never_make_anyone_staff(key: rsa.RSAPrivateKey) -> None
     assert not person.is_staff and not person.point_ids
 
 
+def test_staff_sign_in_at_the_level_the_node_asserted_in_a_saml_attribute(key: rsa.RSAPrivateKey) -> None:
+    from shared.domain.identity import WeakAuthentication
+
+    strong = verifier(key).verify(id_token(key, acr=["http://eidas.europa.eu/LoA/substantial"]))
+    assert person_from_claims({**strong, "roles": ["admin"]}).is_staff  # roles: the project's custom claim
+    weak = verifier(key).verify(id_token(key, acr="http://eidas.europa.eu/LoA/low"))
+    with pytest.raises(WeakAuthentication):
+        person_from_claims({**weak, "roles": ["admin"]})
+    with pytest.raises(WeakAuthentication):  # none asserted
+        person_from_claims({**verifier(key).verify(id_token(key)), "roles": ["admin"]})
+
+
 def test_a_token_of_another_project_is_refused(key: rsa.RSAPrivateKey) -> None:
     with pytest.raises(LoginRefused) as refused:
         verifier(key).verify(id_token(key, project="someone-elses-project"))
