@@ -147,8 +147,9 @@ class CertificateIssuer:
         fingerprint = facts.fingerprint()
 
         def build(state: VisitCertificates | None) -> Certificate | None:
-            if state is not None and state.voided_at is not None:
-                return None  # a voided dose is never certified again
+            if state is not None and state.voided_at is not None and event.occurred_at <= state.voided_at:
+                return None  # the voided record (or its redelivery): never certified again
+            # A vaccination recorded after the void (the dose given after all) is certified anew.
             if state is not None and state.current_uvci is not None and state.fingerprint == fingerprint:
                 return None  # the same facts: a redelivery
             revision = (state.revision if state else 0) + 1

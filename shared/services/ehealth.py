@@ -37,6 +37,7 @@ class ImmunizationRecord:
     created: bool = False  # the platform holds the record (later changes are conditional updates)
     void_reason: str | None = None
     updated_at: datetime | None = None
+    voided_at: datetime | None = None  # a vaccination recorded after it is a new record of the dose
 
 
 class PlatformUnavailable(RuntimeError):
@@ -105,7 +106,11 @@ class ImmunizationSender:
             vaccinated_at=event.occurred_at,
         )
         current = self.records.get(event.visit_id)
-        if current is not None and current.void_reason is not None:
+        voided = current is not None and current.void_reason is not None
+        if voided and current is not None and current.voided_at is not None and event.occurred_at > current.voided_at:
+            current = replace(current, void_reason=None, voided_at=None)  # recorded again after the void
+            voided = False
+        if voided and current is not None:
             resource = immunization(facts, "entered-in-error", current.void_reason)
         else:
             resource = immunization(facts)
@@ -117,6 +122,7 @@ class ImmunizationSender:
             resource,
             created=current.created if current else False,
             void_reason=current.void_reason if current else None,
+            voided_at=current.voided_at if current else None,
         )
         return self._send(record)
 
@@ -124,13 +130,18 @@ class ImmunizationSender:
         current = self.records.get(event.visit_id)
         if current is None or current.resource is None:
             # The vaccination's own event has not arrived yet: it will be sent as entered-in-error.
-            record = ImmunizationRecord(event.visit_id, "waiting", void_reason=event.reason, updated_at=self.clock())
+            record = ImmunizationRecord(
+                event.visit_id, "waiting", void_reason=event.reason, updated_at=self.clock(), voided_at=event.voided_at
+            )
             self.records.save(record)
             return record
         if current.state == "sent" and current.resource.get("status") == "entered-in-error":
             return current
         resource = validated({**current.resource, "status": "entered-in-error", "note": [{"text": event.reason}]})
-        return self._send(replace(current, state="pending", resource=resource, void_reason=event.reason))
+        voided = replace(
+            current, state="pending", resource=resource, void_reason=event.reason, voided_at=event.voided_at
+        )
+        return self._send(voided)
 
     def _send(self, record: ImmunizationRecord) -> ImmunizationRecord:
         assert record.resource is not None

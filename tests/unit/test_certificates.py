@@ -118,6 +118,19 @@ def test_a_voided_dose_withdraws_its_certificate_and_is_never_certified_again(wo
     assert world.issuer.revoked() == [certificate.uvci]
 
 
+def test_a_dose_recorded_again_after_its_void_is_certified_anew(world: World) -> None:
+    event = completed_event(world.someone.patient_id)
+    first = world.issuer.handle(event)
+    assert first is not None and not isinstance(first, str)
+    world.issuer.handle(voided_event(event))
+    again = {**completed_event(world.someone.patient_id, occurred_at=ISSUED_AT + timedelta(hours=2)),
+             "visit_id": event["visit_id"]}  # fmt: skip
+    second = world.issuer.handle(again)
+    assert second is not None and not isinstance(second, str) and second.uvci != first.uvci
+    assert [c.uvci for c in world.issuer.certificates(world.someone.patient_id)] == [second.uvci]
+    assert world.issuer.handle(event) is None  # the voided record's event again: nothing
+
+
 def test_a_void_seen_before_its_vaccination_leaves_it_uncertified(world: World) -> None:
     event = completed_event(world.someone.patient_id)
     assert world.issuer.handle(voided_event(event)) is None

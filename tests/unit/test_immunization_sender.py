@@ -3,7 +3,7 @@ the redeliveries and outages, entered-in-error when voided, and the backlog whil
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -13,7 +13,7 @@ from shared.domain.messages import PoisonMessage
 from shared.services.ehealth import ImmunizationSender, PlatformUnavailable
 from tests.unit.fakes_certificates import FakeFhirPlatform, FakeImmunizationLog, FakePatients
 from tests.unit.messaging_data import PROGRAMME, patient
-from tests.unit.test_certificates import completed_event, voided_event
+from tests.unit.test_certificates import ISSUED_AT, completed_event, voided_event
 
 
 class World:
@@ -84,6 +84,17 @@ def test_a_voided_vaccination_is_entered_in_error(world: World) -> None:
     world.sender.handle(event)  # the vaccination's event again: still entered-in-error
     [record] = world.records(event["visit_id"])
     assert record["status"] == "entered-in-error"
+
+
+def test_a_dose_recorded_again_after_its_void_is_sent_as_completed(world: World) -> None:
+    event = completed_event(world.someone.patient_id)
+    world.sender.handle(event)
+    world.sender.handle(voided_event(event))
+    again = {**completed_event(world.someone.patient_id, occurred_at=ISSUED_AT + timedelta(hours=2)),
+             "visit_id": event["visit_id"]}  # fmt: skip
+    world.sender.handle(again)
+    [record] = world.records(event["visit_id"])
+    assert record["status"] == "completed" and "note" not in record
 
 
 def test_a_void_before_its_vaccination_is_applied_when_it_arrives(world: World) -> None:
