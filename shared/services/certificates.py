@@ -120,13 +120,15 @@ class CertificateIssuer:
         if event is not None:
             revoked = self.store.void(event.visit_id, event.voided_at)
             if revoked:
-                log.info("certificate revoked", extra={"visit_id": event.visit_id})
+                log.info("certificate revoked", extra={"fields": {"visit_id": event.visit_id}})
             return revoked
         return None
 
     def issue(self, event: VisitEvent) -> Certificate | None:
         if event.vaccine not in dcc.PRODUCTS:
-            log.warning("no certificate: vaccine without an EU product code", extra={"vaccine": event.vaccine})
+            log.warning(
+                "no certificate: vaccine without an EU product code", extra={"fields": {"vaccine": event.vaccine}}
+            )
             return None
         patient = self.patients.patient(event.patient_ref)
         if patient is None:
@@ -160,7 +162,7 @@ class CertificateIssuer:
 
         issued = self.store.issue(event.visit_id, build)
         if issued is not None:
-            log.info("certificate issued", extra={"visit_id": event.visit_id, "revision": issued.revision})
+            log.info("certificate issued", extra={"fields": {"visit_id": event.visit_id, "revision": issued.revision}})
         return issued
 
     def certificates(self, patient_id: str) -> list[Certificate]:
