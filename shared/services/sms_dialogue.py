@@ -53,7 +53,7 @@ from shared.domain.sms_dialogue import (
 )
 from shared.services.ports import MessagePublisher, VisitReader
 from shared.services.search import SearchFilters, SearchPage
-from shared.services.visits import BookingRequest, VisitsChanged
+from shared.services.visits import BookingRequest, BookVisit, VisitsChanged
 from shared.topology import SMS_REQUESTS
 
 log = logging.getLogger(__name__)
@@ -101,17 +101,7 @@ class PlaceSearch(Protocol):
     def search(self, filters: SearchFilters, page_token: str | None, now: datetime) -> SearchPage: ...
 
 
-class Booking(Protocol):
-    def book(
-        self,
-        patient_id: str,
-        request: BookingRequest,
-        channel: Channel,
-        now: datetime,
-        idempotency_key: str | None = None,
-        request_hash: str = "",
-    ) -> VisitsChanged: ...
-
+class Booking(BookVisit, Protocol):
     def cancel(self, visit_id: str, actor_patient_id: str | None, now: datetime) -> VisitsChanged: ...
 
 

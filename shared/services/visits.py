@@ -130,6 +130,20 @@ class VisitsChanged:
     replayed: bool = False  # an idempotent repeat of an earlier request: nothing changed now
 
 
+class BookVisit(Protocol):
+    """Booking as other use cases call it (walk-ins, the SMS dialogue): ``VisitService.book``."""
+
+    def book(
+        self,
+        patient_id: str,
+        request: BookingRequest,
+        channel: Channel,
+        now: datetime,
+        idempotency_key: str | None = None,
+        request_hash: str = "",
+    ) -> VisitsChanged: ...
+
+
 @dataclass(frozen=True)
 class _Committed:
     """What a transaction hands back: the change and the events it wrote to the outbox."""

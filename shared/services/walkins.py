@@ -28,7 +28,7 @@ from shared.domain.series import pending_dose
 from shared.domain.vaccination import Actor, check_in_code_refusal, check_point, local_day
 from shared.services.points import BackOffice, BackOfficeTx
 from shared.services.ports import VisitReader
-from shared.services.visits import BookingRequest, VisitsChanged
+from shared.services.visits import BookingRequest, BookVisit, VisitsChanged
 
 HORIZON = timedelta(days=92)
 TRIES = 5  # places taken by others meanwhile are skipped, up to this many
@@ -42,17 +42,7 @@ class PatientRegistry(Protocol):
     ) -> tuple[PatientRecord, Referral | None]: ...
 
 
-class Booking(Protocol):
-    def book(
-        self,
-        patient_id: str,
-        request: BookingRequest,
-        channel: Channel,
-        now: datetime,
-        idempotency_key: str | None = None,
-        request_hash: str = "",
-    ) -> VisitsChanged: ...
-
+class Booking(BookVisit, Protocol):
     def move(
         self, visit_id: str, point_id: str, starts_at: datetime, actor_patient_id: str | None, now: datetime
     ) -> VisitsChanged: ...
