@@ -2,8 +2,8 @@
 
 ``login`` verifies the national login node's assertion, creates or refreshes the patient (issuing an
 e-referral when their cohort is open and they have none), and opens a session. The hot path for a
-returning patient is one query in Spanner and one Firestore commit (and, at a strong authentication
-level, one get of the staff registry).
+returning patient is two snapshot reads in Spanner (the patient, their referrals) and one Firestore
+commit, and at a strong authentication level one get of the staff registry.
 """
 
 from __future__ import annotations
