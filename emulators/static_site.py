@@ -1,8 +1,10 @@
 """The web apps on the local host, as the bucket behind the load balancer serves them in the cloud.
 
-``web/site`` is the document root (``/`` the patient app, ``/agent/``, ``/point/``, ``/dashboard/``);
-``/vendor/<name>`` serves the npm files that ``web/package.json`` lists under ``vendor`` (the same map
-Cloud Build copies into the bucket), and ``/config.json`` tells the apps how people sign in here.
+``web/site`` is the document root (``/patient/``, ``/agent/``, ``/point/``, ``/dashboard/``, ``/admin/``);
+``web/aliases.json`` names the paths that serve another path's page (``/`` is the patient app, as the
+load balancer's URL map rewrites it in the cloud); ``/vendor/<name>`` serves the npm files that
+``web/package.json`` lists under ``vendor`` (the same map Cloud Build copies into the bucket), and
+``/config.json`` tells the apps how people sign in here.
 """
 
 from __future__ import annotations
@@ -22,6 +24,8 @@ SITE = WEB / "site"
 SECURITY_HEADERS_BY_NAME: dict[str, str] = json.loads((WEB / "headers.json").read_text())
 SECURITY_HEADERS = list(SECURITY_HEADERS_BY_NAME.items())
 LOCAL_CONFIG = {"identity": "dev"}  # sign in with the dev identity provider at /dev/idp
+# Paths answered with another path's page (infra/edge.tf rewrites the same paths in the URL map).
+ALIASES: dict[str, str] = json.loads((WEB / "aliases.json").read_text())
 
 
 def vendor_files() -> dict[str, Path]:
@@ -63,7 +67,7 @@ class StaticSite:
     def resolve(self, path: str) -> Path | None:
         if path.startswith("/vendor/"):
             return self._vendor.get(path.removeprefix("/vendor/"))
-        relative = path.lstrip("/")
+        relative = ALIASES.get(path, path).lstrip("/")
         if relative == "" or relative.endswith("/"):
             relative += "index.html"
         joined = safe_join(str(self._site), relative)

@@ -67,7 +67,7 @@ resource "google_compute_backend_service" "fn" {
   }
 }
 
-# The static web apps (patient, agent, point, dashboard; issue 14).
+# The static web apps (patient, agent, point, dashboard, admin; issue 14).
 resource "google_storage_bucket" "web" {
   name                        = "${var.project_id}-ereg-web"
   location                    = "EU"
@@ -79,7 +79,8 @@ resource "google_storage_bucket" "web" {
   logging {
     log_bucket = google_storage_bucket.access_logs.name
   }
-  # "/agent/" serves agent/index.html, as the local host does (emulators/static_site.py).
+  # "/agent/" serves agent/index.html, as the local host does (emulators/static_site.py); "/" is
+  # rewritten to "/patient/" by the URL map (web/aliases.json).
   website {
     main_page_suffix = "index.html"
   }
@@ -158,6 +159,24 @@ resource "google_compute_url_map" "edge" {
   path_matcher {
     name            = "ereg"
     default_service = google_compute_backend_bucket.web.id
+
+    # Paths that serve another path's page: "/" is the patient app in patient/ (web/aliases.json, which
+    # the local host reads too). Priorities 1.. are the functions' routes; these come after them.
+    dynamic "route_rules" {
+      for_each = [for from, to in jsondecode(file("${path.module}/../web/aliases.json")) : { path = from, target = to }]
+      content {
+        priority = length(local.routes) + route_rules.key + 1
+        service  = google_compute_backend_bucket.web.id
+        match_rules {
+          full_path_match = route_rules.value.path
+        }
+        route_action {
+          url_rewrite {
+            path_prefix_rewrite = route_rules.value.target
+          }
+        }
+      }
+    }
 
     dynamic "route_rules" {
       for_each = local.routes

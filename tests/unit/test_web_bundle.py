@@ -12,7 +12,7 @@ from emulators import static_site
 from tools.web_bundle import BundleError, bundle
 
 REPO = Path(__file__).resolve().parents[2]
-APPS = ["index.html", "agent/index.html", "point/index.html", "dashboard/index.html"]
+APPS = ["patient/index.html", "agent/index.html", "point/index.html", "dashboard/index.html", "admin/index.html"]
 
 
 def test_the_bundle_holds_every_app_the_vendor_files_and_the_national_login(tmp_path: Path) -> None:
@@ -63,3 +63,31 @@ def test_a_released_bundle_is_configured_per_environment_with_or_without_a_maint
     assert "maintenance" not in json.loads((out / "config.json").read_text())
     with pytest.raises(BundleError, match="https"):
         configure(out, "http://login.example/authorize")
+
+
+def test_the_patient_app_has_its_folder_and_answers_at_the_root_here_and_in_the_cloud() -> None:
+    site = static_site.StaticSite()
+    assert static_site.ALIASES == {"/": "/patient/"}
+    assert site.resolve("/") == site.resolve("/patient/") == static_site.SITE / "patient" / "index.html"
+    assert not (static_site.SITE / "index.html").exists()
+    edge = (REPO / "infra" / "edge.tf").read_text()
+    rule = edge[edge.index('jsondecode(file("${path.module}/../web/aliases.json"))') :]
+    rule = rule[: rule.index("dynamic")]
+    assert "full_path_match = route_rules.value.path" in rule
+    assert "path_prefix_rewrite = route_rules.value.target" in rule
+    assert "service  = google_compute_backend_bucket.web.id" in rule
+
+
+def test_the_page_chrome_and_the_sign_in_are_written_once_in_the_shell() -> None:
+    pages = {p.relative_to(static_site.SITE).as_posix(): p.read_text() for p in static_site.SITE.rglob("index.html")}
+    assert set(pages) == set(APPS)
+    for name, html in pages.items():
+        for chrome in ('class="skip-link"', 'id="signin-form"', 'id="status"', 'id="language"', 'id="signout"'):
+            assert chrome not in html, f"{name} repeats {chrome}: common/shell.js renders it"
+    wiring = ("signInLocally(", "finishNationalSignIn(", "startNationalSignIn(", "signOut(", "'session:expired'")
+    for script in static_site.SITE.rglob("*.js"):
+        where = script.relative_to(static_site.SITE).as_posix()
+        if where in ("common/shell.js", "common/signin.js", "common/api.js"):
+            continue
+        used = [call for call in wiring if call in script.read_text()]
+        assert used == [], f"{where} wires signing in itself ({used}): common/shell.js does"

@@ -3,10 +3,9 @@
 import './texts.js';
 import { api } from '/common/api.js';
 import { t } from '/common/i18n.js';
-import { session } from '/common/session.js';
-import { finishNationalSignIn, signOut, wireSignInForm } from '/common/signin.js';
+import { startShell } from '/common/shell.js';
 import { renderStaff } from '/common/staff.js';
-import { $, confirmAction, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
+import { $, confirmAction, el, say, sayRefusal, showFieldError, whileBusy } from '/common/ui.js';
 
 const state = { points: [], nextToken: null, filter: {}, editing: null };
 
@@ -204,62 +203,24 @@ $('#more').addEventListener('click', () => loadPoints({ more: true }).catch(sayR
 
 // --- the page ----------------------------------------------------------------------------------
 
-async function show() {
-  const login = session.get();
-  const allowed = mayRun(login);
-  $('#signin').hidden = allowed;
-  $('#registry').hidden = !allowed;
-  $('#signout').hidden = !login;
-  if (!allowed) {
-    if (login) say(t('admin.not_admin'), 'error');
-    return;
-  }
-  try {
-    await loadPoints();
-  } catch (error) {
-    sayRefusal(error);
-  }
-}
-
-async function setUpSignIn() {
-  await wireSignInForm($('#signin-form'), {
-    roles: ['admin'],
-    nationalNote: $('#signin-national'),
-    signedIn: async (data) => {
-      await show();
-      if (!$('#registry').hidden) say(t('admin.signedin', { name: `${data.given_name} ${data.family_name}` }), 'success');
-      $('#main').focus({ preventScroll: true });
-    },
-    refused: (error, form) => {
+startShell({
+  texts: 'admin',
+  roles: ['admin'],
+  may: mayRun,
+  notAllowed: 'admin.not_admin',
+  workspace: ['#registry'],
+  enter: async ({ focus }) => {
+    if (focus) $('#main').focus({ preventScroll: true });
+    try {
+      await loadPoints();
+    } catch (error) {
       sayRefusal(error);
-      showFieldError(form, error);
-    },
-  });
-}
-
-$('#signout').addEventListener('click', async () => {
-  await signOut().catch(() => {});
-  state.points = [];
-  $('#staff').hidden = true;
-  stopEditing();
-  await show();
-  say(t('admin.signedout'));
+    }
+  },
+  leave: () => {
+    state.points = [];
+    $('#staff').hidden = true;
+    stopEditing();
+  },
+  languageChanged: renderList,
 });
-
-document.addEventListener('session:expired', () => {
-  show();
-  say(t('status.expired'), 'error');
-});
-
-document.addEventListener('language:changed', () => {
-  if (!$('#registry').hidden) renderList();
-});
-
-startPage();
-await setUpSignIn();
-try {
-  await finishNationalSignIn();
-} catch (error) {
-  sayRefusal(error);
-}
-await show();

@@ -1,23 +1,15 @@
 // The call-centre console: find a caller by PESEL, see their visits, book / move / cancel for them.
 // Keyboard first (a call a minute): Enter submits, focus moves to the next step, Alt+F/W/T/N jump.
 import './texts.js';
-import { api, withIntentKey } from '/common/api.js';
+import { api } from '/common/api.js';
+import { bookingFlow } from '/common/booking.js';
 import { formatDate, formatDateTime, t } from '/common/i18n.js';
-import { session } from '/common/session.js';
-import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
-import { arrowNavigation, slotSearch, vaccineName } from '/common/slot-search.js';
-import { $, confirmAction, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
+import { startShell } from '/common/shell.js';
+import { arrowNavigation, vaccineName } from '/common/slot-search.js';
+import { $, el, say, showFieldError, whileBusy } from '/common/ui.js';
 
 // The caller's PESEL stays in this page's memory only (the agent booking route needs it).
-const state = { pesel: null, caller: null, moving: null };
-
-const SLOT_GONE = new Set(['slot_full', 'slot_not_found', 'slot_in_past']); // the list is out of date
-
-function refused(error, form = null) {
-  if (SLOT_GONE.has(error.code)) search.rerun();
-  sayRefusal(error);
-  if (form) showFieldError(form, error);
-}
+const state = { pesel: null, caller: null };
 
 function callerName() {
   return state.caller ? `${state.caller.given_name} ${state.caller.family_name}` : '';
@@ -62,7 +54,7 @@ function visitRow(visit) {
                 type: 'button',
                 class: 'danger',
                 'aria-label': `${t('agent.visit.cancel')}: ${name}`,
-                onclick: () => cancelVisit(visit),
+                onclick: () => flow.cancel(visit),
               },
               t('agent.visit.cancel'),
             ),
@@ -116,7 +108,7 @@ function renderCaller() {
     onkeydown: (event) => {
       if (event.key !== 'Enter') return;
       event.preventDefault();
-      search.focus(); // the number is noted: on to the region
+      flow.search.focus(); // the number is noted: on to the region
     },
   });
   section.replaceChildren(
@@ -150,13 +142,13 @@ function renderCaller() {
                                             t('agent.interest.submit'))),
     ),
     el('div', { id: 'read-back', class: 'notice', role: 'status', hidden: true }),
-    search.element,
+    flow.search.element,
   );
   renderBookingHeading();
 }
 
 function renderBookingHeading() {
-  const moving = state.moving;
+  const moving = flow.moving();
   const heading = $('#book-heading');
   if (!heading) return;
   heading.textContent = moving
@@ -172,15 +164,13 @@ async function refreshCaller(focus) {
   await lookup(state.pesel);
   renderCaller();
   if (focus === 'visits') ($('#caller-visits button') || $('#visits-heading')).focus();
-  else if (focus === 'search') search.focus();
+  else if (focus === 'search') flow.search.focus();
 }
 
 function nextCaller() {
   state.pesel = null;
   state.caller = null;
-  state.moving = null;
-  search.lockVaccine(null);
-  search.clear();
+  flow.reset();
   renderCaller();
   const field = $('#caller-pesel');
   field.value = '';
@@ -192,9 +182,7 @@ $('#lookup-form').addEventListener('submit', async (event) => {
   event.preventDefault();
   const form = event.currentTarget;
   const pesel = form.elements.pesel.value.trim();
-  state.moving = null;
-  search.lockVaccine(null);
-  search.clear();
+  flow.reset();
   try {
     await whileBusy(form, () => lookup(pesel));
     showFieldError(form, {});
@@ -204,7 +192,7 @@ $('#lookup-form').addEventListener('submit', async (event) => {
     // Someone with a visit calls about it; anyone else wants one.
     if (booked.length) $('#caller-visits button').focus();
     else if (!state.caller.has_phone) $('#agent-phone').focus();
-    else search.focus();
+    else flow.search.focus();
   } catch (error) {
     state.caller = null;
     state.pesel = null;
@@ -220,60 +208,27 @@ $('#lookup-form').addEventListener('submit', async (event) => {
 // --- book, move, cancel ------------------------------------------------------------------------
 
 function startMoving(visit) {
-  state.moving = visit;
-  search.lockVaccine(visit.vaccine);
-  search.clear();
-  renderBookingHeading();
-  search.focus({ submit: true });
+  flow.startMoving(visit);
+  flow.search.focus({ submit: true });
 }
 
 function stopMoving() {
-  state.moving = null;
-  search.lockVaccine(null);
-  search.refresh();
-  renderBookingHeading();
+  flow.stopMoving();
   $('#book-heading').focus();
 }
 
-function slotWords(slot) {
-  return { when: formatDateTime(slot.starts_at), point: slot.point_name, vaccine: vaccineName(slot.vaccine), name: callerName() };
-}
-
-async function book(slot) {
-  const words = slotWords(slot);
-  const ok = await confirmAction(t('agent.book.confirm', words), t('agent.book.confirm.button'), { focusConfirm: true });
-  if (!ok) return;
-  const contact = $('#agent-contact');
-  const phone = contact.querySelector('[name="phone"]').value.trim();
-  const landline = contact.querySelector('[name="landline"]').value.trim();
-  const body = { pesel: state.pesel, point_id: slot.point_id, starts_at: slot.starts_at, vaccine: slot.vaccine };
-  if (phone) body.phone = phone;
-  else if (landline) body.landline = landline;
-  try {
-    const answer = await withIntentKey(`agent-book:${JSON.stringify(body)}`, (idempotencyKey) =>
-      api('POST', '/agent/visits', { body, idempotencyKey }),
-    );
-    const [first, ...next] = answer.visits;
-    const lines = [t('agent.book.done', { when: formatDateTime(first.starts_at) })];
-    for (const visit of next) lines.push(t('agent.book.done.next', { dose: visit.dose, when: formatDateTime(visit.starts_at) }));
-    if (answer.next_dose) {
-      const pending = answer.next_dose;
-      lines.push(t('agent.book.pending', { dose: pending.dose, earliest: formatDate(pending.earliest), latest: formatDate(pending.latest) }));
-    }
-    search.clear();
-    await refreshCaller('visits');
-    if (answer.sms === false) {
-      // No SMS goes: the agent reads the visit back, and it stays on screen until the next caller.
-      const readBack = $('#read-back');
-      readBack.textContent = t('agent.book.read_back', { lines: answer.read_back.join(' ') });
-      readBack.hidden = false;
-      say(readBack.textContent, 'success');
-      return;
-    }
-    say(lines.join(' '), 'success');
-  } catch (error) {
-    refused(error, contact);
+async function booked(answer, text) {
+  flow.search.clear();
+  await refreshCaller('visits');
+  if (answer.sms === false) {
+    // No SMS goes: the agent reads the visit back, and it stays on screen until the next caller.
+    const readBack = $('#read-back');
+    readBack.textContent = t('agent.book.read_back', { lines: answer.read_back.join(' ') });
+    readBack.hidden = false;
+    say(readBack.textContent, 'success');
+    return;
   }
+  say(text, 'success');
 }
 
 async function signUpForOpening() {
@@ -325,48 +280,28 @@ function renderRegistration(pesel) {
   section.replaceChildren(el('h2', { id: 'caller-heading', tabindex: '-1' }, t('agent.register.heading')), form);
 }
 
-async function move(slot) {
-  const visit = state.moving;
-  const words = { ...slotWords(slot), dose: visit.dose, from: formatDateTime(visit.starts_at) };
-  const ok = await confirmAction(t('agent.move.confirm', words), t('agent.move.confirm.button'), { focusConfirm: true });
-  if (!ok) return;
-  try {
-    await api('PATCH', `/agent/visits/${encodeURIComponent(visit.visit_id)}`, {
-      body: { point_id: slot.point_id, starts_at: slot.starts_at },
-    });
-    state.moving = null;
-    search.lockVaccine(null);
-    search.clear();
+const flow = bookingFlow({
+  texts: 'agent',
+  path: '/agent/visits',
+  searchId: 'agent-find',
+  keyboard: true,
+  contact: () => $('#agent-contact'),
+  details: () => {
+    const phone = $('#agent-phone').value.trim();
+    const landline = $('#agent-landline').value.trim();
+    return { pesel: state.pesel, ...(phone ? { phone } : landline ? { landline } : {}) };
+  },
+  words: () => ({ name: callerName() }),
+  booked,
+  changed: async (text, kind) => {
+    if (kind === 'moved') flow.search.clear();
     await refreshCaller('visits');
-    say(t('agent.move.done', { when: words.when }), 'success');
-  } catch (error) {
-    refused(error);
-  }
-}
-
-async function cancelVisit(visit) {
-  const question = t('agent.cancel.confirm', { dose: visit.dose, when: formatDateTime(visit.starts_at) });
-  const ok = await confirmAction(question, t('agent.cancel.confirm.button'), { cancelLabel: t('agent.cancel.keep') });
-  if (!ok) return;
-  try {
-    await api('DELETE', `/agent/visits/${encodeURIComponent(visit.visit_id)}`);
-    if (state.moving?.visit_id === visit.visit_id) {
-      state.moving = null;
-      search.lockVaccine(null);
-    }
-    await refreshCaller('visits');
-    say(t('agent.cancel.done'), 'success');
-  } catch (error) {
-    refused(error);
-  }
-}
-
-const search = slotSearch({
-  id: 'agent-find',
-  choose: (slot) => (state.moving ? move(slot) : book(slot)),
-  chooseLabel: () => (state.moving ? t('agent.move.choose') : t('agent.book.choose')),
+    say(text, 'success');
+  },
+  movingChanged: renderBookingHeading,
 });
-search.start().catch(refused);
+const { refused } = flow;
+flow.search.start().catch(refused);
 
 // --- shortcuts ---------------------------------------------------------------------------------
 
@@ -376,7 +311,7 @@ const SHORTCUTS = {
     $('#caller-pesel').select();
   },
   KeyW: () => state.caller && ($('#caller-visits button') || $('#visits-heading')).focus(),
-  KeyT: () => state.caller && search.focus(),
+  KeyT: () => state.caller && flow.search.focus(),
   KeyN: nextCaller,
 };
 
@@ -391,74 +326,22 @@ document.addEventListener('keydown', (event) => {
 
 // --- the page ----------------------------------------------------------------------------------
 
-function show({ focus = false } = {}) {
-  const signedIn = session.get();
-  const isAgent = Boolean(signedIn?.roles?.includes('agent'));
-  $('#signin').hidden = isAgent;
-  $('#console').hidden = !isAgent;
-  $('#signout').hidden = !signedIn;
-  if (!isAgent) {
+startShell({
+  texts: 'agent',
+  roles: ['agent'],
+  may: (login) => Boolean(login.roles?.includes('agent')),
+  notAllowed: 'agent.not_agent',
+  workspace: ['#console'],
+  enter: () => $('#caller-pesel').focus(),
+  leave: () => {
     state.pesel = null;
     state.caller = null;
+    flow.reset();
+    $('#caller-pesel').value = '';
     renderCaller();
-    if (signedIn) say(t('agent.not_agent'), 'error');
-    if (focus) $('#signin-form [name="pesel"]')?.focus();
-    return;
-  }
-  if (focus) $('#caller-pesel').focus();
-}
-
-async function setUpSignIn() {
-  const { identity } = await siteConfig();
-  const local = identity === 'dev';
-  for (const field of $('#signin-form').querySelectorAll('.dev-only')) field.hidden = !local;
-  $('#signin-national').hidden = local;
-  $('#signin-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    if (!local) {
-      await startNationalSignIn();
-      return;
-    }
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      await whileBusy(form, () => signInLocally({ ...data, roles: ['agent'] }));
-      show({ focus: true });
-      if (!$('#console').hidden) say(t('agent.signedin', { name: data.given_name }));
-    } catch (error) {
-      refused(error, form);
-    }
-  });
-}
-
-$('#signout').addEventListener('click', async () => {
-  await signOut().catch(() => {});
-  state.pesel = null;
-  state.caller = null;
-  state.moving = null;
-  search.lockVaccine(null);
-  search.clear();
-  $('#caller-pesel').value = '';
-  show({ focus: true });
-  say(t('agent.signedout'));
+  },
+  languageChanged: () => {
+    renderCaller();
+    flow.search.retranslate();
+  },
 });
-
-document.addEventListener('session:expired', () => {
-  show({ focus: true });
-  say(t('status.expired'), 'error');
-});
-
-document.addEventListener('language:changed', () => {
-  renderCaller();
-  search.retranslate();
-});
-
-startPage();
-await setUpSignIn();
-let cameBack = null;
-try {
-  cameBack = await finishNationalSignIn();
-} catch (error) {
-  refused(error);
-}
-show({ focus: Boolean(cameBack) || Boolean(session.get()) });

@@ -2,7 +2,6 @@
 // Either way the result is a signed assertion, which POST /api/v1/login turns into a session.
 import { api } from './api.js';
 import { session } from './session.js';
-import { whileBusy } from './ui.js';
 
 let config = null;
 export async function siteConfig() {
@@ -74,28 +73,4 @@ export async function signOut() {
   } finally {
     session.clear();
   }
-}
-
-// Wires an app's sign-in form: on this machine the dev identity provider (the form's PESEL and names,
-// with `roles`), in the cloud the national login node. `signedIn(data)` runs after a local sign-in,
-// `refused(error, form)` when it fails.
-export async function wireSignInForm(form, { roles, signedIn, refused, nationalNote = null }) {
-  const { identity } = await siteConfig();
-  const local = identity === 'dev';
-  for (const field of form.querySelectorAll('.dev-only')) field.hidden = !local;
-  if (nationalNote) nationalNote.hidden = local;
-  form.addEventListener('submit', async (event) => {
-    event.preventDefault();
-    if (!local) {
-      await startNationalSignIn();
-      return;
-    }
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      await whileBusy(form, () => signInLocally({ ...data, roles }));
-      await signedIn(data);
-    } catch (error) {
-      refused(error, form);
-    }
-  });
 }

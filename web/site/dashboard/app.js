@@ -5,8 +5,8 @@
 import { api } from '/common/api.js';
 import { currentLanguage, extend, formatDate, formatNumber, refusalMessage, t } from '/common/i18n.js';
 import { session } from '/common/session.js';
-import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
-import { $, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
+import { startShell } from '/common/shell.js';
+import { $, el, say } from '/common/ui.js';
 import { drawChart, PALETTE } from './charts.js';
 import { refreshSeconds, SETTINGS } from './settings.js';
 import { REGION_CODES, TEXTS, VACCINES, VOIVODESHIPS } from './texts.js';
@@ -115,7 +115,7 @@ async function refresh() {
       if (error.status === 403) {
         session.clear();
         latest = null;
-        show();
+        shell.show();
         say(t('dash.not_analyst'), 'error');
         return;
       }
@@ -410,48 +410,7 @@ function render() {
   $('#board').setAttribute('data-updated', latest.at.toISOString());
 }
 
-// --- signing in and page state ----------------------------------------------------------------
-
-async function show() {
-  const signedIn = Boolean(session.get());
-  $('#signin').hidden = signedIn;
-  $('#board').hidden = !signedIn;
-  $('#signout').hidden = !signedIn;
-  if (!signedIn) {
-    clearTimeout(timer);
-    const local = (await siteConfig()).identity === 'dev';
-    $('#signin-form').hidden = !local;
-    $('#national-signin').hidden = local;
-    return;
-  }
-  if (!latest) say(t('dash.loading'));
-  await refresh();
-  if (latest) say('');
-}
-
-$('#signin-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  const data = Object.fromEntries(new FormData(form));
-  try {
-    await whileBusy(form, () => signInLocally({ ...data, roles: ['analyst'] }));
-    form.reset();
-    await show();
-    $('#figures-heading').focus(); // the form is gone: focus goes to what came instead
-  } catch (error) {
-    sayRefusal(error);
-    showFieldError(form, error);
-  }
-});
-
-$('#national-signin-button').addEventListener('click', () => startNationalSignIn());
-
-$('#signout').addEventListener('click', async () => {
-  await signOut().catch(() => {});
-  latest = null;
-  say('');
-  await show();
-});
+// --- the page ---------------------------------------------------------------------------------
 
 $('#controls').addEventListener('submit', (event) => {
   event.preventDefault();
@@ -472,18 +431,20 @@ document.addEventListener('visibilitychange', () => {
   }
 });
 
-document.addEventListener('language:changed', () => render());
-document.addEventListener('session:expired', () => {
-  latest = null;
-  say(t('status.expired'), 'error');
-  show();
-});
-
-startPage();
 chosenDay();
-try {
-  await finishNationalSignIn();
-} catch (error) {
-  sayRefusal(error);
-}
-await show();
+const shell = startShell({
+  texts: 'dash',
+  roles: ['analyst'],
+  workspace: ['#board'],
+  enter: async ({ focus }) => {
+    if (!latest) say(t('dash.loading'));
+    await refresh();
+    if (latest) say('');
+    if (focus) $('#figures-heading').focus(); // the form is gone: focus goes to what came instead
+  },
+  leave: () => {
+    clearTimeout(timer);
+    latest = null;
+  },
+  languageChanged: render,
+});

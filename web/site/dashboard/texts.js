@@ -3,11 +3,6 @@ export const TEXTS = {
   pl: {
     'dash.title': 'Szczepienia – panel ministerstwa',
     'dash.signin.heading': 'Logowanie analityka',
-    'dash.signin.given_name': 'Imię',
-    'dash.signin.family_name': 'Nazwisko',
-    'dash.signin.submit': 'Zaloguj się',
-    'dash.signin.national': 'Zaloguj się przez login.gov.pl',
-    'dash.signedin': 'Zalogowano: {name}',
     'dash.not_analyst': 'To konto nie ma roli analityka. Zaloguj się kontem analityka.',
     'dash.day': 'Dzień',
     'dash.refresh_now': 'Odśwież teraz',
@@ -69,11 +64,6 @@ export const TEXTS = {
   en: {
     'dash.title': 'Vaccinations – ministry dashboard',
     'dash.signin.heading': 'Analyst sign-in',
-    'dash.signin.given_name': 'Given name',
-    'dash.signin.family_name': 'Family name',
-    'dash.signin.submit': 'Sign in',
-    'dash.signin.national': 'Sign in with login.gov.pl',
-    'dash.signedin': 'Signed in: {name}',
     'dash.not_analyst': 'This account has no analyst role. Please sign in with an analyst account.',
     'dash.day': 'Day',
     'dash.refresh_now': 'Refresh now',

@@ -1,25 +1,16 @@
 // The patient app: sign in, eligibility, find a slot and book (dose 2 comes with it), my visits
 // with the check-in code, move and cancel, and "tell me when my group opens".
 import './texts.js';
-import { api, withIntentKey } from '/common/api.js';
+import { api } from '/common/api.js';
+import { bookingFlow } from '/common/booking.js';
 import { formatDate, formatDateTime, t } from '/common/i18n.js';
 import { session } from '/common/session.js';
-import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
-import { slotSearch, vaccineName } from '/common/slot-search.js';
-import { $, confirmAction, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
+import { startShell } from '/common/shell.js';
+import { $, el, say, showFieldError, whileBusy } from '/common/ui.js';
 import { certificateList } from './certificates.js';
 import { visitList } from './visits.js';
 
-const state = { visits: null, moving: null };
-
-const SLOT_GONE = new Set(['slot_full', 'slot_not_found', 'slot_in_past']); // the list is out of date
-
-function refused(error, form = null) {
-  if (SLOT_GONE.has(error.code)) search.rerun();
-  sayRefusal(error);
-  if (form) showFieldError(form, error);
-  $('#status').scrollIntoView({ block: 'nearest' });
-}
+const state = { visits: null };
 
 // --- eligibility and the interest form ---------------------------------------------------------
 
@@ -73,7 +64,7 @@ function renderVisits() {
   const holder = $('#visits-list');
   if (!holder) return; // signed out meanwhile
   if (state.visits === null) holder.replaceChildren(el('p', { class: 'muted' }, t('patient.visits.loading')));
-  else holder.replaceChildren(visitList(state.visits, { move: startMoving, cancel: cancelVisit }));
+  else holder.replaceChildren(visitList(state.visits, { move: startMoving, cancel: flow.cancel }));
 }
 
 async function loadVisits() {
@@ -95,25 +86,10 @@ async function loadCertificates() {
   }
 }
 
-async function cancelVisit(visit) {
-  const question = t('patient.cancel.confirm', { dose: visit.dose, when: formatDateTime(visit.starts_at) });
-  const ok = await confirmAction(question, t('patient.cancel.confirm.button'), { cancelLabel: t('patient.cancel.keep') });
-  if (!ok) return;
-  try {
-    await api('DELETE', `/visits/${encodeURIComponent(visit.visit_id)}`);
-    if (state.moving?.visit_id === visit.visit_id) stopMoving();
-    say(t('patient.cancel.done'), 'success');
-    await loadVisits();
-    $('#visits-heading').focus();
-  } catch (error) {
-    refused(error);
-  }
-}
-
 // --- booking and moving ------------------------------------------------------------------------
 
 function renderBookingHeading() {
-  const moving = state.moving;
+  const moving = flow.moving();
   $('#book-heading').textContent = moving ? t('patient.move.heading', { dose: moving.dose }) : t('patient.book.heading');
   $('#book-intro').textContent = moving
     ? t('patient.move.intro', { when: formatDateTime(moving.starts_at), point: moving.point_name || '' })
@@ -123,78 +99,31 @@ function renderBookingHeading() {
 }
 
 function startMoving(visit) {
-  state.moving = visit;
-  search.lockVaccine(visit.vaccine);
-  search.clear();
-  renderBookingHeading();
+  flow.startMoving(visit);
   $('#book-heading').focus();
 }
 
-function stopMoving() {
-  state.moving = null;
-  search.lockVaccine(null);
-  search.refresh();
-  renderBookingHeading();
+// After a booking, a move or a cancellation: what happened, and the visits as they are now.
+async function done(text) {
+  say(text, 'success');
+  await loadVisits();
+  $('#visits-heading').focus();
 }
 
-function slotWords(slot) {
-  return { when: formatDateTime(slot.starts_at), point: slot.point_name, vaccine: vaccineName(slot.vaccine) };
-}
-
-async function book(slot) {
-  const words = slotWords(slot);
-  if (!(await confirmAction(t('patient.book.confirm', words), t('patient.book.confirm.button')))) return;
-  const contact = $('#contact');
-  const phone = contact.querySelector('[name="phone"]').value.trim();
-  const body = { point_id: slot.point_id, starts_at: slot.starts_at, vaccine: slot.vaccine };
-  if (phone) body.phone = phone;
-  try {
-    const answer = await withIntentKey(`book:${JSON.stringify(body)}`, (idempotencyKey) =>
-      api('POST', '/visits', { body, idempotencyKey }),
-    );
-    showFieldError(contact, {});
-    const [first, ...next] = answer.visits;
-    const lines = [t('patient.book.done', { when: formatDateTime(first.starts_at), code: first.check_in_code })];
-    for (const visit of next) lines.push(t('patient.book.done.next', { dose: visit.dose, when: formatDateTime(visit.starts_at) }));
-    if (answer.next_dose) {
-      lines.push(
-        t('patient.book.pending', {
-          dose: answer.next_dose.dose,
-          earliest: formatDate(answer.next_dose.earliest),
-          latest: formatDate(answer.next_dose.latest),
-        }),
-      );
-    }
-    say(lines.join(' '), 'success');
-    await loadVisits();
-    $('#visits-heading').focus();
-  } catch (error) {
-    refused(error, contact);
-  }
-}
-
-async function move(slot) {
-  const visit = state.moving;
-  const words = { ...slotWords(slot), dose: visit.dose, from: formatDateTime(visit.starts_at) };
-  if (!(await confirmAction(t('patient.move.confirm', words), t('patient.move.confirm.button')))) return;
-  try {
-    await api('PATCH', `/visits/${encodeURIComponent(visit.visit_id)}`, {
-      body: { point_id: slot.point_id, starts_at: slot.starts_at },
-    });
-    stopMoving();
-    say(t('patient.move.done', { when: words.when }), 'success');
-    await loadVisits();
-    $('#visits-heading').focus();
-  } catch (error) {
-    refused(error);
-  }
-}
-
-const search = slotSearch({
-  id: 'find',
-  choose: (slot) => (state.moving ? move(slot) : book(slot)),
-  chooseLabel: () => (state.moving ? t('patient.move.choose') : t('patient.book.choose')),
+const flow = bookingFlow({
+  texts: 'patient',
+  path: '/visits',
+  searchId: 'find',
+  contact: () => $('#contact'),
+  details: () => {
+    const phone = $('#contact [name="phone"]').value.trim();
+    return phone ? { phone } : {};
+  },
+  booked: (answer, text) => done(text),
+  changed: done,
+  movingChanged: renderBookingHeading,
 });
+const { refused } = flow;
 
 // --- the page ----------------------------------------------------------------------------------
 
@@ -264,13 +193,13 @@ function buildApp() {
       el(
         'div',
         { class: 'actions' },
-        el('button', { id: 'move-stop', type: 'button', hidden: true, onclick: () => { stopMoving(); $('#visits-heading').focus(); } }),
+        el('button', { id: 'move-stop', type: 'button', hidden: true, onclick: () => { flow.stopMoving(); $('#visits-heading').focus(); } }),
       ),
       contact,
-      search.element,
+      flow.search.element,
     ),
   );
-  search.start().catch(refused);
+  flow.search.start().catch(refused);
 }
 
 function renderApp() {
@@ -280,72 +209,22 @@ function renderApp() {
   $('#move-stop').textContent = t('patient.move.stop');
 }
 
-function show({ focus = false } = {}) {
-  const signedIn = session.get();
-  $('#signin').hidden = Boolean(signedIn);
-  $('#app').hidden = !signedIn;
-  $('#signout').hidden = !signedIn;
-  if (!signedIn) {
+startShell({
+  texts: 'patient',
+  workspace: ['#app'],
+  enter: ({ focus }) => {
+    if (!$('#eligibility')) buildApp();
+    renderApp();
+    loadVisits();
+    if (focus) $('#eligibility-heading').focus();
+  },
+  leave: () => {
     state.visits = null;
-    state.moving = null;
-    search.lockVaccine(null);
-    search.clear(); // nothing of the last person's search stays for the next one
+    flow.reset(); // nothing of the last person's search stays for the next one
     $('#app').replaceChildren();
-    if (focus) $('#signin-form [name="pesel"]')?.focus();
-    return;
-  }
-  if (!$('#eligibility')) buildApp();
-  renderApp();
-  if (signedIn.patient) say(t('patient.signedin', { name: signedIn.patient.given_name }));
-  loadVisits();
-  if (focus) $('#eligibility-heading').focus();
-}
-
-async function setUpSignIn() {
-  const { identity } = await siteConfig();
-  const local = identity === 'dev';
-  for (const field of $('#signin-form').querySelectorAll('.dev-only')) field.hidden = !local;
-  $('#signin-national').hidden = local;
-  $('#signin-form').addEventListener('submit', async (event) => {
-    event.preventDefault();
-    const form = event.currentTarget;
-    if (!local) {
-      await startNationalSignIn();
-      return;
-    }
-    const data = Object.fromEntries(new FormData(form));
-    try {
-      await whileBusy(form, () => signInLocally(data));
-      show({ focus: true });
-    } catch (error) {
-      refused(error, form);
-    }
-  });
-}
-
-$('#signout').addEventListener('click', async () => {
-  await signOut().catch(() => {});
-  show({ focus: true });
-  say(t('patient.signedout'));
+  },
+  languageChanged: () => {
+    renderApp();
+    flow.search.retranslate();
+  },
 });
-
-document.addEventListener('session:expired', () => {
-  show({ focus: true });
-  say(t('status.expired'), 'error');
-});
-
-document.addEventListener('language:changed', () => {
-  if (!session.get()) return;
-  renderApp();
-  search.retranslate();
-});
-
-startPage();
-await setUpSignIn();
-let cameBack = null;
-try {
-  cameBack = await finishNationalSignIn();
-} catch (error) {
-  refused(error);
-}
-show({ focus: Boolean(cameBack) });

@@ -2,11 +2,10 @@
 // the day list (#day: vaccinate, no-shows, walk-ins) and the schedule with the stock (#schedule).
 import './texts.js';
 import { api } from '/common/api.js';
-import { t } from '/common/i18n.js';
 import { session } from '/common/session.js';
-import { finishNationalSignIn, signInLocally, signOut, siteConfig, startNationalSignIn } from '/common/signin.js';
+import { devPerson, startShell } from '/common/shell.js';
 import { renderStaff } from '/common/staff.js';
-import { $, el, say, sayRefusal, showFieldError, startPage, whileBusy } from '/common/ui.js';
+import { $, el, sayRefusal } from '/common/ui.js';
 import { renderDay } from './day.js';
 import { renderSchedule } from './schedule.js';
 import { choosePoint, pointLabel, rememberedPoint, state } from './shared.js';
@@ -70,76 +69,6 @@ async function learnPointNames() {
   if (!$('#app').hidden) fillPointChoice();
 }
 
-function show() {
-  const login = session.get();
-  const signedIn = isStaff(login);
-  $('#signin').hidden = signedIn;
-  $('#app').hidden = !signedIn;
-  $('#views').hidden = !signedIn;
-  $('#signout').hidden = !signedIn;
-  if (!signedIn) return;
-  state.pointIds = login.staff?.point_ids || [];
-  const remembered = rememberedPoint();
-  choosePoint(state.pointIds.includes(remembered) ? remembered : state.pointIds[0] || '');
-  fillPointChoice();
-  render();
-  learnPointNames();
-}
-
-async function signedIn(login, name = '') {
-  if (!isStaff(login)) {
-    await signOut().catch(() => {});
-    say(t('point.signin.not_staff'), 'error');
-    return;
-  }
-  show();
-  $('#main').focus({ preventScroll: true }); // the sign-in form is gone: start keyboard users at the top of the work
-  say(t('point.signedin', { name: name || '—' }), 'success');
-}
-
-async function prepareSignIn() {
-  const config = await siteConfig();
-  if (config.identity === 'dev') return;
-  const form = $('#signin-form');
-  form.hidden = true;
-  form.after(
-    el('button', { type: 'button', class: 'primary', onclick: () => startNationalSignIn() }, t('point.signin.national')),
-  );
-  try {
-    const login = await finishNationalSignIn();
-    if (login) await signedIn(login);
-  } catch (error) {
-    sayRefusal(error);
-  }
-}
-
-$('#signin-form').addEventListener('submit', async (event) => {
-  event.preventDefault();
-  const form = event.currentTarget;
-  const data = Object.fromEntries(new FormData(form));
-  const person = {
-    pesel: data.pesel.trim(),
-    given_name: data.given_name.trim(),
-    family_name: data.family_name.trim(),
-    roles: data.manager ? ['point_staff', 'point_manager'] : ['point_staff'],
-    point_ids: data.point_ids.split(/[\s,;]+/).filter(Boolean),
-  };
-  try {
-    const login = await whileBusy(form, () => signInLocally(person));
-    await signedIn(login, `${person.given_name} ${person.family_name}`);
-  } catch (error) {
-    sayRefusal(error);
-    showFieldError(form, error);
-  }
-});
-
-$('#signout').addEventListener('click', async () => {
-  await signOut().catch(() => {});
-  say('');
-  show();
-  $('#signin-form').pesel.focus();
-});
-
 $('#point-select').addEventListener('change', (event) => {
   choosePoint(event.currentTarget.value);
   state.vaccines = [];
@@ -152,17 +81,48 @@ window.addEventListener('hashchange', () => {
     $('#main').focus({ preventScroll: true });
   }
 });
-document.addEventListener('language:changed', () => {
-  if (!$('#app').hidden) {
+
+// Test sign-in only: the points the person works at, and whether they manage them.
+function devFields() {
+  return [
+    el(
+      'label',
+      {},
+      el('span', { 'data-i18n': 'point.signin.point_ids' }),
+      el('span', { class: 'hint', id: 'point-ids-hint', 'data-i18n': 'point.signin.point_ids.hint' }),
+      el('input', { name: 'point_ids', autocomplete: 'off', 'aria-describedby': 'point-ids-hint', required: true }),
+    ),
+    el(
+      'label',
+      { class: 'check' },
+      el('input', { type: 'checkbox', name: 'manager' }),
+      ' ',
+      el('span', { 'data-i18n': 'point.signin.manager' }),
+    ),
+  ];
+}
+
+startShell({
+  texts: 'point',
+  devFields,
+  person: (data) => ({
+    ...devPerson(data, data.manager ? ['point_staff', 'point_manager'] : ['point_staff']),
+    point_ids: data.point_ids.split(/[\s,;]+/).filter(Boolean),
+  }),
+  may: isStaff,
+  notAllowed: 'point.signin.not_staff',
+  workspace: ['#views', '#app'],
+  enter: ({ login, focus }) => {
+    state.pointIds = login.staff?.point_ids || [];
+    const remembered = rememberedPoint();
+    choosePoint(state.pointIds.includes(remembered) ? remembered : state.pointIds[0] || '');
     fillPointChoice();
     render();
-  }
+    learnPointNames();
+    if (focus) $('#main').focus({ preventScroll: true }); // start keyboard users at the top of the work
+  },
+  languageChanged: () => {
+    fillPointChoice();
+    render();
+  },
 });
-document.addEventListener('session:expired', () => {
-  show();
-  say(t('status.expired'), 'error');
-});
-
-startPage();
-show();
-prepareSignIn();
