@@ -2,10 +2,10 @@
 // Keyboard first (a call a minute): Enter submits, focus moves to the next step, Alt+F/W/T/N jump.
 import './texts.js';
 import { api } from '/common/api.js';
-import { bookingFlow } from '/common/booking.js';
-import { formatDate, formatDateTime, t } from '/common/i18n.js';
+import { bookingFlow, changeable } from '/common/booking.js';
+import { formatDate, formatDateTime, t, vaccineName } from '/common/i18n.js';
 import { startShell } from '/common/shell.js';
-import { arrowNavigation, vaccineName } from '/common/slot-search.js';
+import { arrowNavigation } from '/common/slot-search.js';
 import { $, el, say, showFieldError, whileBusy } from '/common/ui.js';
 
 // The caller's PESEL stays in this page's memory only (the agent booking route needs it).
@@ -13,10 +13,6 @@ const state = { pesel: null, caller: null };
 
 function callerName() {
   return state.caller ? `${state.caller.given_name} ${state.caller.family_name}` : '';
-}
-
-function active(visit) {
-  return visit.status === 'BOOKED' && new Date(visit.starts_at) > new Date();
 }
 
 // --- the caller --------------------------------------------------------------------------------
@@ -28,6 +24,7 @@ async function lookup(pesel) {
 
 function visitRow(visit) {
   const name = t('agent.visit.name', { dose: visit.dose, when: formatDateTime(visit.starts_at) });
+  const resend = state.caller?.has_phone ? [['agent.visit.resend', resendSms]] : []; // an SMS needs a mobile
   return el(
     'tr',
     { dataset: { visitId: visit.visit_id } },
@@ -36,44 +33,13 @@ function visitRow(visit) {
     el('td', {}, formatDateTime(visit.starts_at)),
     el('td', {}, visit.point_name || '', visit.address ? el('br') : null, el('span', { class: 'muted' }, visit.address || '')),
     el('td', {}, t(`agent.status.${visit.status}`)),
-    el(
-      'td',
-      {},
-      active(visit)
-        ? el(
-            'div',
-            { class: 'actions' },
-            el(
-              'button',
-              { type: 'button', 'aria-label': `${t('agent.visit.move')}: ${name}`, onclick: () => startMoving(visit) },
-              t('agent.visit.move'),
-            ),
-            el(
-              'button',
-              {
-                type: 'button',
-                class: 'danger',
-                'aria-label': `${t('agent.visit.cancel')}: ${name}`,
-                onclick: () => flow.cancel(visit),
-              },
-              t('agent.visit.cancel'),
-            ),
-            state.caller?.has_phone
-              ? el(
-                  'button',
-                  { type: 'button', 'aria-label': `${t('agent.visit.resend')}: ${name}`, onclick: () => resendSms(visit) },
-                  t('agent.visit.resend'),
-                )
-              : null,
-          )
-        : null,
-    ),
+    el('td', {}, flow.visitActions(visit, name, startMoving, ...resend)),
   );
 }
 
 function visitsTable(visits) {
   if (!visits.length) return el('p', { class: 'muted' }, t('agent.visits.none'));
-  const sorted = [...visits].sort((a, b) => Number(active(b)) - Number(active(a)) || a.starts_at.localeCompare(b.starts_at));
+  const sorted = [...visits].sort((a, b) => Number(changeable(b)) - Number(changeable(a)) || a.starts_at.localeCompare(b.starts_at));
   const columns = ['dose', 'vaccine', 'when', 'where', 'status', 'actions'];
   const table = el(
     'table',
@@ -187,7 +153,7 @@ $('#lookup-form').addEventListener('submit', async (event) => {
     await whileBusy(form, () => lookup(pesel));
     showFieldError(form, {});
     renderCaller();
-    const booked = state.caller.visits.filter(active);
+    const booked = state.caller.visits.filter(changeable);
     say(t('agent.lookup.found', { name: callerName(), count: booked.length }), 'success');
     // Someone with a visit calls about it; anyone else wants one.
     if (booked.length) $('#caller-visits button').focus();

@@ -14,12 +14,17 @@
 //     movingChanged: () => …,          // a move began or ended: the heading and the buttons again
 //   });
 import { api, withIntentKey } from './api.js';
-import { formatDate, formatDateTime, t } from './i18n.js';
-import { slotSearch, vaccineName } from './slot-search.js';
-import { $, confirmAction, sayRefusal, showFieldError } from './ui.js';
+import { formatDate, formatDateTime, t, vaccineName } from './i18n.js';
+import { slotSearch } from './slot-search.js';
+import { $, confirmAction, el, sayRefusal, showFieldError } from './ui.js';
 
 // Refusals that say the list of slots is out of date: it is asked for again.
 const SLOT_GONE = new Set(['slot_full', 'slot_not_found', 'slot_in_past']);
+
+// A booked visit still to come can be moved or cancelled.
+export function changeable(visit) {
+  return visit.status === 'BOOKED' && new Date(visit.starts_at) > new Date();
+}
 
 export function slotWords(slot) {
   return { when: formatDateTime(slot.starts_at), point: slot.point_name, vaccine: vaccineName(slot.vaccine) };
@@ -121,10 +126,25 @@ export function bookingFlow({
     }
   }
 
+  // A changeable visit's buttons, each named with `name` (the visit in words): move (`move(visit)`
+  // begins it: the app says where focus goes), cancel, and what else the app adds.
+  function visitActions(visit, name, move, ...more) {
+    if (!changeable(visit)) return null;
+    const button = (key, onclick, cls = null) =>
+      el('button', { type: 'button', class: cls, 'aria-label': `${t(key)}: ${name}`, onclick }, t(key));
+    return el(
+      'div',
+      { class: 'actions' },
+      button(`${texts}.visit.move`, () => move(visit)),
+      button(`${texts}.visit.cancel`, () => cancel(visit), 'danger'),
+      ...more.map(([key, onclick]) => button(key, () => onclick(visit))),
+    );
+  }
+
   return {
     search,
     refused,
-    cancel,
+    visitActions,
     moving: () => moving,
     startMoving(visit) {
       moving = visit;

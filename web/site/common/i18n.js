@@ -305,6 +305,21 @@ export function refusalMessage(error) {
   return error.detail || error.title || t('refusal.unknown');
 }
 
+// The vaccines' makers, said beside the name where staff read it: one spelling for every app.
+const MAKERS = {
+  comirnaty: 'Pfizer-BioNTech',
+  spikevax: 'Moderna',
+  vaxzevria: 'AstraZeneca',
+  jcovden: 'Janssen',
+  nuvaxovid: 'Novavax',
+};
+
+// A vaccine by its code: "Comirnaty", or with `maker` "Comirnaty (Pfizer-BioNTech)".
+export function vaccineName(code, { maker = false } = {}) {
+  const name = code ? code.charAt(0).toUpperCase() + code.slice(1) : '';
+  return maker && MAKERS[code] ? `${name} (${MAKERS[code]})` : name;
+}
+
 const WARSAW = 'Europe/Warsaw';
 export function formatDateTime(iso) {
   return new Intl.DateTimeFormat(currentLanguage(), { dateStyle: 'full', timeStyle: 'short', timeZone: WARSAW }).format(

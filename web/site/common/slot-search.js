@@ -1,7 +1,7 @@
 // Finding free slots, shared by the patient app and the call-centre console: a region (voivodeship,
 // then optionally a county that has points), a vaccine, and the earliest free slots page by page.
 import { api } from './api.js';
-import { extend, formatDateTime, formatNumber, t } from './i18n.js';
+import { extend, formatDateTime, formatNumber, t, vaccineName } from './i18n.js';
 import { el, say, sayRefusal, whileBusy } from './ui.js';
 
 extend({
@@ -47,10 +47,6 @@ export async function voivodeships() {
     voivodeshipList = (await response.json()).voivodeships;
   }
   return voivodeshipList;
-}
-
-export function vaccineName(code) {
-  return code ? code.charAt(0).toUpperCase() + code.slice(1) : '';
 }
 
 // "ul. Zdrowia 5, 00-123 Warszawa" -> "Warszawa"

@@ -3,13 +3,13 @@
 // It refreshes on its own, pauses while the tab is hidden, and keeps the last figures when a
 // refresh fails.
 import { api } from '/common/api.js';
-import { currentLanguage, extend, formatDate, formatNumber, refusalMessage, t } from '/common/i18n.js';
+import { currentLanguage, extend, formatDate, formatNumber, refusalMessage, t, vaccineName } from '/common/i18n.js';
 import { session } from '/common/session.js';
 import { startShell } from '/common/shell.js';
 import { $, el, say } from '/common/ui.js';
 import { drawChart, PALETTE } from './charts.js';
 import { refreshSeconds, SETTINGS } from './settings.js';
-import { REGION_CODES, TEXTS, VACCINES, VOIVODESHIPS } from './texts.js';
+import { REGION_CODES, TEXTS, VOIVODESHIPS } from './texts.js';
 
 extend(TEXTS);
 
@@ -116,7 +116,7 @@ async function refresh() {
         session.clear();
         latest = null;
         shell.show();
-        say(t('dash.not_analyst'), 'error');
+        say(t('dashboard.not_analyst'), 'error');
         return;
       }
       refreshFailed(error);
@@ -134,8 +134,8 @@ function refreshFailed(error) {
   const time = clockTime(new Date());
   const reason = refusalMessage(error);
   notice.textContent = latest
-    ? t('dash.refresh_failed', { time, reason, shown: clockTime(latest.at) })
-    : t('dash.refresh_failed.none', { time, reason, seconds: everySeconds });
+    ? t('dashboard.refresh_failed', { time, reason, shown: clockTime(latest.at) })
+    : t('dashboard.refresh_failed.none', { time, reason, seconds: everySeconds });
   notice.hidden = false;
 }
 
@@ -145,7 +145,7 @@ function figure(key, value, shown, note) {
   return el(
     'li',
     { dataset: { figure: key } },
-    el('span', { class: 'figure-label' }, t(`dash.figure.${key}`)),
+    el('span', { class: 'figure-label' }, t(`dashboard.figure.${key}`)),
     el('span', { class: 'figure-value', dataset: { value: String(value) } }, shown),
     note ? el('span', { class: 'figure-note' }, note) : null,
   );
@@ -157,7 +157,7 @@ function lastValue(points) {
 
 function renderFigures() {
   const { summary, series, day } = latest;
-  $('#figures-heading').textContent = t('dash.figures.heading', { day: formatDate(day) });
+  $('#figures-heading').textContent = t('dashboard.figures.heading', { day: formatDate(day) });
   const segments = lastValue(series.sms_segments);
   const cost = smsCost(segments);
   const items = ['bookings', 'vaccinations', 'cancellations', 'no_shows', 'sms_sent'].map((key) =>
@@ -168,7 +168,7 @@ function renderFigures() {
       'sms_cost',
       cost.toFixed(2),
       money(cost),
-      t('dash.figure.sms_cost.note', {
+      t('dashboard.figure.sms_cost.note', {
         segments: formatNumber(segments),
         price: money(SETTINGS.smsPricePerSegmentPln),
       }),
@@ -181,11 +181,11 @@ function renderFigures() {
         'capacity',
         (capacity.booked / capacity.places).toFixed(4),
         percent(capacity.booked / capacity.places),
-        t('dash.figure.capacity.note', { booked: formatNumber(capacity.booked), places: formatNumber(capacity.places) }),
+        t('dashboard.figure.capacity.note', { booked: formatNumber(capacity.booked), places: formatNumber(capacity.places) }),
       ),
     );
   } else if (capacity) {
-    items.push(figure('capacity', '', '–', t('dash.figure.capacity.none')));
+    items.push(figure('capacity', '', '–', t('dashboard.figure.capacity.none')));
   }
   $('#figures').replaceChildren(...items);
 }
@@ -205,7 +205,7 @@ function headerRow(keys, first) {
     'tr',
     {},
     el('th', { scope: 'col' }, t(first)),
-    keys.map((key) => el('th', { scope: 'col', class: 'number' }, t(`dash.col.${key}`))),
+    keys.map((key) => el('th', { scope: 'col', class: 'number' }, t(`dashboard.col.${key}`))),
   );
 }
 
@@ -236,8 +236,8 @@ function renderRegions() {
   const share = (row) => (row.places > 0 ? percent(row.booked / row.places) : '–');
   const total = Object.fromEntries(counts.map((key) => [key, rows.reduce((sum, row) => sum + row[key], 0)]));
   $('#regions').replaceChildren(
-    caption($('#regions'), t(hasCapacity() ? 'dash.regions.caption.capacity' : 'dash.regions.caption', { day: formatDate(latest.day) })),
-    el('thead', {}, headerRow(columns, 'dash.col.voivodeship')),
+    caption($('#regions'), t(hasCapacity() ? 'dashboard.regions.caption.capacity' : 'dashboard.regions.caption', { day: formatDate(latest.day) })),
+    el('thead', {}, headerRow(columns, 'dashboard.col.voivodeship')),
     el(
       'tbody',
       {},
@@ -257,7 +257,7 @@ function renderRegions() {
       el(
         'tr',
         {},
-        el('th', { scope: 'row' }, t('dash.total')),
+        el('th', { scope: 'row' }, t('dashboard.total')),
         counts.map((key) => numberCell(total[key], key)),
         hasCapacity() ? el('td', { class: 'number' }, share(total)) : null,
       ),
@@ -268,13 +268,13 @@ function renderRegions() {
     type: 'bar',
     labels: rows.map((row) => regionName(row.code)),
     horizontal: true,
-    label: t('dash.chart.regions', { day }),
+    label: t('dashboard.chart.regions', { day }),
     datasets: [
-      { label: t('dash.col.bookings'), data: rows.map((row) => row.bookings), ...PALETTE[0] },
-      { label: t('dash.col.vaccinations'), data: rows.map((row) => row.vaccinations), ...PALETTE[1] },
+      { label: t('dashboard.col.bookings'), data: rows.map((row) => row.bookings), ...PALETTE[0] },
+      { label: t('dashboard.col.vaccinations'), data: rows.map((row) => row.vaccinations), ...PALETTE[1] },
     ],
   });
-  $('#chart-regions-caption').textContent = t('dash.chart.regions.caption');
+  $('#chart-regions-caption').textContent = t('dashboard.chart.regions.caption');
   $('#capacity-figure').hidden = !hasCapacity();
   if (hasCapacity()) {
     drawChart('capacity', $('#chart-capacity'), {
@@ -282,16 +282,16 @@ function renderRegions() {
       labels: rows.map((row) => regionName(row.code)),
       horizontal: true,
       percent: true,
-      label: t('dash.chart.capacity', { day }),
+      label: t('dashboard.chart.capacity', { day }),
       datasets: [
         {
-          label: t('dash.chart.percent'),
+          label: t('dashboard.chart.percent'),
           data: rows.map((row) => (row.places > 0 ? Math.round((1000 * row.booked) / row.places) / 10 : 0)),
           ...PALETTE[2],
         },
       ],
     });
-    $('#chart-capacity-caption').textContent = t('dash.chart.capacity.caption');
+    $('#chart-capacity-caption').textContent = t('dashboard.chart.capacity.caption');
   }
 }
 
@@ -303,20 +303,20 @@ function renderVaccines() {
   $('#by-vaccine-scroll').hidden = rows.length === 0;
   $('#by-vaccine-title').hidden = rows.length === 0;
   $('#vaccines-figure').hidden = rows.length === 0;
-  const name = (row) => VACCINES[row.vaccine] ?? row.vaccine;
+  const name = (row) => vaccineName(row.vaccine, { maker: true });
   drawChart('vaccines', $('#chart-vaccines'), {
     type: 'bar',
     labels: rows.map((row) => name(row).split(' (')[0]),
-    label: t('dash.chart.vaccines', { day: formatDate(latest.day) }),
+    label: t('dashboard.chart.vaccines', { day: formatDate(latest.day) }),
     datasets: [
-      { label: t('dash.col.bookings'), data: rows.map((row) => row.bookings), ...PALETTE[0] },
-      { label: t('dash.col.vaccinations'), data: rows.map((row) => row.vaccinations), ...PALETTE[1] },
+      { label: t('dashboard.col.bookings'), data: rows.map((row) => row.bookings), ...PALETTE[0] },
+      { label: t('dashboard.col.vaccinations'), data: rows.map((row) => row.vaccinations), ...PALETTE[1] },
     ],
   });
-  $('#chart-vaccines-caption').textContent = t('dash.chart.vaccines.caption');
+  $('#chart-vaccines-caption').textContent = t('dashboard.chart.vaccines.caption');
   $('#by-vaccine').replaceChildren(
-    caption($('#by-vaccine'), t('dash.vaccines.caption', { day: formatDate(latest.day) })),
-    el('thead', {}, headerRow(['bookings', 'vaccinations'], 'dash.col.vaccine')),
+    caption($('#by-vaccine'), t('dashboard.vaccines.caption', { day: formatDate(latest.day) })),
+    el('thead', {}, headerRow(['bookings', 'vaccinations'], 'dashboard.col.vaccine')),
     el(
       'tbody',
       {},
@@ -336,7 +336,7 @@ function renderVaccines() {
 function renderSeries() {
   const { series, from, day } = latest;
   const range = { from: formatDate(from), to: formatDate(day) };
-  $('#series-heading').textContent = t('dash.series.heading', { days: SETTINGS.seriesDays, ...range });
+  $('#series-heading').textContent = t('dashboard.series.heading', { days: SETTINGS.seriesDays, ...range });
   const days = series.bookings.map((point) => point.day);
   const values = (metric) => series[metric].map((point) => point.value);
   const labels = days.map((iso) => shortDate(iso));
@@ -344,36 +344,36 @@ function renderSeries() {
   drawChart('activity', $('#chart-activity'), {
     type: 'line',
     labels,
-    label: t('dash.chart.activity', {
+    label: t('dashboard.chart.activity', {
       ...range,
       bookings: formatNumber(lastValue(series.bookings)),
       vaccinations: formatNumber(lastValue(series.vaccinations)),
     }),
     datasets: [
-      { label: t('dash.col.bookings'), data: values('bookings'), ...PALETTE[0] },
-      { label: t('dash.col.vaccinations'), data: values('vaccinations'), ...PALETTE[1] },
+      { label: t('dashboard.col.bookings'), data: values('bookings'), ...PALETTE[0] },
+      { label: t('dashboard.col.vaccinations'), data: values('vaccinations'), ...PALETTE[1] },
     ],
   });
-  $('#chart-activity-caption').textContent = t('dash.chart.activity.caption');
+  $('#chart-activity-caption').textContent = t('dashboard.chart.activity.caption');
   drawChart('no_shows', $('#chart-no-shows'), {
     type: 'bar',
     labels,
-    label: t('dash.chart.no_shows', { ...range, value: formatNumber(lastValue(series.no_shows)) }),
-    datasets: [{ label: t('dash.col.no_shows'), data: values('no_shows'), ...PALETTE[3] }],
+    label: t('dashboard.chart.no_shows', { ...range, value: formatNumber(lastValue(series.no_shows)) }),
+    datasets: [{ label: t('dashboard.col.no_shows'), data: values('no_shows'), ...PALETTE[3] }],
   });
-  $('#chart-no-shows-caption').textContent = t('dash.chart.no_shows.caption');
+  $('#chart-no-shows-caption').textContent = t('dashboard.chart.no_shows.caption');
   drawChart('sms', $('#chart-sms'), {
     type: 'bar',
     labels,
-    label: t('dash.chart.sms', { ...range, value: formatNumber(lastValue(series.sms_segments)) }),
-    datasets: [{ label: t('dash.col.sms_segments'), data: values('sms_segments'), ...PALETTE[2] }],
+    label: t('dashboard.chart.sms', { ...range, value: formatNumber(lastValue(series.sms_segments)) }),
+    datasets: [{ label: t('dashboard.col.sms_segments'), data: values('sms_segments'), ...PALETTE[2] }],
   });
-  $('#chart-sms-caption').textContent = t('dash.chart.sms.caption');
+  $('#chart-sms-caption').textContent = t('dashboard.chart.sms.caption');
 
   const metrics = ['bookings', 'vaccinations', 'no_shows', 'sms_sent', 'sms_segments'];
   $('#series').replaceChildren(
-    caption($('#series'), t('dash.series.caption', range)),
-    el('thead', {}, headerRow([...metrics, 'sms_cost'], 'dash.col.day')),
+    caption($('#series'), t('dashboard.series.caption', range)),
+    el('thead', {}, headerRow([...metrics, 'sms_cost'], 'dashboard.col.day')),
     el(
       'tbody',
       {},
@@ -388,15 +388,15 @@ function renderSeries() {
       ),
     ),
   );
-  $('#sms-price-note').textContent = t('dash.sms_price_note', { price: money(SETTINGS.smsPricePerSegmentPln) });
+  $('#sms-price-note').textContent = t('dashboard.sms_price_note', { price: money(SETTINGS.smsPricePerSegmentPln) });
 }
 
 function renderUpdated() {
   if (!latest) return;
   const time = clockTime(latest.at);
   $('#updated').textContent = document.hidden
-    ? t('dash.updated.paused', { time })
-    : t('dash.updated', { time, seconds: everySeconds });
+    ? t('dashboard.updated.paused', { time })
+    : t('dashboard.updated', { time, seconds: everySeconds });
 }
 
 function render() {
@@ -433,11 +433,11 @@ document.addEventListener('visibilitychange', () => {
 
 chosenDay();
 const shell = startShell({
-  texts: 'dash',
+  texts: 'dashboard',
   roles: ['analyst'],
   workspace: ['#board'],
   enter: async ({ focus }) => {
-    if (!latest) say(t('dash.loading'));
+    if (!latest) say(t('dashboard.loading'));
     await refresh();
     if (latest) say('');
     if (focus) $('#figures-heading').focus(); // the form is gone: focus goes to what came instead

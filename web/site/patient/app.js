@@ -64,7 +64,7 @@ function renderVisits() {
   const holder = $('#visits-list');
   if (!holder) return; // signed out meanwhile
   if (state.visits === null) holder.replaceChildren(el('p', { class: 'muted' }, t('patient.visits.loading')));
-  else holder.replaceChildren(visitList(state.visits, { move: startMoving, cancel: flow.cancel }));
+  else holder.replaceChildren(visitList(state.visits, flow, startMoving));
 }
 
 async function loadVisits() {

@@ -1,43 +1,18 @@
-// "My visits": each visit with its check-in code, and buttons to move or cancel a booked one.
-import { formatDateTime, t } from '/common/i18n.js';
-import { vaccineName } from '/common/slot-search.js';
+// "My visits": each visit with its check-in code, and the booking flow's buttons to move or cancel a booked one.
+import { formatDateTime, t, vaccineName } from '/common/i18n.js';
 import { el } from '/common/ui.js';
 
 function byTime(a, b) {
   return a.starts_at.localeCompare(b.starts_at) || a.dose - b.dose;
 }
 
-export function changeable(visit) {
-  return visit.status === 'BOOKED' && new Date(visit.starts_at) > new Date();
-}
-
 function detail(term, ...value) {
   return [el('dt', {}, t(term)), el('dd', {}, ...value)];
 }
 
-function visitCard(visit, { move, cancel }) {
+function visitCard(visit, flow, move) {
   const title = t('patient.visit.title', { dose: visit.dose, vaccine: vaccineName(visit.vaccine) });
-  const actions = changeable(visit)
-    ? el(
-        'div',
-        { class: 'actions' },
-        el(
-          'button',
-          { type: 'button', 'aria-label': `${t('patient.visit.move')}: ${title}`, onclick: () => move(visit) },
-          t('patient.visit.move'),
-        ),
-        el(
-          'button',
-          {
-            type: 'button',
-            class: 'danger',
-            'aria-label': `${t('patient.visit.cancel')}: ${title}`,
-            onclick: () => cancel(visit),
-          },
-          t('patient.visit.cancel'),
-        ),
-      )
-    : null;
+  const actions = flow.visitActions(visit, title, move);
   return el(
     'li',
     { class: `visit visit-${visit.status.toLowerCase()}`, dataset: { visitId: visit.visit_id } },
@@ -57,9 +32,9 @@ function visitCard(visit, { move, cancel }) {
 }
 
 // Booked visits first (earliest first), then the rest.
-export function visitList(visits, handlers) {
+export function visitList(visits, flow, move) {
   if (!visits.length) return el('p', { class: 'muted' }, t('patient.visits.none'));
   const booked = visits.filter((v) => v.status === 'BOOKED').sort(byTime);
   const others = visits.filter((v) => v.status !== 'BOOKED').sort(byTime);
-  return el('ul', { class: 'cards visits' }, [...booked, ...others].map((visit) => visitCard(visit, handlers)));
+  return el('ul', { class: 'cards visits' }, [...booked, ...others].map((visit) => visitCard(visit, flow, move)));
 }

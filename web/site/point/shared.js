@@ -1,5 +1,5 @@
 // What the point console's views share: the chosen point, its vaccines and lots, local days, load errors.
-import { formatTime, has, refusalMessage, t } from '/common/i18n.js';
+import { formatTime, refusalMessage, t, vaccineName as nameOfVaccine } from '/common/i18n.js';
 import { el, say } from '/common/ui.js';
 
 const POINT_KEY = 'ereg.point';
@@ -26,9 +26,9 @@ export function pointLabel(pointId) {
   return point ? `${point.name}, ${point.address}` : t('point.name', { short: pointId.slice(0, 8) });
 }
 
+// The point's staff see each vaccine with its maker.
 export function vaccineName(code) {
-  const key = `point.vaccine.${code}`;
-  return has(key) ? t(key) : code;
+  return nameOfVaccine(code, { maker: true });
 }
 
 // Lots this browser recorded or used at a point, newest first: offered as suggestions when vaccinating.

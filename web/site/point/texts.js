@@ -18,11 +18,6 @@ extend({
     'point.name': 'Punkt {short}',
     'point.updated': 'Stan na {time}',
     'point.load_failed': 'Nie udało się wczytać danych. {reason}',
-    'point.vaccine.comirnaty': 'Comirnaty (Pfizer-BioNTech)',
-    'point.vaccine.spikevax': 'Spikevax (Moderna)',
-    'point.vaccine.vaxzevria': 'Vaxzevria (AstraZeneca)',
-    'point.vaccine.jcovden': 'Jcovden (Janssen)',
-    'point.vaccine.nuvaxovid': 'Nuvaxovid (Novavax)',
 
     'day.heading': 'Lista dnia',
     'day.pick': 'Dzień',
@@ -163,11 +158,6 @@ extend({
     'point.name': 'Point {short}',
     'point.updated': 'As of {time}',
     'point.load_failed': 'Could not load the data. {reason}',
-    'point.vaccine.comirnaty': 'Comirnaty (Pfizer-BioNTech)',
-    'point.vaccine.spikevax': 'Spikevax (Moderna)',
-    'point.vaccine.vaxzevria': 'Vaxzevria (AstraZeneca)',
-    'point.vaccine.jcovden': 'Jcovden (Janssen)',
-    'point.vaccine.nuvaxovid': 'Nuvaxovid (Novavax)',
 
     'day.heading': 'Day list',
     'day.pick': 'Day',
