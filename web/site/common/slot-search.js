@@ -1,7 +1,7 @@
 // Finding free slots, shared by the patient app and the call-centre console: a region (voivodeship,
 // then optionally a county that has points), a vaccine, and the earliest free slots page by page.
 import { api } from './api.js';
-import { extend, formatDateTime, formatNumber, t, vaccineName } from './i18n.js';
+import { currentLanguage, extend, formatDateTime, formatNumber, t, vaccineName } from './i18n.js';
 import { el, say, sayRefusal, whileBusy } from './ui.js';
 
 extend({
@@ -40,13 +40,18 @@ extend({
 });
 
 let voivodeshipList = null;
-// The 16 voivodeships with their TERYT codes, declared once in common/voivodeships.json.
+// The 16 voivodeships with their TERYT codes and Polish and English names, declared once in
+// common/voivodeships.json (the slot search and the dashboard read it).
 export async function voivodeships() {
   if (voivodeshipList === null) {
     const response = await fetch('/common/voivodeships.json');
     voivodeshipList = (await response.json()).voivodeships;
   }
   return voivodeshipList;
+}
+
+export function voivodeshipName(voivodeship) {
+  return currentLanguage() === 'en' ? voivodeship.name_en : voivodeship.name;
 }
 
 // "ul. Zdrowia 5, 00-123 Warszawa" -> "Warszawa"
@@ -127,7 +132,7 @@ export function slotSearch({ id, choose, chooseLabel }) {
     const chosen = voivodeship.value;
     voivodeship.replaceChildren(
       option('', t('slots.voivodeship.choose')),
-      ...(await voivodeships()).map((v) => option(v.code, v.name, v.code === chosen)),
+      ...(await voivodeships()).map((v) => option(v.code, voivodeshipName(v), v.code === chosen)),
     );
   }
 

@@ -6,10 +6,11 @@ import { api } from '/common/api.js';
 import { currentLanguage, extend, formatDate, formatNumber, refusalMessage, t, vaccineName } from '/common/i18n.js';
 import { session } from '/common/session.js';
 import { startShell } from '/common/shell.js';
+import { voivodeshipName, voivodeships } from '/common/slot-search.js';
 import { $, el, say } from '/common/ui.js';
 import { drawChart, PALETTE } from './charts.js';
 import { refreshSeconds, SETTINGS } from './settings.js';
-import { REGION_CODES, TEXTS, VOIVODESHIPS } from './texts.js';
+import { TEXTS } from './texts.js';
 
 extend(TEXTS);
 
@@ -52,7 +53,8 @@ function percent(share) {
 }
 
 function regionName(code) {
-  return VOIVODESHIPS[code]?.[currentLanguage()] ?? code;
+  const region = regions.find((r) => r.code === code);
+  return region ? voivodeshipName(region) : code;
 }
 
 function smsCost(segments) {
@@ -72,14 +74,18 @@ function chosenDay() {
   return input.value;
 }
 
+let regions = []; // common/voivodeships.json: the 16 by TERYT code, with their Polish and English names
+
 async function load() {
   const day = chosenDay();
   const from = addDays(day, -(SETTINGS.seriesDays - 1));
   const range = `from=${from}&to=${day}`;
-  const [summary, ...series] = await Promise.all([
+  const [list, summary, ...series] = await Promise.all([
+    voivodeships(), // fetched once, then kept
     api('GET', `/reports/summary?day=${day}`),
     ...SERIES.map((metric) => api('GET', `/reports/timeseries?metric=${metric}&${range}`)),
   ]);
+  regions = list;
   return {
     day,
     from,
@@ -212,7 +218,7 @@ function headerRow(keys, first) {
 // Every voivodeship, 0 where nothing happened; the capacity columns when the summary has them.
 function regionRows() {
   const given = new Map(latest.summary.by_voivodeship.map((row) => [row.voivodeship, row]));
-  return REGION_CODES.map((code) => {
+  return regions.map(({ code }) => {
     const row = given.get(code) ?? {};
     return {
       code,

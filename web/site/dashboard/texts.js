@@ -123,26 +123,3 @@ export const TEXTS = {
     'dashboard.sms_price_note': 'The SMS cost is an estimate: segments × {price} per segment (the price set in the dashboard settings, net).',
   },
 };
-
-// TERYT code -> name. Codes are listed in REGION_CODES: an object would put '10' before '02'.
-export const VOIVODESHIPS = {
-  '02': { pl: 'dolnośląskie', en: 'Lower Silesian' },
-  '04': { pl: 'kujawsko-pomorskie', en: 'Kuyavian-Pomeranian' },
-  '06': { pl: 'lubelskie', en: 'Lublin' },
-  '08': { pl: 'lubuskie', en: 'Lubusz' },
-  '10': { pl: 'łódzkie', en: 'Łódź' },
-  '12': { pl: 'małopolskie', en: 'Lesser Poland' },
-  '14': { pl: 'mazowieckie', en: 'Masovian' },
-  '16': { pl: 'opolskie', en: 'Opole' },
-  '18': { pl: 'podkarpackie', en: 'Subcarpathian' },
-  '20': { pl: 'podlaskie', en: 'Podlaskie' },
-  '22': { pl: 'pomorskie', en: 'Pomeranian' },
-  '24': { pl: 'śląskie', en: 'Silesian' },
-  '26': { pl: 'świętokrzyskie', en: 'Holy Cross' },
-  '28': { pl: 'warmińsko-mazurskie', en: 'Warmian-Masurian' },
-  '30': { pl: 'wielkopolskie', en: 'Greater Poland' },
-  '32': { pl: 'zachodniopomorskie', en: 'West Pomeranian' },
-};
-
-export const REGION_CODES = Object.keys(VOIVODESHIPS).sort();
-
