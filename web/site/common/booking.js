@@ -9,6 +9,7 @@
 //     keyboard: true,                  // Enter goes ahead in the questions (a console run by keyboard)
 //     contact: () => element,          // the phone fields a refusal may name
 //     details: () => ({ pesel, phone }),  // what the booking sends besides the slot
+//     words: () => ({ name }),         // more words for the questions (the caller's name)
 //     booked: (answer, text) => …,     // the visits are booked: `text` says when (and the next doses)
 //     changed: (text, kind) => …,      // a visit was 'moved' or 'cancelled': `text` says so
 //     movingChanged: () => …,          // a move began or ended: the heading and the buttons again

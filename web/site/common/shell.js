@@ -6,6 +6,8 @@
 //   const shell = startShell({
 //     texts: 'agent',                 // its text keys: agent.title, agent.signin.heading, agent.signedin…
 //     roles: ['agent'],               // what the dev identity provider is asked for
+//     devFields: () => [elements],    // more dev sign-in fields (the point console: its points)
+//     person: (data, roles) => …,     // the form's data -> the person for the dev provider (devPerson)
 //     may: (login) => …,              // who may use the app (default: whoever signed in)
 //     notAllowed: 'agent.not_agent',  // said to someone signed in who may not
 //     workspace: ['#console'],        // shown to whoever may use the app, hidden from anyone else

@@ -122,7 +122,7 @@ async function showMaintenanceNotice() {
   document.body.prepend(banner);
 }
 
-// Call once per page, after the app has added its texts.
+// Once per page, after the app has added its texts: common/shell.js calls it.
 export function startPage() {
   translate();
   wireLanguageSwitch();
