@@ -8,7 +8,7 @@ from playwright.sync_api import Page, expect
 from tests.e2e.browser.conftest import axe_violations
 from tests.e2e.conftest import Api
 
-APPS = ["/", "/agent/", "/point/", "/dashboard/", "/admin/"]
+APPS = ["/", "/patient/", "/agent/", "/point/", "/dashboard/", "/admin/"]
 
 
 def test_every_app_is_served_with_a_policy_that_allows_only_our_origin(host_url: str) -> None:
