@@ -1,8 +1,9 @@
 // Finding free slots, shared by the patient app and the call-centre console: a region (voivodeship,
 // then optionally a county that has points), a vaccine, and the earliest free slots page by page.
 import { api } from './api.js';
-import { currentLanguage, extend, formatDateTime, formatNumber, t, vaccineName } from './i18n.js';
+import { extend, formatDateTime, formatNumber, t, vaccineName } from './i18n.js';
 import { el, say, sayRefusal, whileBusy } from './ui.js';
+import { voivodeshipName, voivodeships } from './voivodeships.js';
 
 extend({
   pl: {
@@ -38,21 +39,6 @@ extend({
     'slots.keys': 'The up and down arrows move between times.',
   },
 });
-
-let voivodeshipList = null;
-// The 16 voivodeships with their TERYT codes and Polish and English names, declared once in
-// common/voivodeships.json (the slot search and the dashboard read it).
-export async function voivodeships() {
-  if (voivodeshipList === null) {
-    const response = await fetch('/common/voivodeships.json');
-    voivodeshipList = (await response.json()).voivodeships;
-  }
-  return voivodeshipList;
-}
-
-export function voivodeshipName(voivodeship) {
-  return currentLanguage() === 'en' ? voivodeship.name_en : voivodeship.name;
-}
 
 // "ul. Zdrowia 5, 00-123 Warszawa" -> "Warszawa"
 function cityOf(address) {

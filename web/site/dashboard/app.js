@@ -6,7 +6,7 @@ import { api } from '/common/api.js';
 import { currentLanguage, extend, formatDate, formatNumber, refusalMessage, t, vaccineName } from '/common/i18n.js';
 import { session } from '/common/session.js';
 import { startShell } from '/common/shell.js';
-import { voivodeshipName, voivodeships } from '/common/slot-search.js';
+import { voivodeshipName, voivodeships } from '/common/voivodeships.js';
 import { $, el, say } from '/common/ui.js';
 import { drawChart, PALETTE } from './charts.js';
 import { refreshSeconds, SETTINGS } from './settings.js';
