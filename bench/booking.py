@@ -34,6 +34,7 @@ from shared.adapters.redis_availability import RedisAvailability
 from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.adapters.spanner_booking import SpannerBookingTransactions, read_free_slots
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import Channel, local_iso
 from shared.domain.refusals import Refused
 from shared.services.availability import Availability
@@ -220,7 +221,7 @@ def free_first_dose_slots(container: Any, days: int) -> list[tuple[str, str, str
     found = []
     for voivodeship in VOIVODESHIPS:
         with container.spanner.snapshot() as snapshot:
-            slots = read_free_slots(snapshot, "voivodeship", voivodeship, "comirnaty", start, end, limit=400)
+            slots = read_free_slots(snapshot, SlotQuery(Level.VOIVODESHIP, voivodeship, "comirnaty", start, end, 400))
         found += [(s.point_id, local_iso(s.starts_at), s.vaccine) for s in slots]
     return found
 

@@ -22,6 +22,7 @@ from emulators.stack import LocalStack
 from shared.adapters.spanner_booking import SpannerBookingTransaction, read_free_slots, read_point_slots
 from shared.bootstrap import build_container
 from shared.config import Settings, local_project_id
+from shared.domain.availability import Level, SlotQuery
 
 
 def main() -> None:
@@ -58,7 +59,7 @@ def main() -> None:
             print(f"{label}: {(time.perf_counter() - started) / args.repeat * 1000:.1f} ms", flush=True)
 
         def index_range(level: str, region: str) -> Callable[[Any], object]:
-            return lambda snapshot: read_free_slots(snapshot, level, region, vaccine, now, end, 21)
+            return lambda snapshot: read_free_slots(snapshot, SlotQuery(Level(level), region, vaccine, now, end, 21))
 
         for level, region in (("voivodeship", point.voivodeship), ("county", point.county),
                               ("municipality", point.municipality)):  # fmt: skip

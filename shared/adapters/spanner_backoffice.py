@@ -17,6 +17,7 @@ from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 from shared.adapters.spanner_booking import VISIT_COLUMNS, SpannerBookingTransaction, visit_from_row
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_patients import read_patients
+from shared.domain.availability import SlotQuery
 from shared.domain.booking import Slot, Visit
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
@@ -67,10 +68,8 @@ class SpannerBackOfficeTx(BackOfficeTx):
     def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
         return self.booking.slots_by_key(keys)
 
-    def free_slots_nearby(
-        self, municipality: str, vaccine: str, start: datetime, end: datetime, limit: int
-    ) -> list[Slot]:
-        return self.booking.free_slots("municipality", municipality, vaccine, start, end, limit)
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
+        return self.booking.free_slots(query)
 
     def deliveries(self, point_id: str) -> list[Delivery]:
         return [Delivery(*row) for row in self.reader.read("Deliveries", DELIVERY_COLUMNS, _prefix(point_id))]

@@ -17,6 +17,7 @@ from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_patients import read_patients, read_referrals
 from shared.adapters.spanner_points import suspended_points
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import Channel, Slot, Visit, VisitStatus
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.refusals import RefusalKind, Refused
@@ -29,9 +30,9 @@ VISIT_COLUMNS = (
     "PatientId", "VisitId", "SeriesId", "Dose", "Vaccine", "PointId", "StartsAt", "Status", "Channel", "CheckInCode",
 )  # fmt: skip
 SEARCH_INDEX = {
-    "voivodeship": "FreeSlotsByVoivodeship",
-    "county": "FreeSlotsByCounty",
-    "municipality": "FreeSlotsByMunicipality",
+    Level.VOIVODESHIP: "FreeSlotsByVoivodeship",
+    Level.COUNTY: "FreeSlotsByCounty",
+    Level.MUNICIPALITY: "FreeSlotsByMunicipality",
 }
 INDEX_COLUMNS = ("PointId", "StartsAt", "Vaccine", "Capacity", "Booked")
 
@@ -88,10 +89,8 @@ class SpannerBookingTransaction:
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         return read_point_slots(self.transaction, point_id, start, end)
 
-    def free_slots(
-        self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
-    ) -> list[Slot]:
-        return read_free_slots(self.transaction, level, region, vaccine, start, end, limit)
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
+        return read_free_slots(self.transaction, query)
 
     def patient(self, patient_id: str) -> PatientRecord | None:
         return read_patients(self.transaction, [patient_id]).get(patient_id)
@@ -241,33 +240,16 @@ class SpannerFreeSlots:
         with self._snapshot() as snapshot:
             return read_point_slots(snapshot, point_id, start, end, offered_only=True)
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         with self._snapshot() as snapshot:
-            if level == "point":  # the point's own slots: a key range of the table, not an index
+            if query.level == Level.POINT:  # the point's own slots: a key range of the table, not an index
                 found = [
                     s
-                    for s in read_point_slots(snapshot, region, start, end, offered_only=True)
-                    if s.vaccine == vaccine and s.free_places > 0 and _after(s, after, inclusive_after)
+                    for s in read_point_slots(snapshot, query.region, query.start, query.end, offered_only=True)
+                    if s.vaccine == query.vaccine and s.free_places > 0 and query.follows(s)
                 ]
-                return found[:limit]
-            return read_free_slots(snapshot, level, region, vaccine, start, end, limit, after, inclusive_after)
-
-
-def _after(slot: Slot, after: tuple[datetime, str] | None, inclusive: bool) -> bool:
-    if after is None:
-        return True
-    position = (slot.starts_at, slot.point_id)
-    return position > after or (inclusive and position == after)
+                return found[: query.limit]
+            return read_free_slots(snapshot, query)
 
 
 def read_point_slots(
@@ -282,25 +264,18 @@ def read_point_slots(
     return [slot_from_row(row[: len(SLOT_COLUMNS)]) for row in rows if row[len(SLOT_COLUMNS)]]
 
 
-def read_free_slots(
-    reader: Any,
-    level: str,
-    region: str,
-    vaccine: str,
-    start: datetime,
-    end: datetime,
-    limit: int,
-    after: tuple[datetime, str] | None = None,
-    inclusive_after: bool = False,
-) -> list[Slot]:
+def read_free_slots(reader: Any, query: SlotQuery) -> list[Slot]:
     """Free slots of one vaccine in a region, earliest first, from the index of free slots only."""
+    region, vaccine, after = query.region, query.vaccine, query.after
+    end = [region, vaccine, query.end]
     if after is None:
-        key_range = KeyRange(start_closed=[region, vaccine, start], end_closed=[region, vaccine, end])
-    elif inclusive_after:
-        key_range = KeyRange(start_closed=[region, vaccine, *after], end_closed=[region, vaccine, end])
+        key_range = KeyRange(start_closed=[region, vaccine, query.start], end_closed=end)
+    elif query.inclusive_after:
+        key_range = KeyRange(start_closed=[region, vaccine, *after], end_closed=end)
     else:
-        key_range = KeyRange(start_open=[region, vaccine, *after], end_closed=[region, vaccine, end])
-    rows = reader.read("Slots", INDEX_COLUMNS, KeySet(ranges=[key_range]), index=SEARCH_INDEX[level], limit=limit)
+        key_range = KeyRange(start_open=[region, vaccine, *after], end_closed=end)
+    index = SEARCH_INDEX[query.level]
+    rows = reader.read("Slots", INDEX_COLUMNS, KeySet(ranges=[key_range]), index=index, limit=query.limit)
     return [Slot(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
 

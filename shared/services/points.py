@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from shared.domain.availability import SlotQuery
 from shared.domain.booking import (
     Channel,
     Slot,
@@ -78,9 +79,7 @@ class BackOfficeTx(Protocol):
     def slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]: ...  # start <= starts_at < end
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None: ...
     def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]: ...  # in one read
-    def free_slots_nearby(
-        self, municipality: str, vaccine: str, start: datetime, end: datetime, limit: int
-    ) -> list[Slot]: ...
+    def free_slots(self, query: SlotQuery) -> list[Slot]: ...  # of a region (not a point), earliest first
     def deliveries(self, point_id: str) -> list[Delivery]: ...
     def administered(self, point_id: str) -> dict[str, int]: ...
     def insert_slots(self, slots: Sequence[Slot]) -> None: ...
@@ -562,7 +561,7 @@ def _ledger(tx: BackOfficeTx) -> SlotLedger:
     return SlotLedger(
         tx.slot,
         lambda point_id, start, end: tx.slots(point_id, start, end + timedelta(seconds=1)),  # [start, end]
-        tx.free_slots_nearby,
+        tx.free_slots,
         tx.save_booked,
         tx.slots_by_key,
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import datetime
 
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import DoseWindow, Slot, earliest_free
 
 SlotKey = tuple[str, datetime, str]
@@ -17,18 +18,18 @@ class SlotLedger:
         self,
         read: Callable[[str, datetime, str], Slot | None],
         at_point: Callable[[str, datetime, datetime], list[Slot]],
-        free_nearby: Callable[[str, str, datetime, datetime, int], list[Slot]],
+        free: Callable[[SlotQuery], list[Slot]],
         store: Callable[[list[Slot]], None],
         read_many: Callable[[Sequence[SlotKey]], list[Slot]] | None = None,
     ) -> None:
         """``read`` a slot by key; ``at_point`` the slots of a point starting in [start, end];
-        ``free_nearby`` slots with free places of a municipality and vaccine in [start, end], earliest
-        first, at most a limit; ``store`` the booked counters of the slots changed; ``read_many``
+        ``free`` slots with free places of a query (here: a municipality and vaccine in
+        [start, end]); ``store`` the booked counters of the slots changed; ``read_many``
         several slots by key in one read (those that exist)."""
         self._read = read
         self._read_many = read_many
         self._at_point = at_point
-        self._free_nearby = free_nearby
+        self._free = free
         self._store = store
         self.slots: dict[SlotKey, Slot] = {}
         self.changed: set[SlotKey] = set()
@@ -96,7 +97,8 @@ class SlotLedger:
         choice = earliest_free(at_point, window, vaccine)
         if choice is not None:
             return choice
-        for found in self._free_nearby(near.municipality, vaccine, window.earliest, window.latest, 20):
+        nearby = SlotQuery(Level.MUNICIPALITY, near.municipality, vaccine, window.earliest, window.latest, 20)
+        for found in self._free(nearby):
             candidate = self.get(found.point_id, found.starts_at, found.vaccine)
             if candidate is not None and candidate.free_places > 0 and window.contains(candidate.starts_at):
                 return candidate

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol, TypeVar
 
+from shared.domain.availability import SlotQuery
 from shared.domain.booking import (
     WARSAW,
     Channel,
@@ -65,10 +66,8 @@ class BookingTransaction(Protocol):
         """Every slot of a point starting in [start, end], in key order (start, vaccine)."""
         ...
 
-    def free_slots(
-        self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
-    ) -> list[Slot]:
-        """Slots with free places of a region (``level`` is voivodeship, county or municipality), earliest first."""
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
+        """Slots with free places of a region (voivodeship, county or municipality), earliest first."""
         ...
 
     def patient(self, patient_id: str) -> PatientRecord | None: ...
@@ -188,9 +187,7 @@ def _ledger(tx: BookingTransaction) -> SlotLedger:
     return SlotLedger(
         tx.slot,
         tx.point_slots,
-        lambda municipality, vaccine, start, end, limit: tx.free_slots(
-            "municipality", municipality, vaccine, start, end, limit
-        ),
+        tx.free_slots,
         tx.save_slots,
         tx.slots_by_key,
     )

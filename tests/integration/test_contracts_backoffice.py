@@ -14,6 +14,7 @@ import pytest
 from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_points import POINT_COLUMNS
 from shared.bootstrap import Container
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import WARSAW, Channel, Slot, Visit, VisitStatus
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
@@ -88,7 +89,8 @@ def test_slot_ranges_are_half_open_and_capacity_and_booked_are_written_apart(off
     found = office.read(lambda tx: tx.slot(POINT.point_id, at(1, 9), "comirnaty"))
     assert found is not None and (found.capacity, found.booked) == (5, 2)
     office.transaction(lambda tx: tx.save_booked([replace(slot(1, 10), booked=3)]))  # full
-    nearby = office.read(lambda tx: tx.free_slots_nearby("1465011", "comirnaty", at(1, 0), at(2, 0), 10))
+    query = SlotQuery(Level.MUNICIPALITY, "1465011", "comirnaty", at(1, 0), at(2, 0), 10)
+    nearby = office.read(lambda tx: tx.free_slots(query))
     assert [s.starts_at for s in nearby] == [at(1, 9)]
 
 

@@ -14,6 +14,7 @@ import pytest
 
 from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerVisitReader
 from shared.bootstrap import Container
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import WARSAW, Channel, Slot, VisitStatus, new_visit
 from shared.domain.patients import PatientRecord, Referral
 from shared.services.ports import PatientReader, VisitReader
@@ -145,8 +146,10 @@ def test_free_slots_of_a_region_skip_full_ones_and_come_earliest_first(store: St
             slot(b, at(1, 9), region=KRK)]  # fmt: skip
     store.seed(laid, [])
 
-    found = read(store, lambda tx: tx.free_slots("municipality", WAW[2], "comirnaty", at(0, 0), at(5, 0), 10))
-    limited = read(store, lambda tx: tx.free_slots("voivodeship", WAW[0], "comirnaty", at(0, 0), at(5, 0), 2))
+    in_municipality = SlotQuery(Level.MUNICIPALITY, WAW[2], "comirnaty", at(0, 0), at(5, 0), 10)
+    in_voivodeship = SlotQuery(Level.VOIVODESHIP, WAW[0], "comirnaty", at(0, 0), at(5, 0), 2)
+    found = read(store, lambda tx: tx.free_slots(in_municipality))
+    limited = read(store, lambda tx: tx.free_slots(in_voivodeship))
 
     in_order = sorted([laid[1], laid[2], laid[3]], key=lambda s: (s.starts_at, s.point_id))
     assert counts(found) == counts(in_order)

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from shared.domain.availability import SlotState
+from shared.domain.availability import Level, SlotQuery, SlotState
 from shared.domain.booking import WARSAW, Slot, Visit
 from shared.domain.identity import AssertionReplayed, Person, Session
 from shared.domain.patients import PatientRecord, Referral
@@ -64,11 +64,9 @@ class FakeBookingTransaction:
         found = [s for s in self._read.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
         return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
 
-    def free_slots(
-        self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         self.range_reads += 1
-        return free_slots(self._read.slots.values(), level, region, vaccine, start, end, limit)
+        return free_slots(self._read.slots.values(), query)
 
     def patient(self, patient_id: str) -> PatientRecord | None:
         return self._read.patients.get(patient_id)
@@ -147,18 +145,18 @@ class FakeBookingTransaction:
         state.__dict__.update(staged.__dict__)
 
 
-def free_slots(
-    slots: Iterable[Slot], level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
-) -> list[Slot]:
+def free_slots(slots: Iterable[Slot], query: SlotQuery) -> list[Slot]:
+    field = "point_id" if query.level == Level.POINT else str(query.level)
     found = [
         s
         for s in slots
-        if getattr(s, "point_id" if level == "point" else level) == region
-        and s.vaccine == vaccine
+        if getattr(s, field) == query.region
+        and s.vaccine == query.vaccine
         and s.free_places > 0
-        and start <= s.starts_at <= end
+        and query.start <= s.starts_at <= query.end
+        and query.follows(s)
     ]
-    return sorted(found, key=lambda s: (s.starts_at, s.point_id))[:limit]
+    return sorted(found, key=lambda s: (s.starts_at, s.point_id))[: query.limit]
 
 
 class FakeBookingStore:
@@ -269,26 +267,9 @@ class FakeFreeSlots:
         found = [s for s in self.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
         return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         self.reads += 1
-        found = free_slots(self.slots.values(), level, region, vaccine, start, end, len(self.slots))
-        if after is not None:
-            found = [
-                s
-                for s in found
-                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
-            ]
-        return found[:limit]
+        return free_slots(self.slots.values(), query)
 
 
 class FakeSessions:
@@ -548,35 +529,13 @@ class FakeProjection:
         self._check()
         self.held.clear()
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         self._check()
-        region_of = {"point": lambda s: s.point_id}.get(level, lambda s: getattr(s, level))
-        found = sorted(
-            (
-                Slot(s.slot.point_id, s.slot.starts_at, vaccine, s.slot.free_places, 0)
-                for s in self.held.values()
-                if region_of(s.slot) == region and s.slot.vaccine == vaccine and s.slot.free_places > 0
-                and start <= s.slot.starts_at <= end
-            ),
-            key=lambda s: (s.starts_at, s.point_id),
-        )  # fmt: skip
-        if after is not None:
-            found = [
-                s
-                for s in found
-                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
-            ]
-        return found[:limit]
+        # What the projection holds of a free slot: its free places, not its region codes.
+        return [
+            Slot(s.point_id, s.starts_at, s.vaccine, s.free_places, 0)
+            for s in free_slots((held.slot for held in self.held.values()), query)
+        ]
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         self._check()

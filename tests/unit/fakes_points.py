@@ -13,12 +13,14 @@ from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, TypeVar
 
+from shared.domain.availability import SlotQuery
 from shared.domain.booking import WARSAW, Slot, Visit
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
 from shared.domain.stock import Delivery
 from shared.domain.vaccination import Vaccination
 from shared.services.points import BookedRef
+from tests.unit.fakes import free_slots
 
 T = TypeVar("T")
 
@@ -65,14 +67,8 @@ class FakeOfficeTx:
     def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
         return [self._read.slots[key] for key in keys if key in self._read.slots]
 
-    def free_slots_nearby(
-        self, municipality: str, vaccine: str, start: datetime, end: datetime, limit: int
-    ) -> list[Slot]:
-        found = [
-            s for s in self._read.slots.values()
-            if s.municipality == municipality and s.vaccine == vaccine and start <= s.starts_at <= end and s.free_places
-        ]  # fmt: skip
-        return sorted(found, key=lambda s: (s.starts_at, s.point_id))[:limit]
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
+        return free_slots(self._read.slots.values(), query)
 
     def deliveries(self, point_id: str) -> list[Delivery]:
         return [d for d in self._read.deliveries if d.point_id == point_id]
