@@ -6,12 +6,13 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared.services.night_jobs import Cursor, JobRun, NightJobs, PagedJob
-from shared.services.points import BackOffice, BookedRef, PointService
+from shared.services.points import PointService
+from shared.services.transaction import BookedRef, Transactions
 from shared.topology import NO_SHOW_TICKS
 
 
 class NightlyNoShows:
-    def __init__(self, office: BackOffice, points: PointService, jobs: NightJobs, page: int = 200) -> None:
+    def __init__(self, office: Transactions, points: PointService, jobs: NightJobs, page: int = 200) -> None:
         self.office = office
         self.points = points
         self.jobs = jobs

@@ -1,8 +1,8 @@
 """The vaccination points' back office: schedules, deliveries and stock, vaccinations, no-shows.
 
-Use cases only: they depend on the ports declared here (``BackOffice`` opens a read-write
-transaction or a read, handing the work a ``BackOfficeTx``), never on a client library. Each change
-is one transaction that checks its rules, writes its rows and its outbox events together.
+Use cases only: they depend on the transaction port (``shared/services/transaction.py``), never on
+a client library. Each change is one transaction that checks its rules, writes its rows and its
+outbox events together.
 """
 
 from __future__ import annotations
@@ -12,16 +12,15 @@ import uuid
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from shared.domain.availability import SlotQuery
 from shared.domain.booking import (
     Channel,
+    DoseWindow,
     Slot,
     Visit,
     VisitStatus,
     local_iso,
-    new_visit,
     next_dose_window,
     same_time_of_day,
 )
@@ -60,64 +59,12 @@ from shared.domain.vaccination import (
     local_day,
     orphans,
 )
-from shared.services.availability import slots_of_event
 from shared.services.ports import EventPublisher, SlotChangeListener
 from shared.services.slot_ledger import SlotLedger
-
-T = TypeVar("T")
-BookedRef = tuple[date, str, str]
+from shared.services.transaction import BookedRef, Changes, Committed, Transaction, Transactions
 
 # How far ahead "from now" reaches when the stock rule sums a point's published places.
 STOCK_HORIZON = timedelta(days=400)
-
-
-class BackOfficeTx(Protocol):
-    """Reads and writes of one transaction (writes are applied at commit, all or nothing)."""
-
-    # points, slots, stock
-    def point(self, point_id: str) -> Point | None: ...
-    def slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]: ...  # start <= starts_at < end
-    def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None: ...
-    def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]: ...  # in one read
-    def free_slots(self, query: SlotQuery) -> list[Slot]: ...  # of a region (not a point), earliest first
-    def deliveries(self, point_id: str) -> list[Delivery]: ...
-    def administered(self, point_id: str) -> dict[str, int]: ...
-    def insert_slots(self, slots: Sequence[Slot]) -> None: ...
-    def set_capacities(self, slots: Sequence[Slot]) -> None: ...
-    def delete_slots(self, slots: Sequence[Slot]) -> None: ...
-    def save_booked(self, slots: Sequence[Slot]) -> None: ...
-    def add_delivery(self, delivery: Delivery, staff_id: str) -> None: ...
-    def set_administered(self, point_id: str, vaccine: str, administered: int) -> None: ...
-    # visits
-    def visit_owner(self, visit_id: str) -> str | None: ...
-    def patient(self, patient_id: str) -> PatientRecord | None: ...
-    def patient_visits(self, patient_id: str) -> list[Visit]: ...
-    def patients(self, patient_ids: Sequence[str]) -> dict[str, PatientRecord]: ...  # in one read
-    def visits_of(self, patient_ids: Sequence[str]) -> dict[str, list[Visit]]: ...  # each one's visits, one read
-    def wrong_code_attempts(self, patient_id: str, visit_id: str) -> int: ...
-    def set_wrong_code_attempts(self, patient_id: str, visit_id: str, attempts: int) -> None: ...
-    def vaccination(self, patient_id: str, visit_id: str) -> Vaccination | None: ...
-    def insert_visits(self, visits: Sequence[Visit]) -> None: ...
-    def update_visits(self, visits: Sequence[Visit]) -> None: ...
-    def add_vaccination(self, vaccination: Vaccination) -> None: ...
-    def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None: ...
-    def identity_checks_made(self, staff_id: str, day: date) -> int: ...
-    def day_visit_patients(self, point_id: str, start: datetime, end: datetime) -> list[str]:
-        """The patients with a BOOKED visit at the point starting in [start, end)."""
-        ...
-
-    def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None: ...
-    def add_to_outbox(self, events: Sequence[dict[str, Any]]) -> None: ...
-
-
-class BackOffice(Protocol):
-    def transaction(self, work: Callable[[BackOfficeTx], T]) -> T: ...
-    def read(self, work: Callable[[BackOfficeTx], T]) -> T: ...
-
-    def booked_before(self, day: date, after: BookedRef | None, limit: int) -> list[BookedRef]:
-        """BOOKED visits of local days before ``day`` as (day, visit id, patient id), in that order,
-        starting after ``after``."""
-        ...
 
 
 @dataclass(frozen=True)
@@ -131,33 +78,22 @@ class Outcome:
 class PointService:
     def __init__(
         self,
-        office: BackOffice,
+        transactions: Transactions,
         programme: Callable[[], Programme | None],
         events: EventPublisher,
         availability: SlotChangeListener | None = None,
         identity_checks_per_day: int = 20,
     ) -> None:
-        self.office = office
+        self.transactions = transactions
+        self.changes = Changes(transactions, events, availability)
         self.programme = programme
-        self.events = events
-        self.availability = availability
         self.identity_checks_per_day = identity_checks_per_day
-
-    def _committed(self, work: Callable[[BackOfficeTx], T], events: Callable[[T], list[dict[str, Any]]]) -> T:
-        """Run a change; right after the commit, tell search which slots it changed and publish the
-        events it wrote (the events and the outbox sweep cover a miss of either)."""
-        result = self.office.transaction(work)
-        written = events(result)
-        if self.availability is not None:
-            self.availability.slots_changed(sorted({key for event in written for key in slots_of_event(event)}))
-        self.events.publish(written)
-        return result
 
     def _programme(self) -> Programme:
         return require_programme(self.programme())
 
     @staticmethod
-    def _point(tx: BackOfficeTx, point_id: str, actor: Actor) -> Point:
+    def _point(tx: Transaction, point_id: str, actor: Actor) -> Point:
         check_point(actor, point_id)
         point = tx.point(point_id)
         if point is None:
@@ -167,11 +103,11 @@ class PointService:
     # --- schedule ----------------------------------------------------------------------------
 
     def schedule(self, point_id: str, start: datetime, end: datetime, actor: Actor) -> list[Slot]:
-        def work(tx: BackOfficeTx) -> list[Slot]:
+        def work(tx: Transaction) -> list[Slot]:
             self._point(tx, point_id, actor)
-            return tx.slots(point_id, start, end)
+            return tx.point_slots(point_id, start, end)
 
-        return self.office.read(work)
+        return self.transactions.read(work)
 
     def publish_schedule(
         self, point_id: str, blocks: Sequence[ScheduleBlock], actor: Actor, now: datetime
@@ -181,14 +117,14 @@ class PointService:
         if not blocks:
             raise Refused(RefusalKind.INVALID, "no_blocks", "Podaj co najmniej jeden blok terminów", field="blocks")
 
-        def work(tx: BackOfficeTx) -> tuple[ScheduleChange, list[dict[str, Any]]]:
+        def work(tx: Transaction) -> Committed[tuple[ScheduleChange, list[dict[str, Any]]]]:
             point = self._point(tx, point_id, actor)
             validate_blocks(blocks, point, (v.code for v in programme.vaccines), local_day(now))
             days = {b.day for b in blocks}
             # One range read serves both the days' slots and the stock rule (slots that have started
             # are not read: the plan keeps them, and they are not its business).
             end = max(day_bounds(max(days))[1], now + STOCK_HORIZON)
-            future = tx.slots(point_id, now, end)
+            future = tx.point_slots(point_id, now, end)
             existing = [s for s in future if local_day(s.starts_at) in days]
             change = plan_schedule(point, blocks, existing, now)
             grown = {s.vaccine for s in change.created}
@@ -205,9 +141,10 @@ class PointService:
             tx.delete_slots(change.removed)
             events = schedule_changed_events(point, change, now, actor.staff_id)
             tx.add_to_outbox(events)
-            return change, events
+            changed = sorted(s.key for s in [*change.created, *change.changed, *change.removed])
+            return Committed((change, events), events, changed)
 
-        return self._committed(work, lambda result: result[1])
+        return self.changes.commit(work)
 
     # --- stock ---------------------------------------------------------------------------------
 
@@ -221,7 +158,7 @@ class PointService:
                 RefusalKind.RULE, "delivery_too_far_ahead", "Dostawa najwyżej 92 dni naprzód", field="delivered_at"
             )
 
-        def work(tx: BackOfficeTx) -> tuple[Delivery, StockLevel]:
+        def work(tx: Transaction) -> tuple[Delivery, StockLevel]:
             point = self._point(tx, point_id, actor)
             if vaccine not in point.vaccines:
                 raise Refused(
@@ -234,22 +171,22 @@ class PointService:
                 vaccine,
                 deliveries,
                 tx.administered(point_id).get(vaccine, 0),
-                tx.slots(point_id, now, now + STOCK_HORIZON),
+                tx.point_slots(point_id, now, now + STOCK_HORIZON),
                 now,
             )
             return delivery, level
 
-        return self.office.transaction(work)
+        return self.transactions.run(work)
 
     def stock(self, point_id: str, actor: Actor, now: datetime) -> list[StockLevel]:
-        def work(tx: BackOfficeTx) -> list[StockLevel]:
+        def work(tx: Transaction) -> list[StockLevel]:
             point = self._point(tx, point_id, actor)
             deliveries = tx.deliveries(point_id)
             administered = tx.administered(point_id)
-            future = tx.slots(point_id, now, now + STOCK_HORIZON)
+            future = tx.point_slots(point_id, now, now + STOCK_HORIZON)
             return [stock_level(v, deliveries, administered.get(v, 0), future, now) for v in point.vaccines]
 
-        return self.office.read(work)
+        return self.transactions.read(work)
 
     # --- vaccination -----------------------------------------------------------------------------
 
@@ -268,28 +205,33 @@ class PointService:
         recorded with the vaccination, at most ``identity_checks_per_day`` per staff member and day."""
         programme = self._programme()
 
-        def work(tx: BackOfficeTx) -> Outcome | Refused:
+        def work(tx: Transaction) -> Committed[Outcome | Refused]:
             patient, visit, visits = self._visit(tx, visit_id)
             if visit.status == VisitStatus.COMPLETED:
                 done = tx.vaccination(patient.patient_id, visit_id)
                 if done is not None and done.lot == lot and actor.acts_on(visit.point_id):
-                    return Outcome(self._vaccination_body(done, visits))  # a retried request: same answer
+                    return Committed(Outcome(self._vaccination_body(done, visits)))  # a retried request: same answer
             check_may_vaccinate(actor, visit, now)
             if identity_reason is not None:
                 made = tx.identity_checks_made(actor.staff_id, local_day(now))
                 limited = IdentityCheck(identity_reason, made, self.identity_checks_per_day).refusal()
                 if limited is not None:
-                    return limited
+                    return Committed(limited)
             else:
                 attempts = tx.wrong_code_attempts(patient.patient_id, visit_id)
                 refusal = check_in_code_refusal(visit, check_in_code or "", attempts)
                 if refusal is not None:
                     if refusal.code == "wrong_check_in_code":
                         tx.set_wrong_code_attempts(patient.patient_id, visit_id, attempts + 1)
-                    return refusal  # committed (the try is counted), then raised
+                    return Committed(refusal)  # committed (the try is counted), then raised
             if not any(d.lot == lot and d.vaccine == visit.vaccine for d in tx.deliveries(visit.point_id)):
-                return Refused(
-                    RefusalKind.RULE, "unknown_lot", "Ta partia szczepionki nie została dostarczona do punktu", "lot"
+                return Committed(
+                    Refused(
+                        RefusalKind.RULE,
+                        "unknown_lot",
+                        "Ta partia szczepionki nie została dostarczona do punktu",
+                        "lot",
+                    )
                 )
             vaccination = Vaccination(
                 patient.patient_id, visit_id, visit.series_id, visit.dose, visit.vaccine, visit.point_id, lot, now,
@@ -301,7 +243,7 @@ class PointService:
                 tx.add_identity_check(actor.staff_id, local_day(now), visit_id, visit.point_id, identity_reason)
             administered = tx.administered(visit.point_id).get(visit.vaccine, 0)
             tx.set_administered(visit.point_id, visit.vaccine, administered + 1)
-            slots = _ledger(tx)
+            slots = SlotLedger(tx)
             home = slots.get(visit.point_id, visit.starts_at, visit.vaccine)
             events: list[dict[str, Any]] = []
             # Other open visits of this dose (and what depends on them) only hold places now.
@@ -314,7 +256,7 @@ class PointService:
             pending = None
             if vaccine is not None and home is not None:
                 booked, pending = _next_doses(slots, vaccine, completed, visits, home)
-            slots.save()
+            touched = slots.save()
             tx.update_visits([completed, *stale])
             tx.insert_visits(booked)
             after = {v.visit_id: v for v in [*visits, *booked]}
@@ -343,9 +285,9 @@ class PointService:
                 if pending
                 else None
             )
-            return Outcome(body, events)
+            return Committed(Outcome(body, events), events, touched)
 
-        result = self._committed(work, lambda result: [] if isinstance(result, Refused) else result.events)
+        result = self.changes.commit(work)
         if isinstance(result, Refused):
             raise result
         return result
@@ -361,7 +303,7 @@ class PointService:
         nightly job marks it missed, with the doses after it); the dose goes back to the stock; the
         later doses already booked stay, as they were before the record."""
 
-        def work(tx: BackOfficeTx) -> Outcome:
+        def work(tx: Transaction) -> Committed[Outcome]:
             patient, visit, visits = self._visit(tx, visit_id)
             vaccination = tx.vaccination(patient.patient_id, visit_id)
             check_may_void(actor, visit, vaccination, now)
@@ -379,9 +321,9 @@ class PointService:
                 "voided": {**vaccination.as_json(), "voided_at": local_iso(now), "reason": reason},
                 "series": [reopened if v.visit_id == visit_id else v for v in series],
             }
-            return Outcome(body, events)
+            return Committed(Outcome(body, events), events)
 
-        return self._committed(work, lambda outcome: outcome.events)
+        return self.changes.commit(work)
 
     # --- a cancelled day -------------------------------------------------------------------------
 
@@ -407,11 +349,11 @@ class PointService:
         start, end = day_bounds(day)
         start = max(start, now)  # what has started is the point's own business (vaccinated or missed)
 
-        def work(tx: BackOfficeTx) -> Outcome:
+        def work(tx: Transaction) -> Committed[Outcome]:
             point = self._point(tx, point_id, actor)
-            slots = _ledger(tx)
-            day_slots = [slots.known(s) for s in tx.slots(point_id, start, end)]
-            targets = [slots.known(s) for s in tx.slots(point_id, *day_bounds(move_to))] if move_to else []
+            slots = SlotLedger(tx)
+            day_slots = [slots.known(s) for s in tx.point_slots(point_id, start, end)]
+            targets = [slots.known(s) for s in tx.point_slots(point_id, *day_bounds(move_to))] if move_to else []
             home = day_slots[0] if day_slots else None
             patients = dict.fromkeys(tx.day_visit_patients(point_id, start, end))
             events: list[dict[str, Any]] = []
@@ -451,7 +393,7 @@ class PointService:
                         VISIT_CANCELLED, dropped, regions, patient.birth_date, dropped, now, slots=sorted(slots.changed)
                     )
                     cancelled += 1
-            slots.save()
+            touched = slots.save()
             # The day's places go: search stops offering them (a slot still holding a visit stays).
             removed = [slots.slots[s.key] for s in day_slots if slots.slots[s.key].booked == 0]
             tx.delete_slots(removed)
@@ -459,24 +401,23 @@ class PointService:
             tx.add_to_outbox(events)
             body = {"point_id": point_id, "day": day.isoformat(), "cancelled": cancelled, "moved": moved,
                     "slots_removed": len(removed), "reason": reason}  # fmt: skip
-            return Outcome(body, events)
+            return Committed(Outcome(body, events), events, sorted({*touched, *(s.key for s in removed)}))
 
-        return self._committed(work, lambda outcome: outcome.events)
+        return self.changes.commit(work)
 
     # --- no-shows ------------------------------------------------------------------------------
 
     def mark_no_show(self, visit_id: str, actor: Actor, now: datetime) -> Outcome:
-        def work(tx: BackOfficeTx) -> Outcome:
+        def work(tx: Transaction) -> Committed[Outcome]:
             patient, visit, visits = self._visit(tx, visit_id)
             if visit.status == VisitStatus.NO_SHOW and actor.acts_on(visit.point_id):
-                return Outcome({"visit": visit, "cancelled": []})
+                return Committed(Outcome({"visit": visit, "cancelled": []}))
             check_may_mark_no_show(actor, visit, now)
-            slots = _ledger(tx)
+            slots = SlotLedger(tx)
             outcome = self._no_show(tx, slots, patient, visit, visits, now)
-            slots.save()
-            return outcome
+            return Committed(outcome, outcome.events, slots.save())
 
-        return self._committed(work, lambda outcome: outcome.events)
+        return self.changes.commit(work)
 
     def mark_past_no_shows(self, today: date, now: datetime, page: int = 200) -> int:
         """Every visit still BOOKED on a day before ``today`` becomes NO_SHOW; page by page, and
@@ -484,7 +425,7 @@ class PointService:
         total = 0
         after: BookedRef | None = None
         while True:
-            refs = self.office.booked_before(today, after, page)
+            refs = self.transactions.booked_before(today, after, page)
             if not refs:
                 return total
             total += self.mark_no_shows_page(refs, today, now)
@@ -494,13 +435,10 @@ class PointService:
         """One page of the nightly marking, in one transaction: those of ``refs`` still BOOKED on a
         day before ``today`` become NO_SHOW; returns how many did."""
         work = functools.partial(self._no_shows_if_past, refs=list(refs), today=today, now=now)
-        marked, _ = self._committed(work, lambda result: result[1])
-        return marked
+        return self.changes.commit(work)
 
-    def _no_shows_if_past(
-        self, tx: BackOfficeTx, refs: list[BookedRef], today: date, now: datetime
-    ) -> tuple[int, list[dict[str, Any]]]:
-        slots = _ledger(tx)  # one view of the slots for the page: two visits may free the same slot
+    def _no_shows_if_past(self, tx: Transaction, refs: list[BookedRef], today: date, now: datetime) -> Committed[int]:
+        slots = SlotLedger(tx)  # one view of the slots for the page: two visits may free the same slot
         marked = 0
         events: list[dict[str, Any]] = []
         # A page is a few reads, not a few per visit: its patients, their visits, the slots of those.
@@ -521,12 +459,11 @@ class PointService:
                 changed.update({v: replace_status(visits, v) for v in outcome.body["cancelled"]})
                 visits = [changed.get(v.visit_id, v) for v in visits]
                 marked += 1
-        slots.save()
-        return marked, events
+        return Committed(marked, events, slots.save())
 
     @staticmethod
     def _no_show(
-        tx: BackOfficeTx, slots: SlotLedger, patient: PatientRecord, visit: Visit, visits: list[Visit], now: datetime
+        tx: Transaction, slots: SlotLedger, patient: PatientRecord, visit: Visit, visits: list[Visit], now: datetime
     ) -> Outcome:
         """Mark the visit NO_SHOW and cancel the doses that depend on it; the caller saves ``slots``."""
         missed = visit.with_status(VisitStatus.NO_SHOW)
@@ -548,7 +485,7 @@ class PointService:
     # --- shared ----------------------------------------------------------------------------------
 
     @staticmethod
-    def _visit(tx: BackOfficeTx, visit_id: str) -> tuple[PatientRecord, Visit, list[Visit]]:
+    def _visit(tx: Transaction, visit_id: str) -> tuple[PatientRecord, Visit, list[Visit]]:
         owner = tx.visit_owner(visit_id)
         patient = tx.patient(owner) if owner else None
         if owner is None or patient is None:
@@ -557,35 +494,16 @@ class PointService:
         return patient, next(v for v in visits if v.visit_id == visit_id), visits
 
 
-def _ledger(tx: BackOfficeTx) -> SlotLedger:
-    return SlotLedger(
-        tx.slot,
-        lambda point_id, start, end: tx.slots(point_id, start, end + timedelta(seconds=1)),  # [start, end]
-        tx.free_slots,
-        tx.save_booked,
-        tx.slots_by_key,
-    )
-
-
 def _next_doses(
     slots: SlotLedger, vaccine: Vaccine, completed: Visit, visits: Sequence[Visit], home: Slot
-) -> tuple[list[Visit], Any]:
+) -> tuple[list[Visit], DoseWindow | None]:
     """Book the series' next doses after a completed one if none is booked; returns them and the
     window of a dose still to book (no place in it), if any."""
     if completed.dose >= vaccine.doses or any(
         v.series_id == completed.series_id and v.dose > completed.dose and v.is_active for v in visits
     ):
         return [], None
-    booked: list[Visit] = []
-    previous = completed
-    for dose in range(completed.dose + 1, vaccine.doses + 1):
-        window = next_dose_window(vaccine, dose, previous.starts_at)
-        choice = slots.earliest_free_in(vaccine.code, window, home)
-        if choice is None:
-            return booked, window
-        previous = new_visit(completed.patient_id, completed.series_id, dose, slots.take(choice), Channel.POINT)
-        booked.append(previous)
-    return booked, None
+    return slots.book_next_doses(vaccine, completed, home, Channel.POINT)
 
 
 def _moved_with_later_doses(

@@ -25,8 +25,8 @@ from emulators.seed import (
     top_up_today,
 )
 from shared.adapters.firestore_night_jobs import NIGHT_JOBS, FirestoreCheckpoints
-from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_booking import SpannerVisitReader
+from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import WARSAW, Channel, Visit, VisitStatus
 from shared.domain.refusals import Refused
@@ -61,7 +61,7 @@ def staff(point_id: str) -> Actor:
 @pytest.fixture
 def office(backends: Container) -> PointService:
     programme = demo_programme(NOW)
-    return PointService(SpannerBackOffice(backends.spanner), lambda: programme, CapturedEvents())
+    return PointService(SpannerTransactions(backends.spanner), lambda: programme, CapturedEvents())
 
 
 def day(offset: int) -> date:
@@ -210,7 +210,7 @@ def test_a_schedule_edit_racing_bookings_never_overbooks(backends: Container) ->
     patients = [add_patient(backends) for _ in range(8)]
     containers = [build_container(backends.settings) for _ in range(3)]
     programme = demo_programme(NOW)
-    office = PointService(SpannerBackOffice(containers[0].spanner), lambda: programme, CapturedEvents())
+    office = PointService(SpannerTransactions(containers[0].spanner), lambda: programme, CapturedEvents())
     office.record_delivery(point_id, "jcovden", 100, "J-1", NOW - timedelta(days=1), ADMIN, NOW)
     start = threading.Barrier(len(patients) + 1)
     outcomes: list[str] = []
@@ -404,7 +404,7 @@ def test_the_nightly_no_shows_killed_mid_way_resume_after_the_checkpoint_and_mar
     checkpoints = FirestoreCheckpoints(backends.firestore.client)
     checkpoints.client.collection(NIGHT_JOBS).document(f"no-shows-before-{today.isoformat()}").delete()
     jobs = NightJobs(checkpoints, backends.bus, time.monotonic, budget_s=60.0)
-    dying = DyingBackOffice(SpannerBackOffice(backends.spanner), commits=1)
+    dying = DyingBackOffice(SpannerTransactions(backends.spanner), commits=1)
     programme = demo_programme(NOW)
     nightly = NightlyNoShows(dying, PointService(dying, lambda: programme, CapturedEvents()), jobs, page=2)
     with pytest.raises(KilledMidWay):  # the first page (two visits) commits, the process dies in the second
@@ -431,14 +431,14 @@ class KilledMidWay(Exception):
 class DyingBackOffice:
     """The Spanner back office for ``commits`` transactions; the process "dies" in the next one."""
 
-    def __init__(self, office: SpannerBackOffice, commits: int) -> None:
+    def __init__(self, office: SpannerTransactions, commits: int) -> None:
         self.office, self.commits = office, commits
 
-    def transaction(self, work: Any) -> Any:
+    def run(self, work: Any) -> Any:
         if self.commits <= 0:
             raise KilledMidWay()
         self.commits -= 1
-        return self.office.transaction(work)
+        return self.office.run(work)
 
     def read(self, work: Any) -> Any:
         return self.office.read(work)
@@ -453,7 +453,7 @@ class DyingBackOffice:
 def walk_ins(container: Container) -> WalkIns:
     programme = demo_programme(NOW)
     return WalkIns(
-        SpannerBackOffice(container.spanner), container.patients, visit_service(container),
+        SpannerTransactions(container.spanner), container.patients, visit_service(container),
         SpannerVisitReader(container.spanner), lambda: programme,
     )  # fmt: skip
 

@@ -16,7 +16,7 @@ from shared.domain.refusals import RefusalKind, Refused
 from shared.services.notifications import Notifier
 from shared.services.visits import BookingRequest, VisitsChanged, VisitService
 from shared.topology import SMS_REQUESTS
-from tests.unit.fakes import FakeBookingStore, FakeBus, FakeEventPublisher, FakePointDirectory
+from tests.unit.fakes import FakeBus, FakeEventPublisher, FakePointDirectory, FakeStore
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 HERE, NEXT_DOOR, ELSEWHERE = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
@@ -32,7 +32,7 @@ class World:
     """A service over fakes, with helpers to lay out slots and patients."""
 
     def __init__(self, programme: Programme | None = None) -> None:
-        self.store = FakeBookingStore()
+        self.store = FakeStore()
         self.events = FakeEventPublisher()
         self.programme = programme or demo_programme(NOW)
         points = [
