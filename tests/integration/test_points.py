@@ -64,6 +64,13 @@ def office(backends: Container) -> PointService:
     return PointService(SpannerTransactions(backends.spanner), lambda: programme, CapturedEvents())
 
 
+def captured(office: PointService) -> CapturedEvents:
+    """What the service published, as the fixture's publisher kept it."""
+    events = office.changes.events
+    assert isinstance(events, CapturedEvents)
+    return events
+
+
 def day(offset: int) -> date:
     return NOW.astimezone(WARSAW).date() + timedelta(days=offset)
 
@@ -283,8 +290,10 @@ def test_a_vaccination_completes_the_visit_books_dose_two_and_cancels_orphans(
                        "WEB", "1111", day(3), NOW, NOW)])  # fmt: skip
         batch.update("Slots", ("PointId", "StartsAt", "Vaccine", "Booked"), [(elsewhere, at(3, 9), "comirnaty", 1)])
 
+    seen = len(captured(office).events)
     outcome = office.record_vaccination(first.visit_id, "C-LOT", first.check_in_code, staff(point_id), NOW)
-    record = outcome.body["vaccination"]
+    written = captured(office).events[seen:]
+    record = outcome.vaccination.as_json()
     assert (record["dose"], record["lot"], record["point_id"], record["staff_id"]) == (
         1,
         "C-LOT",
@@ -296,16 +305,16 @@ def test_a_vaccination_completes_the_visit_books_dose_two_and_cancels_orphans(
     dose_two = [v for v in visits[2] if v.is_active]
     assert len(dose_two) == 1 and dose_two[0].starts_at == at(21, 9) and dose_two[0].point_id == point_id
     assert dose_two[0].channel == Channel.POINT
-    assert outcome.body["cancelled"] == [orphan_id] and visits[1][1].visit_id == orphan_id
+    assert outcome.cancelled == [orphan_id] and visits[1][1].visit_id == orphan_id
     assert slots_of(backends, elsewhere)[(at(3, 9), "comirnaty")][1] == 0  # the orphan's place is free again
     levels = {lvl.vaccine: lvl for lvl in office.stock(point_id, ADMIN, NOW)}
     assert (levels["comirnaty"].administered, levels["comirnaty"].on_hand) == (1, 99)
-    types = sorted(e["event_type"] for e in outcome.events)
+    types = sorted(e["event_type"] for e in written)
     assert types == ["VisitBooked", "VisitCancelled", "VisitCompleted"]
-    assert next(e for e in outcome.events if e["event_type"] == "VisitCompleted")["lot"] == "C-LOT"
+    assert next(e for e in written if e["event_type"] == "VisitCompleted")["lot"] == "C-LOT"
     # The same request again (a retry) answers the record again and changes nothing.
     again = office.record_vaccination(first.visit_id, "C-LOT", first.check_in_code, staff(point_id), NOW)
-    assert again.body["vaccination"] == record and again.events == []
+    assert again.vaccination.as_json() == record and captured(office).events[seen:] == written
 
 
 def test_wrong_codes_are_counted_and_lock_the_visit(
@@ -377,9 +386,10 @@ def test_a_no_show_frees_the_later_doses_and_the_patient_can_book_again(
     with pytest.raises(Refused) as refused:
         office.mark_no_show(first.visit_id, staff(add_point(backends, ["jcovden"])), soon + timedelta(minutes=5))
     assert refused.value.code == "visit_of_other_point"
+    seen = len(captured(office).events)
     outcome = office.mark_no_show(first.visit_id, staff(point_id), soon + timedelta(minutes=5))
-    assert outcome.body["cancelled"] == [second.visit_id]
-    assert sorted(e["event_type"] for e in outcome.events) == ["VisitCancelled", "VisitNoShow"]
+    assert outcome.cancelled == [second.visit_id]
+    assert sorted(e["event_type"] for e in captured(office).events[seen:]) == ["VisitCancelled", "VisitNoShow"]
     statuses = {v.visit_id: v.status for vs in visits_of(backends, patient).values() for v in vs}
     assert statuses == {first.visit_id: VisitStatus.NO_SHOW, second.visit_id: VisitStatus.CANCELLED}
     assert slots_of(backends, point_id)[(at(21, 9), "comirnaty")][1] == 0
@@ -565,5 +575,5 @@ def test_a_walk_in_of_a_patient_booked_elsewhere_needs_that_visits_code_and_then
     assert (dose_one.visit_id, dose_one.point_id, dose_one.starts_at) == (online[0].visit_id, point_id, soon)
     assert slots_of(backends, elsewhere)[(at(3, 9), "comirnaty")][1] == 0  # the other point's place is freed
     outcome = office.record_vaccination(dose_one.visit_id, "C-LOT", dose_one.check_in_code, staff(point_id), NOW)
-    assert outcome.body["cancelled"] == []  # nothing left open elsewhere: dose 2 still fits its window
+    assert outcome.cancelled == []  # nothing left open elsewhere: dose 2 still fits its window
     assert slots_of(backends, elsewhere)[(at(25, 9), "comirnaty")][1] == 1
