@@ -43,14 +43,14 @@ class TooSoon(Refused):
 class Hotline:
     def __init__(
         self,
-        office: Transactions,
+        transactions: Transactions,
         points: PointDirectory,
         programme: Callable[[], Programme | None],
         bus: MessagePublisher,
         limits: Limits,
         transliterate: bool,
     ) -> None:
-        self.office = office
+        self.transactions = transactions
         self.points = points
         self.programme = programme
         self.bus = bus
@@ -65,7 +65,7 @@ class Hotline:
             owner = tx.visit_owner(visit_id)
             return (tx.patient(owner), tx.patient_visits(owner)) if owner else (None, [])
 
-        patient, visits = self.office.read(read)
+        patient, visits = self.transactions.read(read)
         visit = next((v for v in visits if v.visit_id == visit_id), None)
         if patient is None or visit is None:
             raise Refused(RefusalKind.NOT_FOUND, "visit_not_found", "Nie ma takiej wizyty")

@@ -585,16 +585,8 @@ def _moved_with_later_doses(
         return None
     slots.release(visit.point_id, visit.starts_at, visit.vaccine)
     changed = [visit.moved_to(slots.take(target))]
-    for later in later_doses(visit, visits):
-        window = next_dose_window(vaccine, later.dose, changed[-1].starts_at)
-        if window.contains(later.starts_at):
-            break
-        choice = slots.earliest_free_in(vaccine.code, window, near=target)
-        if choice is None:
-            break
-        slots.release(later.point_id, later.starts_at, later.vaccine)
-        changed.append(later.moved_to(slots.take(choice)))
-    return changed
+    followed, _ = slots.move_later_doses(vaccine, changed[0], later_doses(visit, visits), target)
+    return [*changed, *followed]
 
 
 def replace_status(visits: Sequence[Visit], visit_id: str) -> Visit:

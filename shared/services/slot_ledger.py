@@ -127,6 +127,25 @@ class SlotLedger:
             booked.append(previous)
         return booked, None
 
+    def move_later_doses(
+        self, vaccine: Vaccine, moved: Visit, later: Sequence[Visit], near: Slot
+    ) -> tuple[list[Visit], bool]:
+        """After ``moved``, each of the ``later`` doses (in dose order) that no longer fits its window,
+        moved to the earliest free place in it near ``near``, up to the first that still fits; and
+        whether one had no place (it stays where it was, and so do the doses after it)."""
+        followed: list[Visit] = []
+        for dose in later:
+            previous = followed[-1] if followed else moved
+            window = next_dose_window(vaccine, dose.dose, previous.starts_at)
+            if window.contains(dose.starts_at):
+                break  # this dose and the ones after it still fit
+            choice = self.earliest_free_in(vaccine.code, window, near)
+            if choice is None:
+                return followed, True
+            self.release_visits([dose])
+            followed.append(dose.moved_to(self.take(choice)))
+        return followed, False
+
     def regions(self, home: Slot | None) -> dict[str, Slot]:
         """A slot carrying the TERYT codes of each point seen (range reads of an index carry none)."""
         found = {s.point_id: s for s in self.slots.values() if s.voivodeship}

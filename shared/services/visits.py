@@ -34,6 +34,7 @@ from shared.domain.points import Point
 from shared.domain.programme import Programme, Vaccine, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.series import PendingDose, check_may_book_pending, pending_dose
+from shared.domain.vaccination import later_doses
 from shared.services.dose_candidates import NextDoseCandidates, NextDosePlan
 from shared.services.idempotency import remember, replayed_body
 from shared.services.ports import EventPublisher, PatientReader, PointDirectory, SlotChangeListener, VisitReader
@@ -251,7 +252,12 @@ class VisitService:
         _check_move(vaccine, visit, series, target, now)
         slots.release_visits([visit])
         moved = [visit.moved_to(slots.take(target))]
-        moved += _follow(slots, vaccine, moved[0], [v for v in series if v.dose > visit.dose and v.is_active], target)
+        followed, stuck = slots.move_later_doses(vaccine, moved[0], later_doses(visit, series), target)
+        if stuck:
+            raise Refused(
+                RefusalKind.CONFLICT, "no_place_for_next_dose", "Brak wolnego terminu na kolejną dawkę po tej zmianie"
+            )
+        moved += followed
         touched = slots.save()
         tx.update_visits(moved)
         changed = {v.visit_id: v for v in moved}
@@ -371,25 +377,6 @@ def _check_move(vaccine: Vaccine, visit: Visit, series: list[Visit], target: Slo
     earlier = [v for v in series if v.dose == visit.dose - 1 and v.status != VisitStatus.CANCELLED]
     if earlier and not next_dose_window(vaccine, visit.dose, earlier[0].starts_at).contains(target.starts_at):
         raise Refused(RefusalKind.RULE, "outside_dose_window", "Termin jest poza dozwolonym odstępem między dawkami")
-
-
-def _follow(slots: SlotLedger, vaccine: Vaccine, moved: Visit, later: list[Visit], near: Slot) -> list[Visit]:
-    """The later doses that no longer fit their window after ``moved``, each to the earliest place
-    that does (refused when there is none)."""
-    followed: list[Visit] = []
-    for dose in sorted(later, key=lambda v: v.dose):
-        previous = followed[-1] if followed else moved
-        window = next_dose_window(vaccine, dose.dose, previous.starts_at)
-        if window.contains(dose.starts_at):
-            break  # this dose and the ones after it still fit
-        choice = slots.earliest_free_in(vaccine.code, window, near=near)
-        if choice is None:
-            raise Refused(
-                RefusalKind.CONFLICT, "no_place_for_next_dose", "Brak wolnego terminu na kolejną dawkę po tej zmianie"
-            )
-        slots.release_visits([dose])
-        followed.append(dose.moved_to(slots.take(choice)))
-    return followed
 
 
 def _patient(tx: Transaction, patient_id: str) -> PatientRecord:

@@ -65,13 +65,13 @@ class WalkIn:
 class WalkIns:
     def __init__(
         self,
-        office: Transactions,
+        transactions: Transactions,
         patients: PatientRegistry,
         booking: Booking,
         visits: VisitReader,
         programme: Callable[[], Programme | None],
     ) -> None:
-        self.office = office
+        self.transactions = transactions
         self.patients = patients
         self.booking = booking
         self.visits = visits
@@ -97,7 +97,7 @@ class WalkIns:
                 raise Refused(RefusalKind.NOT_FOUND, "point_not_found", "Nie ma takiego punktu szczepień")
             return tx.point_slots(point_id, earliest, now + HORIZON)
 
-        free = [s for s in self.office.read(read) if s.vaccine == walk_in.vaccine and s.free_places > 0]
+        free = [s for s in self.transactions.read(read) if s.vaccine == walk_in.vaccine and s.free_places > 0]
         candidates: list[Slot | None] = []
         candidates += [s for s in free if s.starts_at > now][:TRIES]
         if not candidates:
@@ -124,7 +124,7 @@ class WalkIns:
                     raise wrong
                 code = None  # a wrong code: refused as if none was shown, naming the field
             if code is None:
-                other = self.office.read(lambda tx: tx.point(visit.point_id))
+                other = self.transactions.read(lambda tx: tx.point(visit.point_id))
                 raise Refused(
                     RefusalKind.CONFLICT,
                     "booked_elsewhere",
@@ -149,7 +149,7 @@ class WalkIns:
             return tx.point_slots(point_id, now, end)
 
         today = [
-            s for s in self.office.read(read)
+            s for s in self.transactions.read(read)
             if s.vaccine == visit.vaccine and s.free_places > 0 and s.starts_at > now
             and local_day(s.starts_at) == local_day(now)
         ]  # fmt: skip
@@ -174,7 +174,7 @@ class WalkIns:
                 tx.set_wrong_code_attempts(visit.patient_id, visit.visit_id, attempts + 1)
             return refusal
 
-        return self.office.run(check)
+        return self.transactions.run(check)
 
     def _patient(self, walk_in: WalkIn, programme: Programme, actor: Actor, now: datetime) -> PatientRecord:
         patient, referrals = self.patients.lookup(walk_in.pesel)

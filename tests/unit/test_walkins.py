@@ -112,7 +112,7 @@ def test_a_place_taken_meanwhile_is_skipped() -> None:
 
 def test_a_visit_at_another_point_is_refused_naming_it_unless_the_code_is_shown_then_it_moves_here() -> None:
     walk_ins, store, _ = setup([slot(0, 13)])
-    walk_ins.office.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
+    walk_ins.transactions.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
     patient = known_patient(store)
     elsewhere = booked_visit(store, OTHER, at(3, 9))
 
@@ -138,7 +138,7 @@ def test_a_visit_at_another_point_is_refused_naming_it_unless_the_code_is_shown_
 
 def test_the_code_of_a_visit_elsewhere_locks_after_a_few_wrong_tries_like_at_the_vaccination() -> None:
     walk_ins, store, _ = setup([slot(0, 13)])
-    walk_ins.office.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
+    walk_ins.transactions.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
     patient = known_patient(store)
     elsewhere = booked_visit(store, OTHER, at(3, 9))
     for n in range(MAX_WRONG_CODES):
