@@ -139,7 +139,7 @@ def get_schedule(request: Request, principal: Principal, point_id: str) -> Respo
 def put_schedule(request: Request, principal: Principal, point_id: str) -> Response:
     body = parse_json(request, ScheduleBody)
     try:
-        change, _ = service().publish_schedule(
+        change = service().publish_schedule(
             _point_id(point_id), [b.block() for b in body.blocks], actor_of(principal), datetime.now(UTC)
         )
     except SlotsHaveVisits as refusal:

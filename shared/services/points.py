@@ -163,13 +163,13 @@ class PointService:
 
     def publish_schedule(
         self, point_id: str, blocks: Sequence[ScheduleBlock], actor: Actor, now: datetime
-    ) -> tuple[ScheduleChange, list[dict[str, Any]]]:
+    ) -> ScheduleChange:
         """Make the blocks' days hold exactly the blocks' slots, or change nothing."""
         programme = self._programme()
         if not blocks:
             raise Refused(RefusalKind.INVALID, "no_blocks", "Podaj co najmniej jeden blok terminów", field="blocks")
 
-        def work(tx: Transaction) -> Committed[tuple[ScheduleChange, list[dict[str, Any]]]]:
+        def work(tx: Transaction) -> Committed[ScheduleChange]:
             point = self._point(tx, point_id, actor)
             validate_blocks(blocks, point, (v.code for v in programme.vaccines), local_day(now))
             days = {b.day for b in blocks}
@@ -194,7 +194,7 @@ class PointService:
             events = schedule_changed_events(point, change, now, actor.staff_id)
             tx.add_to_outbox(events)
             changed = sorted(s.key for s in [*change.created, *change.changed, *change.removed])
-            return Committed((change, events), events, changed)
+            return Committed(change, events, changed)
 
         return self.changes.commit(work)
 
