@@ -140,18 +140,21 @@ def test_publishing_over_the_stock_changes_nothing(office: tuple[PointService, F
     assert len(fake.state.slots) == 2 and [e["event_type"] for e in published.events] == ["ScheduleChanged"] * 2
 
 
+class ToldSearch:
+    """A SlotChangeListener keeping the keys it was told."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, datetime, str]] = []
+
+    def slots_changed(self, keys: Sequence[tuple[str, datetime, str]]) -> None:
+        self.keys.extend(keys)
+
+
 def test_a_published_schedule_tells_search_of_every_slot_it_created(
     office: tuple[PointService, FakeStore, Published],
 ) -> None:
-    class Told:
-        def __init__(self) -> None:
-            self.keys: list[tuple[str, datetime, str]] = []
-
-        def slots_changed(self, keys: Sequence[tuple[str, datetime, str]]) -> None:
-            self.keys.extend(keys)
-
     service, fake, _ = office
-    service.changes.availability = told = Told()
+    service.changes.availability = told = ToldSearch()
     deliver(service)
     service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 2)], STAFF, NOW)
     assert sorted(told.keys) == sorted(fake.state.slots) and len(told.keys) == 2
@@ -194,10 +197,12 @@ def test_a_vaccination_books_dose_two_lowers_the_stock_and_publishes_after_commi
             local(TODAY + timedelta(days=days), 9)
         )
     booked = add_visit(fake, local(TODAY, 12))
+    service.changes.availability = told = ToldSearch()
     outcome = service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW)
     assert fake.state.visits[booked.visit_id].status == VisitStatus.COMPLETED
     dose_two = [v for v in fake.state.visits.values() if v.dose == 2]
     assert [v.starts_at for v in dose_two] == [local(TODAY + timedelta(days=25), 9)]  # 21 days on: not day 20
+    assert told.keys == [(POINT.point_id, dose_two[0].starts_at, "comirnaty")]  # the one slot whose places moved
     assert fake.state.administered[(POINT.point_id, "comirnaty")] == 1
     assert fake.state.vaccinations[booked.visit_id].staff_id == "staff-1"
     assert outcome.vaccination == fake.state.vaccinations[booked.visit_id] and outcome.cancelled == []

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -95,12 +96,16 @@ def test_dose_two_goes_to_the_earliest_free_place_in_its_window_at_the_same_poin
     earliest = world.slot(HERE, at(2 + 21, hour=15))
     world.slot(NEXT_DOOR, at(2 + 21, hour=8))  # earlier, but the same point comes first
 
+    told: list[tuple[str, datetime, str]] = []
+    world.service.changes.availability = SimpleNamespace(slots_changed=told.extend)  # type: ignore[assignment]
+
     booked = world.book(world.patient(), first)
 
     assert [(v.dose, v.starts_at, v.point_id) for v in booked.visits] == [
         (1, first.starts_at, HERE),
         (2, earliest.starts_at, HERE),
     ]
+    assert told == sorted([first.key, earliest.key])  # search is told the slots whose places it took
     assert len({v.series_id for v in booked.visits}) == 1
     assert (world.store.booked(earliest), world.store.booked(later)) == (1, 0)
     assert [e["dose"] for e in world.store.state.outbox] == [1, 2]
