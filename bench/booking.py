@@ -32,8 +32,10 @@ from bench.common import bench_stack, run_load
 from emulators.seed import generate_patients, seed
 from shared.adapters.redis_availability import RedisAvailability
 from shared.adapters.spanner_availability import SpannerSlotStates
-from shared.adapters.spanner_booking import SpannerBookingTransactions, read_free_slots
+from shared.adapters.spanner_booking import read_free_slots
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_transaction import SpannerTransactions
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import Channel, local_iso
 from shared.domain.refusals import Refused
 from shared.services.availability import Availability
@@ -170,7 +172,7 @@ def probe_cost(container: Any, patients: list[str], slots: list[tuple[str, str, 
     ):
         database = CountingDatabase(container.spanner)
         service = VisitService(
-            SpannerBookingTransactions(database), container.visit_reader, container.patients, container.points,
+            SpannerTransactions(database), container.visit_reader, container.patients, container.points,
             container.post_commit, programme, container.availability, candidates,
         )  # fmt: skip
         booked = with_dose_two = refused = 0
@@ -220,7 +222,7 @@ def free_first_dose_slots(container: Any, days: int) -> list[tuple[str, str, str
     found = []
     for voivodeship in VOIVODESHIPS:
         with container.spanner.snapshot() as snapshot:
-            slots = read_free_slots(snapshot, "voivodeship", voivodeship, "comirnaty", start, end, limit=400)
+            slots = read_free_slots(snapshot, SlotQuery(Level.VOIVODESHIP, voivodeship, "comirnaty", start, end, 400))
         found += [(s.point_id, local_iso(s.starts_at), s.vaccine) for s in slots]
     return found
 

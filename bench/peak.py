@@ -60,6 +60,7 @@ from emulators.stack import _kill_group
 from emulators.waiting import poll_until
 from shared.adapters.spanner_booking import read_free_slots
 from shared.bootstrap import build_container
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import Slot, local_iso
 
 WEIGHTS = {"login": 2.0, "search": 3.0, "book": 1.0, "move": 0.1, "cancel": 0.05}
@@ -427,7 +428,7 @@ def later_slots(read: FreeRead, points: int, load: list[list[str]], now: datetim
 def spanner_free_read(container: Any) -> FreeRead:
     def read(voivodeship: str, start: datetime, end: datetime, limit: int) -> list[Slot]:
         with container.spanner.snapshot() as snapshot:
-            return read_free_slots(snapshot, "voivodeship", voivodeship, "comirnaty", start, end, limit=limit)
+            return read_free_slots(snapshot, SlotQuery(Level.VOIVODESHIP, voivodeship, "comirnaty", start, end, limit))
 
     return read
 

@@ -40,9 +40,10 @@ from shared.domain.points import Point
 from shared.domain.sms import reminder_request_id
 from shared.services.night_jobs import JobRun, NightJobs
 from shared.services.no_shows import NightlyNoShows
-from shared.services.points import BookedRef, PointService
+from shared.services.points import PointService
 from shared.services.ports import MessagePublisher
 from shared.services.reminders import Reminders
+from shared.services.transaction import BookedRef
 from shared.topology import SMS_REQUESTS
 
 T = TypeVar("T")
@@ -85,11 +86,11 @@ class DyingOffice:
     def __init__(self, office: Any, die_at: int | None) -> None:
         self.office, self.die_at, self.transactions = office, die_at, 0
 
-    def transaction(self, work: Callable[[Any], T]) -> T:
+    def run(self, work: Callable[[Any], T]) -> T:
         self.transactions += 1
         if self.transactions == self.die_at:
             raise Killed(f"killed in transaction {self.transactions}")
-        result: T = self.office.transaction(work)
+        result: T = self.office.run(work)
         return result
 
     def read(self, work: Callable[[Any], T]) -> T:

@@ -19,9 +19,11 @@ from emulators.ports import Ports
 from emulators.provision import provision
 from emulators.seed import generate_points, seed
 from emulators.stack import LocalStack
-from shared.adapters.spanner_booking import SpannerBookingTransaction, read_free_slots, read_point_slots
+from shared.adapters.spanner_booking import read_free_slots, read_point_slots
+from shared.adapters.spanner_transaction import SpannerTransaction
 from shared.bootstrap import build_container
 from shared.config import Settings, local_project_id
+from shared.domain.availability import Level, SlotQuery
 
 
 def main() -> None:
@@ -58,13 +60,13 @@ def main() -> None:
             print(f"{label}: {(time.perf_counter() - started) / args.repeat * 1000:.1f} ms", flush=True)
 
         def index_range(level: str, region: str) -> Callable[[Any], object]:
-            return lambda snapshot: read_free_slots(snapshot, level, region, vaccine, now, end, 21)
+            return lambda snapshot: read_free_slots(snapshot, SlotQuery(Level(level), region, vaccine, now, end, 21))
 
         for level, region in (("voivodeship", point.voivodeship), ("county", point.county),
                               ("municipality", point.municipality)):  # fmt: skip
             timed(f"free-slot index range, {level}, LIMIT 21", index_range(level, region))
         timed("a point's slots, 14 days", lambda s: read_point_slots(s, point.point_id, now, end))
-        timed("one slot by key", lambda s: SpannerBookingTransaction(s).slot(point.point_id, now, vaccine))
+        timed("one slot by key", lambda s: SpannerTransaction(s).slot(point.point_id, now, vaccine))
     finally:
         container.spanner.database.drop()
         stack.stop()

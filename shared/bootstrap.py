@@ -43,14 +43,14 @@ from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
 from shared.adapters.spanner_availability import SpannerSlotStates
-from shared.adapters.spanner_backoffice import SpannerBackOffice
-from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerFreeSlots, SpannerVisitReader
+from shared.adapters.spanner_booking import SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_patients import PatientRepository
 from shared.adapters.spanner_points import SpannerPointDirectory
 from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInterest
 from shared.adapters.spanner_registry import SpannerPointsStore
+from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.config import SecretNotConfigured, Settings, get_settings
 from shared.domain.identity import SessionPolicy, staff_id_for
 from shared.domain.local_time import WARSAW
@@ -345,7 +345,7 @@ class Container:
     @cached_property
     def visits(self) -> VisitService:
         return VisitService(
-            SpannerBookingTransactions(self.spanner),
+            self.back_office,
             self.visit_reader,
             self.patients,
             self.points,
@@ -366,8 +366,8 @@ class Container:
         )
 
     @cached_property
-    def back_office(self) -> SpannerBackOffice:
-        return SpannerBackOffice(self.spanner)
+    def back_office(self) -> SpannerTransactions:
+        return SpannerTransactions(self.spanner)
 
     @cached_property
     def hotline(self) -> Hotline:

@@ -26,11 +26,10 @@ from datetime import UTC, datetime
 import redis
 
 from shared.adapters.redis_buckets import RedisTokenBuckets
-from shared.domain.availability import LEVELS, SlotState
+from shared.domain.availability import SlotQuery, SlotState
 from shared.domain.booking import Slot
 from shared.services.availability import ProjectionUnavailable
 from shared.services.rate_limits import Toll
-from shared.services.search import SlotRange
 
 APPLY = """
 local prefix = ARGV[1]
@@ -178,9 +177,9 @@ class RedisAvailability:
                 held[(point_id, _instant(int(epoch)), vaccine)] = (capacity, booked, version)
         return held
 
-    def free_ranges(self, ranges: Sequence[SlotRange], toll: Toll | None = None) -> list[list[Slot]]:
-        """Every range in one round trip (a pipeline), with the caller's rate-limit token if given."""
-        bounds = [self._bounds(r.level, r.start, r.end, r.after, r.inclusive_after) for r in ranges]
+    def free_ranges(self, ranges: Sequence[SlotQuery], toll: Toll | None = None) -> list[list[Slot]]:
+        """Every query in one round trip (a pipeline), with the caller's rate-limit token if given."""
+        bounds = [self._bounds(r) for r in ranges]
         buckets = self.buckets if toll is not None else None
         try:
             with self.client.pipeline(transaction=False) as pipe:
@@ -197,41 +196,24 @@ class RedisAvailability:
         failed = next((a for a in answers if isinstance(a, Exception)), None)
         if failed is not None:
             raise ProjectionUnavailable(type(failed).__name__)
-        return [
-            _slots(members, r.vaccine, r.limit, r.after, r.inclusive_after)
-            for r, members in zip(ranges, answers, strict=True)
-        ]
+        return [_slots(members, r) for r, members in zip(ranges, answers, strict=True)]
 
     @staticmethod
-    def _bounds(
-        level: str, start: datetime, end: datetime, after: tuple[datetime, str] | None, inclusive_after: bool
-    ) -> tuple[str, str]:
-        if level not in LEVELS:
-            raise ValueError(f"unknown region level {level!r}")
-        low = f"[{_epoch(start):010d}|"
-        if after is not None and after[0] >= start:
-            low = f"{'[' if inclusive_after else '('}{_epoch(after[0]):010d}|{after[1]}|"
-        return low, f"({_epoch(end) + 1:010d}|"
+    def _bounds(query: SlotQuery) -> tuple[str, str]:
+        low = f"[{_epoch(query.start):010d}|"
+        after = query.after
+        if after is not None and after[0] >= query.start:
+            low = f"{'[' if query.inclusive_after else '('}{_epoch(after[0]):010d}|{after[1]}|"
+        return low, f"({_epoch(query.end) + 1:010d}|"
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
-        low, high = self._bounds(level, start, end, after, inclusive_after)
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
+        low, high = self._bounds(query)
+        key = f"{self.prefix}av:free:{query.level}:{query.region}:{query.vaccine}"
         try:
-            members = self.client.zrangebylex(
-                f"{self.prefix}av:free:{level}:{region}:{vaccine}", low, high, start=0, num=limit + 1
-            )
+            members = self.client.zrangebylex(key, low, high, start=0, num=query.limit + 1)
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error
-        return _slots(members, vaccine, limit, after, inclusive_after)
+        return _slots(members, query)
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         held = self.states([point_id])
@@ -261,18 +243,17 @@ def _instant(epoch: int) -> datetime:
     return datetime.fromtimestamp(epoch, UTC)
 
 
-def _slots(
-    members: Sequence[bytes | str], vaccine: str, limit: int, after: tuple[datetime, str] | None, inclusive: bool
-) -> list[Slot]:
+def _slots(members: Sequence[bytes | str], query: SlotQuery) -> list[Slot]:
+    after, vaccine = query.after, query.vaccine
     found = []
     for member in members:
         epoch, point_id, free = _text(member).split("|")
         starts_at = _instant(int(epoch))
-        if after is not None and not inclusive and (starts_at, point_id) == after:
+        if after is not None and not query.inclusive_after and (starts_at, point_id) == after:
             continue  # an open lower bound on the prefix still matches the member itself
         # Capacity is not needed by search: free places are what it shows.
         found.append(Slot(point_id, starts_at, vaccine, int(free), 0))
-    return found[:limit]
+    return found[: query.limit]
 
 
 def _epoch(moment: datetime) -> int:

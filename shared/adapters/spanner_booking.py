@@ -1,26 +1,22 @@
-"""The booking ports in Spanner: slots, visits, idempotency records and the outbox.
+"""Reads of slots and visits in Spanner outside any transaction (search's free slots, visit lists),
+and the row mappings and range reads that the transaction adapter (``spanner_transaction.py``)
+shares with them.
 
-Hot paths read by key or key range through the Read API and write with mutations: on the emulator
-any SQL statement scans its whole table, and in production it is the cheaper path anyway.
+Hot paths read by key or key range through the Read API: on the emulator any SQL statement scans
+its whole table, and in production it is the cheaper path anyway.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Sequence
 from datetime import date, datetime, timedelta
 from typing import Any, TypeVar
 
-from google.cloud import spanner
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.spanner_db import SpannerDatabase
-from shared.adapters.spanner_patients import read_patients, read_referrals
-from shared.adapters.spanner_points import suspended_points
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import Channel, Slot, Visit, VisitStatus
-from shared.domain.patients import PatientRecord, Referral
-from shared.domain.refusals import RefusalKind, Refused
-from shared.services.visits import BookingTransaction, StoredResult
 
 T = TypeVar("T")
 
@@ -29,9 +25,9 @@ VISIT_COLUMNS = (
     "PatientId", "VisitId", "SeriesId", "Dose", "Vaccine", "PointId", "StartsAt", "Status", "Channel", "CheckInCode",
 )  # fmt: skip
 SEARCH_INDEX = {
-    "voivodeship": "FreeSlotsByVoivodeship",
-    "county": "FreeSlotsByCounty",
-    "municipality": "FreeSlotsByMunicipality",
+    Level.VOIVODESHIP: "FreeSlotsByVoivodeship",
+    Level.COUNTY: "FreeSlotsByCounty",
+    Level.MUNICIPALITY: "FreeSlotsByMunicipality",
 }
 INDEX_COLUMNS = ("PointId", "StartsAt", "Vaccine", "Capacity", "Booked")
 
@@ -49,133 +45,6 @@ def visit_from_row(row: Sequence[Any]) -> Visit:
 
 def _prefix(*key: Any) -> KeySet:
     return KeySet(ranges=[KeyRange(start_closed=list(key), end_closed=list(key))])
-
-
-class SpannerBookingTransaction:
-    """The booking port inside one Spanner read-write transaction: key and key-range reads through
-    the Read API, writes as mutations applied at commit."""
-
-    def __init__(self, transaction: Any) -> None:
-        self.transaction = transaction
-        self._suspended: dict[str, bool] = {}
-
-    # --- reads -------------------------------------------------------------------------------
-
-    def _open_points(self, point_ids: Iterable[str]) -> set[str]:
-        """Which of these points take bookings (one key read per transaction for points not seen yet)."""
-        wanted = set(point_ids)
-        unseen = wanted - self._suspended.keys()
-        if unseen:
-            closed = suspended_points(self.transaction, unseen)
-            self._suspended.update({p: p in closed for p in unseen})
-        return {p for p in wanted if not self._suspended[p]}
-
-    def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
-        rows = list(self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[[point_id, starts_at, vaccine]])))
-        if rows and not self._open_points([point_id]):
-            detail = "Punkt szczepień jest zawieszony i nie przyjmuje zapisów"
-            raise Refused(RefusalKind.CONFLICT, "point_suspended", detail)
-        return slot_from_row(rows[0]) if rows else None
-
-    def slots_by_key(self, keys: Sequence[tuple[str, datetime, str]]) -> list[Slot]:
-        if not keys:
-            return []
-        rows = self.transaction.read("Slots", SLOT_COLUMNS, KeySet(keys=[list(k) for k in keys]))
-        slots = [slot_from_row(row) for row in rows]
-        open_points = self._open_points(s.point_id for s in slots)
-        return [s for s in slots if s.point_id in open_points]
-
-    def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
-        return read_point_slots(self.transaction, point_id, start, end)
-
-    def free_slots(
-        self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
-    ) -> list[Slot]:
-        return read_free_slots(self.transaction, level, region, vaccine, start, end, limit)
-
-    def patient(self, patient_id: str) -> PatientRecord | None:
-        return read_patients(self.transaction, [patient_id]).get(patient_id)
-
-    def referrals(self, patient_id: str) -> list[Referral]:
-        return read_referrals(self.transaction, patient_id)
-
-    def patient_visits(self, patient_id: str) -> list[Visit]:
-        return read_patient_visits(self.transaction, patient_id)
-
-    def visit_owner(self, visit_id: str) -> str | None:
-        keys = KeySet(keys=[[visit_id]])
-        rows = list(self.transaction.read("Visits", ("VisitId", "PatientId"), keys, index="VisitsById"))
-        return str(rows[0][1]) if rows else None
-
-    def stored_result(self, scope: str, key: str) -> StoredResult | None:
-        columns = ("RequestHash", "ResponseBody")
-        rows = list(self.transaction.read("IdempotencyRecords", columns, KeySet(keys=[[scope, key]])))
-        return StoredResult(str(rows[0][0]), str(rows[0][1])) if rows else None
-
-    # --- writes (mutations, applied at commit) ------------------------------------------------
-
-    def save_slots(self, slots: Iterable[Slot]) -> None:
-        values = [
-            (
-                s.point_id,
-                s.starts_at,
-                s.vaccine,
-                s.booked,
-                True if s.free_places > 0 else None,
-                spanner.COMMIT_TIMESTAMP,
-            )
-            for s in slots
-        ]
-        if values:
-            # ChangedAt orders a slot's states for the availability projection (newer commit wins).
-            columns = ("PointId", "StartsAt", "Vaccine", "Booked", "FreeMarker", "ChangedAt")
-            self.transaction.update("Slots", columns, values)
-
-    def insert_visits(self, visits: Iterable[Visit]) -> None:
-        values = [(*_visit_values(v), v.booked_day, spanner.COMMIT_TIMESTAMP, spanner.COMMIT_TIMESTAMP) for v in visits]
-        if values:
-            self.transaction.insert("Visits", (*VISIT_COLUMNS, "BookedDay", "CreatedAt", "ChangedAt"), values)
-
-    def update_visits(self, visits: Iterable[Visit]) -> None:
-        values = [
-            (v.patient_id, v.visit_id, v.point_id, v.starts_at, str(v.status), v.booked_day, spanner.COMMIT_TIMESTAMP)
-            for v in visits
-        ]
-        if values:
-            self.transaction.update(
-                "Visits", ("PatientId", "VisitId", "PointId", "StartsAt", "Status", "BookedDay", "ChangedAt"), values
-            )
-
-    def save_phone(self, patient_id: str, phone: str, previous: str | None = None) -> None:
-        self.transaction.update(
-            "Patients",
-            ("PatientId", "Phone", "PreviousPhone", "UpdatedAt"),
-            [(patient_id, phone, previous, spanner.COMMIT_TIMESTAMP)],
-        )
-
-    def store_result(self, scope: str, key: str, result: StoredResult) -> None:
-        self.transaction.insert(
-            "IdempotencyRecords",
-            ("Scope", "IdempotencyKey", "RequestHash", "ResponseBody", "CreatedAt"),
-            [(scope, key, result.request_hash, result.body, spanner.COMMIT_TIMESTAMP)],
-        )
-
-    def add_to_outbox(self, events: Iterable[dict[str, Any]]) -> None:
-        values = [
-            (e["event_id"], e["event_type"], json.dumps(e, default=str), spanner.COMMIT_TIMESTAMP, True) for e in events
-        ]
-        if values:
-            self.transaction.insert("Outbox", ("EventId", "EventType", "Payload", "CreatedAt", "Pending"), values)
-
-
-class SpannerBookingTransactions:
-    """Runs booking work in a Spanner read-write transaction (retried whole when Spanner aborts it)."""
-
-    def __init__(self, database: SpannerDatabase) -> None:
-        self.database = database
-
-    def run(self, work: Callable[[BookingTransaction], T]) -> T:
-        return self.database.run_in_transaction(lambda transaction: work(SpannerBookingTransaction(transaction)))
 
 
 class SpannerVisitReader:
@@ -241,33 +110,16 @@ class SpannerFreeSlots:
         with self._snapshot() as snapshot:
             return read_point_slots(snapshot, point_id, start, end, offered_only=True)
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         with self._snapshot() as snapshot:
-            if level == "point":  # the point's own slots: a key range of the table, not an index
+            if query.level == Level.POINT:  # the point's own slots: a key range of the table, not an index
                 found = [
                     s
-                    for s in read_point_slots(snapshot, region, start, end, offered_only=True)
-                    if s.vaccine == vaccine and s.free_places > 0 and _after(s, after, inclusive_after)
+                    for s in read_point_slots(snapshot, query.region, query.start, query.end, offered_only=True)
+                    if s.vaccine == query.vaccine and s.free_places > 0 and query.follows(s)
                 ]
-                return found[:limit]
-            return read_free_slots(snapshot, level, region, vaccine, start, end, limit, after, inclusive_after)
-
-
-def _after(slot: Slot, after: tuple[datetime, str] | None, inclusive: bool) -> bool:
-    if after is None:
-        return True
-    position = (slot.starts_at, slot.point_id)
-    return position > after or (inclusive and position == after)
+                return found[: query.limit]
+            return read_free_slots(snapshot, query)
 
 
 def read_point_slots(
@@ -282,34 +134,20 @@ def read_point_slots(
     return [slot_from_row(row[: len(SLOT_COLUMNS)]) for row in rows if row[len(SLOT_COLUMNS)]]
 
 
-def read_free_slots(
-    reader: Any,
-    level: str,
-    region: str,
-    vaccine: str,
-    start: datetime,
-    end: datetime,
-    limit: int,
-    after: tuple[datetime, str] | None = None,
-    inclusive_after: bool = False,
-) -> list[Slot]:
+def read_free_slots(reader: Any, query: SlotQuery) -> list[Slot]:
     """Free slots of one vaccine in a region, earliest first, from the index of free slots only."""
+    region, vaccine, after = query.region, query.vaccine, query.after
+    end = [region, vaccine, query.end]
     if after is None:
-        key_range = KeyRange(start_closed=[region, vaccine, start], end_closed=[region, vaccine, end])
-    elif inclusive_after:
-        key_range = KeyRange(start_closed=[region, vaccine, *after], end_closed=[region, vaccine, end])
+        key_range = KeyRange(start_closed=[region, vaccine, query.start], end_closed=end)
+    elif query.inclusive_after:
+        key_range = KeyRange(start_closed=[region, vaccine, *after], end_closed=end)
     else:
-        key_range = KeyRange(start_open=[region, vaccine, *after], end_closed=[region, vaccine, end])
-    rows = reader.read("Slots", INDEX_COLUMNS, KeySet(ranges=[key_range]), index=SEARCH_INDEX[level], limit=limit)
+        key_range = KeyRange(start_open=[region, vaccine, *after], end_closed=end)
+    index = SEARCH_INDEX[query.level]
+    rows = reader.read("Slots", INDEX_COLUMNS, KeySet(ranges=[key_range]), index=index, limit=query.limit)
     return [Slot(row[0], row[1], row[2], row[3], row[4]) for row in rows]
 
 
 def read_patient_visits(reader: Any, patient_id: str) -> list[Visit]:
     return [visit_from_row(row) for row in reader.read("Visits", VISIT_COLUMNS, _prefix(patient_id))]
-
-
-def _visit_values(visit: Visit) -> tuple[Any, ...]:
-    return (
-        visit.patient_id, visit.visit_id, visit.series_id, visit.dose, visit.vaccine, visit.point_id, visit.starts_at,
-        str(visit.status), str(visit.channel), visit.check_in_code,
-    )  # fmt: skip

@@ -4,11 +4,41 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 
 from shared.domain.booking import Slot
 
-# The region levels search filters by; "point" is one point's own slots.
-LEVELS = ("voivodeship", "county", "municipality", "point")
+
+class Level(StrEnum):
+    """The region levels search filters by; ``POINT`` is one point's own slots."""
+
+    VOIVODESHIP = "voivodeship"
+    COUNTY = "county"
+    MUNICIPALITY = "municipality"
+    POINT = "point"
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    """One read of free slots: slots with free places of one vaccine in a region starting in
+    [start, end], earliest first (then by point), at most ``limit``; given ``after`` (time, point),
+    only those after it (or from it on, with ``inclusive_after``)."""
+
+    level: Level
+    region: str
+    vaccine: str
+    start: datetime
+    end: datetime
+    limit: int
+    after: tuple[datetime, str] | None = None
+    inclusive_after: bool = False
+
+    def follows(self, slot: Slot) -> bool:
+        """Whether the slot comes after ``after`` (always, without it)."""
+        if self.after is None:
+            return True
+        position = (slot.starts_at, slot.point_id)
+        return position > self.after or (self.inclusive_after and position == self.after)
 
 
 @dataclass(frozen=True)

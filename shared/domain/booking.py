@@ -117,6 +117,11 @@ class DoseWindow:
     def contains(self, moment: datetime) -> bool:
         return self.earliest <= moment <= self.latest
 
+    @property
+    def end(self) -> datetime:
+        """The window as a half-open range ends here: ``latest`` is its last second."""
+        return self.latest + timedelta(seconds=1)
+
 
 def next_dose_window(vaccine: Vaccine, dose: int, previous_dose_at: datetime) -> DoseWindow:
     """When dose ``dose`` (2+) may be given after the previous one, whole local days."""

@@ -15,14 +15,15 @@ from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.bootstrap import get_container
-from shared.domain.booking import WARSAW, Visit
+from shared.domain.booking import WARSAW
 from shared.domain.contact import InvalidPhone, polish_mobile
 from shared.domain.identity import POINT_ROLES, Principal, Role, is_valid_pesel
 from shared.domain.ids import UUID_PATTERN
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds, slot_json
 from shared.domain.vaccination import Actor
 from shared.entrypoints.auth import guarded
-from shared.entrypoints.visit_http import idempotency_key, visit_json, visits_response
+from shared.entrypoints.point_json import day_cancelled_json, no_show_json, vaccination_json, voided_json
+from shared.entrypoints.visit_http import idempotency_key, visits_response
 from shared.entrypoints.web import (
     Day,
     Instant,
@@ -138,7 +139,7 @@ def get_schedule(request: Request, principal: Principal, point_id: str) -> Respo
 def put_schedule(request: Request, principal: Principal, point_id: str) -> Response:
     body = parse_json(request, ScheduleBody)
     try:
-        change, _ = service().publish_schedule(
+        change = service().publish_schedule(
             _point_id(point_id), [b.block() for b in body.blocks], actor_of(principal), datetime.now(UTC)
         )
     except SlotsHaveVisits as refusal:
@@ -250,17 +251,6 @@ class VaccinationBody(BaseModel):
         return None
 
 
-def _visits(value: Any) -> Any:
-    """Visits in a service's answer as the clients see them (staff never see check-in codes)."""
-    if isinstance(value, Visit):
-        return visit_json(value, with_code=False)
-    if isinstance(value, list):
-        return [_visits(v) for v in value]
-    if isinstance(value, dict):
-        return {k: _visits(v) for k, v in value.items()}
-    return value
-
-
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def post_vaccination(request: Request, principal: Principal, visit_id: str) -> Response:
     body = parse_json(request, VaccinationBody)
@@ -269,7 +259,7 @@ def post_vaccination(request: Request, principal: Principal, visit_id: str) -> R
     outcome = service().record_vaccination(_visit_id(visit_id), body.lot, body.check_in_code, actor, now, reason)
     if reason is not None:  # besides its row beside the vaccination, in the staff audit trail
         _audit(actor.staff_id, "vaccinate_identity_checked", now, status=201, visit_id=visit_id, reason=reason)
-    return json_response(_visits(outcome.body), status=201, headers=NO_STORE)
+    return json_response(vaccination_json(outcome), status=201, headers=NO_STORE)
 
 
 class CancelDayBody(BaseModel):
@@ -298,9 +288,9 @@ def post_cancel_day(request: Request, principal: Principal, point_id: str, day: 
     outcome = service().cancel_day(_point_id(point_id), on, reason, body.move_to, actor, now)
     _audit(
         actor.staff_id, "cancel_day", now, status=200, point_id=point_id, day=on.isoformat(), reason=reason,
-        cancelled=outcome.body["cancelled"], moved=outcome.body["moved"],
+        cancelled=outcome.cancelled, moved=outcome.moved,
     )  # fmt: skip
-    return json_response(outcome.body, headers=NO_STORE)
+    return json_response(day_cancelled_json(outcome), headers=NO_STORE)
 
 
 class VoidBody(BaseModel):
@@ -319,13 +309,13 @@ def post_void(request: Request, principal: Principal, visit_id: str) -> Response
     actor, now = actor_of(principal), datetime.now(UTC)
     outcome = service().void_vaccination(_visit_id(visit_id), reason, actor, now)
     _audit(actor.staff_id, "void_vaccination", now, status=200, visit_id=visit_id, reason=reason)
-    return json_response(_visits(outcome.body), headers=NO_STORE)
+    return json_response(voided_json(outcome), headers=NO_STORE)
 
 
 @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
 def post_no_show(request: Request, principal: Principal, visit_id: str) -> Response:
     outcome = service().mark_no_show(_visit_id(visit_id), actor_of(principal), datetime.now(UTC))
-    return json_response(_visits(outcome.body), headers=NO_STORE)
+    return json_response(no_show_json(outcome), headers=NO_STORE)
 
 
 ROUTES = {

@@ -20,10 +20,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from shared.domain.availability import SlotState
+from shared.domain.availability import SlotQuery, SlotState
 from shared.domain.booking import Slot
 from shared.services.rate_limits import Toll
-from shared.services.search import FreeSlotReader, RangeBatchReader, SlotRange, read_each
+from shared.services.search import FreeSlotReader, RangeBatchReader, read_each
 
 log = logging.getLogger(__name__)
 
@@ -198,26 +198,16 @@ class ProjectedFreeSlots:
         self._checked_until = self.clock() + self.recheck_s
         log.warning("availability projection unreachable; search reads Spanner")
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         source = self._source()
         if source is self.projection:
             try:
-                return self.projection.free_slots(level, region, vaccine, start, end, limit, after, inclusive_after)
+                return self.projection.free_slots(query)
             except ProjectionUnavailable:
                 self._down()
-        return self.fallback.free_slots(level, region, vaccine, start, end, limit, after, inclusive_after)
+        return self.fallback.free_slots(query)
 
-    def free_ranges(self, ranges: Sequence[SlotRange], toll: Toll | None = None) -> list[list[Slot]]:
+    def free_ranges(self, ranges: Sequence[SlotQuery], toll: Toll | None = None) -> list[list[Slot]]:
         """The projection's batch read (with the toll) while it is ready; else the fallback's reads."""
         source = self._source()
         if source is self.projection and isinstance(self.projection, RangeBatchReader):

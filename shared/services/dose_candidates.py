@@ -13,6 +13,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime
 
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import DoseWindow
 from shared.services.ports import PointDirectory
 from shared.services.search import FreeSlotReader
@@ -41,14 +42,15 @@ class NextDoseCandidates:
         (the transaction then chooses by itself, as without candidates)."""
         try:
             at_point = self.reads.free_slots(
-                "point", point_id, vaccine, window.earliest, window.latest, self.per_source
+                SlotQuery(Level.POINT, point_id, vaccine, window.earliest, window.latest, self.per_source)
             )
             keys = [s.key for s in at_point if window.contains(s.starts_at)]
             point = self.points.get_many([point_id]).get(point_id)
             if len(keys) < self.per_source and point is not None:
                 nearby = self.reads.free_slots(
-                    "municipality", point.municipality, vaccine, window.earliest, window.latest, self.per_source
-                )
+                    SlotQuery(Level.MUNICIPALITY, point.municipality, vaccine, window.earliest, window.latest,
+                              self.per_source)
+                )  # fmt: skip
                 keys += [s.key for s in nearby if s.point_id != point_id and window.contains(s.starts_at)]
         except Exception:  # an optimisation only: the transaction can still choose by itself
             log.warning("next-dose candidates not read; the booking chooses inside its transaction", exc_info=True)

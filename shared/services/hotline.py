@@ -16,8 +16,8 @@ from shared.domain.ratelimit import Limit
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.sms import SmsRequest, booked_text
 from shared.services.notifications import visit_facts
-from shared.services.points import BackOffice, BackOfficeTx
 from shared.services.ports import MessagePublisher, PointDirectory
+from shared.services.transaction import Transaction, Transactions
 from shared.topology import SMS_REQUESTS
 
 RESEND_EVERY = timedelta(hours=1)
@@ -43,14 +43,14 @@ class TooSoon(Refused):
 class Hotline:
     def __init__(
         self,
-        office: BackOffice,
+        transactions: Transactions,
         points: PointDirectory,
         programme: Callable[[], Programme | None],
         bus: MessagePublisher,
         limits: Limits,
         transliterate: bool,
     ) -> None:
-        self.office = office
+        self.transactions = transactions
         self.points = points
         self.programme = programme
         self.bus = bus
@@ -61,11 +61,11 @@ class Hotline:
         """Send the visit's confirmation (with the doses after it) again to the number on file; the
         request id. Refused: no such visit, not booked, no mobile on file, or sent within the hour."""
 
-        def read(tx: BackOfficeTx) -> tuple[PatientRecord | None, list[Visit]]:
+        def read(tx: Transaction) -> tuple[PatientRecord | None, list[Visit]]:
             owner = tx.visit_owner(visit_id)
             return (tx.patient(owner), tx.patient_visits(owner)) if owner else (None, [])
 
-        patient, visits = self.office.read(read)
+        patient, visits = self.transactions.read(read)
         visit = next((v for v in visits if v.visit_id == visit_id), None)
         if patient is None or visit is None:
             raise Refused(RefusalKind.NOT_FOUND, "visit_not_found", "Nie ma takiej wizyty")

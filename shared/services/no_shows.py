@@ -6,13 +6,14 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from shared.services.night_jobs import Cursor, JobRun, NightJobs, PagedJob
-from shared.services.points import BackOffice, BookedRef, PointService
+from shared.services.points import PointService
+from shared.services.transaction import BookedRef, Transactions
 from shared.topology import NO_SHOW_TICKS
 
 
 class NightlyNoShows:
-    def __init__(self, office: BackOffice, points: PointService, jobs: NightJobs, page: int = 200) -> None:
-        self.office = office
+    def __init__(self, transactions: Transactions, points: PointService, jobs: NightJobs, page: int = 200) -> None:
+        self.transactions = transactions
         self.points = points
         self.jobs = jobs
         self.page = page
@@ -21,7 +22,7 @@ class NightlyNoShows:
         """Mark the visits of days before ``before``; ``done`` counts the visits marked."""
         job = PagedJob[BookedRef](
             job_id=f"no-shows-before-{before.isoformat()}",
-            next_page=lambda after: self.office.booked_before(before, _ref(after), self.page),
+            next_page=lambda after: self.transactions.booked_before(before, _ref(after), self.page),
             cursor_of=lambda ref: (ref[0].isoformat(), ref[1], ref[2]),
             work=lambda refs: self.points.mark_no_shows_page(refs, before, now),
             tick_topic=NO_SHOW_TICKS,

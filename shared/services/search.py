@@ -15,12 +15,13 @@ import heapq
 import json
 import threading
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any, Protocol, runtime_checkable
 
 from cachetools import TTLCache
 
+from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import Slot
 from shared.domain.points import Point
 from shared.domain.programme import Programme
@@ -40,50 +41,23 @@ class FreeSlotReader(Protocol):
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]: ...
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
-        """Slots with free places of one vaccine in a region, earliest first, after (time, point) if given."""
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
+        """The query's slots with free places, earliest first."""
         ...
-
-
-@dataclass(frozen=True)
-class SlotRange:
-    """One ``free_slots`` read: slots with free places of one vaccine in a region."""
-
-    level: str
-    region: str
-    vaccine: str
-    start: datetime
-    end: datetime
-    limit: int
-    after: tuple[datetime, str] | None = None
-    inclusive_after: bool = False
 
 
 @runtime_checkable
 class RangeBatchReader(Protocol):
     """A reader that reads many ranges in one round trip, and may take a rate-limit token with them."""
 
-    def free_ranges(self, ranges: Sequence[SlotRange], toll: Toll | None = None) -> list[list[Slot]]:
-        """Each range's slots, as ``free_slots`` reads them; sets ``toll.wait`` if it took the token."""
+    def free_ranges(self, ranges: Sequence[SlotQuery], toll: Toll | None = None) -> list[list[Slot]]:
+        """Each query's slots, as ``free_slots`` reads them; sets ``toll.wait`` if it took the token."""
         ...
 
 
-def read_each(reader: FreeSlotReader, ranges: Sequence[SlotRange]) -> list[list[Slot]]:
-    """The ranges one read at a time (a reader with no batch, or a fallback)."""
-    return [
-        reader.free_slots(r.level, r.region, r.vaccine, r.start, r.end, r.limit, r.after, r.inclusive_after)
-        for r in ranges
-    ]
+def read_each(reader: FreeSlotReader, ranges: Sequence[SlotQuery]) -> list[list[Slot]]:
+    """The queries one read at a time (a reader with no batch, or a fallback)."""
+    return [reader.free_slots(query) for query in ranges]
 
 
 @dataclass(frozen=True)
@@ -157,21 +131,9 @@ class CachedFreeSlots:
         key = ("point", point_id, start, end.replace(second=0, microsecond=0))
         return self._cached(key, lambda: self.reads.point_slots(point_id, start, end))
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
-        key = (level, region, vaccine, start, end.replace(second=0, microsecond=0), limit, after, inclusive_after)
-        return self._cached(
-            key, lambda: self.reads.free_slots(level, region, vaccine, start, end, limit, after, inclusive_after)
-        )
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
+        key = replace(query, end=query.end.replace(second=0, microsecond=0))
+        return self._cached(("free", key), lambda: self.reads.free_slots(query))
 
 
 class SlotSearch:
@@ -197,7 +159,7 @@ class SlotSearch:
         start = max(filters.start, now).replace(second=0, microsecond=0)
         wanted = filters.limit + 1
         # A point is a region of its own (its free slots per vaccine): one batch of range reads either way.
-        level, region = ("point", filters.point_id) if filters.point_id else self._level(filters)
+        level, region = (Level.POINT, filters.point_id) if filters.point_id else self._level(filters)
         ranges = [self._region(level, region, vaccine, start, filters.end, wanted, after) for vaccine in vaccines]
         found_ranges = self._batch.free_ranges(ranges, toll) if self._batch else read_each(self.slots, ranges)
         candidates: Iterable[Slot] = heapq.merge(*found_ranges, key=_order)
@@ -219,29 +181,29 @@ class SlotSearch:
 
     def _region(
         self,
-        level: str,
+        level: Level,
         region: str,
         vaccine: str,
         start: datetime,
         end: datetime,
         limit: int,
         after: tuple[datetime, str, str] | None,
-    ) -> SlotRange:
+    ) -> SlotQuery:
         resume = None
         inclusive = False
         if after is not None and after[0] >= start:
             resume = (after[0], after[1])
             inclusive = vaccine > after[2]  # the same (time, point) comes after the last one for later vaccines
-        return SlotRange(level, region, vaccine, start, end, limit, resume, inclusive)
+        return SlotQuery(level, region, vaccine, start, end, limit, resume, inclusive)
 
     @staticmethod
-    def _level(filters: SearchFilters) -> tuple[str, str]:
+    def _level(filters: SearchFilters) -> tuple[Level, str]:
         if filters.municipality:
-            return "municipality", filters.municipality
+            return Level.MUNICIPALITY, filters.municipality
         if filters.county:
-            return "county", filters.county
+            return Level.COUNTY, filters.county
         if filters.voivodeship:
-            return "voivodeship", filters.voivodeship
+            return Level.VOIVODESHIP, filters.voivodeship
         raise invalid_search("voivodeship", "Podaj województwo, powiat, gminę albo punkt szczepień")
 
 

@@ -26,8 +26,8 @@ from shared.domain.programme import Programme, require_programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.series import pending_dose
 from shared.domain.vaccination import Actor, check_in_code_refusal, check_point, local_day
-from shared.services.points import BackOffice, BackOfficeTx
 from shared.services.ports import VisitReader
+from shared.services.transaction import Transaction, Transactions
 from shared.services.visits import BookingRequest, BookVisit, VisitsChanged
 
 HORIZON = timedelta(days=92)
@@ -65,13 +65,13 @@ class WalkIn:
 class WalkIns:
     def __init__(
         self,
-        office: BackOffice,
+        transactions: Transactions,
         patients: PatientRegistry,
         booking: Booking,
         visits: VisitReader,
         programme: Callable[[], Programme | None],
     ) -> None:
-        self.office = office
+        self.transactions = transactions
         self.patients = patients
         self.booking = booking
         self.visits = visits
@@ -92,12 +92,12 @@ class WalkIns:
         if pending is not None and pending.vaccine.code == walk_in.vaccine:
             earliest = max(now, pending.window.earliest)
 
-        def read(tx: BackOfficeTx) -> list[Slot]:
+        def read(tx: Transaction) -> list[Slot]:
             if tx.point(point_id) is None:
                 raise Refused(RefusalKind.NOT_FOUND, "point_not_found", "Nie ma takiego punktu szczepień")
-            return tx.slots(point_id, earliest, now + HORIZON)
+            return tx.point_slots(point_id, earliest, now + HORIZON)
 
-        free = [s for s in self.office.read(read) if s.vaccine == walk_in.vaccine and s.free_places > 0]
+        free = [s for s in self.transactions.read(read) if s.vaccine == walk_in.vaccine and s.free_places > 0]
         candidates: list[Slot | None] = []
         candidates += [s for s in free if s.starts_at > now][:TRIES]
         if not candidates:
@@ -124,7 +124,7 @@ class WalkIns:
                     raise wrong
                 code = None  # a wrong code: refused as if none was shown, naming the field
             if code is None:
-                other = self.office.read(lambda tx: tx.point(visit.point_id))
+                other = self.transactions.read(lambda tx: tx.point(visit.point_id))
                 raise Refused(
                     RefusalKind.CONFLICT,
                     "booked_elsewhere",
@@ -143,13 +143,13 @@ class WalkIns:
             )  # fmt: skip
         end = now + timedelta(days=1)
 
-        def read(tx: BackOfficeTx) -> list[Slot]:
+        def read(tx: Transaction) -> list[Slot]:
             if tx.point(point_id) is None:
                 raise Refused(RefusalKind.NOT_FOUND, "point_not_found", "Nie ma takiego punktu szczepień")
-            return tx.slots(point_id, now, end)
+            return tx.point_slots(point_id, now, end)
 
         today = [
-            s for s in self.office.read(read)
+            s for s in self.transactions.read(read)
             if s.vaccine == visit.vaccine and s.free_places > 0 and s.starts_at > now
             and local_day(s.starts_at) == local_day(now)
         ]  # fmt: skip
@@ -167,14 +167,14 @@ class WalkIns:
         """The code of a visit at another point, counted like at the vaccination: a few wrong tries, then
         the code is locked (else a point could guess its way through 10,000 codes)."""
 
-        def check(tx: BackOfficeTx) -> Refused | None:
+        def check(tx: Transaction) -> Refused | None:
             attempts = tx.wrong_code_attempts(visit.patient_id, visit.visit_id)
             refusal = check_in_code_refusal(visit, code, attempts)
             if refusal is not None and refusal.code == "wrong_check_in_code":
                 tx.set_wrong_code_attempts(visit.patient_id, visit.visit_id, attempts + 1)
             return refusal
 
-        return self.office.transaction(check)
+        return self.transactions.run(check)
 
     def _patient(self, walk_in: WalkIn, programme: Programme, actor: Actor, now: datetime) -> PatientRecord:
         patient, referrals = self.patients.lookup(walk_in.pesel)

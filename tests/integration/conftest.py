@@ -10,8 +10,9 @@ import pytest
 
 from emulators.provision import provision, remove_pubsub
 from emulators.seed import SLOT_COLUMNS, demo_programme, pesel_for
-from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerVisitReader
+from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.adapters.spanner_points import POINT_COLUMNS
+from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container, build_container
 from shared.domain.identity import Person
 from shared.domain.local_time import WARSAW
@@ -87,7 +88,7 @@ def visit_service(
     """The visit service on the real Spanner adapters, with a programme of the test's own."""
     chosen = programme or demo_programme(NOW)
     return VisitService(
-        SpannerBookingTransactions(container.spanner),
+        SpannerTransactions(container.spanner),
         SpannerVisitReader(container.spanner),
         container.patients,
         container.points,

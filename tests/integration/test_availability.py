@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 import redis
@@ -21,12 +22,12 @@ from shared.adapters.redis_buckets import RedisTokenBuckets
 from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.adapters.spanner_booking import SpannerFreeSlots
 from shared.bootstrap import Container, build_container
-from shared.domain.availability import SlotState
+from shared.domain.availability import Level, SlotQuery, SlotState
 from shared.domain.booking import Channel, Slot
 from shared.domain.ratelimit import Limit
 from shared.services.availability import Availability, AvailabilityProjection, ProjectedFreeSlots
 from shared.services.rate_limits import Toll
-from shared.services.search import SearchFilters, SlotRange
+from shared.services.search import SearchFilters
 from shared.services.visits import BookingRequest
 from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
 from tests.unit.fakes import FakeProjection
@@ -54,9 +55,10 @@ def state(point: str, minutes: int, booked: int, version: int, capacity: int = 3
 
 
 def free(
-    projection: AvailabilityProjection, level: str = "county", region: str = "1465", **kwargs: object
+    projection: AvailabilityProjection, level: str = "county", region: str = "1465", **kwargs: Any
 ) -> list[tuple[timedelta, str, int]]:
-    found = projection.free_slots(level, region, "comirnaty", T0, T0 + timedelta(days=1), 10, **kwargs)  # type: ignore[arg-type]
+    query = SlotQuery(Level(level), region, "comirnaty", T0, T0 + timedelta(days=1), 10, **kwargs)
+    found = projection.free_slots(query)
     return [(s.starts_at - T0, s.point_id, s.free_places) for s in found]
 
 
@@ -136,7 +138,7 @@ def test_a_rebuild_equals_what_spanner_holds_and_a_reconcile_repairs_a_lost_chan
     service.book(add_patient(backends), BookingRequest(there, at(3, 9), "jcovden", None), Channel.WEB, at(0, 0), "k2")
     repaired = availability.reconcile()
     assert repaired.repaired == 1
-    assert projection.free_slots("point", there, "jcovden", at(0, 0), at(9, 0), 10) == []
+    assert projection.free_slots(SlotQuery(Level.POINT, there, "jcovden", at(0, 0), at(9, 0), 10)) == []
 
 
 def test_a_changed_slot_is_refreshed_from_spanner_with_its_commit_time(
@@ -146,13 +148,13 @@ def test_a_changed_slot_is_refreshed_from_spanner_with_its_commit_time(
     projection = redis_projection(emulator_env["EREG_REDIS_URL"])
     availability = Availability(projection, SpannerSlotStates(backends.spanner))
     availability.rebuild()
-    [before] = projection.free_slots("point", here, "jcovden", at(0, 0), at(9, 0), 10)
+    [before] = projection.free_slots(SlotQuery(Level.POINT, here, "jcovden", at(0, 0), at(9, 0), 10))
     visit_service(backends).book(
         add_patient(backends), BookingRequest(here, at(2, 9), "jcovden", None), Channel.WEB, at(0, 0), "k"
     )
     assert availability.refresh([(here, at(2, 9), "jcovden")]) == 1
     assert availability.refresh([(here, at(2, 9), "jcovden")]) == 0  # the same state again: not newer
-    [after] = projection.free_slots("point", here, "jcovden", at(0, 0), at(9, 0), 10)
+    [after] = projection.free_slots(SlotQuery(Level.POINT, here, "jcovden", at(0, 0), at(9, 0), 10))
     assert (before.free_places, after.free_places) == (2, 1)
     [(_, _, version)] = projection.states([here]).values()
     assert version > 0
@@ -169,7 +171,8 @@ def test_search_reads_spanner_while_redis_is_down_and_the_projection_again_once_
     reads = ProjectedFreeSlots(projection, SpannerFreeSlots(backends.spanner, 0), recheck_s=0)
 
     def free_places() -> list[int]:
-        return [s.free_places for s in reads.free_slots("municipality", "1465011", "jcovden", at(0, 0), at(9, 0), 5)]
+        query = SlotQuery(Level.MUNICIPALITY, "1465011", "jcovden", at(0, 0), at(9, 0), 5)
+        return [s.free_places for s in reads.free_slots(query)]
 
     projection.apply([SlotState(Slot(here, at(2, 9), "jcovden", 2, 1, *WAW), 2**60)])  # marks the projection's copy
     assert free_places() == [1]  # from the projection
@@ -214,7 +217,7 @@ def test_a_slot_deleted_in_spanner_leaves_the_projection_when_its_change_arrives
     with backends.spanner.batch() as batch:  # as a schedule PUT removes an unbooked slot
         batch.delete("Slots", KeySet(keys=[[here, at(2, 9), "jcovden"]]))
     assert availability.refresh([(here, at(2, 9), "jcovden")]) == 1
-    found = projection.free_slots("point", here, "jcovden", at(0, 0), at(9, 0), 10)
+    found = projection.free_slots(SlotQuery(Level.POINT, here, "jcovden", at(0, 0), at(9, 0), 10))
     assert [s.starts_at for s in found] == [at(2, 10)]
     assert availability.reconcile().repaired == 0  # nothing left to repair
 
@@ -226,7 +229,7 @@ def test_a_search_takes_its_rate_limit_token_and_reads_every_vaccine_in_one_roun
     prefix = f"t{uuid.uuid4().hex[:8]}:"
     projection = RedisAvailability(client, prefix, buckets=RedisTokenBuckets(client, prefix))
     projection.apply([state(A, 0, 1, 1), state(B, 30, 0, 1, vaccine="spikevax"), state(A, 60, 3, 1)])
-    ranges = [SlotRange("county", "1465", v, T0, T0 + timedelta(days=1), 10) for v in ("comirnaty", "spikevax")]
+    ranges = [SlotQuery(Level.COUNTY, "1465", v, T0, T0 + timedelta(days=1), 10) for v in ("comirnaty", "spikevax")]
     # A server that lost the script (new, or restarted) still takes the token, through a plain call.
     client.script_flush()
     first = Toll("search:ip", "192.0.2.8", Limit(0.001, 2))

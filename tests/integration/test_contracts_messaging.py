@@ -1,5 +1,5 @@
 """The same cases against each messaging fake of tests/unit/fakes.py and its real adapter on the emulators
-(outbox, SMS log, point directory; the visit and patient readers are in test_contracts_booking.py).
+(outbox, SMS log, point directory; the visit and patient readers are in test_contracts_transaction.py).
 
 Every fixture is parametrised over ``fake`` and ``real``: a case that passes on one and fails on the
 other means the fake has drifted, and the unit tests built on it would prove nothing.

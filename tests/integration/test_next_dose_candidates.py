@@ -10,30 +10,27 @@ from typing import Any, TypeVar
 from google.cloud.spanner_v1.keyset import KeySet
 
 from emulators.seed import demo_programme
-from shared.adapters.spanner_booking import (
-    SLOT_COLUMNS,
-    SpannerBookingTransactions,
-    SpannerFreeSlots,
-    SpannerVisitReader,
-)
+from shared.adapters.spanner_booking import SLOT_COLUMNS, SpannerFreeSlots, SpannerVisitReader
+from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import Channel, next_dose_window
 from shared.services.dose_candidates import NextDoseCandidates
-from shared.services.visits import BookingRequest, BookingTransaction, VisitService
+from shared.services.transaction import Transaction
+from shared.services.visits import BookingRequest, VisitService
 from tests.integration.conftest import NOW, CapturedEvents, add_patient, add_point, at
 
 T = TypeVar("T")
 
 
-class RecordedTransactions(SpannerBookingTransactions):
+class RecordedTransactions(SpannerTransactions):
     """The Spanner adapter, noting which port reads each transaction attempt made."""
 
     def __init__(self, *args: Any) -> None:
         super().__init__(*args)
         self.calls: list[str] = []
 
-    def run(self, work: Callable[[BookingTransaction], T]) -> T:
-        def recorded(tx: BookingTransaction) -> T:
+    def run(self, work: Callable[[Transaction], T]) -> T:
+        def recorded(tx: Transaction) -> T:
             outer = self
 
             class Recorder:

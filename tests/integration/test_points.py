@@ -25,8 +25,8 @@ from emulators.seed import (
     top_up_today,
 )
 from shared.adapters.firestore_night_jobs import NIGHT_JOBS, FirestoreCheckpoints
-from shared.adapters.spanner_backoffice import SpannerBackOffice
 from shared.adapters.spanner_booking import SpannerVisitReader
+from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import WARSAW, Channel, Visit, VisitStatus
 from shared.domain.refusals import Refused
@@ -61,7 +61,14 @@ def staff(point_id: str) -> Actor:
 @pytest.fixture
 def office(backends: Container) -> PointService:
     programme = demo_programme(NOW)
-    return PointService(SpannerBackOffice(backends.spanner), lambda: programme, CapturedEvents())
+    return PointService(SpannerTransactions(backends.spanner), lambda: programme, CapturedEvents())
+
+
+def captured(office: PointService) -> CapturedEvents:
+    """What the service published, as the fixture's publisher kept it."""
+    events = office.changes.events
+    assert isinstance(events, CapturedEvents)
+    return events
 
 
 def day(offset: int) -> date:
@@ -108,12 +115,14 @@ def test_a_schedule_is_published_changed_and_listed_with_one_event_per_slot(
     point_id = add_point(backends, ["comirnaty", "jcovden"])
     office.record_delivery(point_id, "comirnaty", 500, "LOT-1", NOW - timedelta(days=1), ADMIN, NOW)
     office.record_delivery(point_id, "jcovden", 500, "J-1", NOW - timedelta(days=1), ADMIN, NOW)
-    change, events = office.publish_schedule(
+    seen = len(captured(office).events)
+    change = office.publish_schedule(
         point_id,
         [block(1, "08:00", "12:00", 5), block(1, "12:00", "13:00", 2, "jcovden", minutes=30)],
         staff(point_id),
         NOW,
     )
+    events = captured(office).events[seen:]
     assert (len(change.created), len(change.changed), len(change.removed)) == (6, 0, 0)
     assert len(events) == 6 and {e["event_type"] for e in events} == {"ScheduleChanged"}
     assert {(e["change"], e["capacity"], e["booked"], e["voivodeship"]) for e in events} == {
@@ -123,9 +132,11 @@ def test_a_schedule_is_published_changed_and_listed_with_one_event_per_slot(
     assert len(outbox(backends, "ScheduleChanged")) == 6
 
     # The same day again: 10:00 goes, 08:00-10:00 get 7 places, 11:00 stays; jcovden is gone too.
-    change, events = office.publish_schedule(
+    seen = len(captured(office).events)
+    change = office.publish_schedule(
         point_id, [block(1, "08:00", "10:00", 7), block(1, "11:00", "12:00", 5)], staff(point_id), NOW
     )
+    events = captured(office).events[seen:]
     assert [s.starts_at for s in change.changed] == [at(1, 8), at(1, 9)]
     assert {(s.starts_at, s.vaccine) for s in change.removed} == {
         (at(1, 10), "comirnaty"),
@@ -164,7 +175,7 @@ def test_slots_that_have_started_are_kept_and_past_days_are_refused(backends: Co
     point_id = add_point(backends, ["jcovden"], [(at(1, 9), "jcovden", 3)])
     office.record_delivery(point_id, "jcovden", 100, "J-1", NOW - timedelta(days=1), ADMIN, NOW)
     later = at(1, 9) + timedelta(minutes=30)  # "now" half an hour after the 09:00 slot started
-    change, _ = office.publish_schedule(point_id, [block(1, "08:00", "11:00", 4, "jcovden")], staff(point_id), later)
+    change = office.publish_schedule(point_id, [block(1, "08:00", "11:00", 4, "jcovden")], staff(point_id), later)
     assert change.past_kept == 2 and [s.starts_at for s in change.created] == [at(1, 10)]
     assert slots_of(backends, point_id)[(at(1, 9), "jcovden")][0] == 3
     with pytest.raises(Refused) as refused:
@@ -210,7 +221,7 @@ def test_a_schedule_edit_racing_bookings_never_overbooks(backends: Container) ->
     patients = [add_patient(backends) for _ in range(8)]
     containers = [build_container(backends.settings) for _ in range(3)]
     programme = demo_programme(NOW)
-    office = PointService(SpannerBackOffice(containers[0].spanner), lambda: programme, CapturedEvents())
+    office = PointService(SpannerTransactions(containers[0].spanner), lambda: programme, CapturedEvents())
     office.record_delivery(point_id, "jcovden", 100, "J-1", NOW - timedelta(days=1), ADMIN, NOW)
     start = threading.Barrier(len(patients) + 1)
     outcomes: list[str] = []
@@ -283,8 +294,10 @@ def test_a_vaccination_completes_the_visit_books_dose_two_and_cancels_orphans(
                        "WEB", "1111", day(3), NOW, NOW)])  # fmt: skip
         batch.update("Slots", ("PointId", "StartsAt", "Vaccine", "Booked"), [(elsewhere, at(3, 9), "comirnaty", 1)])
 
+    seen = len(captured(office).events)
     outcome = office.record_vaccination(first.visit_id, "C-LOT", first.check_in_code, staff(point_id), NOW)
-    record = outcome.body["vaccination"]
+    written = captured(office).events[seen:]
+    record = outcome.vaccination.as_json()
     assert (record["dose"], record["lot"], record["point_id"], record["staff_id"]) == (
         1,
         "C-LOT",
@@ -296,16 +309,16 @@ def test_a_vaccination_completes_the_visit_books_dose_two_and_cancels_orphans(
     dose_two = [v for v in visits[2] if v.is_active]
     assert len(dose_two) == 1 and dose_two[0].starts_at == at(21, 9) and dose_two[0].point_id == point_id
     assert dose_two[0].channel == Channel.POINT
-    assert outcome.body["cancelled"] == [orphan_id] and visits[1][1].visit_id == orphan_id
+    assert outcome.cancelled == [orphan_id] and visits[1][1].visit_id == orphan_id
     assert slots_of(backends, elsewhere)[(at(3, 9), "comirnaty")][1] == 0  # the orphan's place is free again
     levels = {lvl.vaccine: lvl for lvl in office.stock(point_id, ADMIN, NOW)}
     assert (levels["comirnaty"].administered, levels["comirnaty"].on_hand) == (1, 99)
-    types = sorted(e["event_type"] for e in outcome.events)
+    types = sorted(e["event_type"] for e in written)
     assert types == ["VisitBooked", "VisitCancelled", "VisitCompleted"]
-    assert next(e for e in outcome.events if e["event_type"] == "VisitCompleted")["lot"] == "C-LOT"
+    assert next(e for e in written if e["event_type"] == "VisitCompleted")["lot"] == "C-LOT"
     # The same request again (a retry) answers the record again and changes nothing.
     again = office.record_vaccination(first.visit_id, "C-LOT", first.check_in_code, staff(point_id), NOW)
-    assert again.body["vaccination"] == record and again.events == []
+    assert again.vaccination.as_json() == record and captured(office).events[seen:] == written
 
 
 def test_wrong_codes_are_counted_and_lock_the_visit(
@@ -377,9 +390,10 @@ def test_a_no_show_frees_the_later_doses_and_the_patient_can_book_again(
     with pytest.raises(Refused) as refused:
         office.mark_no_show(first.visit_id, staff(add_point(backends, ["jcovden"])), soon + timedelta(minutes=5))
     assert refused.value.code == "visit_of_other_point"
+    seen = len(captured(office).events)
     outcome = office.mark_no_show(first.visit_id, staff(point_id), soon + timedelta(minutes=5))
-    assert outcome.body["cancelled"] == [second.visit_id]
-    assert sorted(e["event_type"] for e in outcome.events) == ["VisitCancelled", "VisitNoShow"]
+    assert outcome.cancelled == [second.visit_id]
+    assert sorted(e["event_type"] for e in captured(office).events[seen:]) == ["VisitCancelled", "VisitNoShow"]
     statuses = {v.visit_id: v.status for vs in visits_of(backends, patient).values() for v in vs}
     assert statuses == {first.visit_id: VisitStatus.NO_SHOW, second.visit_id: VisitStatus.CANCELLED}
     assert slots_of(backends, point_id)[(at(21, 9), "comirnaty")][1] == 0
@@ -404,7 +418,7 @@ def test_the_nightly_no_shows_killed_mid_way_resume_after_the_checkpoint_and_mar
     checkpoints = FirestoreCheckpoints(backends.firestore.client)
     checkpoints.client.collection(NIGHT_JOBS).document(f"no-shows-before-{today.isoformat()}").delete()
     jobs = NightJobs(checkpoints, backends.bus, time.monotonic, budget_s=60.0)
-    dying = DyingBackOffice(SpannerBackOffice(backends.spanner), commits=1)
+    dying = DyingBackOffice(SpannerTransactions(backends.spanner), commits=1)
     programme = demo_programme(NOW)
     nightly = NightlyNoShows(dying, PointService(dying, lambda: programme, CapturedEvents()), jobs, page=2)
     with pytest.raises(KilledMidWay):  # the first page (two visits) commits, the process dies in the second
@@ -431,14 +445,14 @@ class KilledMidWay(Exception):
 class DyingBackOffice:
     """The Spanner back office for ``commits`` transactions; the process "dies" in the next one."""
 
-    def __init__(self, office: SpannerBackOffice, commits: int) -> None:
+    def __init__(self, office: SpannerTransactions, commits: int) -> None:
         self.office, self.commits = office, commits
 
-    def transaction(self, work: Any) -> Any:
+    def run(self, work: Any) -> Any:
         if self.commits <= 0:
             raise KilledMidWay()
         self.commits -= 1
-        return self.office.transaction(work)
+        return self.office.run(work)
 
     def read(self, work: Any) -> Any:
         return self.office.read(work)
@@ -453,7 +467,7 @@ class DyingBackOffice:
 def walk_ins(container: Container) -> WalkIns:
     programme = demo_programme(NOW)
     return WalkIns(
-        SpannerBackOffice(container.spanner), container.patients, visit_service(container),
+        SpannerTransactions(container.spanner), container.patients, visit_service(container),
         SpannerVisitReader(container.spanner), lambda: programme,
     )  # fmt: skip
 
@@ -565,5 +579,5 @@ def test_a_walk_in_of_a_patient_booked_elsewhere_needs_that_visits_code_and_then
     assert (dose_one.visit_id, dose_one.point_id, dose_one.starts_at) == (online[0].visit_id, point_id, soon)
     assert slots_of(backends, elsewhere)[(at(3, 9), "comirnaty")][1] == 0  # the other point's place is freed
     outcome = office.record_vaccination(dose_one.visit_id, "C-LOT", dose_one.check_in_code, staff(point_id), NOW)
-    assert outcome.body["cancelled"] == []  # nothing left open elsewhere: dose 2 still fits its window
+    assert outcome.cancelled == []  # nothing left open elsewhere: dose 2 still fits its window
     assert slots_of(backends, elsewhere)[(at(25, 9), "comirnaty")][1] == 1

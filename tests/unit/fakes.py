@@ -17,40 +17,56 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar
 
-from shared.domain.availability import SlotState
+from shared.domain.availability import Level, SlotQuery, SlotState
 from shared.domain.booking import WARSAW, Slot, Visit
 from shared.domain.identity import AssertionReplayed, Person, Session
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
 from shared.domain.reports import CapacityUse, DailyCount
+from shared.domain.stock import Delivery
+from shared.domain.vaccination import Vaccination
 from shared.services.availability import ProjectionUnavailable
+from shared.services.idempotency import StoredResult
 from shared.services.identity import SessionsUnavailable
 from shared.services.sms import PermanentSmsError, TransientSmsError
-from shared.services.visits import StoredResult
+from shared.services.transaction import BookedRef
 
 T = TypeVar("T")
 SlotKey = tuple[str, datetime, str]
 
 
 @dataclass
-class BookingState:
+class StoreState:
+    """What Spanner holds of points, slots, stock, patients and visits (one fake for the one port)."""
+
+    points: dict[str, Point] = field(default_factory=dict)
     slots: dict[SlotKey, Slot] = field(default_factory=dict)
-    visits: dict[str, Visit] = field(default_factory=dict)  # by visit id
+    deliveries: list[Delivery] = field(default_factory=list)
+    administered: dict[tuple[str, str], int] = field(default_factory=dict)
     patients: dict[str, PatientRecord] = field(default_factory=dict)
     referrals: dict[str, list[Referral]] = field(default_factory=dict)
+    visits: dict[str, Visit] = field(default_factory=dict)  # by visit id
+    wrong_codes: dict[str, int] = field(default_factory=dict)  # by visit id
+    vaccinations: dict[str, Vaccination] = field(default_factory=dict)  # by visit id
+    voids: dict[str, tuple[datetime, str, str]] = field(default_factory=dict)
+    identity_checks: dict[tuple[str, date, str], tuple[str, str]] = field(default_factory=dict)
     results: dict[tuple[str, str], StoredResult] = field(default_factory=dict)
     outbox: list[dict[str, Any]] = field(default_factory=list)
     previous_phones: dict[str, str] = field(default_factory=dict)
 
 
-class FakeBookingTransaction:
-    def __init__(self, committed: BookingState) -> None:
+class FakeSlotsInTransaction:
+    """Points, slots and stock of one transaction: reads of what was committed when it started,
+    writes applied at commit."""
+
+    def __init__(self, committed: StoreState) -> None:
         self._read = committed
-        self._writes: list[Callable[[BookingState], None]] = []
+        self._writes: list[Callable[[StoreState], None]] = []
         self.key_reads = 0  # reads of slots by key list (one call, however many keys)
         self.range_reads = 0  # range and index reads of slots
 
-    # --- reads (of what was committed when the transaction started) ---------------------------
+    def point(self, point_id: str) -> Point | None:
+        return self._read.points.get(point_id)
 
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         return self._read.slots.get((point_id, starts_at, vaccine))
@@ -61,46 +77,112 @@ class FakeBookingTransaction:
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         self.range_reads += 1
-        found = [s for s in self._read.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
+        found = [s for s in self._read.slots.values() if s.point_id == point_id and start <= s.starts_at < end]
         return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
 
-    def free_slots(
-        self, level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         self.range_reads += 1
-        return free_slots(self._read.slots.values(), level, region, vaccine, start, end, limit)
+        return free_slots(self._read.slots.values(), query)
 
-    def patient(self, patient_id: str) -> PatientRecord | None:
-        return self._read.patients.get(patient_id)
+    def deliveries(self, point_id: str) -> list[Delivery]:
+        return [d for d in self._read.deliveries if d.point_id == point_id]
 
-    def referrals(self, patient_id: str) -> list[Referral]:
-        return list(self._read.referrals.get(patient_id, []))
+    def administered(self, point_id: str) -> dict[str, int]:
+        return {vaccine: n for (point, vaccine), n in self._read.administered.items() if point == point_id}
 
-    def patient_visits(self, patient_id: str) -> list[Visit]:
-        return [v for v in self._read.visits.values() if v.patient_id == patient_id]
+    def insert_slots(self, slots: Sequence[Slot]) -> None:
+        new = list(slots)
 
-    def visit_owner(self, visit_id: str) -> str | None:
-        visit = self._read.visits.get(visit_id)
-        return visit.patient_id if visit else None
+        def write(state: StoreState) -> None:
+            for slot in new:
+                assert slot.key not in state.slots, "insert of an existing slot"
+                state.slots[slot.key] = replace(slot, booked=0)
 
-    def stored_result(self, scope: str, key: str) -> StoredResult | None:
-        return self._read.results.get((scope, key))
+        self._writes.append(write)
 
-    # --- writes (applied at commit) ------------------------------------------------------------
+    def set_capacities(self, slots: Sequence[Slot]) -> None:
+        changed = [(s.key, s.capacity) for s in slots]
 
-    def save_slots(self, slots: Iterable[Slot]) -> None:
+        def write(state: StoreState) -> None:
+            for key, capacity in changed:
+                state.slots[key] = replace(state.slots[key], capacity=capacity)
+
+        self._writes.append(write)
+
+    def delete_slots(self, slots: Sequence[Slot]) -> None:
+        keys = [s.key for s in slots]
+
+        def write(state: StoreState) -> None:
+            for key in keys:
+                del state.slots[key]
+
+        self._writes.append(write)
+
+    def save_booked(self, slots: Iterable[Slot]) -> None:
         counts = [(s.key, s.booked) for s in slots]
 
-        def write(state: BookingState) -> None:
+        def write(state: StoreState) -> None:
             for key, booked in counts:
                 state.slots[key] = replace(state.slots[key], booked=booked)
 
         self._writes.append(write)
 
+    def add_delivery(self, delivery: Delivery, staff_id: str) -> None:
+        self._writes.append(lambda state: state.deliveries.append(delivery))
+
+    def set_administered(self, point_id: str, vaccine: str, administered: int) -> None:
+        self._writes.append(lambda state: state.administered.__setitem__((point_id, vaccine), administered))
+
+    def commit(self, state: StoreState) -> None:
+        staged = copy.deepcopy(state)
+        for write in self._writes:
+            write(staged)
+        state.__dict__.update(staged.__dict__)
+
+
+class FakeTransaction(FakeSlotsInTransaction):
+    """The whole transaction port: the slots above, and patients, visits, vaccinations,
+    idempotency records and the outbox."""
+
+    def patient(self, patient_id: str) -> PatientRecord | None:
+        return self._read.patients.get(patient_id)
+
+    def patients(self, patient_ids: Sequence[str]) -> dict[str, PatientRecord]:
+        return {p: self._read.patients[p] for p in patient_ids if p in self._read.patients}
+
+    def referrals(self, patient_id: str) -> list[Referral]:
+        return list(self._read.referrals.get(patient_id, []))
+
+    def visit_owner(self, visit_id: str) -> str | None:
+        visit = self._read.visits.get(visit_id)
+        return visit.patient_id if visit else None
+
+    def patient_visits(self, patient_id: str) -> list[Visit]:
+        return [v for v in self._read.visits.values() if v.patient_id == patient_id]
+
+    def visits_of(self, patient_ids: Sequence[str]) -> dict[str, list[Visit]]:
+        return {p: self.patient_visits(p) for p in patient_ids}
+
+    def day_visit_patients(self, point_id: str, start: datetime, end: datetime) -> list[str]:
+        found = [v for v in self._read.visits.values() if v.point_id == point_id and start <= v.starts_at < end]
+        return list(dict.fromkeys(v.patient_id for v in sorted(found, key=lambda v: (v.starts_at, v.visit_id))))
+
+    def wrong_code_attempts(self, patient_id: str, visit_id: str) -> int:
+        return self._read.wrong_codes.get(visit_id, 0)
+
+    def vaccination(self, patient_id: str, visit_id: str) -> Vaccination | None:
+        return self._read.vaccinations.get(visit_id)
+
+    def identity_checks_made(self, staff_id: str, day: date) -> int:
+        return sum(1 for staff, on, _ in self._read.identity_checks if (staff, on) == (staff_id, day))
+
+    def stored_result(self, scope: str, key: str) -> StoredResult | None:
+        return self._read.results.get((scope, key))
+
     def insert_visits(self, visits: Iterable[Visit]) -> None:
         new = list(visits)
 
-        def write(state: BookingState) -> None:
+        def write(state: StoreState) -> None:
             for visit in new:
                 if visit.visit_id in state.visits:
                     raise AssertionError(f"visit {visit.visit_id} exists already")
@@ -111,7 +193,7 @@ class FakeBookingTransaction:
     def update_visits(self, visits: Iterable[Visit]) -> None:
         changed = list(visits)
 
-        def write(state: BookingState) -> None:
+        def write(state: StoreState) -> None:
             for visit in changed:
                 stored = state.visits[visit.visit_id]
                 state.visits[visit.visit_id] = replace(
@@ -121,15 +203,28 @@ class FakeBookingTransaction:
         self._writes.append(write)
 
     def save_phone(self, patient_id: str, phone: str, previous: str | None = None) -> None:
-        def write(state: BookingState) -> None:
+        def write(state: StoreState) -> None:
             state.patients[patient_id] = replace(state.patients[patient_id], phone=phone)
             if previous is not None:
                 state.previous_phones[patient_id] = previous
 
         self._writes.append(write)
 
+    def set_wrong_code_attempts(self, patient_id: str, visit_id: str, attempts: int) -> None:
+        self._writes.append(lambda state: state.wrong_codes.__setitem__(visit_id, attempts))
+
+    def add_vaccination(self, vaccination: Vaccination) -> None:
+        self._writes.append(lambda state: state.vaccinations.__setitem__(vaccination.visit_id, vaccination))
+
+    def void_vaccination(self, vaccination: Vaccination, voided_at: datetime, staff_id: str, reason: str) -> None:
+        self._writes.append(lambda state: state.voids.__setitem__(vaccination.visit_id, (voided_at, staff_id, reason)))
+
+    def add_identity_check(self, staff_id: str, day: date, visit_id: str, point_id: str, reason: str) -> None:
+        check = (point_id, reason)
+        self._writes.append(lambda state: state.identity_checks.__setitem__((staff_id, day, visit_id), check))
+
     def store_result(self, scope: str, key: str, result: StoredResult) -> None:
-        def write(state: BookingState) -> None:
+        def write(state: StoreState) -> None:
             if (scope, key) in state.results:
                 raise AssertionError("idempotency record exists already")
             state.results[(scope, key)] = result
@@ -140,40 +235,34 @@ class FakeBookingTransaction:
         new = [dict(e) for e in events]
         self._writes.append(lambda state: state.outbox.extend(new))
 
-    def commit(self, state: BookingState) -> None:
-        staged = copy.deepcopy(state)
-        for write in self._writes:
-            write(staged)
-        state.__dict__.update(staged.__dict__)
 
-
-def free_slots(
-    slots: Iterable[Slot], level: str, region: str, vaccine: str, start: datetime, end: datetime, limit: int
-) -> list[Slot]:
+def free_slots(slots: Iterable[Slot], query: SlotQuery) -> list[Slot]:
+    region_of = "point_id" if query.level == Level.POINT else str(query.level)
     found = [
         s
         for s in slots
-        if getattr(s, "point_id" if level == "point" else level) == region
-        and s.vaccine == vaccine
+        if getattr(s, region_of) == query.region
+        and s.vaccine == query.vaccine
         and s.free_places > 0
-        and start <= s.starts_at <= end
+        and query.start <= s.starts_at <= query.end
+        and query.follows(s)
     ]
-    return sorted(found, key=lambda s: (s.starts_at, s.point_id))[:limit]
+    return sorted(found, key=lambda s: (s.starts_at, s.point_id))[: query.limit]
 
 
-class FakeBookingStore:
-    """The booking transactions and the visit and patient readers over one in-memory state."""
+class FakeStore:
+    """The transactions (``Transactions``) and the visit and patient readers over one in-memory state."""
 
     def __init__(self) -> None:
-        self.state = BookingState()
+        self.state = StoreState()
         self.transactions_run = 0
         self.range_reads = 0  # slot range and index reads inside transactions, all attempts
         self.key_reads = 0
 
-    # --- BookingTransactions ---------------------------------------------------------------------
+    # --- Transactions ----------------------------------------------------------------------------
 
     def run(self, work: Callable[[Any], T]) -> T:
-        transaction = FakeBookingTransaction(copy.deepcopy(self.state))
+        transaction = FakeTransaction(copy.deepcopy(self.state))
         try:
             result = work(transaction)
         finally:
@@ -182,6 +271,17 @@ class FakeBookingStore:
         transaction.commit(self.state)
         self.transactions_run += 1
         return result
+
+    def read(self, work: Callable[[Any], T]) -> T:
+        return work(FakeTransaction(copy.deepcopy(self.state)))
+
+    def booked_before(self, day: date, after: BookedRef | None, limit: int) -> list[BookedRef]:
+        refs = sorted(
+            (v.starts_at.astimezone(WARSAW).date(), v.visit_id, v.patient_id)
+            for v in self.state.visits.values()
+            if v.is_active and v.starts_at.astimezone(WARSAW).date() < day
+        )
+        return [r for r in refs if after is None or r[:2] > after[:2]][:limit]
 
     # --- VisitReader ---------------------------------------------------------------------------
 
@@ -269,26 +369,9 @@ class FakeFreeSlots:
         found = [s for s in self.slots.values() if s.point_id == point_id and start <= s.starts_at <= end]
         return sorted(found, key=lambda s: (s.starts_at, s.vaccine))
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         self.reads += 1
-        found = free_slots(self.slots.values(), level, region, vaccine, start, end, len(self.slots))
-        if after is not None:
-            found = [
-                s
-                for s in found
-                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
-            ]
-        return found[:limit]
+        return free_slots(self.slots.values(), query)
 
 
 class FakeSessions:
@@ -548,35 +631,13 @@ class FakeProjection:
         self._check()
         self.held.clear()
 
-    def free_slots(
-        self,
-        level: str,
-        region: str,
-        vaccine: str,
-        start: datetime,
-        end: datetime,
-        limit: int,
-        after: tuple[datetime, str] | None = None,
-        inclusive_after: bool = False,
-    ) -> list[Slot]:
+    def free_slots(self, query: SlotQuery) -> list[Slot]:
         self._check()
-        region_of = {"point": lambda s: s.point_id}.get(level, lambda s: getattr(s, level))
-        found = sorted(
-            (
-                Slot(s.slot.point_id, s.slot.starts_at, vaccine, s.slot.free_places, 0)
-                for s in self.held.values()
-                if region_of(s.slot) == region and s.slot.vaccine == vaccine and s.slot.free_places > 0
-                and start <= s.slot.starts_at <= end
-            ),
-            key=lambda s: (s.starts_at, s.point_id),
-        )  # fmt: skip
-        if after is not None:
-            found = [
-                s
-                for s in found
-                if (s.starts_at, s.point_id) > after or (inclusive_after and (s.starts_at, s.point_id) == after)
-            ]
-        return found[:limit]
+        # What the projection holds of a free slot: its free places, not its region codes.
+        return [
+            Slot(s.point_id, s.starts_at, s.vaccine, s.free_places, 0)
+            for s in free_slots((held.slot for held in self.held.values()), query)
+        ]
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         self._check()

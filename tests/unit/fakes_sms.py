@@ -10,7 +10,7 @@ from shared.domain.booking import Slot
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Town
 from shared.domain.sms_dialogue import Dialogue, ReminderWindow
-from tests.unit.fakes import FakeBookingStore, FakeFreeSlots
+from tests.unit.fakes import FakeFreeSlots, FakeStore
 
 
 class FakeConversations:
@@ -53,7 +53,7 @@ class FakeConversations:
 class StoreRegistry:
     """Patients by PESEL over the booking store's patients."""
 
-    def __init__(self, store: FakeBookingStore) -> None:
+    def __init__(self, store: FakeStore) -> None:
         self.store = store
 
     def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
@@ -64,7 +64,7 @@ class StoreRegistry:
 class StoreFreeSlots(FakeFreeSlots):
     """Search's reads over the booking store's slots: a booking or cancel shows at once (the projection)."""
 
-    def __init__(self, store: FakeBookingStore) -> None:
+    def __init__(self, store: FakeStore) -> None:
         super().__init__()
         self.store = store
 

@@ -12,7 +12,7 @@ from shared.domain.events import visit_events
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
 from shared.domain.programme import Programme, Vaccine
-from tests.unit.fakes import FakeBookingStore
+from tests.unit.fakes import FakeStore
 
 NOW = datetime(2026, 12, 1, 9, tzinfo=UTC)
 PHONE = "+48601234567"
@@ -27,7 +27,7 @@ PROGRAMME = Programme(
 )
 
 
-def save(store: FakeBookingStore, patients: Iterable[PatientRecord] = (), visits: Iterable[Visit] = ()) -> None:
+def save(store: FakeStore, patients: Iterable[PatientRecord] = (), visits: Iterable[Visit] = ()) -> None:
     """Patients and visits as committed bookings left them."""
     for someone in patients:
         store.add_patient(someone)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from shared.domain.availability import SlotState, version_of
+from shared.domain.availability import Level, SlotQuery, SlotState, version_of
 from shared.domain.booking import Slot
 from shared.services.availability import Availability, ProjectedFreeSlots
 from tests.unit.fakes import FakeFreeSlots, FakeProjection, FakeSlotStates
@@ -20,7 +20,7 @@ def state(hour: int, booked: int, version: int, capacity: int = 3, point: str = 
 
 
 def free_now(projection: FakeProjection) -> list[tuple[datetime, int]]:
-    slots = projection.free_slots("county", "1465", "comirnaty", T0, T0 + timedelta(days=1), 50)
+    slots = projection.free_slots(SlotQuery(Level.COUNTY, "1465", "comirnaty", T0, T0 + timedelta(days=1), 50))
     return [(s.starts_at, s.free_places) for s in slots]
 
 
@@ -121,7 +121,7 @@ def test_search_reads_spanner_until_the_projection_is_ready_and_while_redis_is_d
     reads = ProjectedFreeSlots(projection, spanner, recheck_s=5, clock=lambda: now[0])
 
     def free() -> int:
-        [slot] = reads.free_slots("county", "1465", "comirnaty", T0, T0 + timedelta(days=1), 10)
+        [slot] = reads.free_slots(SlotQuery(Level.COUNTY, "1465", "comirnaty", T0, T0 + timedelta(days=1), 10))
         return slot.free_places
 
     assert free() == 3  # not ready: Spanner

@@ -14,8 +14,7 @@ from shared.domain.refusals import Refused
 from shared.services.hotline import Hotline, TooSoon
 from shared.services.rate_limits import RateLimits
 from shared.topology import SMS_REQUESTS
-from tests.unit.fakes import FakeBus, FakePointDirectory
-from tests.unit.fakes_points import FakeBackOffice
+from tests.unit.fakes import FakeBus, FakePointDirectory, FakeStore
 from tests.unit.test_points import NOW, POINT, TODAY, local
 
 
@@ -27,8 +26,8 @@ class Clock:
         return self.now
 
 
-def hotline(phone: str | None = "+48601000001") -> tuple[Hotline, FakeBackOffice, FakeBus, Clock]:
-    office, bus, clock = FakeBackOffice(), FakeBus(), Clock()
+def hotline(phone: str | None = "+48601000001") -> tuple[Hotline, FakeStore, FakeBus, Clock]:
+    office, bus, clock = FakeStore(), FakeBus(), Clock()
     office.state.patients["p1"] = PatientRecord("p1", "80010112345", "Jan", "Nowak", date(1980, 1, 1), phone)
     for dose, days in ((1, 0), (2, 25)):
         visit = Visit("p1", f"v{dose}", "s1", dose, "comirnaty", POINT.point_id, local(TODAY + timedelta(days=days), 9),

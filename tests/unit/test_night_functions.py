@@ -18,9 +18,9 @@ from shared.services.night_jobs import NightJobs
 from shared.services.no_shows import NightlyNoShows
 from shared.services.points import PointService
 from shared.topology import NO_SHOW_TICKS, REMINDER_TICKS, SMS_REQUESTS
-from tests.unit.fakes import FakeBus
+from tests.unit.fakes import FakeBus, FakeStore
 from tests.unit.fakes_night_jobs import FakeCheckpoints, SteppingClock
-from tests.unit.fakes_points import FakeBackOffice, Published
+from tests.unit.fakes_points import Published
 from tests.unit.test_points import POINT, PROGRAMME, TODAY, add_visit, local
 from tests.unit.test_reminders_and_feed import DAY, reminders_world
 
@@ -56,7 +56,7 @@ def test_reminders_out_of_time_go_on_through_the_ticks_they_publish(monkeypatch:
 
 
 def test_no_shows_out_of_time_go_on_through_the_ticks_they_publish(monkeypatch: pytest.MonkeyPatch) -> None:
-    office, bus = FakeBackOffice(), FakeBus()
+    office, bus = FakeStore(), FakeBus()
     office.state.points[POINT.point_id] = POINT
     past = [add_visit(office, local(TODAY - timedelta(days=d), 9), series=f"s{d}") for d in range(1, 8)]
     jobs = NightJobs(FakeCheckpoints(), bus, SteppingClock(30.0), budget_s=100.0)

@@ -11,13 +11,13 @@ from shared.domain.events import VISIT_BOOKED, VISIT_CANCELLED, VISIT_MOVED
 from shared.domain.messages import PoisonMessage
 from shared.services.notifications import Notifier
 from shared.topology import SMS_REQUESTS
-from tests.unit.fakes import FakeBookingStore, FakeBus, FakePointDirectory
+from tests.unit.fakes import FakeBus, FakePointDirectory, FakeStore
 from tests.unit.messaging_data import NOW, PHONE, POINT, PROGRAMME, events, patient, save, series, visit
 
 
 class World:
     def __init__(self, transliterate: bool = False) -> None:
-        self.store = FakeBookingStore()
+        self.store = FakeStore()
         self.bus = FakeBus()
         self.notifier = Notifier(
             self.store, self.store, FakePointDirectory([POINT]), lambda: PROGRAMME, self.bus, transliterate

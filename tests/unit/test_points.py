@@ -23,11 +23,12 @@ from shared.domain.vaccination import MAX_WRONG_CODES, Actor, local_day, orphans
 from shared.services.night_jobs import NightJobs
 from shared.services.no_shows import NightlyNoShows
 from shared.services.notifications import Notifier
-from shared.services.points import BookedRef, PointService
+from shared.services.points import PointService
 from shared.services.reporting_feed import EventStreamer
-from tests.unit.fakes import FakeBus, FakePointDirectory, FakeWarehouse
+from shared.services.transaction import BookedRef
+from tests.unit.fakes import FakeBus, FakePointDirectory, FakeStore, FakeWarehouse
 from tests.unit.fakes_night_jobs import Crash, FakeCheckpoints, SteppingClock
-from tests.unit.fakes_points import FakeBackOffice, Published
+from tests.unit.fakes_points import Published
 
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)  # 10:30 in Warsaw
 PROGRAMME = demo_programme(NOW)
@@ -53,8 +54,8 @@ def block(day: date, start: int, end: int, places: int, vaccine: str = "comirnat
 
 
 @pytest.fixture
-def office() -> tuple[PointService, FakeBackOffice, Published]:
-    fake = FakeBackOffice()
+def office() -> tuple[PointService, FakeStore, Published]:
+    fake = FakeStore()
     fake.state.points[POINT.point_id] = POINT
     published = Published()
     return PointService(fake, lambda: PROGRAMME, published), fake, published
@@ -128,7 +129,7 @@ def deliver(service: PointService, doses: int = 100) -> None:
         service.record_delivery(POINT.point_id, vaccine, doses, f"LOT-{vaccine}", NOW - timedelta(days=1), STAFF, NOW)
 
 
-def test_publishing_over_the_stock_changes_nothing(office: tuple[PointService, FakeBackOffice, Published]) -> None:
+def test_publishing_over_the_stock_changes_nothing(office: tuple[PointService, FakeStore, Published]) -> None:
     service, fake, published = office
     service.record_delivery(POINT.point_id, "comirnaty", 4, "L", NOW, STAFF, NOW)
     with pytest.raises(Refused) as refused:
@@ -139,26 +140,27 @@ def test_publishing_over_the_stock_changes_nothing(office: tuple[PointService, F
     assert len(fake.state.slots) == 2 and [e["event_type"] for e in published.events] == ["ScheduleChanged"] * 2
 
 
+class ToldSearch:
+    """A SlotChangeListener keeping the keys it was told."""
+
+    def __init__(self) -> None:
+        self.keys: list[tuple[str, datetime, str]] = []
+
+    def slots_changed(self, keys: Sequence[tuple[str, datetime, str]]) -> None:
+        self.keys.extend(keys)
+
+
 def test_a_published_schedule_tells_search_of_every_slot_it_created(
-    office: tuple[PointService, FakeBackOffice, Published],
+    office: tuple[PointService, FakeStore, Published],
 ) -> None:
-    class Told:
-        def __init__(self) -> None:
-            self.keys: list[tuple[str, datetime, str]] = []
-
-        def slots_changed(self, keys: Sequence[tuple[str, datetime, str]]) -> None:
-            self.keys.extend(keys)
-
     service, fake, _ = office
-    service.availability = told = Told()
+    service.changes.availability = told = ToldSearch()
     deliver(service)
     service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 2)], STAFF, NOW)
     assert sorted(told.keys) == sorted(fake.state.slots) and len(told.keys) == 2
 
 
-def add_visit(
-    fake: FakeBackOffice, starts_at: datetime, dose: int = 1, series: str = "s1", patient_id: str = "p1"
-) -> Visit:
+def add_visit(fake: FakeStore, starts_at: datetime, dose: int = 1, series: str = "s1", patient_id: str = "p1") -> Visit:
     fake.state.patients[patient_id] = PatientRecord(patient_id, "80010112345", "Jan", "Nowak", date(1980, 1, 1), None)
     key = (POINT.point_id, starts_at, "comirnaty")
     current = fake.state.slots.get(key) or slot(starts_at, booked=0)
@@ -170,7 +172,7 @@ def add_visit(
 
 
 def test_wrong_codes_count_even_though_they_are_refused_and_then_lock(
-    office: tuple[PointService, FakeBackOffice, Published],
+    office: tuple[PointService, FakeStore, Published],
 ) -> None:
     service, fake, _ = office
     deliver(service)
@@ -186,7 +188,7 @@ def test_wrong_codes_count_even_though_they_are_refused_and_then_lock(
 
 
 def test_a_vaccination_books_dose_two_lowers_the_stock_and_publishes_after_commit(
-    office: tuple[PointService, FakeBackOffice, Published],
+    office: tuple[PointService, FakeStore, Published],
 ) -> None:
     service, fake, published = office
     deliver(service)
@@ -195,20 +197,24 @@ def test_a_vaccination_books_dose_two_lowers_the_stock_and_publishes_after_commi
             local(TODAY + timedelta(days=days), 9)
         )
     booked = add_visit(fake, local(TODAY, 12))
+    service.changes.availability = told = ToldSearch()
     outcome = service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", STAFF, NOW)
     assert fake.state.visits[booked.visit_id].status == VisitStatus.COMPLETED
     dose_two = [v for v in fake.state.visits.values() if v.dose == 2]
     assert [v.starts_at for v in dose_two] == [local(TODAY + timedelta(days=25), 9)]  # 21 days on: not day 20
+    assert told.keys == [(POINT.point_id, dose_two[0].starts_at, "comirnaty")]  # the one slot whose places moved
     assert fake.state.administered[(POINT.point_id, "comirnaty")] == 1
     assert fake.state.vaccinations[booked.visit_id].staff_id == "staff-1"
-    assert published.events == outcome.events and fake.state.outbox == outcome.events
+    assert outcome.vaccination == fake.state.vaccinations[booked.visit_id] and outcome.cancelled == []
+    assert [e["event_type"] for e in published.events] == ["VisitCompleted", "VisitBooked"]
+    assert published.events == fake.state.outbox
     with pytest.raises(Refused) as refused:
         service.record_vaccination(booked.visit_id, "LOT-comirnaty", "4321", Actor("staff-2", frozenset({"x"})), NOW)
     assert refused.value.code == "visit_of_other_point"
 
 
 def test_the_nightly_job_pages_and_a_second_run_finds_nothing(
-    office: tuple[PointService, FakeBackOffice, Published],
+    office: tuple[PointService, FakeStore, Published],
 ) -> None:
     service, fake, _ = office
     past = [add_visit(fake, local(TODAY - timedelta(days=d), 9), series=f"s{d}") for d in (1, 1, 2, 3, 5)]
@@ -221,7 +227,7 @@ def test_the_nightly_job_pages_and_a_second_run_finds_nothing(
     assert service.mark_past_no_shows(TODAY, NOW, page=2) == 0 and fake.transactions_run == runs
 
 
-class DyingOffice(FakeBackOffice):
+class DyingOffice(FakeStore):
     """Commits ``commits`` transactions, then the process dies in the next one (nothing of it written)."""
 
     def __init__(self, commits: int) -> None:
@@ -229,11 +235,11 @@ class DyingOffice(FakeBackOffice):
         self.commits = commits
         self.pages_asked: list[BookedRef | None] = []
 
-    def transaction(self, work: Callable[[Any], T]) -> T:
+    def run(self, work: Callable[[Any], T]) -> T:
         if self.commits <= 0:
             raise Crash("killed mid-way")
         self.commits -= 1
-        return super().transaction(work)
+        return super().run(work)
 
     def booked_before(self, day: date, after: BookedRef | None, limit: int) -> list[BookedRef]:
         self.pages_asked.append(after)
@@ -320,13 +326,13 @@ def test_a_manager_acts_on_and_manages_their_point_while_staff_only_act() -> Non
     assert not manager.acts_on("elsewhere") and not manager.manages("elsewhere")
 
 
-def visit_of(fake: FakeBackOffice, patient_id: str, starts_at: datetime) -> Visit:
+def visit_of(fake: FakeStore, patient_id: str, starts_at: datetime) -> Visit:
     """A booked dose-1 visit of a patient of its own (one per patient, so none is another's orphan)."""
     return add_visit(fake, starts_at, series=f"s-{patient_id}", patient_id=patient_id)
 
 
 def test_an_identity_check_stands_in_for_the_code_and_is_limited_per_staff_member_and_day(
-    office: tuple[PointService, FakeBackOffice, Published],
+    office: tuple[PointService, FakeStore, Published],
 ) -> None:
     service, fake, _ = office
     service.identity_checks_per_day = 2
@@ -335,7 +341,7 @@ def test_an_identity_check_stands_in_for_the_code_and_is_limited_per_staff_membe
 
     for visit in visits[:2]:
         outcome = service.record_vaccination(visit.visit_id, "LOT-comirnaty", None, STAFF, NOW, "landline only")
-        assert outcome.body["identity_checked"] is True
+        assert outcome.identity_checked is True
     with pytest.raises(Refused) as refused:
         service.record_vaccination(visits[2].visit_id, "LOT-comirnaty", None, STAFF, NOW, "lost the SMS")
 
@@ -353,7 +359,7 @@ def test_an_identity_check_stands_in_for_the_code_and_is_limited_per_staff_membe
 
 
 def test_a_manager_voids_a_dose_within_24_hours_and_the_series_is_as_before(
-    office: tuple[PointService, FakeBackOffice, Published],
+    office: tuple[PointService, FakeStore, Published],
 ) -> None:
     service, fake, published = office
     deliver(service)
@@ -377,7 +383,10 @@ def test_a_manager_voids_a_dose_within_24_hours_and_the_series_is_as_before(
     assert fake.state.administered[(POINT.point_id, "comirnaty")] == 0
     assert fake.state.voids[booked.visit_id] == (NOW + timedelta(hours=1), "manager-1", "wrong patient")
     [voided] = [e for e in published.events if e["event_type"] == "VaccinationVoided"]
-    assert voided == outcome.events[0]
+    assert voided == fake.state.outbox[-1] and (outcome.visit.status, outcome.reason) == (
+        VisitStatus.BOOKED,
+        "wrong patient",
+    )
     assert set(voided) == {"event_type", "event_id", "schema_version", "occurred_at", "visit_id", "patient_id",
                            "point_id", "dose", "vaccine", "voided_at", "reason"}  # fmt: skip
     with pytest.raises(Refused) as again:
@@ -392,7 +401,7 @@ def test_a_manager_voids_a_dose_within_24_hours_and_the_series_is_as_before(
 MANAGER = Actor("manager-1", frozenset(), managed_point_ids=frozenset({POINT.point_id}))
 
 
-def cancelled_day(fake: FakeBackOffice, target_places: int) -> tuple[date, date, list[Visit]]:
+def cancelled_day(fake: FakeStore, target_places: int) -> tuple[date, date, list[Visit]]:
     """Tomorrow: two patients at 9:00 and 11:00 (the first with dose 2 booked); the day after, places at
     10:00 and 11:30."""
     day, move_to = TODAY + timedelta(days=1), TODAY + timedelta(days=2)
@@ -408,7 +417,7 @@ def cancelled_day(fake: FakeBackOffice, target_places: int) -> tuple[date, date,
 
 
 def test_a_manager_cancels_a_day_one_sms_each_later_doses_follow_and_places_add_up(
-    office: tuple[PointService, FakeBackOffice, Published],
+    office: tuple[PointService, FakeStore, Published],
 ) -> None:
     service, fake, published = office
     day, _, (first, later, second) = cancelled_day(fake, 1)
@@ -418,7 +427,7 @@ def test_a_manager_cancels_a_day_one_sms_each_later_doses_follow_and_places_add_
     outcome = service.cancel_day(POINT.point_id, day, "no delivery", None, MANAGER, NOW)
 
     assert by_staff.value.code == "not_point_manager"
-    assert (outcome.body["cancelled"], outcome.body["moved"], outcome.body["slots_removed"]) == (2, 0, 3)
+    assert (outcome.cancelled, outcome.moved, outcome.slots_removed) == (2, 0, 3)
     assert {fake.state.visits[v.visit_id].status for v in (first, later, second)} == {VisitStatus.CANCELLED}
     assert not [key for key in fake.state.slots if local_day(key[1]) == day]
     assert fake.state.slots[(POINT.point_id, later.starts_at, "comirnaty")].booked == 0
@@ -427,7 +436,7 @@ def test_a_manager_cancels_a_day_one_sms_each_later_doses_follow_and_places_add_
 
 
 def test_a_cancelled_day_moves_to_another_day_nearest_the_hour_or_changes_nothing(
-    office: tuple[PointService, FakeBackOffice, Published],
+    office: tuple[PointService, FakeStore, Published],
 ) -> None:
     service, fake, _ = office
     day, move_to, (first, later, second) = cancelled_day(fake, 1)
@@ -442,7 +451,7 @@ def test_a_cancelled_day_moves_to_another_day_nearest_the_hour_or_changes_nothin
     fake.state.slots[(POINT.point_id, local(move_to, 11, 30), "comirnaty")] = slot(local(move_to, 11, 30), capacity=1)
     outcome = service.cancel_day(POINT.point_id, day, "no delivery", move_to, MANAGER, NOW)
 
-    assert (outcome.body["cancelled"], outcome.body["moved"]) == (0, 2)
+    assert (outcome.cancelled, outcome.moved) == (0, 2)
     assert fake.state.visits[first.visit_id].starts_at == local(move_to, 10)
     assert fake.state.visits[second.visit_id].starts_at == local(move_to, 11, 30)
     assert fake.state.visits[later.visit_id] == later  # dose 2 still fits its window: it stays

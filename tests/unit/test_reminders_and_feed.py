@@ -14,7 +14,7 @@ from shared.services.night_jobs import NightJobs
 from shared.services.reminders import Reminders, RemindersNotTaken, tomorrow
 from shared.services.reporting_feed import EventStreamer
 from shared.topology import REMINDER_TICKS, SMS_REQUESTS
-from tests.unit.fakes import FakeBookingStore, FakeBus, FakePointDirectory, FakeWarehouse
+from tests.unit.fakes import FakeBus, FakePointDirectory, FakeStore, FakeWarehouse
 from tests.unit.fakes_night_jobs import Crash, CrashingBus, FakeCheckpoints, SteppingClock
 from tests.unit.fakes_sms import FakeConversations
 from tests.unit.messaging_data import NOW, POINT, events, patient, save, series, visit
@@ -23,7 +23,7 @@ DAY = date(2026, 12, 3)
 AT_NINE = datetime(2026, 12, 3, 9, tzinfo=WARSAW)
 
 
-class PagedReader(FakeBookingStore):
+class PagedReader(FakeStore):
     """Records each page asked for."""
 
     def __init__(self) -> None:

@@ -31,7 +31,7 @@ from shared.services.search import SlotSearch
 from shared.services.sms_dialogue import SmsDialogue, reply_request_id
 from shared.services.visits import BookingRequest, VisitService
 from shared.topology import SMS_REQUESTS
-from tests.unit.fakes import FakeBookingStore, FakeBus, FakeEventPublisher, FakePointDirectory
+from tests.unit.fakes import FakeBus, FakeEventPublisher, FakePointDirectory, FakeStore
 from tests.unit.fakes_sms import FakeConversations, FakeTowns, StoreFreeSlots, StoreRegistry
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
@@ -53,7 +53,7 @@ def at(days: int, hour: int) -> datetime:
 
 class World:
     def __init__(self) -> None:
-        self.store = FakeBookingStore()
+        self.store = FakeStore()
         self.programme = demo_programme(NOW)
         directory = FakePointDirectory(POINTS)
         self.events = FakeEventPublisher()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, date, datetime, timedelta
+from types import SimpleNamespace
 
 import pytest
 
@@ -16,7 +17,7 @@ from shared.domain.refusals import RefusalKind, Refused
 from shared.services.notifications import Notifier
 from shared.services.visits import BookingRequest, VisitsChanged, VisitService
 from shared.topology import SMS_REQUESTS
-from tests.unit.fakes import FakeBookingStore, FakeBus, FakeEventPublisher, FakePointDirectory
+from tests.unit.fakes import FakeBus, FakeEventPublisher, FakePointDirectory, FakeStore
 
 NOW = datetime(2026, 11, 25, 12, tzinfo=UTC)
 HERE, NEXT_DOOR, ELSEWHERE = str(uuid.uuid4()), str(uuid.uuid4()), str(uuid.uuid4())
@@ -32,7 +33,7 @@ class World:
     """A service over fakes, with helpers to lay out slots and patients."""
 
     def __init__(self, programme: Programme | None = None) -> None:
-        self.store = FakeBookingStore()
+        self.store = FakeStore()
         self.events = FakeEventPublisher()
         self.programme = programme or demo_programme(NOW)
         points = [
@@ -95,12 +96,16 @@ def test_dose_two_goes_to_the_earliest_free_place_in_its_window_at_the_same_poin
     earliest = world.slot(HERE, at(2 + 21, hour=15))
     world.slot(NEXT_DOOR, at(2 + 21, hour=8))  # earlier, but the same point comes first
 
+    told: list[tuple[str, datetime, str]] = []
+    world.service.changes.availability = SimpleNamespace(slots_changed=told.extend)  # type: ignore[assignment]
+
     booked = world.book(world.patient(), first)
 
     assert [(v.dose, v.starts_at, v.point_id) for v in booked.visits] == [
         (1, first.starts_at, HERE),
         (2, earliest.starts_at, HERE),
     ]
+    assert told == sorted([first.key, earliest.key])  # search is told the slots whose places it took
     assert len({v.series_id for v in booked.visits}) == 1
     assert (world.store.booked(earliest), world.store.booked(later)) == (1, 0)
     assert [e["dose"] for e in world.store.state.outbox] == [1, 2]

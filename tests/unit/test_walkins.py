@@ -17,8 +17,7 @@ from shared.domain.refusals import Refused
 from shared.domain.vaccination import MAX_WRONG_CODES, Actor
 from shared.services.visits import VisitService
 from shared.services.walkins import WalkIn, WalkIns
-from tests.unit.fakes import FakeBookingStore, FakeEventPublisher, FakePointDirectory
-from tests.unit.fakes_points import FakeBackOffice
+from tests.unit.fakes import FakeEventPublisher, FakePointDirectory, FakeStore
 
 NOW = datetime(2026, 11, 28, 9, 30, tzinfo=UTC)
 PROGRAMME = demo_programme(NOW)
@@ -35,7 +34,7 @@ def at(days: int, hour: int) -> datetime:
 class Registry:
     """The patient registry port over the booking fake's patients."""
 
-    def __init__(self, store: FakeBookingStore) -> None:
+    def __init__(self, store: FakeStore) -> None:
         self.store = store
         self.registered: list[Person] = []
 
@@ -55,8 +54,8 @@ class Registry:
         return patient, referral
 
 
-def setup(slots: list[Slot]) -> tuple[WalkIns, FakeBookingStore, Registry]:
-    store, office = FakeBookingStore(), FakeBackOffice()
+def setup(slots: list[Slot]) -> tuple[WalkIns, FakeStore, Registry]:
+    store, office = FakeStore(), FakeStore()
     office.state.points[POINT.point_id] = POINT
     for slot in slots:
         store.add_slot(slot)
@@ -85,14 +84,14 @@ OTHER = Point(str(uuid.uuid4()), "Punkt Drugi", "14", "1465", "1465011", "Warsza
               ["comirnaty"], True)  # fmt: skip
 
 
-def known_patient(store: FakeBookingStore, number: int = 6) -> PatientRecord:
+def known_patient(store: FakeStore, number: int = 6) -> PatientRecord:
     return store.add_patient(
         PatientRecord("p1", pesel_for(date(1970, 1, 1), number, female=False), "Jan", "Nowak", date(1970, 1, 1), None),
         [Referral("p1", "r1", None, "ACTIVE", NOW, NOW + timedelta(days=90))],
     )
 
 
-def booked_visit(store: FakeBookingStore, point: Point, starts_at: datetime, dose: int = 1) -> Visit:
+def booked_visit(store: FakeStore, point: Point, starts_at: datetime, dose: int = 1) -> Visit:
     visit = Visit("p1", f"v-{point.name}-{dose}", "s0", dose, "comirnaty", point.point_id, starts_at,
                   VisitStatus.BOOKED, Channel.WEB, "1111")  # fmt: skip
     store.state.visits[visit.visit_id] = visit
@@ -113,7 +112,7 @@ def test_a_place_taken_meanwhile_is_skipped() -> None:
 
 def test_a_visit_at_another_point_is_refused_naming_it_unless_the_code_is_shown_then_it_moves_here() -> None:
     walk_ins, store, _ = setup([slot(0, 13)])
-    walk_ins.office.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
+    walk_ins.transactions.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
     patient = known_patient(store)
     elsewhere = booked_visit(store, OTHER, at(3, 9))
 
@@ -139,7 +138,7 @@ def test_a_visit_at_another_point_is_refused_naming_it_unless_the_code_is_shown_
 
 def test_the_code_of_a_visit_elsewhere_locks_after_a_few_wrong_tries_like_at_the_vaccination() -> None:
     walk_ins, store, _ = setup([slot(0, 13)])
-    walk_ins.office.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
+    walk_ins.transactions.state.points[OTHER.point_id] = OTHER  # type: ignore[attr-defined]
     patient = known_patient(store)
     elsewhere = booked_visit(store, OTHER, at(3, 9))
     for n in range(MAX_WRONG_CODES):

@@ -1,6 +1,6 @@
-"""One contract, two implementations: the in-memory fakes the unit tests use and the Spanner
-adapters behave the same for every case here, so the unit tests of the services cannot drift from
-what the real backend does."""
+"""The one transaction port of visits and places (``shared.services.transaction``), two
+implementations: the in-memory fake the unit tests use and the Spanner adapter behave the same for
+every case here, so the unit tests of the services cannot drift from what the real backend does."""
 
 from __future__ import annotations
 
@@ -12,13 +12,20 @@ from typing import Any, Protocol
 
 import pytest
 
-from shared.adapters.spanner_booking import SpannerBookingTransactions, SpannerVisitReader
+from shared.adapters.spanner_booking import SpannerVisitReader
+from shared.adapters.spanner_points import POINT_COLUMNS
+from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container
-from shared.domain.booking import WARSAW, Channel, Slot, VisitStatus, new_visit
+from shared.domain.availability import Level, SlotQuery
+from shared.domain.booking import WARSAW, Channel, Slot, Visit, VisitStatus, new_visit
 from shared.domain.patients import PatientRecord, Referral
+from shared.domain.points import Point
+from shared.domain.stock import Delivery
+from shared.domain.vaccination import Vaccination
+from shared.services.idempotency import StoredResult
 from shared.services.ports import PatientReader, VisitReader
-from shared.services.visits import BookingTransaction, BookingTransactions, StoredResult
-from tests.unit.fakes import FakeBookingStore
+from shared.services.transaction import Transaction, Transactions
+from tests.unit.fakes import FakeStore
 
 NOW = datetime.now(UTC).replace(microsecond=0)
 WAW, KRK = ("14", "1465", "1465011"), ("12", "1261", "1261011")
@@ -30,17 +37,17 @@ def at(days: int, hour: int) -> datetime:
 
 
 class Store(Protocol):
-    transactions: BookingTransactions
+    transactions: Transactions
     visits: VisitReader
     patients: PatientReader
 
     def seed(self, slots: list[Slot], patients: list[tuple[PatientRecord, list[Referral]]]) -> None: ...
 
 
-class FakeStore:
+class InMemory:
     def __init__(self) -> None:
-        self._fake = FakeBookingStore()
-        self.transactions: BookingTransactions = self._fake
+        self._fake = FakeStore()
+        self.transactions: Transactions = self._fake
         self.visits: VisitReader = self._fake
         self.patients: PatientReader = self._fake
 
@@ -54,7 +61,7 @@ class FakeStore:
 class SpannerStore:
     def __init__(self, container: Container) -> None:
         self.container = container
-        self.transactions: BookingTransactions = SpannerBookingTransactions(container.spanner)
+        self.transactions: Transactions = SpannerTransactions(container.spanner)
         self.visits: VisitReader = SpannerVisitReader(container.spanner)
         self.patients: PatientReader = container.patients
 
@@ -95,7 +102,7 @@ class SpannerStore:
 @pytest.fixture(params=["fake", "spanner"])
 def store(request: pytest.FixtureRequest) -> Iterator[Store]:
     if request.param == "fake":
-        yield FakeStore()
+        yield InMemory()
     else:
         yield SpannerStore(request.getfixturevalue("backends"))
 
@@ -126,7 +133,7 @@ def test_slots_are_read_by_key_and_by_point_range_in_start_order(store: Store) -
     laid = [slot(here, at(3, 9)), slot(here, at(1, 9), "jcovden"), slot(here, at(1, 9)), slot(here, at(9, 9))]
     store.seed(laid, [])
 
-    def work(tx: BookingTransaction) -> Any:
+    def work(tx: Transaction) -> Any:
         return (
             tx.slot(here, at(1, 9), "jcovden"),
             tx.slot(here, at(2, 9), "jcovden"),
@@ -145,8 +152,10 @@ def test_free_slots_of_a_region_skip_full_ones_and_come_earliest_first(store: St
             slot(b, at(1, 9), region=KRK)]  # fmt: skip
     store.seed(laid, [])
 
-    found = read(store, lambda tx: tx.free_slots("municipality", WAW[2], "comirnaty", at(0, 0), at(5, 0), 10))
-    limited = read(store, lambda tx: tx.free_slots("voivodeship", WAW[0], "comirnaty", at(0, 0), at(5, 0), 2))
+    in_municipality = SlotQuery(Level.MUNICIPALITY, WAW[2], "comirnaty", at(0, 0), at(5, 0), 10)
+    in_voivodeship = SlotQuery(Level.VOIVODESHIP, WAW[0], "comirnaty", at(0, 0), at(5, 0), 2)
+    found = read(store, lambda tx: tx.free_slots(in_municipality))
+    limited = read(store, lambda tx: tx.free_slots(in_voivodeship))
 
     in_order = sorted([laid[1], laid[2], laid[3]], key=lambda s: (s.starts_at, s.point_id))
     assert counts(found) == counts(in_order)
@@ -159,8 +168,8 @@ def test_writes_apply_at_commit_and_a_transaction_does_not_read_its_own_writes(s
     someone, referrals = patient()
     store.seed([one], [(someone, referrals)])
 
-    def work(tx: BookingTransaction) -> Any:
-        tx.save_slots([replace(one, booked=1)])
+    def work(tx: Transaction) -> Any:
+        tx.save_booked([replace(one, booked=1)])
         return tx.slot(*one.key)
 
     seen_inside = read(store, work)
@@ -176,8 +185,8 @@ def test_a_failed_transaction_writes_nothing(store: Store) -> None:
     store.seed([one], [(someone, referrals)])
     visit = new_visit(someone.patient_id, str(uuid.uuid4()), 1, one, Channel.WEB)
 
-    def work(tx: BookingTransaction) -> None:
-        tx.save_slots([replace(one, booked=1)])
+    def work(tx: Transaction) -> None:
+        tx.save_booked([replace(one, booked=1)])
         tx.insert_visits([visit])
         tx.add_to_outbox([{"event_id": str(uuid.uuid4()), "event_type": "VisitBooked"}])
         raise RuntimeError("a rule refused it after the writes were staged")
@@ -198,7 +207,7 @@ def test_visits_patients_referrals_and_stored_results_round_trip(store: Store) -
     first = new_visit(someone.patient_id, str(uuid.uuid4()), 1, one, Channel.WEB)
     second = new_visit(other.patient_id, str(uuid.uuid4()), 1, two, Channel.POINT)
 
-    def write(tx: BookingTransaction) -> None:
+    def write(tx: Transaction) -> None:
         tx.insert_visits([first, second])
         tx.save_phone(someone.patient_id, "+48601999888")
         tx.store_result(someone.patient_id, "key-1", StoredResult("hash", '{"visits": []}'))
@@ -207,7 +216,7 @@ def test_visits_patients_referrals_and_stored_results_round_trip(store: Store) -
     moved = replace(first, starts_at=two.starts_at, status=VisitStatus.CANCELLED)
     read(store, lambda tx: tx.update_visits([moved]))
 
-    def check(tx: BookingTransaction) -> Any:
+    def check(tx: Transaction) -> Any:
         return (
             tx.patient_visits(someone.patient_id), tx.visit_owner(second.visit_id), tx.visit_owner(str(uuid.uuid4())),
             tx.patient(someone.patient_id), tx.referrals(someone.patient_id),
@@ -248,3 +257,120 @@ def test_the_readers_list_a_patients_visits_a_points_visits_and_a_days_booked_vi
     assert [v.visit_id for v in first_page + rest] == sorted(v.visit_id for v in booked)
     assert store.patients.patient(ids[1]) == people[1][0]
     assert store.patients.patients([ids[0], ids[2], str(uuid.uuid4())]) == {ids[0]: people[0][0], ids[2]: people[2][0]}
+
+
+# --- points, stock, vaccinations: a store holding one point and one patient ------------------------
+
+POINT = Point(str(uuid.uuid4()), "Punkt", "14", "1465", "1465011", "Warszawa", "ul. Długa 1", "00-001",
+              ["comirnaty"], True)  # fmt: skip
+PATIENT = PatientRecord(str(uuid.uuid4()), "80010112345", "Jan", "Nowak", date(1980, 1, 1), None)
+
+
+def point_slot(days: int, hour: int, capacity: int = 3) -> Slot:
+    return Slot(POINT.point_id, at(days, hour), "comirnaty", capacity, 0, "14", "1465", "1465011")
+
+
+def point_visit(days: int, hour: int) -> Visit:
+    return Visit(PATIENT.patient_id, str(uuid.uuid4()), "s1", 1, "comirnaty", POINT.point_id, at(days, hour),
+                 VisitStatus.BOOKED, Channel.WEB, "1234")  # fmt: skip
+
+
+@pytest.fixture(params=["fake", "spanner"])
+def office(request: pytest.FixtureRequest) -> Iterator[Transactions]:
+    """The port over a store holding one point and one patient."""
+    if request.param == "fake":
+        fake = FakeStore()
+        fake.state.points[POINT.point_id] = POINT
+        fake.state.patients[PATIENT.patient_id] = PATIENT
+        yield fake
+        return
+    container: Container = request.getfixturevalue("backends")
+    with container.spanner.batch() as batch:
+        batch.insert("Points", POINT_COLUMNS, [(POINT.point_id, POINT.name, "14", "1465", "1465011", POINT.city,
+                                                POINT.street, POINT.postal_code, POINT.vaccines, True)])  # fmt: skip
+        batch.insert("Patients", ("PatientId", "Pesel", "GivenName", "FamilyName", "BirthDate", "CreatedAt",
+                                  "UpdatedAt"),
+                     [(PATIENT.patient_id, PATIENT.pesel, "Jan", "Nowak", PATIENT.birth_date, NOW, NOW)])  # fmt: skip
+    yield SpannerTransactions(container.spanner)
+
+
+def test_writes_apply_at_commit_and_a_failed_work_leaves_nothing(office: Transactions) -> None:
+    def write(tx: Transaction) -> list[Slot]:
+        tx.insert_slots([point_slot(1, 9), point_slot(1, 10)])
+        return tx.point_slots(POINT.point_id, at(1, 0), at(2, 0))  # its own writes are not read back
+
+    assert office.run(write) == []
+    assert [s.starts_at for s in office.read(lambda tx: tx.point_slots(POINT.point_id, at(1, 0), at(2, 0)))] == [
+        at(1, 9),
+        at(1, 10),
+    ]
+
+    def fail(tx: Transaction) -> None:
+        tx.delete_slots([point_slot(1, 9)])
+        raise RuntimeError("refused")
+
+    with pytest.raises(RuntimeError):
+        office.run(fail)
+    assert len(office.read(lambda tx: tx.point_slots(POINT.point_id, at(1, 0), at(2, 0)))) == 2
+
+
+def test_slot_ranges_are_half_open_and_capacity_and_booked_are_written_apart(office: Transactions) -> None:
+    office.run(lambda tx: tx.insert_slots([point_slot(1, 9), point_slot(1, 10)]))
+    assert len(office.read(lambda tx: tx.point_slots(POINT.point_id, at(1, 9), at(1, 10)))) == 1
+    office.run(lambda tx: tx.save_booked([replace(point_slot(1, 9), booked=2)]))
+    office.run(lambda tx: tx.set_capacities([replace(point_slot(1, 9), capacity=5, booked=0)]))
+    found = office.read(lambda tx: tx.slot(POINT.point_id, at(1, 9), "comirnaty"))
+    assert found is not None and (found.capacity, found.booked) == (5, 2)
+    office.run(lambda tx: tx.save_booked([replace(point_slot(1, 10), booked=3)]))  # full
+    query = SlotQuery(Level.MUNICIPALITY, "1465011", "comirnaty", at(1, 0), at(2, 0), 10)
+    nearby = office.read(lambda tx: tx.free_slots(query))
+    assert [s.starts_at for s in nearby] == [at(1, 9)]
+
+
+def test_stock_vaccinations_and_wrong_codes_round_trip(office: Transactions) -> None:
+    booked = point_visit(0, 12)
+    delivery = Delivery(POINT.point_id, str(uuid.uuid4()), "comirnaty", 50, "L-1", NOW - timedelta(days=1))
+    record = Vaccination(PATIENT.patient_id, booked.visit_id, "s1", 1, "comirnaty", POINT.point_id, "L-1", NOW,
+                         "staff-1")  # fmt: skip
+
+    def write(tx: Transaction) -> None:
+        tx.insert_visits([booked])
+        tx.add_delivery(delivery, "staff-1")
+        tx.set_administered(POINT.point_id, "comirnaty", 3)
+
+    office.run(write)
+
+    def more(tx: Transaction) -> None:
+        tx.set_wrong_code_attempts(PATIENT.patient_id, booked.visit_id, 2)
+        tx.add_vaccination(record)
+        tx.update_visits([booked.with_status(VisitStatus.COMPLETED)])
+
+    office.run(more)
+
+    def read_back(tx: Transaction) -> tuple[Any, ...]:
+        who = PATIENT.patient_id
+        return (
+            tx.deliveries(POINT.point_id), tx.administered(POINT.point_id),
+            tx.wrong_code_attempts(who, booked.visit_id), tx.vaccination(who, booked.visit_id),
+            tx.visit_owner(booked.visit_id),
+            [v.status for v in tx.patient_visits(who)],
+        )  # fmt: skip
+
+    assert office.read(read_back) == (
+        [delivery],
+        {"comirnaty": 3},
+        2,
+        record,
+        PATIENT.patient_id,
+        [VisitStatus.COMPLETED],
+    )
+
+
+def test_booked_visits_of_past_days_page_in_day_and_id_order(office: Transactions) -> None:
+    visits = [point_visit(-3, 9), point_visit(-1, 9), point_visit(-1, 10), point_visit(0, 9), point_visit(2, 9)]
+    office.run(lambda tx: tx.insert_visits(visits))
+    today = NOW.astimezone(WARSAW).date()
+    expected = sorted((v.starts_at.astimezone(WARSAW).date(), v.visit_id, v.patient_id) for v in visits[:3])
+    first = office.booked_before(today, None, 2)
+    assert first == expected[:2]
+    assert office.booked_before(today, first[-1], 2) == expected[2:]
