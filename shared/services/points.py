@@ -171,6 +171,9 @@ class PointService:
 
         def work(tx: Transaction) -> Committed[ScheduleChange]:
             point = self._point(tx, point_id, actor)
+            if not point.active:
+                detail = "Punkt szczepień jest zawieszony: nie publikuje nowych terminów"
+                raise Refused(RefusalKind.CONFLICT, "point_suspended", detail)
             validate_blocks(blocks, point, (v.code for v in programme.vaccines), local_day(now))
             days = {b.day for b in blocks}
             # One range read serves both the days' slots and the stock rule (slots that have started

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from typing import Any, TypeVar, cast
 
@@ -158,6 +159,17 @@ def test_a_published_schedule_tells_search_of_every_slot_it_created(
     deliver(service)
     service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 2)], STAFF, NOW)
     assert sorted(told.keys) == sorted(fake.state.slots) and len(told.keys) == 2
+
+
+def test_a_suspended_point_publishes_no_schedule_and_nothing_changes(
+    office: tuple[PointService, FakeStore, Published],
+) -> None:
+    service, fake, published = office
+    deliver(service)
+    fake.state.points[POINT.point_id] = replace(POINT, active=False)
+    with pytest.raises(Refused) as refused:
+        service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 2)], STAFF, NOW)
+    assert refused.value.code == "point_suspended" and not fake.state.slots and not published.events
 
 
 def add_visit(fake: FakeStore, starts_at: datetime, dose: int = 1, series: str = "s1", patient_id: str = "p1") -> Visit:
