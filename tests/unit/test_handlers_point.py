@@ -1,0 +1,115 @@
+"""The `point` function's handlers on fakes: the back office refuses another point's staff, records a
+vaccination with the patient's code, and audits what it must."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from functions.point import PointHandlers
+from shared.domain.identity import Role
+from shared.entrypoints.web import Routes
+from shared.services.points import PointService
+from tests.unit.fakes_points import FakeBackOffice, Published
+from tests.unit.handlers import Sessions, Unused, call, mounted, staff
+from tests.unit.test_points import NOW, POINT, PROGRAMME, TODAY, add_visit, deliver, local
+
+
+class AuditEntries:
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, dict[str, Any]]] = []
+
+    def record(self, staff_id: str, action: str, at: datetime, entry_id: str | None = None, **details: Any) -> None:
+        self.entries.append((staff_id, action, details))
+
+
+class World:
+    def __init__(self) -> None:
+        self.office = FakeBackOffice()
+        self.office.state.points[POINT.point_id] = POINT
+        self.service = PointService(self.office, lambda: PROGRAMME, Published())
+        self.audit = AuditEntries()
+        self.sessions = Sessions(
+            {
+                "nurse": staff("staff-1", Role.POINT_STAFF, point_ids=frozenset({POINT.point_id})),
+                "elsewhere": staff("staff-2", Role.POINT_STAFF, point_ids=frozenset({"another-point"})),
+                "manager": staff("staff-3", Role.POINT_MANAGER, point_ids=frozenset({POINT.point_id})),
+                "patient": staff("x", Role.PATIENT),
+            }
+        )
+
+    def routes(self) -> Routes:
+        handlers = PointHandlers(self.service, Unused(), Unused(), Unused(), Unused(), self.audit, now=lambda: NOW)  # type: ignore[arg-type]
+        return mounted(handlers.table(), self.sessions)
+
+
+def test_staff_of_another_point_get_no_day_list_and_nothing_is_read() -> None:
+    world = World()
+    answer = call(world.routes(), "GET", f"/api/v1/points/{POINT.point_id}/visits", "elsewhere",
+                  query={"day": TODAY.isoformat()})  # fmt: skip
+    # The visits service is Unused: the refusal comes before any read.
+    assert answer.status_code == 403 and answer.json is not None and answer.json["code"] == "not_your_point"
+    patient = call(world.routes(), "GET", f"/api/v1/points/{POINT.point_id}/visits", "patient")
+    assert patient.status_code == 403 and patient.json is not None and patient.json["code"] == "forbidden_role"
+
+
+def test_a_vaccination_with_the_code_answers_201_without_codes_and_another_point_is_refused() -> None:
+    world = World()
+    deliver(world.service)
+    booked = add_visit(world.office, local(TODAY, 12))
+    path = f"/api/v1/visits/{booked.visit_id}/vaccination"
+
+    refused = call(world.routes(), "POST", path, "elsewhere", {"lot": "LOT-comirnaty", "check_in_code": "4321"})
+    assert refused.status_code == 403 and refused.json is not None and refused.json["code"] == "visit_of_other_point"
+    done = call(world.routes(), "POST", path, "nurse", {"lot": "LOT-comirnaty", "check_in_code": "4321"})
+
+    assert done.status_code == 201 and done.headers["Cache-Control"] == "no-store"
+    assert str(world.office.state.visits[booked.visit_id].status) == "COMPLETED"
+    assert "check_in_code" not in str(done.json)  # staff never see codes
+    assert world.audit.entries == []  # with the code: no identity-check entry
+
+
+def test_a_vaccination_body_names_its_flaw_and_changes_nothing() -> None:
+    world = World()
+    deliver(world.service)
+    booked = add_visit(world.office, local(TODAY, 12))
+    path = f"/api/v1/visits/{booked.visit_id}/vaccination"
+    for body, field, code in [
+        ({"lot": "LOT-comirnaty"}, "check_in_code", "check_in_code_required"),
+        ({"lot": "LOT-comirnaty", "check_in_code": "4321", "identity_checked": True, "reason": "lost code"},
+         "check_in_code", "invalid_field"),
+        ({"lot": "LOT-comirnaty", "identity_checked": True}, "reason", "reason_required"),
+        ({"lot": "", "check_in_code": "4321"}, "lot", "invalid_field"),
+    ]:  # fmt: skip
+        answer = call(world.routes(), "POST", path, "nurse", body)
+        assert answer.status_code == 400 and answer.json is not None
+        assert (answer.json["field"], answer.json["code"]) == (field, code)
+    assert str(world.office.state.visits[booked.visit_id].status) == "BOOKED"
+
+
+def test_a_vaccination_after_an_identity_check_is_audited_with_its_reason() -> None:
+    world = World()
+    deliver(world.service)
+    booked = add_visit(world.office, local(TODAY, 12))
+    body = {"lot": "LOT-comirnaty", "identity_checked": True, "reason": "  lost the SMS  "}
+
+    answer = call(world.routes(), "POST", f"/api/v1/visits/{booked.visit_id}/vaccination", "nurse", body)
+
+    assert answer.status_code == 201
+    assert world.audit.entries == [
+        (
+            "staff-1",
+            "vaccinate_identity_checked",
+            {"status": 201, "visit_id": booked.visit_id, "reason": "lost the SMS"},
+        )
+    ]
+
+
+def test_only_managers_void_and_a_malformed_visit_id_is_404() -> None:
+    world = World()
+    routes = world.routes()
+    nurse = call(routes, "POST", "/api/v1/visits/x/vaccination:void", "nurse", {"reason": "wrong lot"})
+    assert nurse.status_code == 403 and nurse.json is not None and nurse.json["code"] == "forbidden_role"
+    manager = call(routes, "POST", "/api/v1/visits/not-a-uuid/vaccination:void", "manager", {"reason": "wrong lot"})
+    assert manager.status_code == 404 and manager.json is not None and manager.json["code"] == "visit_not_found"
+    assert world.audit.entries == []
