@@ -1,5 +1,5 @@
 """The `point` function's handlers on fakes: the back office refuses another point's staff, records a
-vaccination with the patient's code, and audits what it must."""
+vaccination with the patient's code, audits what it must, and lets managers name their own staff."""
 
 from __future__ import annotations
 
@@ -7,12 +7,14 @@ from datetime import datetime
 from typing import Any
 
 from functions.point import PointHandlers
-from shared.domain.identity import Role
+from shared.domain.identity import Principal, Role
 from shared.entrypoints.web import Routes
 from shared.services.points import PointService
 from tests.unit.fakes_points import FakeBackOffice, Published
 from tests.unit.handlers import Sessions, Unused, call, mounted, staff
 from tests.unit.test_points import NOW, POINT, PROGRAMME, TODAY, add_visit, deliver, local
+from tests.unit.test_registry import PESEL as REGISTRY_PESEL
+from tests.unit.test_registry import World as RegistryWorld
 
 
 class AuditEntries:
@@ -113,3 +115,24 @@ def test_only_managers_void_and_a_malformed_visit_id_is_404() -> None:
     manager = call(routes, "POST", "/api/v1/visits/not-a-uuid/vaccination:void", "manager", {"reason": "wrong lot"})
     assert manager.status_code == 404 and manager.json is not None and manager.json["code"] == "visit_not_found"
     assert world.audit.entries == []
+
+
+def test_a_manager_grants_staff_at_their_own_point_only() -> None:
+    registry = RegistryWorld()
+    mine, other = registry.point(), registry.point()
+    manager = Principal("s-m", frozenset({Role.POINT_MANAGER}), staff_id="staff-m", point_ids=frozenset({mine}),
+                        managed_point_ids=frozenset({mine}))  # fmt: skip
+    handlers = PointHandlers(Unused(), Unused(), Unused(), Unused(), registry.registry, AuditEntries(), now=lambda: NOW)  # type: ignore[arg-type]
+    routes = mounted(handlers.table(), Sessions({"manager": manager}))
+    body = {"pesel": REGISTRY_PESEL, "role": "point_staff"}
+
+    refused = call(routes, "POST", f"/api/v1/points/{other}/staff", "manager", body)
+    assert refused.status_code == 403 and refused.json is not None and refused.json["code"] == "forbidden_point"
+    granted = call(routes, "POST", f"/api/v1/points/{mine}/staff", "manager", body)
+    assert granted.status_code == 201 and granted.json is not None
+    listed = call(routes, "GET", f"/api/v1/points/{mine}/staff", "manager")
+    assert listed.json is not None and [g["staff_ref"] for g in listed.json["staff"]] == [granted.json["staff_ref"]]
+    assert call(routes, "GET", f"/api/v1/points/{other}/staff", "manager").status_code == 403
+    assert registry.staff.audit == [("grant", "staff-m")]
+    unknown = call(routes, "DELETE", f"/api/v1/points/{mine}/staff/not-a-ref", "manager")
+    assert unknown.status_code == 404 and unknown.json is not None and unknown.json["code"] == "staff_not_found"
