@@ -8,9 +8,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
+import yaml
 from flask import Flask, Request, Response
+from jsonschema import Draft202012Validator
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
 
 from shared.config import Settings
 from shared.domain.identity import Principal, Role
@@ -81,3 +86,22 @@ def staff(
 ) -> Principal:
     return Principal(f"session-{staff_id}", frozenset(roles), staff_id=staff_id, point_ids=point_ids,
                      voivodeship=voivodeship)  # fmt: skip
+
+
+SPEC: dict[str, Any] = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
+_CONTRACT = Registry().with_resource("urn:openapi", Resource.from_contents(SPEC, default_specification=DRAFT202012))
+
+
+def contract_errors(method: str, path: str, answer: Response) -> list[str]:
+    """How ``answer``'s JSON body breaks what openapi.yaml says ``method path`` answers with its status
+    (problem bodies included); empty when it keeps to it."""
+    pointer = f"/paths/{path.replace('~', '~0').replace('/', '~1')}/{method.lower()}/responses/{answer.status_code}"
+    response = SPEC["paths"][path][method.lower()]["responses"][str(answer.status_code)]
+    if "$ref" in response:
+        pointer = response["$ref"].removeprefix("#")
+        response = SPEC["components"]["responses"][pointer.rsplit("/", 1)[1]]
+    media = "application/problem+json" if answer.mimetype == "application/problem+json" else "application/json"
+    assert media in response.get("content", {}), f"{method} {path} declares no {media} body for {answer.status_code}"
+    validator = Draft202012Validator({"$ref": f"urn:openapi#{pointer}/content/{media.replace('/', '~1')}/schema"},
+                                     registry=_CONTRACT)  # fmt: skip
+    return [error.message for error in validator.iter_errors(answer.json)]

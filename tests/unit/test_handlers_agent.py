@@ -15,7 +15,7 @@ from shared.domain.booking import local_iso
 from shared.domain.identity import Role
 from shared.domain.patients import PatientRecord, Referral
 from shared.entrypoints.web import Routes
-from tests.unit.handlers import Sessions, Unused, call, mounted, patient, staff
+from tests.unit.handlers import Sessions, Unused, call, contract_errors, mounted, patient, staff
 from tests.unit.test_visit_service import HERE, NOW, World, at
 
 SETTINGS = Settings(deployment="local")
@@ -92,6 +92,7 @@ def test_an_agent_books_for_a_caller_without_their_code_and_reads_it_back() -> N
     answer = call(routes, "POST", "/api/v1/agent/visits", "agent", body, {"Idempotency-Key": "call-1"})
 
     assert answer.status_code == 201 and answer.json is not None
+    assert contract_errors("POST", "/api/v1/agent/visits", answer) == []
     [visit] = answer.json["visits"]
     assert visit["patient_id"] == patient_id and visit["channel"] == "CALL_CENTRE" and "check_in_code" not in visit
     assert answer.json["sms"] is True and answer.json["read_back"][0].startswith("Dawka 1: ")

@@ -13,7 +13,7 @@ from shared.domain.booking import local_iso
 from shared.domain.identity import Role
 from shared.entrypoints.auth import Gate
 from shared.entrypoints.web import Routes
-from tests.unit.handlers import Sessions, call, mounted, staff, throttle
+from tests.unit.handlers import Sessions, call, contract_errors, mounted, staff, throttle
 from tests.unit.test_identity_service import PESEL, assertion
 from tests.unit.test_identity_service import World as IdentityWorld
 from tests.unit.test_reports import DAY, queries, reports_on
@@ -34,6 +34,7 @@ def test_a_login_answers_the_session_and_the_patient_and_logout_ends_it() -> Non
     answer = call(routes, "POST", "/api/v1/login", json={"assertion": assertion(PESEL)})
 
     assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-store" and answer.json is not None
+    assert contract_errors("POST", "/api/v1/login", answer) == []
     token = answer.json["session_token"]
     assert answer.json["roles"] == ["patient"] and answer.json["patient"]["eligibility"]["status"] == "open"
     session = call(routes, "GET", "/api/v1/session", token)
@@ -62,7 +63,8 @@ def slots_routes(settings: Settings | None = None) -> Routes:
 
 def test_a_search_answers_free_slots_earliest_first_cacheable_when_anonymous() -> None:
     answer = call(slots_routes(), "GET", "/api/v1/slots", query={"voivodeship": "14"})
-    assert answer.status_code == 200 and answer.json is not None
+    assert answer.status_code == 200 and contract_errors("GET", "/api/v1/slots", answer) == []
+    assert answer.json is not None
     assert [s["starts_at"] for s in answer.json["slots"]] == [local_iso(at(1, 9)), local_iso(at(2, 9))]
     assert answer.headers["Cache-Control"] == "public, max-age=5"
 

@@ -11,7 +11,7 @@ from shared.domain.identity import Principal, Role
 from shared.entrypoints.web import Routes
 from shared.services.points import PointService
 from tests.unit.fakes_points import FakeBackOffice, Published
-from tests.unit.handlers import Sessions, Unused, call, mounted, staff
+from tests.unit.handlers import Sessions, Unused, call, contract_errors, mounted, staff
 from tests.unit.test_points import NOW, POINT, PROGRAMME, TODAY, add_visit, deliver, local
 from tests.unit.test_registry import PESEL as REGISTRY_PESEL
 from tests.unit.test_registry import World as RegistryWorld
@@ -66,6 +66,7 @@ def test_a_vaccination_with_the_code_answers_201_without_codes_and_another_point
     done = call(world.routes(), "POST", path, "nurse", {"lot": "LOT-comirnaty", "check_in_code": "4321"})
 
     assert done.status_code == 201 and done.headers["Cache-Control"] == "no-store"
+    assert contract_errors("POST", "/api/v1/visits/{visit_id}/vaccination", done) == []
     assert str(world.office.state.visits[booked.visit_id].status) == "COMPLETED"
     assert "check_in_code" not in str(done.json)  # staff never see codes
     assert world.audit.entries == []  # with the code: no identity-check entry

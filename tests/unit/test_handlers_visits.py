@@ -7,7 +7,8 @@ import uuid
 from functions.visits import VisitsHandlers
 from shared.domain.booking import local_iso
 from shared.domain.identity import Role
-from tests.unit.handlers import Sessions, call, mounted, patient, staff
+from shared.entrypoints.web import json_response
+from tests.unit.handlers import Sessions, call, contract_errors, mounted, patient, staff
 from tests.unit.test_visit_service import HERE, NOW, World, at
 
 
@@ -34,6 +35,7 @@ def test_a_booking_answers_201_with_the_visit_and_its_check_in_code_and_a_replay
     answer = call(routes, "POST", "/api/v1/visits", "p", booking(slot.starts_at), {"Idempotency-Key": "k-1"})
 
     assert answer.status_code == 201 and answer.headers["Cache-Control"] == "no-store"
+    assert contract_errors("POST", "/api/v1/visits", answer) == []
     assert answer.json is not None
     [visit] = answer.json["visits"]
     stored = world.store.state.visits[visit["visit_id"]]
@@ -55,7 +57,7 @@ def test_a_booking_without_an_idempotency_key_is_400_and_books_nothing() -> None
 
     answer = call(routes_of(world, sessions), "POST", "/api/v1/visits", "p", booking(slot.starts_at))
 
-    assert answer.status_code == 400 and answer.mimetype == "application/problem+json"
+    assert answer.status_code == 400 and contract_errors("POST", "/api/v1/visits", answer) == []
     assert answer.json is not None
     assert (answer.json["code"], answer.json["field"]) == ("idempotency_key_required", "Idempotency-Key")
     assert world.store.state.visits == {}
@@ -70,6 +72,7 @@ def test_a_full_slot_is_the_domain_refusal_as_409_with_its_code() -> None:
                   {"Idempotency-Key": "k-2"})  # fmt: skip
 
     assert answer.status_code == 409 and answer.json is not None and answer.json["code"] == "slot_full"
+    assert contract_errors("POST", "/api/v1/visits", answer) == []
     assert len(world.store.state.visits) == 1
 
 
@@ -99,3 +102,7 @@ def test_a_patient_lists_and_cancels_their_own_visit_and_not_another_s() -> None
     unknown = call(routes, "DELETE", "/api/v1/visits/not-a-uuid", "p")
     assert unknown.status_code == 404 and unknown.json is not None and unknown.json["code"] == "visit_not_found"
     assert call(routes, "DELETE", f"/api/v1/visits/{uuid.uuid4()}", "p").status_code == 404
+
+
+def test_the_contract_check_catches_a_body_the_spec_does_not_allow() -> None:
+    assert contract_errors("POST", "/api/v1/visits", json_response({"visits": [{"visit_id": 1}]}, status=201)) != []
