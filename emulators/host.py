@@ -37,7 +37,7 @@ FUNCTIONS_YAML = REPO / "infra" / "functions.yaml"
 @dataclass(frozen=True)
 class HttpMount:
     pattern: str  # regular expression over the full path
-    function: str  # entry point in main.py
+    function: str  # entry point in main.py (the declaration's `entry_point`, else its name)
 
 
 def route_pattern(templates: Iterable[str]) -> str:
@@ -55,7 +55,7 @@ def http_mounts(declaration: Path = FUNCTIONS_YAML) -> tuple[HttpMount, ...]:
     """The load balancer's routing, path -> function, from the one declaration Terraform reads too."""
     functions = yaml.safe_load(declaration.read_text())["functions"]
     return tuple(
-        HttpMount(route_pattern(spec["routes"]), name)
+        HttpMount(route_pattern(spec["routes"]), spec.get("entry_point", name))
         for name, spec in functions.items()
         if spec.get("trigger") == "http"
     )

@@ -79,9 +79,10 @@ def test_mounts_are_the_route_templates_of_functions_yaml(tmp_path: Path) -> Non
         "functions:\n"
         "  a: {trigger: http, routes: [/api/v1/a, '/api/v1/a/{id=*}/b', /api/v1/c/**]}\n"
         "  e: {trigger: {topic: t}}\n"
+        "  b: {trigger: http, routes: [/api/v1/b], entry_point: b_entry}\n"
     )
-    [mount] = http_mounts(declaration)
-    assert mount.function == "a"
+    mount, other = http_mounts(declaration)
+    assert (mount.function, other.function) == ("a", "b_entry")
     pattern = re.compile(mount.pattern)
     for path in ("/api/v1/a", "/api/v1/a/", "/api/v1/a/x-1/b", "/api/v1/c/", "/api/v1/c/d/e"):
         assert pattern.match(path), path
