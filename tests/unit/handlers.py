@@ -42,6 +42,16 @@ class Sessions:
         return self.principals[token]
 
 
+class AuditEntries:
+    """The staff audit trail, in memory: (staff id, action, details) per entry."""
+
+    def __init__(self) -> None:
+        self.entries: list[tuple[str, str, dict[str, Any]]] = []
+
+    def record(self, staff_id: str, action: str, at: datetime, entry_id: str | None = None, **details: Any) -> None:
+        self.entries.append((staff_id, action, details))
+
+
 class Unused:
     """A dependency the route under test must not touch."""
 

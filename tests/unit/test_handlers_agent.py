@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-from datetime import date, datetime
-from typing import Any
+from datetime import date
 
 from emulators.seed import pesel_for
 from functions.agent import AgentHandlers
@@ -15,20 +14,12 @@ from shared.domain.booking import local_iso
 from shared.domain.identity import Role
 from shared.domain.patients import PatientRecord, Referral
 from shared.entrypoints.web import Routes
-from tests.unit.handlers import Sessions, Unused, call, contract_errors, mounted, patient, staff
+from tests.unit.handlers import AuditEntries, Sessions, Unused, call, contract_errors, mounted, patient, staff
 from tests.unit.test_visit_service import HERE, NOW, World, at
 
 SETTINGS = Settings(deployment="local")
 PESEL = pesel_for(date(1980, 1, 1), 1234, female=False)  # the caller on file
 UNKNOWN = pesel_for(date(2002, 7, 8), 1234, female=True)
-
-
-class AuditEntries:
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, str, dict[str, Any]]] = []
-
-    def record(self, staff_id: str, action: str, at: datetime, entry_id: str | None = None, **details: Any) -> None:
-        self.entries.append((staff_id, action, details))
 
 
 class Registry:

@@ -3,26 +3,15 @@ vaccination with the patient's code, audits what it must, and lets managers name
 
 from __future__ import annotations
 
-from datetime import datetime
-from typing import Any
-
 from functions.point import PointHandlers
 from shared.domain.identity import Principal, Role
 from shared.entrypoints.web import Routes
 from shared.services.points import PointService
 from tests.unit.fakes_points import FakeBackOffice, Published
-from tests.unit.handlers import Sessions, Unused, call, contract_errors, mounted, staff
+from tests.unit.handlers import AuditEntries, Sessions, Unused, call, contract_errors, mounted, staff
 from tests.unit.test_points import NOW, POINT, PROGRAMME, TODAY, add_visit, deliver, local
 from tests.unit.test_registry import PESEL as REGISTRY_PESEL
 from tests.unit.test_registry import World as RegistryWorld
-
-
-class AuditEntries:
-    def __init__(self) -> None:
-        self.entries: list[tuple[str, str, dict[str, Any]]] = []
-
-    def record(self, staff_id: str, action: str, at: datetime, entry_id: str | None = None, **details: Any) -> None:
-        self.entries.append((staff_id, action, details))
 
 
 class World:
