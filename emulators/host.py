@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import requests
+import yaml
 from tenacity import Retrying, retry_if_exception_type, stop_after_delay, wait_fixed
 
 from emulators.ports import LOOPBACK, is_listening
@@ -30,27 +31,38 @@ OPENAPI = REPO / "openapi.yaml"
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+FUNCTIONS_YAML = REPO / "infra" / "functions.yaml"
+
+
 @dataclass(frozen=True)
 class HttpMount:
     pattern: str  # regular expression over the full path
-    function: str  # entry point in main.py
+    function: str  # entry point in main.py (the declaration's `entry_point`, else its name)
 
 
-# Production routing of the load balancer: path -> function. More specific patterns first.
-HTTP_MOUNTS = (
-    HttpMount(r"^/api/v1/health/?$", "health"),
-    HttpMount(r"^/api/v1/(login|logout|session)/?$", "login"),
-    HttpMount(r"^/api/v1/(slots|points)/?$", "slots"),
-    HttpMount(r"^/api/v1/points/[^/]+/", "point"),  # a point's own resources: its visits, schedule, deliveries
-    HttpMount(r"^/api/v1/visits/[^/]+/(vaccination|vaccination:void|no-show)/?$", "point"),
-    HttpMount(r"^/api/v1/agent/", "agent"),
-    HttpMount(r"^/api/v1/admin/", "admin"),
-    HttpMount(r"^/api/v1/interest/?$", "interest"),
-    HttpMount(r"^/api/v1/reports/", "reports"),
-    HttpMount(r"^/api/v1/sms/", "sms_reports"),
-    HttpMount(r"^/api/v1/certificates(/.*)?$", "certificates"),
-    HttpMount(r"^/api/v1/visits(/[^/]+)?/?$", "visits"),
-)
+def route_pattern(templates: Iterable[str]) -> str:
+    """URL-map path templates as one regular expression, as infra/edge.tf turns them into the Cloud
+    Armor pattern: "{x=*}" is one path segment, "**" the rest; a trailing slash is accepted."""
+
+    def one(template: str) -> str:
+        parts = re.split(r"(\{\w+=\*\}|\*\*)", template)
+        return "".join("[^/]+" if p.startswith("{") else ".*" if p == "**" else re.escape(p) for p in parts)
+
+    return f"^({'|'.join(one(t) for t in templates)})/?$"
+
+
+def http_mounts(declaration: Path = FUNCTIONS_YAML) -> tuple[HttpMount, ...]:
+    """The load balancer's routing, path -> function, from the one declaration Terraform reads too."""
+    functions = yaml.safe_load(declaration.read_text())["functions"]
+    return tuple(
+        HttpMount(route_pattern(spec["routes"]), spec.get("entry_point", name))
+        for name, spec in functions.items()
+        if spec.get("trigger") == "http"
+    )
+
+
+# Production routing of the load balancer (infra/functions.yaml `routes`): the templates do not overlap.
+HTTP_MOUNTS = http_mounts()
 
 HSTS = ("Strict-Transport-Security", SECURITY_HEADERS_BY_NAME["Strict-Transport-Security"])
 PUSH_PATH = re.compile(r"^/_push/(?P<function>[a-z_]+)/projects/[^/]+/topics/[^/]+/?$")

@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Any
 
 import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, Field
 
-from shared.bootstrap import get_container
+from shared.bootstrap import Container, get_container
 from shared.domain.identity import Principal
-from shared.entrypoints.auth import enforce_rate_limit, guarded
-from shared.entrypoints.web import Problem, Routes, json_response, parse_json
-from shared.services.identity import LoginRefused, LoginResult
+from shared.entrypoints.auth import Throttle, guarded
+from shared.entrypoints.web import Clock, LazyRoutes, Problem, Routes, RouteTable, json_response, parse_json, utc_now
+from shared.services.identity import IdentityService, LoginRefused, LoginResult
 
 REFUSAL_TITLE = "Logowanie nie powiodło się"
 
@@ -22,35 +21,46 @@ class LoginRequest(BaseModel):
     assertion: str = Field(min_length=1, max_length=16_384)
 
 
-def post_login(request: Request) -> Response:
-    enforce_rate_limit("login", request)
-    body = parse_json(request, LoginRequest)
-    try:
-        result = get_container().identity.login(body.assertion, datetime.now(UTC))
-    except LoginRefused as refusal:
-        raise Problem(401, refusal.reason, REFUSAL_TITLE) from None
-    return json_response(login_body(result), headers={"Cache-Control": "no-store"})
+class LoginHandlers:
+    def __init__(self, identity: IdentityService, throttle: Throttle, now: Clock = utc_now) -> None:
+        self._now = now
+        self._identity = identity
+        self._throttle = throttle
 
+    def post_login(self, request: Request) -> Response:
+        self._throttle.by_address("login", request)
+        body = parse_json(request, LoginRequest)
+        try:
+            result = self._identity.login(body.assertion, self._now())
+        except LoginRefused as refusal:
+            raise Problem(401, refusal.reason, REFUSAL_TITLE) from None
+        return json_response(login_body(result), headers={"Cache-Control": "no-store"})
 
-@guarded()
-def post_logout(request: Request, principal: Principal) -> Response:
-    get_container().identity.logout(principal, datetime.now(UTC))
-    return Response(status=204)
+    @guarded()
+    def post_logout(self, request: Request, principal: Principal) -> Response:
+        self._identity.logout(principal, self._now())
+        return Response(status=204)
 
+    @guarded()
+    def get_session(self, request: Request, principal: Principal) -> Response:
+        return json_response(
+            {
+                "roles": sorted(principal.roles),
+                "patient_id": principal.patient_id,
+                "staff_id": principal.staff_id,
+                "point_ids": sorted(principal.point_ids),
+                "managed_point_ids": sorted(p for p in principal.point_ids if principal.manages_point(p)),
+                "voivodeship": principal.voivodeship,
+            },
+            headers={"Cache-Control": "no-store"},
+        )
 
-@guarded()
-def get_session(request: Request, principal: Principal) -> Response:
-    return json_response(
-        {
-            "roles": sorted(principal.roles),
-            "patient_id": principal.patient_id,
-            "staff_id": principal.staff_id,
-            "point_ids": sorted(principal.point_ids),
-            "managed_point_ids": sorted(p for p in principal.point_ids if principal.manages_point(p)),
-            "voivodeship": principal.voivodeship,
-        },
-        headers={"Cache-Control": "no-store"},
-    )
+    def table(self) -> RouteTable:
+        return {
+            ("POST", "/api/v1/login"): self.post_login,
+            ("POST", "/api/v1/logout"): self.post_logout,
+            ("GET", "/api/v1/session"): self.get_session,
+        }
 
 
 def login_body(result: LoginResult) -> dict[str, Any]:
@@ -92,13 +102,11 @@ def login_body(result: LoginResult) -> dict[str, Any]:
     return body
 
 
-routes = Routes(
-    {
-        ("POST", "/api/v1/login"): post_login,
-        ("POST", "/api/v1/logout"): post_logout,
-        ("GET", "/api/v1/session"): get_session,
-    }
-)
+def compose(container: Container) -> Routes:
+    return container.gate.routes(LoginHandlers(container.identity, container.throttle).table())
+
+
+routes = LazyRoutes(lambda: compose(get_container()))
 
 
 @functions_framework.http

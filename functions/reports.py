@@ -6,18 +6,29 @@ GET /api/v1/reports/public?day= (anonymous, CDN-cacheable, small counts suppress
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, timedelta
 
 import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.bootstrap import get_container
+from shared.bootstrap import Container, get_container
 from shared.domain.identity import Principal, Role
 from shared.domain.local_time import WARSAW
 from shared.domain.reports import InvalidReportQuery, SeriesQuery
-from shared.entrypoints.auth import enforce_rate_limit, guarded
-from shared.entrypoints.web import Day, Routes, bad_request, json_response, parse_query
+from shared.entrypoints.auth import Throttle, guarded
+from shared.entrypoints.web import (
+    Clock,
+    Day,
+    LazyRoutes,
+    Routes,
+    RouteTable,
+    bad_request,
+    json_response,
+    parse_query,
+    utc_now,
+)
+from shared.services.reports import Reports
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
 DEFAULT_SERIES_DAYS = 30
@@ -37,47 +48,54 @@ class SeriesParams(BaseModel):
     voivodeship: str | None = Field(default=None, pattern=VOIVODESHIP)
 
 
-def today() -> date:
-    return datetime.now(UTC).astimezone(WARSAW).date()
+class ReportsHandlers:
+    def __init__(self, reports: Reports, throttle: Throttle, now: Clock = utc_now) -> None:
+        self._now = now
+        self._reports = reports
+        self._throttle = throttle
+
+    def _today(self) -> date:
+        return self._now().astimezone(WARSAW).date()
+
+    @guarded(Role.ANALYST, Role.ADMIN)
+    def get_summary(self, request: Request, principal: Principal) -> Response:
+        query = parse_query(request, DayQuery)
+        body = self._reports.summary(query.day or self._today())
+        return json_response(body, headers={"Cache-Control": "private, no-store"})
+
+    @guarded(Role.ANALYST, Role.ADMIN)
+    def get_timeseries(self, request: Request, principal: Principal) -> Response:
+        params = parse_query(request, SeriesParams)
+        last = params.to or self._today()
+        first = params.from_ or last - timedelta(days=DEFAULT_SERIES_DAYS - 1)
+        try:
+            query = SeriesQuery.checked(params.metric, first, last, params.voivodeship)
+        except InvalidReportQuery as error:
+            raise bad_request(error.parameter, error.detail, code=REFUSAL_CODES[error.parameter]) from None
+        return json_response(self._reports.timeseries(query), headers={"Cache-Control": "private, no-store"})
+
+    def get_public(self, request: Request) -> Response:
+        self._throttle.by_address("open_data", request)  # anonymous: by address (and Cloud Armor at the edge)
+        query = parse_query(request, DayQuery)
+        try:
+            body = self._reports.public(query.day or self._reports.today())
+        except InvalidReportQuery as error:
+            raise bad_request(error.parameter, error.detail, code="out_of_range") from None
+        return json_response(body, headers={"Cache-Control": "public, max-age=60"})
+
+    def table(self) -> RouteTable:
+        return {
+            ("GET", "/api/v1/reports/summary"): self.get_summary,
+            ("GET", "/api/v1/reports/timeseries"): self.get_timeseries,
+            ("GET", "/api/v1/reports/public"): self.get_public,
+        }
 
 
-@guarded(Role.ANALYST, Role.ADMIN)
-def get_summary(request: Request, principal: Principal) -> Response:
-    query = parse_query(request, DayQuery)
-    body = get_container().reports.summary(query.day or today())
-    return json_response(body, headers={"Cache-Control": "private, no-store"})
+def compose(container: Container) -> Routes:
+    return container.gate.routes(ReportsHandlers(container.reports, container.throttle).table())
 
 
-@guarded(Role.ANALYST, Role.ADMIN)
-def get_timeseries(request: Request, principal: Principal) -> Response:
-    params = parse_query(request, SeriesParams)
-    last = params.to or today()
-    first = params.from_ or last - timedelta(days=DEFAULT_SERIES_DAYS - 1)
-    try:
-        query = SeriesQuery.checked(params.metric, first, last, params.voivodeship)
-    except InvalidReportQuery as error:
-        raise bad_request(error.parameter, error.detail, code=REFUSAL_CODES[error.parameter]) from None
-    return json_response(get_container().reports.timeseries(query), headers={"Cache-Control": "private, no-store"})
-
-
-def get_public(request: Request) -> Response:
-    enforce_rate_limit("open_data", request)  # anonymous: by address (and Cloud Armor at the edge)
-    query = parse_query(request, DayQuery)
-    reports = get_container().reports
-    try:
-        body = reports.public(query.day or reports.today())
-    except InvalidReportQuery as error:
-        raise bad_request(error.parameter, error.detail, code="out_of_range") from None
-    return json_response(body, headers={"Cache-Control": "public, max-age=60"})
-
-
-routes = Routes(
-    {
-        ("GET", "/api/v1/reports/summary"): get_summary,
-        ("GET", "/api/v1/reports/timeseries"): get_timeseries,
-        ("GET", "/api/v1/reports/public"): get_public,
-    }
-)
+routes = LazyRoutes(lambda: compose(get_container()))
 
 
 @functions_framework.http

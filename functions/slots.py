@@ -3,20 +3,34 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, timedelta
 
 import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.bootstrap import get_container
+from shared.bootstrap import Container, get_container
 from shared.domain.booking import local_iso
 from shared.domain.ids import UUID_PATTERN as UUID
+from shared.domain.programme import Programme
 from shared.domain.refusals import Refused
-from shared.entrypoints.auth import enforce_rate_limit, rate_limit_toll, settle_toll
-from shared.entrypoints.web import Instant, Problem, Routes, bad_request, json_response, parse_query
+from shared.entrypoints.auth import Throttle
+from shared.entrypoints.web import (
+    Clock,
+    Instant,
+    LazyRoutes,
+    Problem,
+    Routes,
+    RouteTable,
+    bad_request,
+    json_response,
+    parse_query,
+    utc_now,
+)
+from shared.services.ports import PointDirectory
 from shared.services.rate_limits import Toll
-from shared.services.search import MAX_RANGE, SearchFilters, SearchPage
+from shared.services.search import MAX_RANGE, SearchFilters, SearchPage, SlotSearch
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
 
@@ -52,66 +66,86 @@ def _cache_headers(request: Request) -> dict[str, str]:
     return {"Cache-Control": f"{scope}, max-age=5", "Vary": "Authorization"}
 
 
-def get_slots(request: Request) -> Response:
-    # Anonymous: by address (a bearer value is not verified). The token is taken in the same Redis
-    # round trip as the projection's reads; a refused query is limited as before, 429 before 400.
-    toll = rate_limit_toll("search", request)
-    try:
-        page = _search(request, toll)
-    except (Problem, Refused):
-        settle_toll(toll)
-        raise
-    settle_toll(toll)
-    body = {
-        "slots": [
-            {
-                "point_id": slot.point_id,
-                "point_name": point.name,
-                "address": point.address,
-                "starts_at": local_iso(slot.starts_at),
-                "vaccine": slot.vaccine,
-                "free_places": slot.free_places,
-            }
-            for slot, point in page.slots
-        ],
-        "next_page_token": page.next_page_token,
-    }
-    return json_response(body, headers=_cache_headers(request))
+class SlotsHandlers:
+    def __init__(
+        self,
+        search: SlotSearch,
+        points: PointDirectory,
+        programme: Callable[[], Programme | None],
+        throttle: Throttle,
+        now: Clock = utc_now,
+    ) -> None:
+        self._now = now
+        self._search = search
+        self._points = points
+        self._programme = programme
+        self._throttle = throttle
+
+    def get_slots(self, request: Request) -> Response:
+        # Anonymous: by address (a bearer value is not verified). The token is taken in the same Redis
+        # round trip as the projection's reads; a refused query is limited as before, 429 before 400.
+        toll = self._throttle.toll("search", request)
+        try:
+            page = self._search_page(request, toll)
+        except (Problem, Refused):
+            self._throttle.settle(toll)
+            raise
+        self._throttle.settle(toll)
+        body = {
+            "slots": [
+                {
+                    "point_id": slot.point_id,
+                    "point_name": point.name,
+                    "address": point.address,
+                    "starts_at": local_iso(slot.starts_at),
+                    "vaccine": slot.vaccine,
+                    "free_places": slot.free_places,
+                }
+                for slot, point in page.slots
+            ],
+            "next_page_token": page.next_page_token,
+        }
+        return json_response(body, headers=_cache_headers(request))
+
+    def _search_page(self, request: Request, toll: Toll | None) -> SearchPage:
+        query = parse_query(request, SlotQuery)
+        query.check_nesting()
+        now = self._now()
+        programme = self._programme()
+        if query.vaccine and (programme is None or programme.vaccine(query.vaccine) is None):
+            raise bad_request("vaccine", "Nieznana szczepionka", code="unknown_vaccine")
+        start = (query.from_ or now).astimezone(UTC)
+        end = (query.to or start + timedelta(days=14)).astimezone(UTC)
+        if end <= start:
+            raise bad_request("to", "Koniec zakresu musi być po jego początku")
+        if end - start > MAX_RANGE:
+            raise bad_request("to", "Zakres dat może mieć najwyżej 92 dni")
+        filters = SearchFilters(
+            query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
+        )
+        return self._search.search(filters, query.page_token, now, toll)
+
+    def get_points(self, request: Request) -> Response:
+        self._throttle.by_address("search", request)  # anonymous: by address (a bearer value is not verified)
+        query = parse_query(request, RegionQuery)
+        query.check_nesting()
+        voivodeship = query.voivodeship or (query.county or query.municipality or "")[:2]
+        if not re.match(VOIVODESHIP, voivodeship):
+            raise bad_request("voivodeship", "Podaj województwo, powiat albo gminę")
+        county = query.county or (query.municipality[:4] if query.municipality else None)
+        points = self._points.in_region(voivodeship, county, query.municipality)
+        return json_response({"points": [p.as_json() for p in points]}, headers=_cache_headers(request))
+
+    def table(self) -> RouteTable:
+        return {("GET", "/api/v1/slots"): self.get_slots, ("GET", "/api/v1/points"): self.get_points}
 
 
-def _search(request: Request, toll: Toll | None) -> SearchPage:
-    query = parse_query(request, SlotQuery)
-    query.check_nesting()
-    container = get_container()
-    now = datetime.now(UTC)
-    programme = container.programme()
-    if query.vaccine and (programme is None or programme.vaccine(query.vaccine) is None):
-        raise bad_request("vaccine", "Nieznana szczepionka", code="unknown_vaccine")
-    start = (query.from_ or now).astimezone(UTC)
-    end = (query.to or start + timedelta(days=14)).astimezone(UTC)
-    if end <= start:
-        raise bad_request("to", "Koniec zakresu musi być po jego początku")
-    if end - start > MAX_RANGE:
-        raise bad_request("to", "Zakres dat może mieć najwyżej 92 dni")
-    filters = SearchFilters(
-        query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
-    )
-    return container.search.search(filters, query.page_token, now, toll)
+def compose(container: Container) -> Routes:
+    handlers = SlotsHandlers(container.search, container.points, container.programme, container.throttle)
+    return Routes(handlers.table())  # anonymous: no session to check
 
 
-def get_points(request: Request) -> Response:
-    enforce_rate_limit("search", request)  # anonymous: by address (a bearer value is not verified)
-    query = parse_query(request, RegionQuery)
-    query.check_nesting()
-    voivodeship = query.voivodeship or (query.county or query.municipality or "")[:2]
-    if not re.match(VOIVODESHIP, voivodeship):
-        raise bad_request("voivodeship", "Podaj województwo, powiat albo gminę")
-    county = query.county or (query.municipality[:4] if query.municipality else None)
-    points = get_container().points.in_region(voivodeship, county, query.municipality)
-    return json_response({"points": [p.as_json() for p in points]}, headers=_cache_headers(request))
-
-
-routes = Routes({("GET", "/api/v1/slots"): get_slots, ("GET", "/api/v1/points"): get_points})
+routes = LazyRoutes(lambda: compose(get_container()))
 
 
 @functions_framework.http

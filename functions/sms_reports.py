@@ -9,17 +9,19 @@ from __future__ import annotations
 
 import hmac
 import logging
-from datetime import UTC, datetime
-from typing import Literal
+from datetime import datetime
+from typing import Literal, Protocol
 
 import functions_framework
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.bootstrap import get_container
+from shared.bootstrap import Container, get_container
+from shared.config import Settings
 from shared.domain.sms_dialogue import InboundSms
 from shared.entrypoints.auth import bearer_token
-from shared.entrypoints.web import Problem, Routes, json_response, parse_json
+from shared.entrypoints.web import Clock, LazyRoutes, Problem, Routes, RouteTable, json_response, parse_json, utc_now
+from shared.services.ports import MessagePublisher
 from shared.topology import SMS_INBOUND
 
 log = logging.getLogger(__name__)
@@ -33,40 +35,60 @@ class DeliveryReport(BaseModel):
     status: Literal["delivered", "failed"]
 
 
-def _operator(request: Request, secret: Literal["sms_report_token", "sms_inbound_token"], code: str) -> None:
-    expected = get_container().settings.secret(secret)
-    # Bytes: compare_digest refuses str with non-ASCII characters (a header may carry any byte).
-    if not hmac.compare_digest((bearer_token(request) or "").encode(), expected.encode()):
-        raise Problem(401, code, "Nieprawidłowy token operatora SMS")
+class DeliveryReports(Protocol):
+    def delivery_report(self, request_id: str, delivered: bool, now: datetime) -> bool:
+        """Record the operator's report on a message we sent; False if we know no such message."""
+        ...
 
 
-def post_report(request: Request) -> Response:
-    _operator(request, "sms_report_token", "invalid_report_token")
-    report = parse_json(request, DeliveryReport)
-    if not get_container().sms_log.delivery_report(report.id, report.status == "delivered", datetime.now(UTC)):
-        raise Problem(404, "sms_not_found", "Nie ma takiej wiadomości")
-    return Response(status=204)
+class SmsReportsHandlers:
+    """The operator's token is read on each post (a missing secret answers 503, not a failed start)."""
+
+    def __init__(
+        self, settings: Settings, sms_log: DeliveryReports, bus: MessagePublisher, now: Clock = utc_now
+    ) -> None:
+        self._now = now
+        self._settings = settings
+        self._sms_log = sms_log
+        self._bus = bus
+
+    def _operator(self, request: Request, secret: Literal["sms_report_token", "sms_inbound_token"], code: str) -> None:
+        expected = self._settings.secret(secret)
+        # Bytes: compare_digest refuses str with non-ASCII characters (a header may carry any byte).
+        if not hmac.compare_digest((bearer_token(request) or "").encode(), expected.encode()):
+            raise Problem(401, code, "Nieprawidłowy token operatora SMS")
+
+    def post_report(self, request: Request) -> Response:
+        self._operator(request, "sms_report_token", "invalid_report_token")
+        report = parse_json(request, DeliveryReport)
+        if not self._sms_log.delivery_report(report.id, report.status == "delivered", self._now()):
+            raise Problem(404, "sms_not_found", "Nie ma takiej wiadomości")
+        return Response(status=204)
+
+    def post_inbound(self, request: Request) -> Response:
+        """Hand the message to Pub/Sub and answer at once; the operator retries anything but a 2xx."""
+        self._operator(request, "sms_inbound_token", "invalid_operator_token")
+        message = parse_json(request, InboundSms)
+        data, attributes = message.message()
+        try:
+            self._bus.publish(SMS_INBOUND, data, timeout_s=5.0, **attributes)
+        except Exception:  # any failure to hand it over: the operator sends it again later
+            log.warning("incoming SMS not handed to Pub/Sub", extra={"fields": {"message_id": message.message_id}})
+            raise Problem(503, "bus_unavailable", "Usługa chwilowo niedostępna", headers={"Retry-After": "5"}) from None
+        return json_response({"message_id": message.message_id}, status=202)
+
+    def table(self) -> RouteTable:
+        return {
+            ("POST", "/api/v1/sms/delivery-reports"): self.post_report,
+            ("POST", "/api/v1/sms/inbound"): self.post_inbound,
+        }
 
 
-def post_inbound(request: Request) -> Response:
-    """Hand the message to Pub/Sub and answer at once; the operator retries anything but a 2xx."""
-    _operator(request, "sms_inbound_token", "invalid_operator_token")
-    message = parse_json(request, InboundSms)
-    data, attributes = message.message()
-    try:
-        get_container().bus.publish(SMS_INBOUND, data, timeout_s=5.0, **attributes)
-    except Exception:  # any failure to hand it over: the operator sends it again later
-        log.warning("incoming SMS not handed to Pub/Sub", extra={"fields": {"message_id": message.message_id}})
-        raise Problem(503, "bus_unavailable", "Usługa chwilowo niedostępna", headers={"Retry-After": "5"}) from None
-    return json_response({"message_id": message.message_id}, status=202)
+def compose(container: Container) -> Routes:
+    return Routes(SmsReportsHandlers(container.settings, container.sms_log, container.bus).table())
 
 
-routes = Routes(
-    {
-        ("POST", "/api/v1/sms/delivery-reports"): post_report,
-        ("POST", "/api/v1/sms/inbound"): post_inbound,
-    }
-)
+routes = LazyRoutes(lambda: compose(get_container()))
 
 
 @functions_framework.http

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from redis import Redis as RedisClient
 
     from shared.adapters.redis_availability import RedisAvailability
+    from shared.entrypoints.auth import Gate, Throttle
 
 from shared.adapters.bigquery_reports import BigQueryReports
 from shared.adapters.bigquery_sink import ReportingWarehouse
@@ -210,6 +211,20 @@ class Container:
         client = self.redis
         shared = RedisTokenBuckets(client, self.settings.redis_key_prefix) if client is not None else None
         return RateLimits(shared, self.rate_limiter)
+
+    @cached_property
+    def throttle(self) -> Throttle:
+        """The HTTP functions' rate limits by address and by person."""
+        from shared.entrypoints.auth import Throttle
+
+        return Throttle(self.rate_limits, self.settings.rate_limits, self.settings.trusted_proxy_hops)
+
+    @cached_property
+    def gate(self) -> Gate:
+        """The HTTP functions' session, role and rate-limit checks (``guarded`` handlers)."""
+        from shared.entrypoints.auth import Gate
+
+        return Gate(self.identity, self.throttle)
 
     @cached_property
     def programme_cache(self) -> TTLCache[str, Programme | None]:

@@ -1,4 +1,5 @@
-"""HTTP handling of visits shared by the functions that book for someone: patients and agents."""
+"""HTTP handling of visits shared by the functions that book for someone or show visits: patients
+(`visits`), agents (`agent`) and the points (`point`): bodies, the Idempotency-Key, visits as JSON."""
 
 from __future__ import annotations
 
@@ -10,13 +11,12 @@ from typing import Any
 from flask import Request, Response
 from pydantic import BaseModel, ConfigDict, Field
 
-from shared.bootstrap import get_container
 from shared.domain.booking import Channel, Visit, local_iso
 from shared.domain.contact import InvalidPhone, polish_mobile
 from shared.domain.ids import UUID_PATTERN as UUID
 from shared.domain.points import Point
 from shared.entrypoints.web import Instant, Problem, bad_request, json_response, parse_json
-from shared.services.visits import BookingRequest, VisitsChanged
+from shared.services.visits import BookingRequest, VisitsChanged, VisitService
 
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")
 
@@ -100,32 +100,37 @@ def visits_response(
     return json_response(body, status=status, headers=headers)
 
 
-def book(request: Request, body: BookingBody, channel: Channel, patient_id: str, with_code: bool = True) -> Response:
-    """Book; ``with_code=False`` where staff book for the patient (the check-in code is only theirs)."""
+def book(
+    visits: VisitService, request: Request, body: BookingBody, channel: Channel, patient_id: str, now: datetime
+) -> Response:
+    """Book for the patient themself (the answer carries their check-in code)."""
     key = idempotency_key(request)
     booking = booking_request(body)
-    change = get_container().visits.book(
-        patient_id, booking, channel, datetime.now(UTC), key, request_fingerprint(booking)
-    )
-    return visits_response(change, status=201, with_code=with_code)
+    change = visits.book(patient_id, booking, channel, now, key, request_fingerprint(booking))
+    return visits_response(change, status=201)
 
 
-def listing(patient_id: str) -> Response:
-    return visits_response(get_container().visits.list_for_patient(patient_id))
+def listing(visits: VisitService, patient_id: str) -> Response:
+    return visits_response(visits.list_for_patient(patient_id))
 
 
-def move(request: Request, visit_id: str, actor_patient_id: str | None, with_code: bool = True) -> Response:
+def move(
+    visits: VisitService,
+    request: Request,
+    visit_id: str,
+    actor_patient_id: str | None,
+    now: datetime,
+    with_code: bool = True,
+) -> Response:
     body = parse_json(request, MoveBody)
     if not re.match(UUID, visit_id):
         raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
-    change = get_container().visits.move(
-        visit_id, body.point_id, body.starts_at.astimezone(UTC), actor_patient_id, datetime.now(UTC)
-    )
+    change = visits.move(visit_id, body.point_id, body.starts_at.astimezone(UTC), actor_patient_id, now)
     return visits_response(change, with_code=with_code)
 
 
-def cancel(visit_id: str, actor_patient_id: str | None) -> Response:
+def cancel(visits: VisitService, visit_id: str, actor_patient_id: str | None, now: datetime) -> Response:
     if not re.match(UUID, visit_id):
         raise Problem(404, "visit_not_found", "Nie ma takiej wizyty")
-    get_container().visits.cancel(visit_id, actor_patient_id, datetime.now(UTC))
+    visits.cancel(visit_id, actor_patient_id, now)
     return Response(status=204)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -167,62 +168,107 @@ def parse_query(request: Request, model: type[ModelT]) -> ModelT:
 
 
 Handler = Callable[..., Response]
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+RouteTable = Mapping[tuple[str, str], Handler]
+# The attribute ``auth.guarded`` marks a handler with: such a handler is mounted by ``Gate.routes``.
+GUARD = "ereg_guard"
 
 
 class Routes:
     """The routes of one function; ``dispatch`` is the whole function body."""
 
-    def __init__(self, routes: Mapping[tuple[str, str], Handler]) -> None:
+    def __init__(self, routes: RouteTable) -> None:
         self._handlers: dict[str, Handler] = {}
         rules = []
         for index, ((method, pattern), handler) in enumerate(routes.items()):
+            if hasattr(handler, GUARD):  # never mounted without its checks
+                raise TypeError(f"{handler.__name__} is guarded: mount it with Gate.routes")
             endpoint = f"{index}:{handler.__name__}"
             self._handlers[endpoint] = handler
             rules.append(Rule(pattern, methods=[method], endpoint=endpoint, strict_slashes=False))
         # No redirects: a path with "//" is simply not a route (merging would answer with a redirect).
         self._map = Map(rules, merge_slashes=False, redirect_defaults=False)
 
+    def rules(self) -> list[Rule]:
+        """The (method, path pattern) rules served, for the checks against openapi.yaml and the host."""
+        return list(self._map.iter_rules())
+
     def dispatch(self, request: Request) -> Response:
-        set_trace(get_settings().project_id, request.headers.get("X-Cloud-Trace-Context"))
-        try:
-            if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-                raise too_large()  # before anything reads it (also on routes that take no body)
-            adapter = self._map.bind_to_environ(request.environ)
-            endpoint, arguments = adapter.match(request.path, method=request.method)
-            return self._handlers[str(endpoint)](request, **arguments)
-        except Problem as problem:
-            return problem.to_response()
-        except Refused as refusal:
-            return refusal_problem(refusal).to_response()
-        except (NotFound, RequestRedirect):
-            return Problem(404, "not_found", "Nie ma takiego zasobu").to_response()
-        except RequestEntityTooLarge:
-            return Problem(
-                413, "body_too_large", "Treść żądania jest zbyt duża", headers={"Connection": "close"}
-            ).to_response()
-        except MethodNotAllowed as error:
-            allowed = ", ".join(sorted(error.valid_methods or []))
-            return Problem(405, "method_not_allowed", "Metoda niedozwolona", headers={"Allow": allowed}).to_response()
-        except HTTPException as error:  # anything else werkzeug refuses (a malformed request)
-            status = error.code if error.code and 400 <= error.code < 500 else 400
-            return Problem(status, "bad_request", "Nieprawidłowe żądanie").to_response()
-        except (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.Aborted, gexc.RetryError):
-            log.warning("backend unavailable", exc_info=True, extra={"fields": {"path": request.path}})
-            return Problem(
-                503,
-                "backend_unavailable",
-                "Usługa chwilowo niedostępna, spróbuj za chwilę",
-                headers={"Retry-After": "2"},
-            ).to_response()
-        except SecretNotConfigured as error:
-            log.error("%s", error)
-            return Problem(503, "not_configured", "Usługa chwilowo niedostępna").to_response()
-        except Exception:
-            log.exception("unhandled error", extra={"fields": {"path": request.path, "method": request.method}})
-            return Problem(500, "internal_error", "Wewnętrzny błąd systemu").to_response()
+        return answered(request, lambda: self.route(request))
+
+    def route(self, request: Request) -> Response:
+        """The matching handler's answer; errors propagate (``dispatch`` maps them)."""
+        if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
+            raise too_large()  # before anything reads it (also on routes that take no body)
+        adapter = self._map.bind_to_environ(request.environ)
+        endpoint, arguments = adapter.match(request.path, method=request.method)
+        return self._handlers[str(endpoint)](request, **arguments)
+
+
+class LazyRoutes:
+    """A function's routes, built on its first request (the clients behind them with it) and kept for
+    the life of the process; a build that fails is answered like a handler's error and tried again."""
+
+    def __init__(self, build: Callable[[], Routes]) -> None:
+        self._build = build
+        self._routes: Routes | None = None
+        self._lock = threading.Lock()
+
+    def routes(self) -> Routes:
+        if self._routes is None:
+            with self._lock:
+                if self._routes is None:
+                    self._routes = self._build()
+        return self._routes
+
+    def dispatch(self, request: Request) -> Response:
+        return answered(request, lambda: self.routes().route(request))
+
+
+def answered(request: Request, work: Callable[[], Response]) -> Response:
+    """``work``'s response, or the problem answer for what it raised: the edge of every function."""
+    set_trace(get_settings().project_id, request.headers.get("X-Cloud-Trace-Context"))
+    try:
+        return work()
+    except Problem as problem:
+        return problem.to_response()
+    except Refused as refusal:
+        return refusal_problem(refusal).to_response()
+    except (NotFound, RequestRedirect):
+        return Problem(404, "not_found", "Nie ma takiego zasobu").to_response()
+    except RequestEntityTooLarge:
+        return Problem(
+            413, "body_too_large", "Treść żądania jest zbyt duża", headers={"Connection": "close"}
+        ).to_response()
+    except MethodNotAllowed as error:
+        allowed = ", ".join(sorted(error.valid_methods or []))
+        return Problem(405, "method_not_allowed", "Metoda niedozwolona", headers={"Allow": allowed}).to_response()
+    except HTTPException as error:  # anything else werkzeug refuses (a malformed request)
+        status = error.code if error.code and 400 <= error.code < 500 else 400
+        return Problem(status, "bad_request", "Nieprawidłowe żądanie").to_response()
+    except (gexc.ServiceUnavailable, gexc.DeadlineExceeded, gexc.Aborted, gexc.RetryError):
+        log.warning("backend unavailable", exc_info=True, extra={"fields": {"path": request.path}})
+        return Problem(
+            503,
+            "backend_unavailable",
+            "Usługa chwilowo niedostępna, spróbuj za chwilę",
+            headers={"Retry-After": "2"},
+        ).to_response()
+    except SecretNotConfigured as error:
+        log.error("%s", error)
+        return Problem(503, "not_configured", "Usługa chwilowo niedostępna").to_response()
+    except Exception:
+        log.exception("unhandled error", extra={"fields": {"path": request.path, "method": request.method}})
+        return Problem(500, "internal_error", "Wewnętrzny błąd systemu").to_response()
 
 
 __all__ = [
-    "Day", "Instant", "Problem", "Routes", "bad_request", "json_response", "parse_json", "parse_query",
-    "refusal_problem",
+    "GUARD", "Clock", "Day", "Instant", "LazyRoutes", "Problem", "RouteTable", "Routes", "answered", "bad_request",
+    "json_response", "parse_json", "parse_query", "refusal_problem", "utc_now",
 ]  # fmt: skip

@@ -2,40 +2,29 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 import pytest
 from flask import Flask
 
-import functions.health as health_function
+from functions.health import health_routes
 from shared.services.health import BackendHealth, HealthReport
 
 app = Flask(__name__)
-
-
-@dataclass
-class FakeContainer:
-    report: HealthReport
-
-    def health(self) -> HealthReport:
-        return self.report
 
 
 @pytest.mark.parametrize(
     ("down", "status", "overall"),
     [(None, 200, "ok"), ("pubsub", 503, "degraded"), ("redis", 200, "degraded")],  # Redis: slower, not wrong
 )
-def test_health_status_code(monkeypatch: pytest.MonkeyPatch, down: str | None, status: int, overall: str) -> None:
+def test_health_status_code(down: str | None, status: int, overall: str) -> None:
     names = ("spanner", "firestore", "pubsub", "bigquery", "redis")
     backends = {name: BackendHealth("ok", 1.0) for name in names}
     if down:
         backends[down] = BackendHealth("down", 2000.0, "Timeout")
     report = HealthReport(backends, optional=frozenset({"redis"}))
-    monkeypatch.setattr(health_function, "get_container", lambda: FakeContainer(report))
     with app.test_request_context("/api/v1/health"):
         from flask import request
 
-        response = health_function.routes.dispatch(request)
+        response = health_routes(lambda: report).dispatch(request)
     assert response.status_code == status
     assert response.json is not None and response.json["status"] == overall
     assert response.headers["Cache-Control"] == "no-store"

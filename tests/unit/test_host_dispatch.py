@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from werkzeug.test import Client
 
-from emulators.host import LocalHost
+from emulators.host import LocalHost, http_mounts, route_pattern
+from tests.unit.function_routes import function_rules
 
 
 def _app(name: str):
@@ -47,15 +49,10 @@ def test_unknown_push_function_is_404() -> None:
 
 def _function_routes() -> list[tuple[str, str, str]]:
     """(function, method, example path) of every route every HTTP function serves."""
-    import main
-    from emulators.host import HTTP_MOUNTS
-
     found = []
-    for mount in HTTP_MOUNTS:
-        module = __import__(getattr(main, mount.function).__module__, fromlist=["routes"])
-        for rule in module.routes._map.iter_rules():
-            path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "0b6c3a0e-5d1f-4c55-9a8e-2f4f6a1b7c9d", rule.rule)
-            found += [(mount.function, m, path) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")]
+    for function, rule in function_rules():
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", "0b6c3a0e-5d1f-4c55-9a8e-2f4f6a1b7c9d", rule.rule)
+        found += [(function, m, path) for m in rule.methods or () if m not in ("HEAD", "OPTIONS")]
     return found
 
 
@@ -74,3 +71,24 @@ def test_every_mount_has_a_function_route_behind_it() -> None:
     routes = _function_routes()
     for mount in HTTP_MOUNTS:
         assert any(re.match(mount.pattern, path) for function, _, path in routes if function == mount.function), mount
+
+
+def test_mounts_are_the_route_templates_of_functions_yaml(tmp_path: Path) -> None:
+    declaration = tmp_path / "functions.yaml"
+    declaration.write_text(
+        "functions:\n"
+        "  a: {trigger: http, routes: [/api/v1/a, '/api/v1/a/{id=*}/b', /api/v1/c/**]}\n"
+        "  e: {trigger: {topic: t}}\n"
+        "  b: {trigger: http, routes: [/api/v1/b], entry_point: b_entry}\n"
+    )
+    mount, other = http_mounts(declaration)
+    assert (mount.function, other.function) == ("a", "b_entry")
+    pattern = re.compile(mount.pattern)
+    for path in ("/api/v1/a", "/api/v1/a/", "/api/v1/a/x-1/b", "/api/v1/c/", "/api/v1/c/d/e"):
+        assert pattern.match(path), path
+    for path in ("/api/v1/ab", "/api/v1/a/x/y/b", "/api/v1/a/x/bc", "/api/v1/c"):
+        assert not pattern.match(path), path
+
+
+def test_a_template_is_literal_outside_its_wildcards() -> None:
+    assert not re.match(route_pattern(["/api/v1/x.y"]), "/api/v1/xzy")

@@ -64,3 +64,41 @@ def test_the_check_catches_an_adapter_import(tmp_path: Path) -> None:
 
 def test_the_core_is_found() -> None:
     assert {"shared/services/visits.py", "shared/domain/booking.py"} <= {str(m) for m in CORE}
+
+
+def get_container_calls(path: Path) -> int:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    return sum(
+        1
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Call)
+        and (getattr(node.func, "id", None) == "get_container" or getattr(node.func, "attr", None) == "get_container")
+    )
+
+
+EDGE_AND_CORE = sorted(
+    path.relative_to(ROOT)
+    for layer in ("shared/entrypoints", "shared/services")
+    for path in (ROOT / layer).rglob("*.py")
+)
+FUNCTIONS = sorted(path.relative_to(ROOT) for path in (ROOT / "functions").glob("*.py") if path.name != "__init__.py")
+
+
+@pytest.mark.parametrize("module", EDGE_AND_CORE, ids=str)
+def test_handlers_and_services_are_handed_what_they_use(module: Path) -> None:
+    assert get_container_calls(ROOT / module) == 0
+
+
+@pytest.mark.parametrize("module", FUNCTIONS, ids=str)
+def test_a_function_takes_the_container_in_one_place(module: Path) -> None:
+    assert get_container_calls(ROOT / module) == 1  # its composition: everything else is handed in
+
+
+def test_the_container_check_counts_calls(tmp_path: Path) -> None:
+    sneaky = tmp_path / "sneaky.py"
+    sneaky.write_text(
+        "import shared.bootstrap as b\nx = b.get_container().visits\ndef f():\n    return get_container()\n"
+    )
+    assert get_container_calls(sneaky) == 2
+    assert {"shared/entrypoints/auth.py", "shared/services/visits.py"} <= {str(m) for m in EDGE_AND_CORE}
+    assert "functions/point.py" in {str(m) for m in FUNCTIONS}

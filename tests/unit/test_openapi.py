@@ -9,8 +9,7 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
-import main
-from emulators.host import HTTP_MOUNTS
+from tests.unit.function_routes import function_rules
 
 SPEC = yaml.safe_load((Path(__file__).resolve().parents[2] / "openapi.yaml").read_text())
 
@@ -21,11 +20,9 @@ def test_the_spec_is_valid_openapi() -> None:
 
 def _routes() -> list[tuple[str, str]]:
     found = []
-    for mount in HTTP_MOUNTS:
-        module = __import__(getattr(main, mount.function).__module__, fromlist=["routes"])
-        for rule in module.routes._map.iter_rules():
-            path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
-            found += [(method.lower(), path) for method in rule.methods or () if method not in ("HEAD", "OPTIONS")]
+    for _, rule in function_rules():
+        path = re.sub(r"<(?:[^:>]+:)?([^>]+)>", r"{\1}", rule.rule)
+        found += [(method.lower(), path) for method in rule.methods or () if method not in ("HEAD", "OPTIONS")]
     return found
 
 

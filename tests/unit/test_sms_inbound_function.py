@@ -9,8 +9,9 @@ from typing import Any
 import pytest
 from flask import Flask, request
 
-import functions.sms_reports as sms_function
+from functions.sms_reports import SmsReportsHandlers
 from shared.config import Settings
+from shared.entrypoints.web import Routes
 from shared.topology import SMS_INBOUND
 from tests.unit.fakes import FakeBus
 
@@ -18,6 +19,11 @@ app = Flask(__name__)
 TOKEN = "operator-token"
 BODY = {"message_id": "op-1", "from": "+48601000001", "to": "8000", "text": "TAK",
         "received_at": "2026-12-01T10:00:00+00:00"}  # fmt: skip
+
+
+class NoReports:
+    def delivery_report(self, request_id: str, delivered: bool, now: Any) -> bool:
+        raise AssertionError("an incoming message is no delivery report")
 
 
 @dataclass
@@ -29,17 +35,16 @@ class FakeContainer:
 
 
 def post(container: FakeContainer, body: Any, token: str = TOKEN) -> Any:
+    routes = Routes(SmsReportsHandlers(container.settings, NoReports(), container.bus).table())
     with app.test_request_context(
         "/api/v1/sms/inbound", method="POST", json=body, headers={"Authorization": f"Bearer {token}"}
     ):
-        return sms_function.routes.dispatch(request)
+        return routes.dispatch(request)
 
 
 @pytest.fixture
-def container(monkeypatch: pytest.MonkeyPatch) -> FakeContainer:
-    fake = FakeContainer()
-    monkeypatch.setattr(sms_function, "get_container", lambda: fake)
-    return fake
+def container() -> FakeContainer:
+    return FakeContainer()
 
 
 def test_a_message_is_handed_to_pubsub_with_its_id(container: FakeContainer) -> None:

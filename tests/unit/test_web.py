@@ -6,7 +6,8 @@ import pytest
 from flask import Flask, Request
 from pydantic import BaseModel, Field
 
-from shared.entrypoints.web import Problem, Routes, json_response, parse_json
+from shared.config import SecretNotConfigured
+from shared.entrypoints.web import LazyRoutes, Problem, Routes, json_response, parse_json
 
 app = Flask(__name__)
 
@@ -75,3 +76,22 @@ def test_problem_and_unknown_route_and_bug() -> None:
     crashed = _call("GET", "/api/v1/items/boom")
     assert crashed.status_code == 500
     assert "85010112345" not in crashed.get_data(as_text=True)
+
+
+def test_lazy_routes_are_composed_once_and_a_failed_composition_is_a_503_tried_again() -> None:
+    builds: list[str] = []
+
+    def compose() -> Routes:
+        builds.append("built")
+        if len(builds) == 1:
+            raise SecretNotConfigured("EREG_AUDIT_HASH_KEY must be configured in a cloud deployment")
+        return ROUTES
+
+    lazy = LazyRoutes(compose)
+    with app.test_request_context("/api/v1/items/a"):
+        from flask import request
+
+        first = lazy.dispatch(request)
+        assert (first.status_code, first.json and first.json["code"]) == (503, "not_configured")
+        assert [lazy.dispatch(request).status_code for _ in range(3)] == [200, 200, 200]
+    assert builds == ["built", "built"]
