@@ -266,10 +266,10 @@ def main() -> None:
 
         # --- no-shows ---
         page = 200
-        office = DyingOffice(container.back_office, die_at=math.ceil(no_shows / page) // 2 + 1)
+        office = DyingOffice(container.transactions, die_at=math.ceil(no_shows / page) // 2 + 1)
         jobs = NightJobs(checkpoints, container.bus, time.monotonic, args.budget_s)
-        point_office = PointService(office, container.programme, container.post_commit, container.availability)
-        nightly = NightlyNoShows(office, point_office, jobs, page)
+        point_service = PointService(office, container.programme, container.post_commit, container.availability)
+        nightly = NightlyNoShows(office, point_service, jobs, page)
         started = time.perf_counter()
         runs = list(until_done(lambda: nightly.run(today, datetime.now(UTC))))
         seconds = time.perf_counter() - started

@@ -1,4 +1,4 @@
-"""`point`: the points' back office, for vaccination-point staff on their own points (admins on any).
+"""`point`: the work of a vaccination point (the point service), for its staff (admins on any point).
 
 GET /api/v1/points/{id}/visits?day=&q= (the day's list; q: start of the surname);
 POST /api/v1/points/{id}/visits (a walk-in); GET/PUT /api/v1/points/{id}/schedule;
@@ -203,7 +203,7 @@ class GrantBody(BaseModel):
 class PointHandlers:
     def __init__(
         self,
-        office: PointService,
+        point_service: PointService,
         visits: VisitService,
         walk_ins: WalkIns,
         points: PointDirectory,
@@ -212,7 +212,7 @@ class PointHandlers:
         now: Clock = utc_now,
     ) -> None:
         self._now = now
-        self._office = office
+        self._point_service = point_service
         self._visits = visits
         self._walk_ins = walk_ins
         self._points = points
@@ -259,7 +259,7 @@ class PointHandlers:
         if last < first or (last - first).days >= MAX_SCHEDULE_DAYS:
             raise Problem(400, "invalid_range", "Nieprawidłowy zakres dni", detail=f"Najwyżej {MAX_SCHEDULE_DAYS} dni, "
                           "od 'from' do 'to' włącznie", field="to")  # fmt: skip
-        slots = self._office.schedule(
+        slots = self._point_service.schedule(
             point_id_in_path(point_id), day_bounds(first)[0], day_bounds(last)[1], actor_of(principal)
         )
         body = {
@@ -274,7 +274,7 @@ class PointHandlers:
     def put_schedule(self, request: Request, principal: Principal, point_id: str) -> Response:
         body = parse_json(request, ScheduleBody)
         try:
-            change = self._office.publish_schedule(
+            change = self._point_service.publish_schedule(
                 point_id_in_path(point_id), [b.block() for b in body.blocks], actor_of(principal), self._now()
             )
         except SlotsHaveVisits as refusal:
@@ -297,7 +297,7 @@ class PointHandlers:
     def post_delivery(self, request: Request, principal: Principal, point_id: str) -> Response:
         body = parse_json(request, DeliveryBody)
         now = self._now()
-        delivery, level = self._office.record_delivery(
+        delivery, level = self._point_service.record_delivery(
             point_id_in_path(point_id), body.vaccine, body.doses, body.lot, (body.delivered_at or now).astimezone(UTC),
             actor_of(principal), now,
         )  # fmt: skip
@@ -305,7 +305,7 @@ class PointHandlers:
 
     @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
     def get_stock(self, request: Request, principal: Principal, point_id: str) -> Response:
-        levels = self._office.stock(point_id_in_path(point_id), actor_of(principal), self._now())
+        levels = self._point_service.stock(point_id_in_path(point_id), actor_of(principal), self._now())
         point = self._points.get_many([point_id]).get(point_id)  # its name and address for the console
         body = {
             "point_id": point_id,
@@ -339,7 +339,7 @@ class PointHandlers:
         body = parse_json(request, VaccinationBody)
         reason = body.identity_reason()
         actor, now = actor_of(principal), self._now()
-        outcome = self._office.record_vaccination(
+        outcome = self._point_service.record_vaccination(
             visit_id_in_path(visit_id), body.lot, body.check_in_code, actor, now, reason
         )
         if reason is not None:  # besides its row beside the vaccination, in the staff audit trail
@@ -358,7 +358,7 @@ class PointHandlers:
         if len(reason) < 3:
             raise bad_request("reason", "Podaj powód odwołania dnia")
         actor, now = actor_of(principal), self._now()
-        outcome = self._office.cancel_day(point_id_in_path(point_id), on, reason, body.move_to, actor, now)
+        outcome = self._point_service.cancel_day(point_id_in_path(point_id), on, reason, body.move_to, actor, now)
         self._audit(
             actor.staff_id, "cancel_day", now, status=200, point_id=point_id, day=on.isoformat(), reason=reason,
             cancelled=outcome.cancelled, moved=outcome.moved,
@@ -373,13 +373,13 @@ class PointHandlers:
         if len(reason) < 3:
             raise bad_request("reason", "Podaj powód unieważnienia", code="reason_required")
         actor, now = actor_of(principal), self._now()
-        outcome = self._office.void_vaccination(visit_id_in_path(visit_id), reason, actor, now)
+        outcome = self._point_service.void_vaccination(visit_id_in_path(visit_id), reason, actor, now)
         self._audit(actor.staff_id, "void_vaccination", now, status=200, visit_id=visit_id, reason=reason)
         return json_response(voided_json(outcome), headers=NO_STORE)
 
     @guarded(Role.POINT_STAFF, Role.POINT_MANAGER, Role.ADMIN)
     def post_no_show(self, request: Request, principal: Principal, visit_id: str) -> Response:
-        outcome = self._office.mark_no_show(visit_id_in_path(visit_id), actor_of(principal), self._now())
+        outcome = self._point_service.mark_no_show(visit_id_in_path(visit_id), actor_of(principal), self._now())
         return json_response(no_show_json(outcome), headers=NO_STORE)
 
     # --- staff of a point ------------------------------------------------------------------------
@@ -424,7 +424,7 @@ class PointHandlers:
 
 def compose(container: Container) -> Routes:
     handlers = PointHandlers(
-        container.point_office, container.visits, container.walk_ins, container.points, container.staff_registry,
+        container.point_service, container.visits, container.walk_ins, container.points, container.staff_registry,
         container.audit,
     )  # fmt: skip
     return container.gate.routes(handlers.table())

@@ -360,7 +360,7 @@ class Container:
     @cached_property
     def visits(self) -> VisitService:
         return VisitService(
-            self.back_office,
+            self.transactions,
             self.visit_reader,
             self.patients,
             self.points,
@@ -371,9 +371,9 @@ class Container:
         )
 
     @cached_property
-    def point_office(self) -> PointService:
+    def point_service(self) -> PointService:
         return PointService(
-            self.back_office,
+            self.transactions,
             self.programme,
             self.post_commit,
             self.availability,
@@ -381,19 +381,19 @@ class Container:
         )
 
     @cached_property
-    def back_office(self) -> SpannerTransactions:
+    def transactions(self) -> SpannerTransactions:
         return SpannerTransactions(self.spanner)
 
     @cached_property
     def hotline(self) -> Hotline:
         return Hotline(
-            self.back_office, self.points, self.programme, self.bus, self.rate_limits, self.settings.sms_transliterate
+            self.transactions, self.points, self.programme, self.bus, self.rate_limits, self.settings.sms_transliterate
         )
 
     @cached_property
     def walk_ins(self) -> WalkIns:
         return WalkIns(
-            self.back_office,
+            self.transactions,
             self.patients,
             self.visits,
             self.visit_reader,
@@ -510,7 +510,7 @@ class Container:
 
     @cached_property
     def no_shows(self) -> NightlyNoShows:
-        return NightlyNoShows(self.back_office, self.point_office, self.night_jobs)
+        return NightlyNoShows(self.transactions, self.point_service, self.night_jobs)
 
     @cached_property
     def streamer(self) -> EventStreamer:
