@@ -3,7 +3,8 @@
 GET/PUT /api/v1/admin/programme (versioned, If-Match; admin); POST /api/v1/admin/referrals:issue and
 GET /api/v1/admin/jobs/{id} (admin); POST/GET /api/v1/admin/points, GET/PATCH
 /api/v1/admin/points/{id} (admins, coordinators in their voivodeship; If-Match on PATCH);
-POST /api/v1/admin/coordinators (admin). Who works at a point is the `point` function's.
+POST /api/v1/admin/coordinators, DELETE /api/v1/admin/coordinators/{staff_ref} (admin).
+Who works at a point is the `point` function's.
 A PESEL only ever travels in a body.
 """
 
@@ -34,7 +35,7 @@ from shared.domain.registry import (
     RegisteredPoint,
 )
 from shared.entrypoints.auth import guarded
-from shared.entrypoints.checks import NO_STORE, checked_pesel, point_id_in_path
+from shared.entrypoints.checks import NO_STORE, STAFF_REF, checked_pesel, point_id_in_path
 from shared.entrypoints.visit_http import idempotency_key
 from shared.entrypoints.web import (
     Clock,
@@ -252,6 +253,13 @@ class AdminHandlers:
         return json_response({"staff_ref": staff_ref, "role": "coordinator", "voivodeship": body.voivodeship},
                              status=201, headers=NO_STORE)  # fmt: skip
 
+    @guarded(Role.ADMIN)
+    def end_coordinator(self, request: Request, principal: Principal, staff_ref: str) -> Response:
+        if not STAFF_REF.match(staff_ref):
+            raise Problem(404, "coordinator_not_found", "Ta osoba nie jest koordynatorem")
+        self._staff.end_coordinator(staff_ref, principal, self._now())
+        return Response(status=204, headers=NO_STORE)
+
     def table(self) -> RouteTable:
         return {
             ("GET", "/api/v1/admin/programme"): self.get_programme,
@@ -263,6 +271,7 @@ class AdminHandlers:
             ("GET", "/api/v1/admin/points/<point_id>"): self.get_point,
             ("PATCH", "/api/v1/admin/points/<point_id>"): self.change_point,
             ("POST", "/api/v1/admin/coordinators"): self.add_coordinator,
+            ("DELETE", "/api/v1/admin/coordinators/<staff_ref>"): self.end_coordinator,
         }
 
 

@@ -16,7 +16,6 @@ the client through ``Routes.dispatch``.
 from __future__ import annotations
 
 import logging
-import re
 from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
@@ -31,7 +30,14 @@ from shared.domain.identity import POINT_ROLES, Principal, Role
 from shared.domain.schedule import ScheduleBlock, SlotsHaveVisits, day_bounds, slot_json
 from shared.domain.vaccination import Actor, check_point
 from shared.entrypoints.auth import guarded
-from shared.entrypoints.checks import NO_STORE, AuditTrail, checked_pesel, point_id_in_path, visit_id_in_path
+from shared.entrypoints.checks import (
+    NO_STORE,
+    STAFF_REF,
+    AuditTrail,
+    checked_pesel,
+    point_id_in_path,
+    visit_id_in_path,
+)
 from shared.entrypoints.point_json import day_cancelled_json, no_show_json, vaccination_json, voided_json
 from shared.entrypoints.visit_http import idempotency_key, visit_json, visits_response
 from shared.entrypoints.web import (
@@ -59,7 +65,6 @@ log = logging.getLogger(__name__)
 CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$|^24:00$"
 VACCINE = r"^[a-z0-9-]{2,40}$"
 LOT = r"^[A-Za-z0-9][A-Za-z0-9./-]{0,39}$"
-STAFF_REF = re.compile(r"^staff-[0-9a-f]{24}$")
 MAX_SCHEDULE_DAYS = 31
 
 

@@ -86,6 +86,18 @@ class FirestoreStaffStore:
         self._audit(batch, by, "coordinator", now, staff_ref=staff_id, voivodeship=voivodeship)
         batch.commit()
 
+    def end_coordinator(self, staff_id: str, by: str, now: datetime) -> bool:
+        document = self.client.collection(STAFF_GRANTS).document(staff_id)
+        snapshot = document.get()
+        voivodeship = (snapshot.to_dict() or {}).get("coordinator_of") if snapshot.exists else None
+        if not voivodeship:
+            return False
+        batch = self.client.batch()
+        batch.update(document, {"coordinator_of": firestore.DELETE_FIELD})
+        self._audit(batch, by, "end_coordinator", now, staff_ref=staff_id, voivodeship=voivodeship)
+        batch.commit()
+        return True
+
     def audit_entries(self, **where: str) -> list[dict[str, Any]]:
         query: Any = self.client.collection(REGISTRY_AUDIT)
         for name, value in where.items():

@@ -40,3 +40,7 @@ class AuditTrail(Protocol):
     """The staff audit trail (the `audit` Firestore database, append-only)."""
 
     def record(self, staff_id: str, action: str, at: datetime, entry_id: str | None = None, **details: Any) -> None: ...
+
+
+# A staff id as `staff_id_for` makes it (shared/domain/identity.py): what a path may name.
+STAFF_REF = re.compile(r"^staff-[0-9a-f]{24}$")

@@ -77,6 +77,10 @@ class StaffStore(Protocol):
 
     def make_coordinator(self, staff_id: str, voivodeship: str, by: str, now: datetime) -> None: ...
 
+    def end_coordinator(self, staff_id: str, by: str, now: datetime) -> bool:
+        """False when the person coordinates no voivodeship."""
+        ...
+
 
 class ProjectionSync(Protocol):
     def reconcile(self, point_ids: list[str]) -> object: ...
@@ -236,3 +240,10 @@ class StaffRegistry:
         staff_ref = staff_id_for(pesel, self.staff_key)
         self.store.make_coordinator(staff_ref, voivodeship, _actor(principal), now)
         return staff_ref
+
+    def end_coordinator(self, staff_ref: str, principal: Principal, now: datetime) -> None:
+        """The person coordinates no voivodeship from their next request on (roles are read per request)."""
+        if Role.ADMIN not in principal.roles:
+            raise Refused(RefusalKind.FORBIDDEN, "forbidden_role", "Brak uprawnień do tej operacji")
+        if not self.store.end_coordinator(staff_ref, _actor(principal), now):
+            raise Refused(RefusalKind.NOT_FOUND, "coordinator_not_found", "Ta osoba nie jest koordynatorem")

@@ -195,6 +195,14 @@ def test_a_coordinator_acts_only_inside_their_voivodeship(api: Api, new_pesel, e
     entries = e2e_backends.staff_store.audit_entries(action="coordinator", staff_ref=staff_ref(e2e_backends, pesel))
     assert len(entries) == 1 and entries[0]["voivodeship"] == "14" and pesel not in str(entries)
 
+    # Ended by an admin: the same session is refused on its next request, and the end is audited.
+    ended = api.call("DELETE", f"/api/v1/admin/coordinators/{staff_ref(e2e_backends, pesel)}", admin)
+    assert ended.status_code == 204, ended.text
+    after = api.call("POST", "/api/v1/admin/points", coordinator, json=point_body())
+    assert after.status_code == 403
+    ends = e2e_backends.staff_store.audit_entries(action="end_coordinator", staff_ref=staff_ref(e2e_backends, pesel))
+    assert len(ends) == 1 and ends[0]["voivodeship"] == "14"
+
 
 def test_managers_grant_and_revoke_at_their_point_and_a_revoked_person_is_refused_on_their_next_request(
     api: Api, new_pesel, e2e_backends: Container

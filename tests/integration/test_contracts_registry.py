@@ -104,3 +104,6 @@ def test_grants_revocations_and_coordinators(staff: StaffStore) -> None:
     staff.make_coordinator(who, "12", "staff-admin", NOW)
     assert staff.grants_of(who).coordinator_of == "12"
     assert staff.grants_of(who).points == {point_b: Role.POINT_STAFF}
+    assert staff.end_coordinator(who, "staff-admin", NOW)
+    assert not staff.end_coordinator(who, "staff-admin", NOW)
+    assert staff.grants_of(who).coordinator_of is None and staff.grants_of(who).points == {point_b: Role.POINT_STAFF}

@@ -111,6 +111,12 @@ class FakeStaffStore:
         self.coordinators[staff_id] = voivodeship
         self.audit.append(("coordinator", by))
 
+    def end_coordinator(self, staff_id: str, by: str, now: datetime) -> bool:
+        if self.coordinators.pop(staff_id, None) is None:
+            return False
+        self.audit.append(("end_coordinator", by))
+        return True
+
 
 class FakeProjectionSync:
     def __init__(self) -> None:

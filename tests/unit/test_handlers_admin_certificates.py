@@ -67,6 +67,24 @@ def test_only_an_admin_makes_a_coordinator_and_a_bad_pesel_is_400() -> None:
     assert (made.json["role"], made.json["voivodeship"]) == ("coordinator", "14")
 
 
+def test_only_an_admin_ends_a_coordinator_and_an_unknown_one_is_404() -> None:
+    world = RegistryWorld()
+    routes = admin_routes(world)
+    staff_ref = call(routes, "POST", "/api/v1/admin/coordinators", "admin", {"pesel": PESEL, "voivodeship": "14"})
+    assert staff_ref.json is not None
+    path = f"/api/v1/admin/coordinators/{staff_ref.json['staff_ref']}"
+
+    refused = call(routes, "DELETE", path, "coordinator")
+    assert refused.status_code == 403 and world.staff.grants_of(staff_ref.json["staff_ref"]).coordinator_of == "14"
+    malformed = call(routes, "DELETE", "/api/v1/admin/coordinators/someone", "admin")
+    assert malformed.status_code == 404 and malformed.json is not None
+    assert malformed.json["code"] == "coordinator_not_found"
+    ended = call(routes, "DELETE", path, "admin")
+    assert ended.status_code == 204 and world.staff.grants_of(staff_ref.json["staff_ref"]).coordinator_of is None
+    again = call(routes, "DELETE", path, "admin")
+    assert again.status_code == 404 and again.json is not None and again.json["code"] == "coordinator_not_found"
+
+
 def test_a_patient_gets_their_own_qr_code_and_another_s_is_404() -> None:
     world = CertificatesWorld()
     certificate = world.issuer.handle(completed_event(world.someone.patient_id))
