@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager
 from datetime import date
 from typing import Any
 
@@ -16,6 +17,7 @@ from emulators.provision import provision, remove_pubsub
 from emulators.seed import pesel_for, seed
 from emulators.stack import STATE_DIR, _kill_group
 from shared.bootstrap import Container, build_container
+from shared.config import Settings
 from tests.conftest import RUN_ID, isolated_settings
 
 
@@ -129,6 +131,31 @@ def new_pesel() -> Callable[..., str]:
     return fresh_pesel
 
 
+@contextmanager
+def running_host(
+    emulator_env: dict[str, str],
+    settings: Settings,
+    name: str,
+    overrides: dict[str, str] | None = None,
+    workers: int = 1,
+    drop: tuple[str, ...] = (),
+    port: int | None = None,
+) -> Iterator[str]:
+    """Another host over ``settings``' backends behind one trusted proxy hop (as the load balancer
+    adds), with ``overrides`` to its environment and without the variables ``drop`` names; yields its
+    base URL and stops it on the way out."""
+    port = port or free_port()
+    base = f"http://{LOOPBACK}:{port}"
+    env = {**emulator_env, **host_env(settings, base), "EREG_TRUSTED_PROXY_HOPS": "1", **(overrides or {})}
+    for name in drop:
+        env.pop(name, None)
+    process = start_host(env, port, log_path=STATE_DIR / "logs" / f"e2e-{name}-{port}.log", workers=workers)
+    try:
+        yield base
+    finally:
+        _kill_group(process.pid)
+
+
 @pytest.fixture
 def extra_host(
     emulator_env: dict[str, str], e2e_backends: Container, monkeypatch: pytest.MonkeyPatch
@@ -137,20 +164,13 @@ def extra_host(
 
     ``drop`` names variables the host must not inherit (``EREG_DEPLOYMENT`` to see its default).
     """
-    started = []
+    with ExitStack() as hosts:
 
-    def start(overrides: dict[str, str] | None = None, drop: tuple[str, ...] = (), workers: int = 1) -> str:
-        port = free_port()
-        base = f"http://{LOOPBACK}:{port}"
-        env = {**emulator_env, **host_env(e2e_backends.settings, base), "EREG_TRUSTED_PROXY_HOPS": "1",
-               **(overrides or {})}  # fmt: skip
-        for name in drop:
-            env.pop(name, None)
-            monkeypatch.delenv(name, raising=False)  # the host inherits this process's environment
-        log = STATE_DIR / "logs" / f"e2e-extra-host-{port}.log"
-        started.append(start_host(env, port, log_path=log, workers=workers))
-        return base
+        def start(overrides: dict[str, str] | None = None, drop: tuple[str, ...] = (), workers: int = 1) -> str:
+            for name in drop:
+                monkeypatch.delenv(name, raising=False)  # the host inherits this process's environment
+            return hosts.enter_context(
+                running_host(emulator_env, e2e_backends.settings, "extra-host", overrides, workers, drop)
+            )
 
-    yield start
-    for process in started:
-        _kill_group(process.pid)
+        yield start

@@ -18,12 +18,9 @@ import pytest
 import schemathesis
 from schemathesis.checks import not_a_server_error
 
-from emulators.host import host_env, start_host
-from emulators.ports import LOOPBACK, free_port
-from emulators.stack import STATE_DIR, _kill_group
 from shared.bootstrap import Container
 from shared.config import Settings
-from tests.e2e.conftest import Api, fresh_pesel
+from tests.e2e.conftest import Api, fresh_pesel, running_host
 from tests.e2e.test_booking import find_slots
 
 OPENAPI = Path(__file__).resolve().parents[2] / "openapi.yaml"
@@ -35,13 +32,9 @@ NO_RATE_LIMITS = {scope: (1e9, 1_000_000) for scope in Settings(deployment="loca
 
 @pytest.fixture(scope="module")
 def fuzz_target(emulator_env: dict[str, str], e2e_backends: Container) -> Iterator[dict[str, Any]]:
-    port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
     # Strong search reads: a stale read of a database younger than the staleness finds no tables.
-    env = {**emulator_env, **host_env(e2e_backends.settings, base), "EREG_TRUSTED_PROXY_HOPS": "1",
-           "EREG_RATE_LIMITS": json.dumps(NO_RATE_LIMITS), "EREG_SPANNER_SEARCH_STALENESS_S": "0"}  # fmt: skip
-    host = start_host(env, port, log_path=STATE_DIR / "logs" / f"e2e-fuzz-{port}.log")
-    try:
+    overrides = {"EREG_RATE_LIMITS": json.dumps(NO_RATE_LIMITS), "EREG_SPANNER_SEARCH_STALENESS_S": "0"}
+    with running_host(emulator_env, e2e_backends.settings, "fuzz", overrides) as base:
         api = Api(base, "198.18.30.1")
         point_id = find_slots(api, "comirnaty", enough=1)[0]["point_id"]
         tokens = {
@@ -52,8 +45,6 @@ def fuzz_target(emulator_env: dict[str, str], e2e_backends: Container) -> Iterat
             "sms": e2e_backends.settings.secret("sms_report_token"),
         }
         yield {"base": base, "tokens": tokens, "point_id": point_id}
-    finally:
-        _kill_group(host.pid)
 
 
 def _role(path: str) -> str:

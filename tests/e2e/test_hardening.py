@@ -9,6 +9,7 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import ExitStack
 from pathlib import Path
 
 import jwt
@@ -16,14 +17,13 @@ import pytest
 import requests
 
 from emulators.dev_idp import key_id, signing_key
-from emulators.host import host_env, start_host
-from emulators.ports import LOOPBACK, free_port
-from emulators.stack import STATE_DIR, LocalStack, _kill_group
+from emulators.ports import LOOPBACK
+from emulators.stack import STATE_DIR, LocalStack
 from emulators.waiting import poll_until
 from shared.bootstrap import Container
 from shared.config import Settings
 from shared.domain.identity import staff_id_for
-from tests.e2e.conftest import LOAD_BALANCER_IP, Api
+from tests.e2e.conftest import LOAD_BALANCER_IP, Api, running_host
 from tests.e2e.test_login import _claims
 
 # Slow refill, so a test's burst is never topped up while it runs (the defaults refill 10-20 a second).
@@ -35,22 +35,12 @@ LIMITS = json.loads(TIGHT["EREG_RATE_LIMITS"])
 @pytest.fixture(scope="module")
 def tight_hosts(emulator_env: dict[str, str], e2e_backends: Container) -> Iterator[tuple[str, str]]:
     """Two hosts over the e2e databases and the shared Redis, with slowly refilling buckets."""
-    processes, bases = [], []
-    for _ in range(2):
-        port = free_port()
-        base = f"http://{LOOPBACK}:{port}"
-        env = {
-            **emulator_env,
-            **host_env(e2e_backends.settings, base),
-            "EREG_TRUSTED_PROXY_HOPS": "1",
-            **TIGHT,
-            "EREG_SPANNER_SEARCH_STALENESS_S": "0",
-        }  # fmt: skip  (a stale read of a new database sees no table)
-        processes.append(start_host(env, port, log_path=STATE_DIR / "logs" / f"e2e-tight-{port}.log"))
-        bases.append(base)
-    yield bases[0], bases[1]
-    for process in processes:
-        _kill_group(process.pid)
+    overrides = {**TIGHT, "EREG_SPANNER_SEARCH_STALENESS_S": "0"}  # a stale read of a new database sees no table
+    with ExitStack() as hosts:
+        first, second = (
+            hosts.enter_context(running_host(emulator_env, e2e_backends.settings, "tight", overrides)) for _ in range(2)
+        )
+        yield first, second
 
 
 def _login_attempt(base: str, forwarded_for: str) -> requests.Response:

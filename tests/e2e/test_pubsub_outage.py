@@ -13,12 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from emulators.host import host_env, start_host
 from emulators.ports import LOOPBACK, Ports, free_port
 from emulators.provision import ensure_pubsub
-from emulators.stack import STATE_DIR, LocalStack, _kill_group
+from emulators.stack import LocalStack
 from shared.bootstrap import Container, build_container
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, running_host
 from tests.e2e.test_booking import book, find_slots
 from tests.e2e.test_messaging import wait_for_messages
 
@@ -32,19 +31,19 @@ def frozen_pubsub_host(
     pubsub = LocalStack(ports, e2e_backends.settings.project_id, state_dir=tmp_path)
     pubsub.start(["pubsub"])
     host_port = free_port()
-    base = f"http://{LOOPBACK}:{host_port}"
     pubsub_host = f"{LOOPBACK}:{ports.pubsub}"
-    settings = e2e_backends.settings.model_copy(update={"pubsub_emulator_host": pubsub_host, "push_endpoint": base})
+    push_endpoint = f"http://{LOOPBACK}:{host_port}"
+    settings = e2e_backends.settings.model_copy(
+        update={"pubsub_emulator_host": pubsub_host, "push_endpoint": push_endpoint}
+    )
     monkeypatch.setenv("PUBSUB_EMULATOR_HOST", pubsub_host)  # for the provisioning clients; restored after
     ensure_pubsub(settings)
-    env = {**emulator_env, **host_env(settings, base), "PUBSUB_EMULATOR_HOST": pubsub_host,
-           "EREG_TRUSTED_PROXY_HOPS": "1"}  # fmt: skip
-    host = start_host(env, host_port, log_path=STATE_DIR / "logs" / f"e2e-pubsub-outage-{host_port}.log")
+    overrides = {"PUBSUB_EMULATOR_HOST": pubsub_host}
     try:
-        yield base, pubsub, build_container(settings)
+        with running_host(emulator_env, settings, "pubsub-outage", overrides, port=host_port) as base:
+            yield base, pubsub, build_container(settings)
     finally:
         os.killpg(pubsub.started[0].pgid, signal.SIGCONT)  # never leave a stopped process behind
-        _kill_group(host.pid)
         pubsub.stop()
 
 

@@ -9,14 +9,11 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from emulators.host import host_env, start_host
-from emulators.ports import LOOPBACK, free_port
 from emulators.provision import ensure_bigquery
-from emulators.stack import STATE_DIR, _kill_group
 from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.bootstrap import Container
 from shared.domain.local_time import WARSAW
-from tests.e2e.conftest import Api
+from tests.e2e.conftest import Api, running_host
 from tests.e2e.test_booking import book, find_slots
 from tests.e2e.test_point_day import eventually, new_point, today_block
 from tests.integration.reporting_data import schedule_rows, sms_rows, visit_rows
@@ -63,12 +60,8 @@ def open_data(emulator_env: dict[str, str], e2e_backends: Container) -> Iterator
     client = e2e_backends.warehouse.client
     ensure_bigquery(client, settings)
     insert_fixed_rows(ReportingWarehouse(client, settings.bigquery_dataset, settings.bigquery_max_bytes_billed))
-    port = free_port()
-    base = f"http://{LOOPBACK}:{port}"
-    env = {**emulator_env, **host_env(settings, base), "EREG_TRUSTED_PROXY_HOPS": "1"}
-    process = start_host(env, port, log_path=STATE_DIR / "logs" / f"e2e-open-data-host-{port}.log")
-    yield Api(base, "198.51.99.1")
-    _kill_group(process.pid)
+    with running_host(emulator_env, settings, "open-data-host") as base:
+        yield Api(base, "198.51.99.1")
 
 
 @pytest.fixture
