@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from datetime import UTC, datetime, timedelta
 
@@ -17,6 +18,7 @@ from shared.entrypoints.auth import enforce_rate_limit, rate_limit_toll, settle_
 from shared.entrypoints.web import Instant, Problem, Routes, bad_request, json_response, parse_query
 from shared.services.rate_limits import Toll
 from shared.services.search import MAX_RANGE, SearchFilters, SearchPage
+from shared.services.search_answers import KeptAnswer, minute_of, search_scope
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
 
@@ -56,39 +58,56 @@ def get_slots(request: Request) -> Response:
     # Anonymous: by address (a bearer value is not verified). The token is taken in the same Redis
     # round trip as the projection's reads; a refused query is limited as before, 429 before 400.
     toll = rate_limit_toll("search", request)
-    try:
-        page = _search(request, toll)
-    except (Problem, Refused):
-        settle_toll(toll)
-        raise
+    now = datetime.now(UTC)
+    query_text = request.query_string.decode("latin-1")
+    answers = get_container().search_answers
+    body = answers.kept(query_text, now, toll)  # the same answer while its slots are unchanged
+    if body is None:
+        try:
+            body = _answer(request, toll, now, query_text)
+        except (Problem, Refused):
+            settle_toll(toll)
+            raise
     settle_toll(toll)
-    body = {
-        "slots": [
-            {
-                "point_id": slot.point_id,
-                "point_name": point.name,
-                "address": point.address,
-                "starts_at": local_iso(slot.starts_at),
-                "vaccine": slot.vaccine,
-                "free_places": slot.free_places,
-            }
-            for slot, point in page.slots
-        ],
-        "next_page_token": page.next_page_token,
-    }
-    return json_response(body, headers=_cache_headers(request))
+    return Response(body, headers=_cache_headers(request), mimetype="application/json")
 
 
-def _search(request: Request, toll: Toll | None) -> SearchPage:
+def _answer(request: Request, toll: Toll | None, now: datetime, query_text: str) -> bytes:
+    page, scope, version = _search(request, toll, now)
+    body = json.dumps(
+        {
+            "slots": [
+                {
+                    "point_id": slot.point_id,
+                    "point_name": point.name,
+                    "address": point.address,
+                    "starts_at": local_iso(slot.starts_at),
+                    "vaccine": slot.vaccine,
+                    "free_places": slot.free_places,
+                }
+                for slot, point in page.slots
+            ],
+            "next_page_token": page.next_page_token,
+        },
+        ensure_ascii=False,
+    ).encode()
+    if version is not None:
+        first = page.slots[0][0].starts_at if page.slots else None
+        get_container().search_answers.keep(query_text, KeptAnswer(scope, version, minute_of(now), first, body))
+    return body
+
+
+def _search(request: Request, toll: Toll | None, now: datetime) -> tuple[SearchPage, str, str | None]:
     query = parse_query(request, SlotQuery)
     query.check_nesting()
     container = get_container()
-    now = datetime.now(UTC)
     programme = container.programme()
     if query.vaccine and (programme is None or programme.vaccine(query.vaccine) is None):
         raise bad_request("vaccine", "Nieznana szczepionka", code="unknown_vaccine")
     start = (query.from_ or now).astimezone(UTC)
-    end = (query.to or start + timedelta(days=14)).astimezone(UTC)
+    # A whole minute, so that an answer holds for the minute it is read in (the start is made whole by
+    # the search); the default end is at most a minute shorter.
+    end = (query.to or (start + timedelta(days=14)).replace(second=0, microsecond=0)).astimezone(UTC)
     if end <= start:
         raise bad_request("to", "Koniec zakresu musi być po jego początku")
     if end - start > MAX_RANGE:
@@ -96,7 +115,9 @@ def _search(request: Request, toll: Toll | None) -> SearchPage:
     filters = SearchFilters(
         query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
     )
-    return container.search.search(filters, query.page_token, now, toll)
+    scope = search_scope(query.voivodeship or (query.county or query.municipality or "")[:2], query.point_id)
+    version = container.search_answers.version(scope, toll)  # before the slots: see search_answers
+    return container.search.search(filters, query.page_token, now, toll), scope, version
 
 
 def get_points(request: Request) -> Response:

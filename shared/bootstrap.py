@@ -81,6 +81,7 @@ from shared.services.reporting_feed import EventStreamer
 from shared.services.reports import Reports
 from shared.services.row_batcher import BatchingWarehouse
 from shared.services.search import CachedFreeSlots, FreeSlotReader, SlotSearch
+from shared.services.search_answers import SearchAnswers
 from shared.services.sms import SmsSender
 from shared.services.sms_dialogue import SmsDialogue
 from shared.services.visits import VisitService
@@ -298,7 +299,7 @@ class Container:
 
     @cached_property
     def point_registry(self) -> PointRegistry:
-        return PointRegistry(self.points_store, self.programme, self.availability, on_change=self.points.forget)
+        return PointRegistry(self.points_store, self.programme, self.availability, on_change=self._point_changed)
 
     @cached_property
     def staff_registry(self) -> StaffRegistry:
@@ -405,6 +406,17 @@ class Container:
     @cached_property
     def search(self) -> SlotSearch:
         return SlotSearch(self.free_slot_reads, self.points, self.programme)
+
+    def _point_changed(self, point_id: str) -> None:
+        """This process changed a point: its name and address afresh in the next search here."""
+        self.points.forget(point_id)
+        self.search_answers.clear()
+
+    @cached_property
+    def search_answers(self) -> SearchAnswers:
+        """Rendered search answers kept per query while the projection's version of their slots holds."""
+        reads = self.free_slot_reads
+        return SearchAnswers(reads if isinstance(reads, ProjectedFreeSlots) else None)
 
     @cached_property
     def projection(self) -> RedisAvailability | None:
