@@ -28,12 +28,14 @@ if TYPE_CHECKING:
 from shared.adapters.bigquery_reports import BigQueryReports
 from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.adapters.firestore_db import (
+    SESSIONS,
     AuditLog,
     FirestoreDocuments,
     FirestoreSmsLog,
     FirestoreStaffProfiles,
     SessionStore,
 )
+from shared.adapters.firestore_indexes import declared
 from shared.adapters.firestore_jobs import FirestoreReferralJobs
 from shared.adapters.firestore_night_jobs import FirestoreCheckpoints
 from shared.adapters.firestore_programme import FirestoreProgrammeVersions
@@ -321,7 +323,10 @@ class Container:
         """Sessions and the one-time-use guard: in Redis where configured, else in Firestore."""
         client = self.redis_for_sessions
         if self.settings.session_store == "firestore" or client is None:
-            return SessionStore(self.firestore_sessions)
+            # Locally every session document is checked against infra/firestore.yaml's index exemptions,
+            # which the emulator cannot apply (shared/adapters/firestore_indexes.py).
+            indexes = declared(SESSIONS) if self.settings.is_local else None
+            return SessionStore(self.firestore_sessions, indexes)
         from shared.adapters.redis_sessions import RedisSessionStore
 
         profiles = FirestoreStaffProfiles(self.firestore_sessions)
