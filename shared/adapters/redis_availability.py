@@ -29,7 +29,7 @@ from datetime import UTC, datetime
 
 import redis
 
-from shared.adapters.redis_buckets import RedisTokenBuckets
+from shared.adapters.redis_buckets import TAKE, RedisTokenBuckets
 from shared.domain.availability import LEVELS, SlotState
 from shared.domain.booking import Slot
 from shared.services.availability import ProjectionUnavailable
@@ -46,6 +46,10 @@ BUMP = """if next(changed) ~= nil then
   end
 end
 """
+
+# The rate-limit token (``redis_buckets.TAKE`` on KEYS[1]) and a scope's version (KEYS[2]) in one
+# command: a kept search answer's whole round trip, with no pipeline around it.
+TAKE_AND_VERSION = TAKE.replace("return tostring(wait)", "return {tostring(wait), redis.call('GET', KEYS[2])}")
 
 APPLY = """
 local prefix = ARGV[1]
@@ -137,6 +141,7 @@ class RedisAvailability:
         self.buckets = buckets  # the shared rate limits, whose token a search takes in its round trip
         self._apply = client.register_script(APPLY)
         self._remove = client.register_script(REMOVE)
+        self._take_and_version = client.register_script(TAKE_AND_VERSION)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -234,15 +239,13 @@ class RedisAvailability:
             if buckets is None or toll is None:
                 held = self.client.get(key)
             else:
-                with self.client.pipeline(transaction=False) as pipe:
-                    buckets.queue_take(pipe, toll)
-                    pipe.get(key)
-                    taken, held = pipe.execute(raise_on_error=False)
-                buckets.taken(taken, toll)
+                limit = toll.limit
+                wait, held = self._take_and_version(
+                    keys=[buckets.key(toll.scope, toll.key), key], args=[limit.per_second, limit.burst]
+                )
+                toll.wait = float(wait)
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error
-        if isinstance(held, Exception):
-            raise ProjectionUnavailable(type(held).__name__)
         return None if held is None else _text(held)
 
     @staticmethod
