@@ -135,6 +135,12 @@ def _redis_counts(client: Any) -> tuple[int, int]:
     return int(stats["total_commands_processed"]), int(stats.get("total_reads_processed", 0))
 
 
+def print_command(module: str) -> None:
+    """The command that prints these figures, and the machine's load as it starts (the machine is shared)."""
+    print(f"command: .venv/bin/python -m {module} {' '.join(sys.argv[1:])}".rstrip(), flush=True)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
+
+
 def print_costs(label: str, requests: int, found: dict[str, Any]) -> None:
     if not requests:
         return
@@ -172,6 +178,7 @@ def main() -> None:
     parser.add_argument("--gil", action="store_true", help="py-spy samples only the thread holding the GIL")
     args = parser.parse_args()
     os.environ["EREG_SESSION_STORE"] = args.sessions  # the host's and this process's container
+    print_command("bench.login")
 
     with bench_stack("login", workers=args.workers, threads=args.threads) as stack:
         seed(stack.container.spanner, stack.container.firestore, points=16, days=1, patients=0)

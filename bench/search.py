@@ -19,7 +19,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import bench_stack, run_load
-from bench.login import costs, print_costs, start_py_spy
+from bench.login import costs, print_command, print_costs, start_py_spy
 from emulators.seed import generate_points, seed
 
 VACCINES = ["comirnaty", "spikevax", "vaxzevria", "jcovden"]
@@ -75,6 +75,7 @@ def main() -> None:
     parser.add_argument("--gil", action="store_true", help="py-spy samples only the thread holding the GIL")
     parser.add_argument("--spanner", action="store_true", help="search Spanner, not the Redis projection (before)")
     args = parser.parse_args()
+    print_command("bench.search")
 
     with bench_stack("search", workers=args.workers, threads=args.threads) as stack:
         summary = seed(
