@@ -103,7 +103,7 @@ def main() -> None:
         if args.profile:
             profiler = cProfile.Profile(time.process_time)  # CPU, not waiting
             profiler.runcall(run([_sign(p) for p in pesels]))
-            pstats.Stats(profiler).sort_stats("cumulative").print_stats(args.profile)
+            pstats.Stats(profiler).sort_stats(os.environ.get("PROFILE_SORT", "cumulative")).print_stats(args.profile)
 
 
 if __name__ == "__main__":

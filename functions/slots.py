@@ -18,7 +18,7 @@ from shared.entrypoints.auth import enforce_rate_limit, rate_limit_toll, settle_
 from shared.entrypoints.web import Instant, Problem, Routes, bad_request, json_response, parse_query
 from shared.services.rate_limits import Toll
 from shared.services.search import MAX_RANGE, SearchFilters, SearchPage
-from shared.services.search_answers import KeptAnswer, minute_of, search_scope
+from shared.services.search_answers import KeptAnswer, search_scope
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
 
@@ -59,12 +59,14 @@ def get_slots(request: Request) -> Response:
     # round trip as the projection's reads; a refused query is limited as before, 429 before 400.
     toll = rate_limit_toll("search", request)
     now = datetime.now(UTC)
-    query_text = request.query_string.decode("latin-1")
-    answers = get_container().search_answers
-    body = answers.kept(query_text, now, toll)  # the same answer while its slots are unchanged
+    container = get_container()
+    programme = container.programme()
+    # The query as asked, under the programme it is answered with (its vaccines are searched).
+    asked = f"{programme.version if programme else 0}|{request.query_string.decode('latin-1')}"
+    body = container.search_answers.kept(asked, now, toll)  # the same answer while its slots are unchanged
     if body is None:
         try:
-            body = _answer(request, toll, now, query_text)
+            body = _answer(request, toll, now, asked)
         except (Problem, Refused):
             settle_toll(toll)
             raise
@@ -72,8 +74,8 @@ def get_slots(request: Request) -> Response:
     return Response(body, headers=_cache_headers(request), mimetype="application/json")
 
 
-def _answer(request: Request, toll: Toll | None, now: datetime, query_text: str) -> bytes:
-    page, scope, version = _search(request, toll, now)
+def _answer(request: Request, toll: Toll | None, now: datetime, asked: str) -> bytes:
+    query, page, scope, version = _search(request, toll, now)
     body = json.dumps(
         {
             "slots": [
@@ -93,11 +95,15 @@ def _answer(request: Request, toll: Toll | None, now: datetime, query_text: str)
     ).encode()
     if version is not None:
         first = page.slots[0][0].starts_at if page.slots else None
-        get_container().search_answers.keep(query_text, KeptAnswer(scope, version, minute_of(now), first, body))
+        # With no start given, the end moves with "now" (a later slot may join a page that is not full)
+        # or an end given is checked against "now" (400 once past): such an answer holds this minute only.
+        this_minute = query.from_ is None and (query.to is not None or page.next_page_token is None)
+        kept = KeptAnswer(scope, version, now, first, this_minute, body)
+        get_container().search_answers.keep(asked, kept)
     return body
 
 
-def _search(request: Request, toll: Toll | None, now: datetime) -> tuple[SearchPage, str, str | None]:
+def _search(request: Request, toll: Toll | None, now: datetime) -> tuple[SlotQuery, SearchPage, str, str | None]:
     query = parse_query(request, SlotQuery)
     query.check_nesting()
     container = get_container()
@@ -105,8 +111,8 @@ def _search(request: Request, toll: Toll | None, now: datetime) -> tuple[SearchP
     if query.vaccine and (programme is None or programme.vaccine(query.vaccine) is None):
         raise bad_request("vaccine", "Nieznana szczepionka", code="unknown_vaccine")
     start = (query.from_ or now).astimezone(UTC)
-    # A whole minute, so that an answer holds for the minute it is read in (the start is made whole by
-    # the search); the default end is at most a minute shorter.
+    # A whole minute, so that an answer read in a minute holds for all of it (the search makes the start
+    # whole); the default end is at most a minute shorter than 14 days.
     end = (query.to or (start + timedelta(days=14)).replace(second=0, microsecond=0)).astimezone(UTC)
     if end <= start:
         raise bad_request("to", "Koniec zakresu musi być po jego początku")
@@ -117,7 +123,7 @@ def _search(request: Request, toll: Toll | None, now: datetime) -> tuple[SearchP
     )
     scope = search_scope(query.voivodeship or (query.county or query.municipality or "")[:2], query.point_id)
     version = container.search_answers.version(scope, toll)  # before the slots: see search_answers
-    return container.search.search(filters, query.page_token, now, toll), scope, version
+    return query, container.search.search(filters, query.page_token, now, toll), scope, version
 
 
 def get_points(request: Request) -> Response:

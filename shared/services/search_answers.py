@@ -1,8 +1,10 @@
 """Rendered search answers kept per query while the free slots they show are unchanged.
 
-A search's answer depends on the query, the minute it is asked in (searches "from now" start at the
-whole minute) and the free slots of its voivodeship or point. The projection gives each voivodeship
-and each point a version that every change there replaces, so an answer kept with the version it was
+A search's answer depends on the query, the programme's vaccines, the free slots of its voivodeship
+or point, and "now": a slot that has started is no longer shown, and a search with no end given ends
+14 days from the minute it is asked in, so a later slot may join a page that was not full (a full
+page cannot change that way: a later slot sorts after it). The projection gives each voivodeship and
+each point a version that every change there replaces, so an answer kept with the version it was
 read under is still the answer while that version holds. A kept answer costs one round trip: the
 version, read together with the caller's rate-limit token; no range read, no parsing, no JSON.
 
@@ -17,7 +19,7 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Protocol
 
 from cachetools import LRUCache
@@ -33,16 +35,27 @@ class VersionedSlots(Protocol):
         ...
 
 
+# Not versioned, so bounded in time: a point's name and address (the point directory keeps them as long).
+MAX_AGE = timedelta(minutes=5)
+
+
 @dataclass(frozen=True)
 class KeptAnswer:
     scope: str
     version: str
-    minute: datetime  # the minute it was read in
+    read_at: datetime
     first_start: datetime | None  # its first slot's start: from then on that slot is not shown
+    # Whether it holds only in the minute it was read in: where its end moves with "now" and a later
+    # slot could join a page that is not full, or where the query's validity depends on "now".
+    this_minute_only: bool
     body: bytes
 
     def holds_at(self, now: datetime) -> bool:
-        return minute_of(now) == self.minute and (self.first_start is None or now < self.first_start)
+        if not self.read_at <= now < self.read_at + MAX_AGE:
+            return False
+        if self.first_start is not None and now >= self.first_start:
+            return False
+        return not self.this_minute_only or minute_of(now) == minute_of(self.read_at)
 
 
 def search_scope(voivodeship: str | None, point_id: str | None) -> str:

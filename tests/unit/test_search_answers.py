@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from shared.domain.availability import SlotState
 from shared.domain.booking import Slot
 from shared.services.availability import ProjectedFreeSlots
-from shared.services.search_answers import KeptAnswer, SearchAnswers, minute_of, search_scope
+from shared.services.search_answers import MAX_AGE, KeptAnswer, SearchAnswers, minute_of, search_scope
 from tests.unit.fakes import FakeFreeSlots, FakeProjection
 
 NOW = datetime(2026, 11, 25, 12, 30, 10, tzinfo=UTC)
@@ -26,10 +26,12 @@ def state(point_id: str, region: tuple[str, str, str], booked: int, version: int
     return SlotState(Slot(point_id, NOW + timedelta(days=1), "comirnaty", 3, booked, *region), version)
 
 
-def keep(answers: SearchAnswers, query: str, scope: str, body: bytes, first: datetime | None = None) -> None:
+def keep(
+    answers: SearchAnswers, query: str, scope: str, body: bytes, first: datetime | None = None, minute: bool = True
+) -> None:
     version = answers.version(scope, None)
     assert version is not None
-    answers.keep(query, KeptAnswer(scope, version, minute_of(NOW), first, body))
+    answers.keep(query, KeptAnswer(scope, version, NOW, first, minute, body))
 
 
 def test_an_answer_is_served_until_a_slot_of_its_voivodeship_changes_and_not_after() -> None:
@@ -61,7 +63,7 @@ def test_a_point_search_follows_its_point_version() -> None:
     assert answers.kept("point_id=p1", NOW, None) is None
 
 
-def test_an_answer_holds_within_its_minute_and_before_its_first_slot_starts() -> None:
+def test_an_answer_holds_before_its_first_slot_starts_and_in_its_minute_where_now_moves_it() -> None:
     reads, projection = projected()
     projection.apply([state("p1", WAW, 0, 1)])
     answers = SearchAnswers(reads)
@@ -72,8 +74,16 @@ def test_an_answer_holds_within_its_minute_and_before_its_first_slot_starts() ->
     keep(answers, "q", "voivodeship:14", b"x")
     assert answers.kept("q", NOW.replace(second=59), None) == b"x"
     assert answers.kept("q", minute_of(NOW) + timedelta(minutes=1), None) is None  # the next minute
-    assert answers.kept("q", minute_of(NOW) - timedelta(seconds=1), None) is None  # a clock set back
+    assert answers.kept("q", NOW - timedelta(seconds=1), None) is None  # a clock set back
     assert answers.kept("other", NOW, None) is None
+    # A full page of a search from a given time: later minutes too, until its first slot starts, for
+    # at most MAX_AGE (a point's name and address are not versioned).
+    keep(answers, "full", "voivodeship:14", b"y", NOW + timedelta(minutes=3), minute=False)
+    assert answers.kept("full", NOW + timedelta(minutes=2), None) == b"y"
+    assert answers.kept("full", NOW + timedelta(minutes=3), None) is None
+    keep(answers, "full", "voivodeship:14", b"y", NOW + timedelta(hours=1), minute=False)
+    assert answers.kept("full", NOW + MAX_AGE - timedelta(seconds=1), None) == b"y"
+    assert answers.kept("full", NOW + MAX_AGE, None) is None
 
 
 def test_nothing_is_kept_while_search_reads_spanner_or_the_projection_is_down() -> None:
