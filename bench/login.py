@@ -89,9 +89,20 @@ PROCESS_GROUPS = {  # what a process's command line names -> the group its CPU i
 }
 
 
+def _own_ports() -> tuple[str, ...]:
+    """The ports of this run's emulators: on a shared machine, other engineers run emulators too."""
+    from dataclasses import astuple
+
+    from emulators.ports import Ports
+
+    return tuple(f"{port}" for port in astuple(Ports.from_env())[1:])
+
+
 def cpu_by_group(host_pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) so far of every process, by group; the host is its process group."""
+    """CPU seconds (user + system) so far of every process, by group; the host is its process group.
+    An emulator counts only if its command line names one of this run's ports (others' are not ours)."""
     ticks = os.sysconf("SC_CLK_TCK")
+    ports = _own_ports()
     totals: dict[str, float] = collections.defaultdict(float)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -107,7 +118,7 @@ def cpu_by_group(host_pid: int) -> dict[str, float]:
             totals["host (gunicorn)"] += cpu
             continue
         group = next((name for word, name in PROCESS_GROUPS.items() if word in command), None)
-        if group:
+        if group and any(port in command for port in ports):
             totals[group] += cpu
     return totals
 
