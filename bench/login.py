@@ -89,9 +89,20 @@ PROCESS_GROUPS = {  # what a process's command line names -> the group its CPU i
 }
 
 
+def _own_ports() -> tuple[str, ...]:
+    """The ports of this run's emulators: on a shared machine, other engineers run emulators too."""
+    from dataclasses import astuple
+
+    from emulators.ports import Ports
+
+    return tuple(f"{port}" for port in astuple(Ports.from_env())[1:])
+
+
 def cpu_by_group(host_pid: int) -> dict[str, float]:
-    """CPU seconds (user + system) so far of every process, by group; the host is its process group."""
+    """CPU seconds (user + system) so far of every process, by group; the host is its process group.
+    An emulator counts only if its command line names one of this run's ports (others' are not ours)."""
     ticks = os.sysconf("SC_CLK_TCK")
+    ports = _own_ports()
     totals: dict[str, float] = collections.defaultdict(float)
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
@@ -107,7 +118,7 @@ def cpu_by_group(host_pid: int) -> dict[str, float]:
             totals["host (gunicorn)"] += cpu
             continue
         group = next((name for word, name in PROCESS_GROUPS.items() if word in command), None)
-        if group:
+        if group and any(port in command for port in ports):
             totals[group] += cpu
     return totals
 
@@ -133,6 +144,12 @@ def _redis_counts(client: Any) -> tuple[int, int]:
         return 0, 0
     stats = client.info("stats")
     return int(stats["total_commands_processed"]), int(stats.get("total_reads_processed", 0))
+
+
+def print_command(module: str) -> None:
+    """The command that prints these figures, and the machine's load as it starts (the machine is shared)."""
+    print(f"command: .venv/bin/python -m {module} {' '.join(sys.argv[1:])}".rstrip(), flush=True)
+    print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
 
 def print_costs(label: str, requests: int, found: dict[str, Any]) -> None:
@@ -172,6 +189,7 @@ def main() -> None:
     parser.add_argument("--gil", action="store_true", help="py-spy samples only the thread holding the GIL")
     args = parser.parse_args()
     os.environ["EREG_SESSION_STORE"] = args.sessions  # the host's and this process's container
+    print_command("bench.login")
 
     with bench_stack("login", workers=args.workers, threads=args.threads) as stack:
         seed(stack.container.spanner, stack.container.firestore, points=16, days=1, patients=0)

@@ -4,7 +4,9 @@
 
 A realistic mix of queries: by voivodeship, county, municipality or point, with and without a
 vaccine, from now or from a later day, some asking for the next page. Anonymous, as most are.
-``--ceiling`` first measures the host on a trivial route with the same clients (the same run's
+``--warm S`` searches for S seconds first, unmeasured: a host process keeps each query's answer while
+its slots are unchanged, so a short run measures mostly first-time misses without it (the mix has about
+2,000 different queries). ``--ceiling`` first measures the host on a trivial route with the same clients (the same run's
 ceiling); the search phase also prints its CPU per search by process group and Redis commands per
 search. ``--py-spy FILE`` samples the host's workers during the search phase.
 """
@@ -19,7 +21,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from bench.common import bench_stack, run_load
-from bench.login import costs, print_costs, start_py_spy
+from bench.login import costs, print_command, print_costs, start_py_spy
 from emulators.seed import generate_points, seed
 
 VACCINES = ["comirnaty", "spikevax", "vaxzevria", "jcovden"]
@@ -73,8 +75,15 @@ def main() -> None:
     parser.add_argument("--ceiling", action="store_true", help="measure a trivial route of the host first")
     parser.add_argument("--py-spy", dest="py_spy", help="sample the host during the search phase into this file")
     parser.add_argument("--gil", action="store_true", help="py-spy samples only the thread holding the GIL")
+    parser.add_argument(
+        "--warm",
+        type=float,
+        default=0,
+        help="search this many seconds first, unmeasured (each host process keeps answers)",
+    )
     parser.add_argument("--spanner", action="store_true", help="search Spanner, not the Redis projection (before)")
     args = parser.parse_args()
+    print_command("bench.search")
 
     with bench_stack("search", workers=args.workers, threads=args.threads) as stack:
         summary = seed(
@@ -99,6 +108,9 @@ def main() -> None:
                 ceiling = run_load(stack.base_url, args.users, 10, "bench.login:trivial_task", None)
             print(ceiling.line("host ceiling, trivial route (GET /dev/idp/jwks.json)"), flush=True)
             print_costs("request", ceiling.requests, found)
+        if args.warm:
+            warm = run_load(stack.base_url, args.users, args.warm, "bench.search:search_task", query_mix(args.points))
+            print(warm.line(f"warm-up, not counted ({args.warm:.0f} s)"), flush=True)
         spy = start_py_spy(stack.host_pid, args.seconds, args.py_spy, args.gil) if args.py_spy else None
         with costs(stack.host_pid, redis_client) as found:
             result = run_load(

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable
-from datetime import UTC, timedelta
+from datetime import UTC, datetime, timedelta
 
 import functions_framework
 from flask import Request, Response
@@ -31,6 +32,7 @@ from shared.entrypoints.web import (
 from shared.services.ports import PointDirectory
 from shared.services.rate_limits import Toll
 from shared.services.search import MAX_RANGE, SearchFilters, SearchPage, SlotSearch
+from shared.services.search_answers import KeptAnswer, SearchAnswers, search_scope
 
 VOIVODESHIP = r"^(0[2468]|1[02468]|2[02468]|3[02])$"
 
@@ -70,6 +72,7 @@ class SlotsHandlers:
     def __init__(
         self,
         search: SlotSearch,
+        answers: SearchAnswers,
         points: PointDirectory,
         programme: Callable[[], Programme | None],
         throttle: Throttle,
@@ -77,6 +80,7 @@ class SlotsHandlers:
     ) -> None:
         self._now = now
         self._search = search
+        self._answers = answers
         self._points = points
         self._programme = programme
         self._throttle = throttle
@@ -85,37 +89,60 @@ class SlotsHandlers:
         # Anonymous: by address (a bearer value is not verified). The token is taken in the same Redis
         # round trip as the projection's reads; a refused query is limited as before, 429 before 400.
         toll = self._throttle.toll("search", request)
-        try:
-            page = self._search_page(request, toll)
-        except (Problem, Refused):
-            self._throttle.settle(toll)
-            raise
+        now = self._now()
+        programme = self._programme()
+        # The query as asked, under the programme it is answered with (its vaccines are searched).
+        asked = f"{programme.version if programme else 0}|{request.query_string.decode('latin-1')}"
+        body = self._answers.kept(asked, now, toll)  # the same answer while its slots are unchanged
+        if body is None:
+            try:
+                body = self._answer(request, toll, now, asked)
+            except (Problem, Refused):
+                self._throttle.settle(toll)
+                raise
         self._throttle.settle(toll)
-        body = {
-            "slots": [
-                {
-                    "point_id": slot.point_id,
-                    "point_name": point.name,
-                    "address": point.address,
-                    "starts_at": local_iso(slot.starts_at),
-                    "vaccine": slot.vaccine,
-                    "free_places": slot.free_places,
-                }
-                for slot, point in page.slots
-            ],
-            "next_page_token": page.next_page_token,
-        }
-        return json_response(body, headers=_cache_headers(request))
+        return Response(body, headers=_cache_headers(request), mimetype="application/json")
 
-    def _search_page(self, request: Request, toll: Toll | None) -> SearchPage:
+    def _answer(self, request: Request, toll: Toll | None, now: datetime, asked: str) -> bytes:
+        query, page, scope, version = self._search_page(request, toll, now)
+        body = json.dumps(
+            {
+                "slots": [
+                    {
+                        "point_id": slot.point_id,
+                        "point_name": point.name,
+                        "address": point.address,
+                        "starts_at": local_iso(slot.starts_at),
+                        "vaccine": slot.vaccine,
+                        "free_places": slot.free_places,
+                    }
+                    for slot, point in page.slots
+                ],
+                "next_page_token": page.next_page_token,
+            },
+            ensure_ascii=False,
+        ).encode()
+        if version is not None:
+            first = page.slots[0][0].starts_at if page.slots else None
+            # With no start given, the end moves with "now" (a later slot may join a page that is not
+            # full) or an end given is checked against "now" (400 once past): such an answer holds this
+            # minute only.
+            this_minute = query.from_ is None and (query.to is not None or page.next_page_token is None)
+            self._answers.keep(asked, KeptAnswer(scope, version, now, first, this_minute, body))
+        return body
+
+    def _search_page(
+        self, request: Request, toll: Toll | None, now: datetime
+    ) -> tuple[SlotQuery, SearchPage, str, str | None]:
         query = parse_query(request, SlotQuery)
         query.check_nesting()
-        now = self._now()
         programme = self._programme()
         if query.vaccine and (programme is None or programme.vaccine(query.vaccine) is None):
             raise bad_request("vaccine", "Nieznana szczepionka", code="unknown_vaccine")
         start = (query.from_ or now).astimezone(UTC)
-        end = (query.to or start + timedelta(days=14)).astimezone(UTC)
+        # A whole minute, so that an answer read in a minute holds for all of it (the search makes the
+        # start whole); the default end is at most a minute shorter than 14 days.
+        end = (query.to or (start + timedelta(days=14)).replace(second=0, microsecond=0)).astimezone(UTC)
         if end <= start:
             raise bad_request("to", "Koniec zakresu musi być po jego początku")
         if end - start > MAX_RANGE:
@@ -123,7 +150,9 @@ class SlotsHandlers:
         filters = SearchFilters(
             query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
         )
-        return self._search.search(filters, query.page_token, now, toll)
+        scope = search_scope(query.voivodeship or (query.county or query.municipality or "")[:2], query.point_id)
+        version = self._answers.version(scope, toll)  # before the slots: see search_answers
+        return query, self._search.search(filters, query.page_token, now, toll), scope, version
 
     def get_points(self, request: Request) -> Response:
         self._throttle.by_address("search", request)  # anonymous: by address (a bearer value is not verified)
@@ -141,7 +170,9 @@ class SlotsHandlers:
 
 
 def compose(container: Container) -> Routes:
-    handlers = SlotsHandlers(container.search, container.points, container.programme, container.throttle)
+    handlers = SlotsHandlers(
+        container.search, container.search_answers, container.points, container.programme, container.throttle
+    )
     return Routes(handlers.table())  # anonymous: no session to check
 
 

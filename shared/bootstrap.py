@@ -29,12 +29,14 @@ if TYPE_CHECKING:
 from shared.adapters.bigquery_reports import BigQueryReports
 from shared.adapters.bigquery_sink import ReportingWarehouse
 from shared.adapters.firestore_db import (
+    SESSIONS,
     AuditLog,
     FirestoreDocuments,
     FirestoreSmsLog,
     FirestoreStaffProfiles,
     SessionStore,
 )
+from shared.adapters.firestore_indexes import declared
 from shared.adapters.firestore_jobs import FirestoreReferralJobs
 from shared.adapters.firestore_night_jobs import FirestoreCheckpoints
 from shared.adapters.firestore_programme import FirestoreProgrammeVersions
@@ -82,6 +84,7 @@ from shared.services.reporting_feed import EventStreamer
 from shared.services.reports import Reports
 from shared.services.row_batcher import BatchingWarehouse
 from shared.services.search import CachedFreeSlots, FreeSlotReader, SlotSearch
+from shared.services.search_answers import SearchAnswers
 from shared.services.sms import SmsSender
 from shared.services.sms_dialogue import SmsDialogue
 from shared.services.visits import VisitService
@@ -313,7 +316,7 @@ class Container:
 
     @cached_property
     def point_registry(self) -> PointRegistry:
-        return PointRegistry(self.points_store, self.programme, self.availability, on_change=self.points.forget)
+        return PointRegistry(self.points_store, self.programme, self.availability, on_change=self._point_changed)
 
     @cached_property
     def staff_registry(self) -> StaffRegistry:
@@ -335,7 +338,10 @@ class Container:
         """Sessions and the one-time-use guard: in Redis where configured, else in Firestore."""
         client = self.redis_for_sessions
         if self.settings.session_store == "firestore" or client is None:
-            return SessionStore(self.firestore_sessions)
+            # Locally every session document is checked against infra/firestore.yaml's index exemptions,
+            # which the emulator cannot apply (shared/adapters/firestore_indexes.py).
+            indexes = declared(SESSIONS) if self.settings.is_local else None
+            return SessionStore(self.firestore_sessions, indexes)
         from shared.adapters.redis_sessions import RedisSessionStore
 
         profiles = FirestoreStaffProfiles(self.firestore_sessions)
@@ -420,6 +426,17 @@ class Container:
     @cached_property
     def search(self) -> SlotSearch:
         return SlotSearch(self.free_slot_reads, self.points, self.programme)
+
+    def _point_changed(self, point_id: str) -> None:
+        """This process changed a point: its name and address afresh in the next search here."""
+        self.points.forget(point_id)
+        self.search_answers.clear()
+
+    @cached_property
+    def search_answers(self) -> SearchAnswers:
+        """Rendered search answers kept per query while the projection's version of their slots holds."""
+        reads = self.free_slot_reads
+        return SearchAnswers(reads if isinstance(reads, ProjectedFreeSlots) else None)
 
     @cached_property
     def projection(self) -> RedisAvailability | None:

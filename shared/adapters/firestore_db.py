@@ -9,6 +9,7 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
+from shared.adapters.firestore_indexes import CollectionIndexes
 from shared.domain.identity import AssertionReplayed, Role, Session
 from shared.domain.programme import Programme
 
@@ -43,10 +44,19 @@ STAFF = "staff"
 
 
 class SessionStore:
-    """Sessions keyed by the hash of their token, and the one-time-use record of assertions."""
+    """Sessions keyed by the hash of their token, and the one-time-use record of assertions.
 
-    def __init__(self, client: firestore.Client) -> None:
+    ``indexes``: where given (locally, where the emulator indexes nothing), every document written is
+    checked against the index exemptions ``infra/firestore.yaml`` declares for the collection."""
+
+    def __init__(self, client: firestore.Client, indexes: CollectionIndexes | None = None) -> None:
         self.client = client
+        self.indexes = indexes
+
+    def _checked(self, document: dict[str, Any]) -> dict[str, Any]:
+        if self.indexes is not None:
+            self.indexes.check(document)
+        return document
 
     def open(self, session: Session, staff_profile: dict[str, Any] | None = None) -> None:
         """Create the session; its id is the assertion's, so a replayed assertion opens nothing.
@@ -56,10 +66,10 @@ class SessionStore:
         document = self.client.collection(SESSIONS).document(session.session_id)
         try:
             if staff_profile is None or not session.staff_id:
-                document.create(_session_document(session))
+                document.create(self._checked(_session_document(session)))
                 return
             batch = self.client.batch()
-            batch.create(document, _session_document(session))
+            batch.create(document, self._checked(_session_document(session)))
             batch.set(self.client.collection(STAFF).document(session.staff_id), staff_profile, merge=True)
             batch.commit()
         except (gexc.AlreadyExists, gexc.Conflict) as error:
@@ -85,11 +95,13 @@ class SessionStore:
 
     def touch(self, session_id: str, now: datetime) -> None:
         with contextlib.suppress(gexc.NotFound):  # gone since it was read: nothing to touch
-            self.client.collection(SESSIONS).document(session_id).update({"last_seen_at": now})
+            self.client.collection(SESSIONS).document(session_id).update(self._checked({"last_seen_at": now}))
 
     def revoke(self, session_id: str, now: datetime) -> None:
         with contextlib.suppress(gexc.NotFound):
-            self.client.collection(SESSIONS).document(session_id).update({"revoked": True, "revoked_at": now})
+            self.client.collection(SESSIONS).document(session_id).update(
+                self._checked({"revoked": True, "revoked_at": now})
+            )
 
 
 def _session_document(session: Session) -> dict[str, Any]:

@@ -8,7 +8,11 @@ Layout, every key under the configured prefix:
   municipality, and ``point`` for one point) with one member per slot that has free places,
   ``{epoch:010d}|{point_id}|{free}``, all at score 0: lexicographic order is (start, point) order,
   so a page is one ZRANGEBYLEX and carries its free places with it;
-- ``av:ready`` set when a full rebuild has finished: until then search reads Spanner.
+- ``av:ready`` set when a full rebuild has finished: until then search reads Spanner;
+- ``av:ver:{voivodeship|point}:{region}`` the version of a voivodeship's (and a point's) free slots:
+  every script that changes a slot there sets it to a new token (Redis's clock and a counter, so a
+  token is never given twice, also after the projection is cleared or Redis lost its data). Search
+  keeps a rendered answer per query while its version holds (``shared/services/search_answers.py``).
 
 A change is applied by a Lua script, atomically, only if its version (the slot's last commit
 timestamp in microseconds, below 2^53 so exact in Lua's doubles) is newer than the one held:
@@ -25,15 +29,31 @@ from datetime import UTC, datetime
 
 import redis
 
-from shared.adapters.redis_buckets import RedisTokenBuckets
+from shared.adapters.redis_buckets import TAKE, RedisTokenBuckets
 from shared.domain.availability import SlotQuery, SlotState
 from shared.domain.booking import Slot
 from shared.services.availability import ProjectionUnavailable
 from shared.services.rate_limits import Toll
 
+# A new version for every voivodeship and point whose free slots a script changed: Redis's clock and a
+# counter, so that no token repeats, not even after ``clear`` or a restart that lost the data.
+BUMP = """if next(changed) ~= nil then
+  local clock = redis.call('TIME')
+  local token = clock[1] .. '.' .. clock[2] .. '.' .. redis.call('INCR', prefix .. 'av:seq')
+  for scope in pairs(changed) do
+    redis.call('SET', prefix .. 'av:ver:' .. scope, token)
+  end
+end
+"""
+
+# The rate-limit token (``redis_buckets.TAKE`` on KEYS[1]) and a scope's version (KEYS[2]) in one
+# command: a kept search answer's whole round trip, with no pipeline around it.
+TAKE_AND_VERSION = TAKE.replace("return tostring(wait)", "return {tostring(wait), redis.call('GET', KEYS[2])}")
+
 APPLY = """
 local prefix = ARGV[1]
 local applied = 0
+local changed = {}
 for i = 2, #ARGV, 9 do
   local point, vaccine, epoch = ARGV[i], ARGV[i + 1], ARGV[i + 2]
   local capacity, booked, version = tonumber(ARGV[i + 3]), tonumber(ARGV[i + 4]), tonumber(ARGV[i + 5])
@@ -63,11 +83,14 @@ for i = 2, #ARGV, 9 do
     -- The arguments as given: Lua would print a version (microseconds, ~1.8e15) in exponent notation.
     redis.call('HSET', state_key, field, table.concat({ARGV[i + 3], ARGV[i + 4], ARGV[i + 5], ARGV[i + 6],
                                                        ARGV[i + 7], ARGV[i + 8]}, '|'))
+    changed['voivodeship:' .. ARGV[i + 6]] = true
+    changed['point:' .. point] = true
     applied = applied + 1
   end
 end
+-- BUMP
 return applied
-"""
+""".replace("-- BUMP\n", BUMP)
 
 # A slot Spanner no longer has: out of every sorted set (through the region codes held with its
 # state), and held as capacity 0 with the same version, so that only a newer state (the slot created
@@ -75,6 +98,7 @@ return applied
 REMOVE = """
 local prefix = ARGV[1]
 local removed = 0
+local changed = {}
 local levels = {'voivodeship', 'county', 'municipality', 'point'}
 for i = 2, #ARGV, 3 do
   local point, vaccine, epoch = ARGV[i], ARGV[i + 1], ARGV[i + 2]
@@ -93,12 +117,15 @@ for i = 2, #ARGV, 3 do
         end
       end
       redis.call('HSET', state_key, field, table.concat({'0', '0', v, rv, rc, rm}, '|'))
+      changed['voivodeship:' .. rv] = true
+      changed['point:' .. point] = true
       removed = removed + 1
     end
   end
 end
+-- BUMP
 return removed
-"""
+""".replace("-- BUMP\n", BUMP)
 
 
 class RedisAvailability:
@@ -113,6 +140,7 @@ class RedisAvailability:
         self.buckets = buckets  # the shared rate limits, whose token a search takes in its round trip
         self._apply = client.register_script(APPLY)
         self._remove = client.register_script(REMOVE)
+        self._take_and_version = client.register_script(TAKE_AND_VERSION)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -180,7 +208,7 @@ class RedisAvailability:
     def free_ranges(self, ranges: Sequence[SlotQuery], toll: Toll | None = None) -> list[list[Slot]]:
         """Every query in one round trip (a pipeline), with the caller's rate-limit token if given."""
         bounds = [self._bounds(r) for r in ranges]
-        buckets = self.buckets if toll is not None else None
+        buckets = self.buckets if toll is not None and toll.wait is None else None  # once a search
         try:
             with self.client.pipeline(transaction=False) as pipe:
                 if buckets is not None and toll is not None:
@@ -197,6 +225,24 @@ class RedisAvailability:
         if failed is not None:
             raise ProjectionUnavailable(type(failed).__name__)
         return [_slots(members, r) for r, members in zip(ranges, answers, strict=True)]
+
+    def version(self, scope: str, toll: Toll | None = None) -> str | None:
+        """The version of a voivodeship's or point's free slots (None if never changed since the last
+        ``clear``), read with the caller's rate-limit token if not taken yet: one round trip."""
+        key = f"{self.prefix}av:ver:{scope}"
+        buckets = self.buckets if toll is not None and toll.wait is None else None
+        try:
+            if buckets is None or toll is None:
+                held = self.client.get(key)
+            else:
+                limit = toll.limit
+                wait, held = self._take_and_version(
+                    keys=[buckets.key(toll.scope, toll.key), key], args=[limit.per_second, limit.burst]
+                )
+                toll.wait = float(wait)
+        except redis.RedisError as error:
+            raise ProjectionUnavailable(type(error).__name__) from error
+        return None if held is None else _text(held)
 
     @staticmethod
     def _bounds(query: SlotQuery) -> tuple[str, str]:

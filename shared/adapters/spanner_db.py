@@ -8,8 +8,12 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import google.auth.credentials
+import grpc
 from google.cloud import spanner
-from google.cloud.spanner_v1.database import Database
+from google.cloud.spanner_v1.database import SPANNER_DATA_SCOPE, Database
+from google.cloud.spanner_v1.services.spanner import SpannerClient
+from google.cloud.spanner_v1.services.spanner.transports.grpc import SpannerGrpcTransport
 
 T = TypeVar("T")
 
@@ -61,6 +65,33 @@ class SpannerDatabase:
             list(snapshot.execute_sql("SELECT 1", timeout=timeout_s))
 
 
+# gRPC's Python channel starts a thread for each server-streaming call (every Spanner read and query
+# streams) unless told to read the stream on the calling thread: that thread was a third of a short
+# read's client CPU (bench.login_cpu). Every read here is consumed on the thread that made it.
+SINGLE_THREADED_STREAMS = (grpc.experimental.ChannelOptions.SingleThreadedUnaryStream, 1)
+
+
 def open_database(client: spanner.Client, instance_id: str, database_id: str) -> Database:
     database: Database = client.instance(instance_id).database(database_id)
+    database._spanner_api = _spanner_api(client, database)  # the client offers no channel options
     return database
+
+
+def _spanner_api(client: spanner.Client, database: Database) -> SpannerClient:
+    emulator = database._instance.emulator_host
+    if emulator is not None:  # as the library makes it for the emulator, with the option
+        channel = grpc.insecure_channel(emulator, options=[SINGLE_THREADED_STREAMS])
+        return SpannerClient(client_info=client._client_info, transport=SpannerGrpcTransport(channel=channel))
+
+    def channel_with_option(host: str, **kwargs: Any) -> grpc.Channel:
+        kwargs["options"] = [*(kwargs.get("options") or []), SINGLE_THREADED_STREAMS]
+        made: grpc.Channel = SpannerGrpcTransport.create_channel(host, **kwargs)
+        return made
+
+    credentials = client.credentials
+    if isinstance(credentials, google.auth.credentials.Scoped):
+        credentials = credentials.with_scopes((SPANNER_DATA_SCOPE,))
+    transport = SpannerGrpcTransport(
+        credentials=credentials, client_info=client._client_info, channel=channel_with_option
+    )
+    return SpannerClient(transport=transport, client_options=client._client_options)

@@ -51,6 +51,11 @@ class AvailabilityProjection(FreeSlotReader, Protocol):
 
     def is_ready(self) -> bool: ...
 
+    def version(self, scope: str, toll: Toll | None = None) -> str | None:
+        """The version of a voivodeship's or a point's free slots ("voivodeship:14", "point:{id}"): a
+        new one whenever a slot there changes (``shared/services/search_answers.py``)."""
+        ...
+
     def mark_ready(self, ready: bool) -> None: ...
 
     def clear(self) -> None: ...
@@ -221,6 +226,15 @@ class ProjectedFreeSlots:
             except ProjectionUnavailable:
                 self._down()
         return read_each(self.fallback, ranges)
+
+    def version(self, scope: str, toll: Toll | None = None) -> str | None:
+        """The projection's version of ``scope`` while search reads the projection; else None."""
+        if self._source() is self.projection:
+            try:
+                return self.projection.version(scope, toll)
+            except ProjectionUnavailable:
+                self._down()
+        return None
 
     def point_slots(self, point_id: str, start: datetime, end: datetime) -> list[Slot]:
         source = self._source()

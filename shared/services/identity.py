@@ -125,11 +125,11 @@ class AssertionVerifier:
         self.providers = providers
 
     def verify(self, token: str) -> dict[str, Any]:
-        try:
-            header = jwt.get_unverified_header(token)
-            unverified = jwt.decode(token, options={"verify_signature": False})
+        try:  # the header and the issuer, from one parse of the token (the verified decode is the second)
+            parsed = jwt.api_jwt.decode_complete(token, options={"verify_signature": False})
         except jwt.PyJWTError:
             raise LoginRefused("malformed_assertion") from None
+        header, unverified = parsed["header"], parsed["payload"]
         algorithm, kid, issuer = header.get("alg"), header.get("kid"), unverified.get("iss")
         if not isinstance(algorithm, str) or algorithm not in ALLOWED_ALGORITHMS:
             raise LoginRefused("algorithm_not_allowed")

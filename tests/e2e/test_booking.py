@@ -8,6 +8,7 @@ from typing import Any
 
 import pytest
 
+from shared.bootstrap import Container
 from tests.e2e.conftest import Api
 
 VOIVODESHIPS = ["02", "04", "06", "08", "10", "12", "14", "16", "18", "20", "22", "24", "26", "28", "30", "32"]
@@ -242,3 +243,42 @@ def test_points_are_listed_by_region(api: Api) -> None:
     assert response.status_code == 200
     points = response.json()["points"]
     assert points and all(p["voivodeship"] == "14" and p["municipality"].startswith(p["county"]) for p in points)
+
+
+def test_a_kept_search_answer_is_served_without_reads_and_a_booking_or_cancel_shows_in_the_next_search(
+    api: Api, new_pesel, e2e_backends: Container
+) -> None:
+    """The host keeps a rendered answer per query while its voivodeship's version holds: the same search
+    again reads no slot range, and a booking or a cancel changes the version, so the very next search
+    shows it (docs/decisions.md, issue 25)."""
+    client = e2e_backends.redis
+    assert client is not None
+    token = api.login(new_pesel(date(1971, 5, 5)))["session_token"]
+    slot = find_slots(api, "comirnaty", enough=1)[0]  # the earliest of its voivodeship
+    voivodeship = e2e_backends.points.get_many([slot["point_id"]])[slot["point_id"]].voivodeship
+    params = {"voivodeship": voivodeship, "vaccine": "comirnaty", "limit": "50"}
+
+    def places() -> int | None:
+        found = api.call("GET", "/api/v1/slots", params=params)
+        assert found.status_code == 200, found.text
+        key = (slot["point_id"], slot["starts_at"])
+        mine = [s for s in found.json()["slots"] if (s["point_id"], s["starts_at"]) == key]
+        return int(mine[0]["free_places"]) if mine else None
+
+    before = places()
+    assert before is not None
+    ranges_before = _range_reads(client)
+    for _ in range(2):
+        assert places() == before  # kept: the same answer, no range read (unless a new minute began)
+    assert _range_reads(client) - ranges_before <= 1
+
+    booked = book(api, token, slot)
+    assert booked.status_code == 201, booked.text
+    assert places() == (before - 1 or None)  # a full slot is no longer offered
+    cancelled = api.call("DELETE", f"/api/v1/visits/{booked.json()['visits'][0]['visit_id']}", token)
+    assert cancelled.status_code == 204
+    assert places() == before
+
+
+def _range_reads(client: Any) -> int:
+    return int(client.info("commandstats").get("cmdstat_zrangebylex", {}).get("calls", 0))

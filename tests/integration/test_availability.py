@@ -225,9 +225,7 @@ def test_a_slot_deleted_in_spanner_leaves_the_projection_when_its_change_arrives
 def test_a_search_takes_its_rate_limit_token_and_reads_every_vaccine_in_one_round_trip(
     emulator_env: dict[str, str],
 ) -> None:
-    client = redis.Redis.from_url(emulator_env["EREG_REDIS_URL"], socket_timeout=2)
-    prefix = f"t{uuid.uuid4().hex[:8]}:"
-    projection = RedisAvailability(client, prefix, buckets=RedisTokenBuckets(client, prefix))
+    client, projection = _with_buckets(emulator_env)
     projection.apply([state(A, 0, 1, 1), state(B, 30, 0, 1, vaccine="spikevax"), state(A, 60, 3, 1)])
     ranges = [SlotQuery(Level.COUNTY, "1465", v, T0, T0 + timedelta(days=1), 10) for v in ("comirnaty", "spikevax")]
     # A server that lost the script (new, or restarted) still takes the token, through a plain call.
@@ -251,7 +249,7 @@ def test_a_search_takes_its_rate_limit_token_and_reads_every_vaccine_in_one_roun
     assert [t.wait == 0 for t in tolls] == [True, True, False]  # the burst of 2, then over the limit
     # Without shared buckets nobody takes the toll: the caller checks the limit itself.
     untaken = Toll("search:ip", "192.0.2.9", Limit(0.001, 2))
-    RedisAvailability(client, prefix).free_ranges(ranges, untaken)
+    RedisAvailability(client, projection.prefix).free_ranges(ranges, untaken)
     assert untaken.wait is None
 
 
@@ -259,3 +257,54 @@ def _calls(client: redis.Redis) -> dict[str, int]:
     stats = client.info("commandstats")
     names = ("evalsha", "zrangebylex", "script|exists")
     return {name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in names}
+
+
+def test_every_change_gives_its_voivodeship_and_point_a_new_version_and_a_clear_never_repeats_one(
+    projection: AvailabilityProjection,
+) -> None:
+    assert projection.version("voivodeship:14") is None  # never changed: nothing can be kept for it
+    projection.apply([state(A, 0, 0, 1), state(B, 0, 0, 1, region=KRK)])
+    waw, krk, point_a = (projection.version(s) for s in ("voivodeship:14", "voivodeship:12", f"point:{A}"))
+    assert None not in (waw, krk, point_a)
+    projection.apply([state(A, 0, 0, 1)])  # redelivered: applies nothing, changes no version
+    assert projection.version("voivodeship:14") == waw
+    projection.apply([state(A, 0, 1, 2)])  # booked: Warsaw and point A change, Kraków does not
+    assert projection.version("voivodeship:14") not in (None, waw)
+    assert projection.version(f"point:{A}") not in (None, point_a)
+    assert projection.version("voivodeship:12") == krk
+    changed = projection.version("voivodeship:14")
+    projection.remove([state(A, 0, 1, 2).slot.key])
+    assert projection.version("voivodeship:14") not in (None, changed)
+    seen = {projection.version("voivodeship:14")}
+    projection.clear()
+    assert projection.version("voivodeship:14") is None
+    projection.apply([state(A, 0, 0, 3)])
+    assert projection.version("voivodeship:14") not in seen  # a token is never given twice
+
+
+def test_a_kept_answer_s_version_is_read_with_the_rate_limit_token_in_one_round_trip(
+    emulator_env: dict[str, str],
+) -> None:
+    client, projection = _with_buckets(emulator_env)
+    projection.apply([state(A, 0, 0, 1)])
+    client.script_flush()  # a server that lost the script (new, or restarted) is given it again
+    toll = Toll("search:ip", "192.0.2.10", Limit(0.001, 1))
+    first = projection.version("voivodeship:14", toll)
+    assert first is not None and toll.wait == 0
+    before = _calls(client)
+    again = Toll("search:ip", "192.0.2.10", Limit(0.001, 1))
+    assert projection.version("voivodeship:14", again) == first and again.wait is not None and again.wait > 0
+    assert projection.version("voivodeship:14", again) == first  # a toll taken is not taken twice
+    ranges = [SlotQuery(Level.COUNTY, "1465", "comirnaty", T0, T0 + timedelta(days=1), 10)]
+    projection.free_ranges(ranges, again)  # nor by the range reads after it
+    after = _calls(client)
+    # One command for the token and the version, and no SCRIPT EXISTS before it.
+    assert {name: after[name] - before[name] for name in after} == {
+        "evalsha": 1, "zrangebylex": 1, "script|exists": 0,
+    }  # fmt: skip
+
+
+def _with_buckets(emulator_env: dict[str, str]) -> tuple[redis.Redis, RedisAvailability]:
+    client = redis.Redis.from_url(emulator_env["EREG_REDIS_URL"], socket_timeout=2)
+    prefix = f"t{uuid.uuid4().hex[:8]}:"
+    return client, RedisAvailability(client, prefix, buckets=RedisTokenBuckets(client, prefix))

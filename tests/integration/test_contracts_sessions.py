@@ -21,7 +21,8 @@ import redis
 
 from emulators.seed import pesel_for
 from emulators.stack import LocalStack
-from shared.adapters.firestore_db import FirestoreStaffProfiles, SessionStore
+from shared.adapters.firestore_db import SESSIONS, FirestoreStaffProfiles, SessionStore
+from shared.adapters.firestore_indexes import UndeclaredIndexedTimestamp, declared
 from shared.adapters.redis_sessions import RedisSessionStore
 from shared.bootstrap import build_container
 from shared.domain.identity import Role, Session, SessionPolicy, staff_id_for
@@ -82,7 +83,10 @@ def sessions(request: pytest.FixtureRequest) -> Iterator[SessionRepository]:
     if request.param == "redis":
         yield redis_store(env["EREG_REDIS_URL"])
         return
-    yield SessionStore(build_container(isolated_settings()).firestore.client)
+    store = build_container(isolated_settings(session_store="firestore")).sessions
+    # As the composition root makes it locally: every document checked against infra/firestore.yaml.
+    assert isinstance(store, SessionStore) and store.indexes == declared(SESSIONS)
+    yield store
 
 
 def test_an_assertion_opens_one_session_and_its_replay_is_refused_also_after_logout(
@@ -181,3 +185,25 @@ def test_without_redis_nobody_logs_in_and_no_session_is_accepted(
         with pytest.raises(Refused) as refusal:
             call()
         assert (refusal.value.kind, refusal.value.code) == (RefusalKind.UNAVAILABLE, "sessions_unavailable")
+
+
+def test_the_firestore_emulator_applies_no_index_settings_so_the_local_store_checks_them(
+    emulator_env: dict[str, str],
+) -> None:
+    """What the emulator does not do: FirestoreAdmin (index and TTL settings) answers 501, so the
+    exemptions of infra/firestore.yaml cannot be applied locally; the local store checks them instead."""
+    import grpc
+    from google.api_core import exceptions as gexc
+    from google.cloud.firestore_admin_v1 import FirestoreAdminClient
+    from google.cloud.firestore_admin_v1.services.firestore_admin.transports.grpc import FirestoreAdminGrpcTransport
+
+    channel = grpc.insecure_channel(emulator_env["FIRESTORE_EMULATOR_HOST"])
+    admin = FirestoreAdminClient(transport=FirestoreAdminGrpcTransport(channel=channel))
+    database = f"projects/{isolated_settings().project_id}/databases/(default)"
+    field = f"{database}/collectionGroups/{SESSIONS}/fields/created_at"
+    with pytest.raises(gexc.MethodNotImplemented):
+        admin.get_field(name=field)
+    store = build_container(isolated_settings(session_store="firestore")).sessions
+    assert isinstance(store, SessionStore)
+    with pytest.raises(UndeclaredIndexedTimestamp):
+        store._checked({"signed_out_at": datetime.now(UTC)})  # a timestamp infra/firestore.yaml does not exempt

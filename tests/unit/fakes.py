@@ -589,10 +589,22 @@ class FakeProjection:
         self.held: dict[SlotKey, SlotState] = {}
         self.ready = False
         self.down = False
+        self.versions: dict[str, int] = {}
+        self._changes = 0
 
     def _check(self) -> None:
         if self.down:
             raise ProjectionUnavailable("down")
+
+    def _changed(self, slot: Slot) -> None:
+        self._changes += 1
+        for scope in (f"voivodeship:{slot.voivodeship}", f"point:{slot.point_id}"):
+            self.versions[scope] = self._changes
+
+    def version(self, scope: str, toll: Any = None) -> str | None:
+        self._check()
+        held = self.versions.get(scope)
+        return None if held is None else str(held)
 
     def apply(self, states: Sequence[SlotState]) -> int:
         self._check()
@@ -601,6 +613,7 @@ class FakeProjection:
             held = self.held.get(state.slot.key)
             if held is None or held.version < state.version:
                 self.held[state.slot.key] = state
+                self._changed(state.slot)
                 applied += 1
         return applied
 
@@ -611,6 +624,7 @@ class FakeProjection:
             held = self.held.get(key)
             if held is not None and (held.slot.capacity or held.slot.booked):
                 self.held[key] = SlotState(replace(held.slot, capacity=0, booked=0), held.version)
+                self._changed(held.slot)
                 removed += 1
         return removed
 
@@ -630,6 +644,7 @@ class FakeProjection:
     def clear(self) -> None:
         self._check()
         self.held.clear()
+        self.versions.clear()
 
     def free_slots(self, query: SlotQuery) -> list[Slot]:
         self._check()

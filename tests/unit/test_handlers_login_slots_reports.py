@@ -13,6 +13,7 @@ from shared.domain.booking import local_iso
 from shared.domain.identity import Role
 from shared.entrypoints.auth import Gate
 from shared.entrypoints.web import Routes
+from shared.services.search_answers import SearchAnswers
 from tests.unit.handlers import Sessions, call, contract_errors, mounted, staff, throttle
 from tests.unit.test_identity_service import PESEL, assertion
 from tests.unit.test_identity_service import World as IdentityWorld
@@ -58,7 +59,10 @@ def test_a_refused_assertion_is_401_with_the_reason_as_its_code_and_opens_no_ses
 def slots_routes(settings: Settings | None = None) -> Routes:
     search, _ = search_over([slot(A, at(1, 9)), slot(A, at(2, 9))])
     programme = search.programme
-    return Routes(SlotsHandlers(search, search.points, programme, throttle(settings), now=lambda: NOW).table())
+    # No projection behind the search here: no answer is kept (tests/unit/test_search_answers.py keeps them).
+    answers = SearchAnswers(None)
+    handlers = SlotsHandlers(search, answers, search.points, programme, throttle(settings), now=lambda: NOW)
+    return Routes(handlers.table())
 
 
 def test_a_search_answers_free_slots_earliest_first_cacheable_when_anonymous() -> None:
