@@ -230,7 +230,7 @@ def main() -> None:
     no_shows = args.visits if args.no_shows is None else args.no_shows
     points = args.points or max(16, math.ceil(max(args.visits, no_shows) / 200))
 
-    with bench_stack("reminders", consumers=False) as stack:
+    with bench_stack("reminders", consumers=False, private=("spanner",)) as stack:
         container = stack.container
         now = datetime.now(UTC)
         today = now.astimezone(WARSAW).date()
