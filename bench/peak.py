@@ -115,7 +115,7 @@ def quantile_line(label: str, seconds: list[float]) -> str:
     if not seconds:
         return f"{label}: no samples"
     ordered = sorted(seconds)
-    cuts = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else ordered * 99
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
     return (
         f"{label}: {len(ordered)} samples, p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms, "
         f"max {ordered[-1] * 1000:.0f} ms"

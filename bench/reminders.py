@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import time
 import uuid
@@ -237,6 +238,7 @@ def main() -> None:
         container.firestore.publish_programme(demo_programme(now))
         started = time.perf_counter()
         ids = seed_night(container, args.visits, no_shows, points, today)
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         print(
             f"seeded {args.visits:,} visits for tomorrow and {no_shows:,} still booked yesterday at {points:,} "
             f"points in {time.perf_counter() - started:.0f} s",
