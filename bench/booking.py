@@ -19,6 +19,8 @@ import argparse
 import collections
 import random
 import statistics
+import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Callable
@@ -79,6 +81,11 @@ def main() -> None:
     parser.add_argument(
         "--no-projection", action="store_true", help="do not load the projection (candidates from stale snapshots)"
     )
+    parser.add_argument(
+        "--one-at-a-time", type=float, default=0, metavar="SECONDS",
+        help="then one client alone through the host for this long: a booking's own latency, nothing queued",
+    )  # fmt: skip
+    parser.add_argument("--profile", default="", help="py-spy the host during --one-at-a-time into this SVG")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--threads", type=int, default=16)
     parser.add_argument(
@@ -88,7 +95,9 @@ def main() -> None:
     )  # fmt: skip
     args = parser.parse_args()
 
-    with bench_stack("booking", args.workers, args.threads, consumers=not args.no_consumers) as stack:
+    with bench_stack(
+        "booking", args.workers, args.threads, consumers=not args.no_consumers, private=("spanner",)
+    ) as stack:
         container = stack.container
         summary = seed(
             container.spanner, container.firestore, points=args.points, days=args.days,
@@ -112,6 +121,22 @@ def main() -> None:
         result = run_load(stack.base_url, args.users, args.seconds, "bench.booking:booking_task", work)
         label = "booking alone" if args.no_consumers else "booking with its event consumers on the same host"
         print(result.line(f"{label}, {summary.points} points"), flush=True)
+        if args.one_at_a_time:
+            # Patients the load did not reach (it books a few dozen a second), one request at a time.
+            alone = work[-max(100, int(args.one_at_a_time * 30)) :]
+            spy = None
+            if args.profile:
+                spy = subprocess.Popen(
+                    [sys.executable.replace("python", "py-spy"), "record", "--pid", str(stack.host_pid),
+                     "--subprocesses", "--duration", str(int(args.one_at_a_time)), "--rate", "200",
+                     "--output", args.profile, "--nonblocking"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                )  # fmt: skip
+            single = run_load(stack.base_url, 1, args.one_at_a_time, "bench.booking:booking_task", alone)
+            print(single.line(f"one booking at a time through the host, {summary.points} points"), flush=True)
+            if spy is not None:
+                spy.wait(timeout=args.one_at_a_time + 60)
+                print(f"profile of the host: {args.profile}", flush=True)
         if args.probe:
             probe_cost(container, probe_patients, slots, args.probe)
         check_no_overbooking(container)
@@ -157,6 +182,28 @@ class CountingDatabase(SpannerDatabase):
             self.attempts.append(counts["attempts"])
 
 
+class Timed:
+    """A stand-in for one of the booking service's collaborators that adds each call's wall time
+    to ``spent[name]`` (so a booking's time splits into its steps)."""
+
+    def __init__(self, inner: Any, name: str, spent: dict[str, float]) -> None:
+        self._inner, self._name, self._spent = inner, name, spent
+
+    def __getattr__(self, attribute: str) -> Any:
+        found = getattr(self._inner, attribute)
+        if not callable(found):
+            return found
+
+        def timed(*args: Any, **kwargs: Any) -> Any:
+            started = time.perf_counter()
+            try:
+                return found(*args, **kwargs)
+            finally:
+                self._spent[self._name] = self._spent.get(self._name, 0.0) + time.perf_counter() - started
+
+        return timed
+
+
 def probe_cost(container: Any, patients: list[str], slots: list[tuple[str, str, str]], per_variant: int) -> None:
     """Book one at a time in this process, candidates chosen inside and before the transaction."""
     rng = random.Random(7)
@@ -171,11 +218,16 @@ def probe_cost(container: Any, patients: list[str], slots: list[tuple[str, str, 
         variants.items(), (patients[:per_variant], patients[per_variant : 2 * per_variant]), strict=True
     ):
         database = CountingDatabase(container.spanner)
+        spent: dict[str, float] = {}
         service = VisitService(
-            SpannerTransactions(database), container.visit_reader, container.patients, container.points,
-            container.post_commit, programme, container.availability, candidates,
+            Timed(SpannerTransactions(database), "transaction (turn, reads, commit)", spent),
+            container.visit_reader, container.patients, Timed(container.points, "point names", spent),
+            Timed(container.post_commit, "publish after commit", spent), programme,
+            Timed(container.availability, "projection update", spent) if container.availability else None,
+            Timed(candidates, "next-dose candidates", spent) if candidates else None,  # type: ignore[arg-type]
         )  # fmt: skip
         booked = with_dose_two = refused = 0
+        cpu_started = time.process_time()
         started = time.perf_counter()
         for patient_id in group:
             point_id, starts_at, vaccine = rng.choice(slots)
@@ -188,6 +240,7 @@ def probe_cost(container: Any, patients: list[str], slots: list[tuple[str, str, 
             booked += 1
             with_dose_two += len(change.visits) > 1
         wall = time.perf_counter() - started
+        cpu = time.process_time() - cpu_started
         ms = sorted(s * 1000 for s in database.seconds)
         p99 = ms[min(len(ms) - 1, int(len(ms) * 0.99))]
         print(
@@ -199,6 +252,10 @@ def probe_cost(container: Any, patients: list[str], slots: list[tuple[str, str, 
             f"{statistics.mean(database.attempts):.2f}",
             flush=True,
         )
+        tried = len(group)
+        steps = ", ".join(f"{name} {seconds / tried * 1000:.1f} ms" for name, seconds in spent.items())
+        print(f"  per booking: wall {wall / tried * 1000:.1f} ms ({steps}); CPU of this process (all its threads) "
+              f"{cpu / tried * 1000:.1f} ms", flush=True)  # fmt: skip
 
 
 def log_in_everyone(container: Any, count: int) -> list[tuple[str, str]]:

@@ -5,7 +5,10 @@ once, in the peak's proportions, at national scale; then the invariants.
         [--mix skewed|uniform|skewed,uniform] [--fault redis|pubsub|sms|redis,pubsub,sms]
 
 One database is seeded once and every phase runs on it in turn: one per search mix, then one per
-fault (with the first mix). Each mix phase first measures the host's own ceiling on a trivial route
+fault (with the first mix). The Spanner emulator is the benchmark's own, started empty and stopped at
+the end: the shared emulator never gives back what dropped databases used, so after a few runs a
+national database (a million slots) no longer fit beside them in the machine's memory.
+Each mix phase first measures the host's own ceiling on a trivial route
 and search alone, then the whole mix. Per phase it prints each flow's rate, p50/p95/p99 and errors,
 the time from a booking's or cancel's answer (201/204) to search showing it, and the invariants
 (bench/invariants.py) once the asynchronous chain has drained.
@@ -113,7 +116,7 @@ def quantile_line(label: str, seconds: list[float]) -> str:
     if not seconds:
         return f"{label}: no samples"
     ordered = sorted(seconds)
-    cuts = statistics.quantiles(ordered, n=100) if len(ordered) > 1 else ordered * 99
+    cuts = statistics.quantiles(ordered, n=100, method="inclusive") if len(ordered) > 1 else ordered * 99
     return (
         f"{label}: {len(ordered)} samples, p50 {cuts[49] * 1000:.0f} ms, p95 {cuts[94] * 1000:.0f} ms, "
         f"max {ordered[-1] * 1000:.0f} ms"
@@ -288,7 +291,7 @@ def main() -> None:
     phases = [(mix, None) for mix in mixes] + [(mixes[0], fault) for fault in faults]
     per_phase = int(LOGINS_PER_S * args.seconds)
 
-    with bench_stack("peak", args.workers, args.threads, private=("redis", "pubsub", "sms")) as stack:
+    with bench_stack("peak", args.workers, args.threads, private=("redis", "pubsub", "sms", "spanner")) as stack:
         # The benchmark's own tools (load, reconcile, checks) wait for Redis longer than a function does.
         container = build_container(stack.container.settings.model_copy(update={"redis_timeout_s": 30.0}))
         stack.container = container
@@ -323,7 +326,7 @@ def main() -> None:
         ceiling: float | None = None
         for index, (mix, fault) in enumerate(phases):
             label = f"phase {index + 1}: {mix} mix" + (f", fault {fault}" if fault else "")
-            print(f"--- {label} ---", flush=True)
+            print(f"--- {label} (load average {' '.join(f'{x:.2f}' for x in os.getloadavg())}) ---", flush=True)
             queries = query_mix(args.points, mix)
             if fault is None:
                 if ceiling is None:
@@ -368,6 +371,7 @@ def main() -> None:
                       f"search behind Spanner, the rest equal to it), {visibility.errors} errors")  # fmt: skip
             report = invariants.check(container, gateway, wait_s=300, while_waiting=sweep)
             print("\n".join(report.lines()), flush=True)
+            print(f"  load average after the phase: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
 
 
 def sign_as(patient: tuple[str, str, str]) -> str:

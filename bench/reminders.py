@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 import random
 import time
 import uuid
@@ -231,13 +232,14 @@ def main() -> None:
     no_shows = args.visits if args.no_shows is None else args.no_shows
     points = args.points or max(16, math.ceil(max(args.visits, no_shows) / 200))
 
-    with bench_stack("reminders", consumers=False) as stack:
+    with bench_stack("reminders", consumers=False, private=("spanner",)) as stack:
         container = stack.container
         now = datetime.now(UTC)
         today = now.astimezone(WARSAW).date()
         container.firestore.publish_programme(demo_programme(now))
         started = time.perf_counter()
         ids = seed_night(container, args.visits, no_shows, points, today)
+        print(f"load average: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
         print(
             f"seeded {args.visits:,} visits for tomorrow and {no_shows:,} still booked yesterday at {points:,} "
             f"points in {time.perf_counter() - started:.0f} s",

@@ -103,6 +103,7 @@ locals {
       "admin:user"   = [2, 30]
     })
     EREG_POST_COMMIT_PUBLISH_WAIT_S = "0.25"
+    EREG_PUBSUB_BATCH_LATENCY_S     = "0.001" # a booking waits for its publish; 10 ms (the default) was most of it
     EREG_REDIS_KEY_PREFIX           = ""
     EREG_REDIS_TIMEOUT_S            = "0.2"
     EREG_SESSION_STORE              = "firestore" # "redis" is ready (every function checking a session has redis: true)

@@ -155,6 +155,10 @@ class Settings(BaseSettings):
     # How long a booking's answer waits for its events to reach Pub/Sub; after that they carry on in
     # the background (or the outbox sweep sends them), so a hung Pub/Sub never holds the answer.
     post_commit_publish_wait_s: float = 0.25
+    # How long the Pub/Sub client holds a message to batch it with others before sending. Its own
+    # default (10 ms) was most of a booking's publish after commit, which the answer waits for; a
+    # booking's events are published in one call, so they still go in one batch.
+    pubsub_batch_latency_s: float = Field(default=0.001, ge=0, le=1)
     # Push retry policy ceiling (seconds); tests lower it to see dead letters sooner.
     pubsub_max_backoff_s: int = 60
 

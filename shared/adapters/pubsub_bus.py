@@ -15,15 +15,16 @@ from shared.config import Settings
 
 def publisher_client(settings: Settings) -> pubsub_v1.PublisherClient:
     """A publisher; on the emulator over an explicit insecure channel to this settings' host."""
+    batching = pubsub_v1.types.BatchSettings(max_latency=settings.pubsub_batch_latency_s)
     if not settings.pubsub_emulator_host:
-        return pubsub_v1.PublisherClient()
+        return pubsub_v1.PublisherClient(batch_settings=batching)
     import grpc
     from google.auth.credentials import AnonymousCredentials
     from google.pubsub_v1.services.publisher.transports.grpc import PublisherGrpcTransport
 
     channel = grpc.insecure_channel(settings.pubsub_emulator_host)
     transport = PublisherGrpcTransport(channel=channel, credentials=AnonymousCredentials())  # type: ignore[no-untyped-call]
-    return pubsub_v1.PublisherClient(transport=transport)
+    return pubsub_v1.PublisherClient(batch_settings=batching, transport=transport)
 
 
 class MessageBus:

@@ -8,7 +8,7 @@ from typing import Any, cast
 import requests
 
 from bench.booking import VOIVODESHIPS
-from bench.peak import FreeRead, Visibility, later_slots
+from bench.peak import FreeRead, Visibility, later_slots, quantile_line
 from emulators.seed import generate_points, slot_days, slot_rows
 from shared.domain.booking import Slot, local_iso
 from shared.domain.local_time import WARSAW
@@ -92,3 +92,10 @@ def test_a_sample_not_seen_in_time_says_whether_search_was_behind_spanner() -> N
     changed = Shown(3, truth=3)  # search equals Spanner: someone else took a place too
     assert changed.lag(requests.Session(), "q", SLOT, expected=4, timeout_s=0.05) is None
     assert (changed.unseen, changed.behind) == (1, 0)
+
+
+def test_a_few_samples_give_quantiles_within_what_was_seen() -> None:
+    line = quantile_line("lag", [0.2, 0.25, 0.3, 0.4, 5.0, 5.8])
+    p95 = int(line.split("p95 ")[1].split(" ms")[0])
+    assert p95 <= 5800  # the default (exclusive) method extrapolated past the maximum
+    assert line.endswith("max 5800 ms")
