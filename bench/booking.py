@@ -34,8 +34,8 @@ from bench.common import bench_stack, run_load
 from emulators.seed import generate_patients, seed
 from shared.adapters.redis_availability import RedisAvailability
 from shared.adapters.spanner_availability import SpannerSlotStates
-from shared.adapters.spanner_booking import read_free_slots
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_reads import read_free_slots
 from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import Channel, local_iso

@@ -61,7 +61,7 @@ from bench.peak_flows import TRIVIAL_PATH
 from emulators.seed import _insert_patients, generate_patients, generate_points, seed
 from emulators.stack import _kill_group
 from emulators.waiting import poll_until
-from shared.adapters.spanner_booking import read_free_slots
+from shared.adapters.spanner_reads import read_free_slots
 from shared.bootstrap import build_container
 from shared.domain.availability import Level, SlotQuery
 from shared.domain.booking import Slot, local_iso

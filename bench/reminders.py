@@ -33,7 +33,7 @@ from google.cloud import spanner
 from bench.common import bench_stack
 from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, SLOT_HOURS, demo_programme, generate_points
 from shared.adapters.firestore_night_jobs import FirestoreCheckpoints
-from shared.adapters.spanner_booking import VISIT_COLUMNS
+from shared.adapters.spanner_reads import VISIT_COLUMNS
 from shared.bootstrap import Container
 from shared.domain.events import VISIT_NO_SHOW
 from shared.domain.local_time import WARSAW

@@ -19,7 +19,7 @@ from emulators.ports import Ports
 from emulators.provision import provision
 from emulators.seed import generate_points, seed
 from emulators.stack import LocalStack
-from shared.adapters.spanner_booking import read_free_slots, read_point_slots
+from shared.adapters.spanner_reads import read_free_slots, read_point_slots
 from shared.adapters.spanner_transaction import SpannerTransaction
 from shared.bootstrap import build_container
 from shared.config import Settings, local_project_id

@@ -46,11 +46,11 @@ from shared.adapters.jwks import JwksKeySource
 from shared.adapters.pubsub_bus import MessageBus, publisher_client
 from shared.adapters.sms_provider import HttpSmsProvider
 from shared.adapters.spanner_availability import SpannerSlotStates
-from shared.adapters.spanner_booking import SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_db import SpannerDatabase, open_database
 from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_patients import PatientRepository
 from shared.adapters.spanner_points import SpannerPointDirectory
+from shared.adapters.spanner_reads import SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_referrals import SpannerCohortReferrals, SpannerInterest
 from shared.adapters.spanner_registry import SpannerPointsStore
 from shared.adapters.spanner_transaction import SpannerTransactions

@@ -8,9 +8,9 @@ from typing import Any
 
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
-from shared.adapters.spanner_booking import SLOT_COLUMNS, slot_from_row
 from shared.adapters.spanner_db import SpannerDatabase
 from shared.adapters.spanner_points import suspended_points
+from shared.adapters.spanner_reads import SLOT_COLUMNS, slot_from_row
 from shared.domain.availability import SlotState, version_of
 
 STATE_COLUMNS = (*SLOT_COLUMNS, "ChangedAt")

@@ -17,7 +17,10 @@ from typing import Any, TypeVar
 from google.cloud import spanner
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
-from shared.adapters.spanner_booking import (
+from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_patients import read_patients, read_referrals
+from shared.adapters.spanner_points import suspended_points
+from shared.adapters.spanner_reads import (
     SLOT_COLUMNS,
     VISIT_COLUMNS,
     read_free_slots,
@@ -25,9 +28,6 @@ from shared.adapters.spanner_booking import (
     slot_from_row,
     visit_from_row,
 )
-from shared.adapters.spanner_db import SpannerDatabase
-from shared.adapters.spanner_patients import read_patients, read_referrals
-from shared.adapters.spanner_points import suspended_points
 from shared.domain.availability import SlotQuery
 from shared.domain.booking import Slot, Visit
 from shared.domain.patients import PatientRecord, Referral

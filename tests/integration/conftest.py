@@ -10,8 +10,8 @@ import pytest
 
 from emulators.provision import provision, remove_pubsub
 from emulators.seed import SLOT_COLUMNS, demo_programme, pesel_for
-from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.adapters.spanner_points import POINT_COLUMNS
+from shared.adapters.spanner_reads import SpannerVisitReader
 from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container, build_container
 from shared.domain.identity import Person

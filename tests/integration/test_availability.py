@@ -20,7 +20,7 @@ from emulators.stack import LocalStack
 from shared.adapters.redis_availability import RedisAvailability
 from shared.adapters.redis_buckets import RedisTokenBuckets
 from shared.adapters.spanner_availability import SpannerSlotStates
-from shared.adapters.spanner_booking import SpannerFreeSlots
+from shared.adapters.spanner_reads import SpannerFreeSlots
 from shared.bootstrap import Container, build_container
 from shared.domain.availability import Level, SlotQuery, SlotState
 from shared.domain.booking import Channel, Slot

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from emulators.seed import demo_programme
-from shared.adapters.spanner_booking import SpannerVisitReader
+from shared.adapters.spanner_reads import SpannerVisitReader
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import Channel
 from shared.domain.refusals import RefusalKind, Refused

@@ -12,8 +12,8 @@ from typing import Any, Protocol
 
 import pytest
 
-from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.adapters.spanner_points import POINT_COLUMNS
+from shared.adapters.spanner_reads import SpannerVisitReader
 from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container
 from shared.domain.availability import Level, SlotQuery

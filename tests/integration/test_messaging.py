@@ -21,9 +21,9 @@ from emulators.waiting import poll_until
 from shared.adapters.firestore_db import FirestoreSmsLog
 from shared.adapters.firestore_night_jobs import NIGHT_JOBS, FirestoreCheckpoints
 from shared.adapters.sms_provider import HttpSmsProvider
-from shared.adapters.spanner_booking import SpannerVisitReader
 from shared.adapters.spanner_outbox import SpannerOutbox
 from shared.adapters.spanner_points import SpannerPointDirectory
+from shared.adapters.spanner_reads import SpannerVisitReader
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import Channel
 from shared.domain.local_time import WARSAW

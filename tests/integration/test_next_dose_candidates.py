@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 from google.cloud.spanner_v1.keyset import KeySet
 
 from emulators.seed import demo_programme
-from shared.adapters.spanner_booking import SLOT_COLUMNS, SpannerFreeSlots, SpannerVisitReader
+from shared.adapters.spanner_reads import SLOT_COLUMNS, SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import Channel, next_dose_window

@@ -25,7 +25,7 @@ from emulators.seed import (
     top_up_today,
 )
 from shared.adapters.firestore_night_jobs import NIGHT_JOBS, FirestoreCheckpoints
-from shared.adapters.spanner_booking import SpannerVisitReader
+from shared.adapters.spanner_reads import SpannerVisitReader
 from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container, build_container
 from shared.domain.booking import WARSAW, Channel, Visit, VisitStatus

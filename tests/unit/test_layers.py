@@ -54,11 +54,11 @@ def test_domain_and_services_import_no_backend_framework_or_adapter(module: Path
 
 def test_the_check_catches_an_adapter_import(tmp_path: Path) -> None:
     sneaky = tmp_path / "sneaky.py"
-    sneaky.write_text("from shared.adapters.spanner_booking import read_free_slots\nimport google.cloud.spanner\n")
+    sneaky.write_text("from shared.adapters.spanner_reads import read_free_slots\nimport google.cloud.spanner\n")
     assert forbidden_imports(sneaky) == [
         "google.cloud.spanner",
-        "shared.adapters.spanner_booking",
-        "shared.adapters.spanner_booking.read_free_slots",
+        "shared.adapters.spanner_reads",
+        "shared.adapters.spanner_reads.read_free_slots",
     ]
 
 

@@ -19,7 +19,7 @@ SOURCES = [
     "shared/domain/schedule.py", "shared/domain/stock.py", "shared/domain/vaccination.py", "shared/services/hotline.py",
     # the admin app and the point console's staff: the registry
     "shared/domain/registry.py", "shared/services/registry.py", "functions/admin.py",
-    "shared/adapters/spanner_booking.py",
+    "shared/adapters/spanner_reads.py",
 ]  # fmt: skip
 # functions/admin.py also serves the programme and bulk e-referral jobs, which tools call, not the apps.
 TOOLS_ONLY = {"unknown_job"}
