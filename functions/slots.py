@@ -44,6 +44,11 @@ class RegionQuery(BaseModel):
     county: str | None = Field(default=None, pattern=r"^\d{4}$")
     municipality: str | None = Field(default=None, pattern=r"^\d{7}$")
 
+    @property
+    def voivodeship_asked(self) -> str:
+        """The voivodeship given, or the one the county or municipality code starts with."""
+        return self.voivodeship or (self.county or self.municipality or "")[:2]
+
     def check_nesting(self) -> None:
         if self.voivodeship and self.county and not self.county.startswith(self.voivodeship):
             raise bad_request("county", "Powiat nie leży w podanym województwie")
@@ -96,15 +101,17 @@ class SlotsHandlers:
         body = self._answers.kept(asked, now, toll)  # the same answer while its slots are unchanged
         if body is None:
             try:
-                body = self._answer(request, toll, now, asked)
+                body = self._answer(request, toll, now, programme, asked)
             except (Problem, Refused):
                 self._throttle.settle(toll)
                 raise
         self._throttle.settle(toll)
         return Response(body, headers=_cache_headers(request), mimetype="application/json")
 
-    def _answer(self, request: Request, toll: Toll | None, now: datetime, asked: str) -> bytes:
-        query, page, scope, version = self._search_page(request, toll, now)
+    def _answer(
+        self, request: Request, toll: Toll | None, now: datetime, programme: Programme | None, asked: str
+    ) -> bytes:
+        query, page, scope, version = self._search_page(request, toll, now, programme)
         body = json.dumps(
             {
                 "slots": [
@@ -132,11 +139,10 @@ class SlotsHandlers:
         return body
 
     def _search_page(
-        self, request: Request, toll: Toll | None, now: datetime
+        self, request: Request, toll: Toll | None, now: datetime, programme: Programme | None
     ) -> tuple[SlotQuery, SearchPage, str, str | None]:
         query = parse_query(request, SlotQuery)
         query.check_nesting()
-        programme = self._programme()
         if query.vaccine and (programme is None or programme.vaccine(query.vaccine) is None):
             raise bad_request("vaccine", "Nieznana szczepionka", code="unknown_vaccine")
         start = (query.from_ or now).astimezone(UTC)
@@ -150,7 +156,7 @@ class SlotsHandlers:
         filters = SearchFilters(
             query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
         )
-        scope = search_scope(query.voivodeship or (query.county or query.municipality or "")[:2], query.point_id)
+        scope = search_scope(query.voivodeship_asked, query.point_id)
         version = self._answers.version(scope, toll)  # before the slots: see search_answers
         return query, self._search.search(filters, query.page_token, now, toll), scope, version
 
@@ -158,7 +164,7 @@ class SlotsHandlers:
         self._throttle.by_address("search", request)  # anonymous: by address (a bearer value is not verified)
         query = parse_query(request, RegionQuery)
         query.check_nesting()
-        voivodeship = query.voivodeship or (query.county or query.municipality or "")[:2]
+        voivodeship = query.voivodeship_asked
         if not re.match(VOIVODESHIP, voivodeship):
             raise bad_request("voivodeship", "Podaj województwo, powiat albo gminę")
         county = query.county or (query.municipality[:4] if query.municipality else None)
