@@ -15,13 +15,11 @@ from shared.bootstrap import Container, get_container
 from shared.domain.booking import local_iso
 from shared.domain.ids import UUID_PATTERN as UUID
 from shared.domain.programme import Programme
-from shared.domain.refusals import Refused
 from shared.entrypoints.auth import Throttle
 from shared.entrypoints.web import (
     Clock,
     Instant,
     LazyRoutes,
-    Problem,
     Routes,
     RouteTable,
     bad_request,
@@ -30,7 +28,6 @@ from shared.entrypoints.web import (
     utc_now,
 )
 from shared.services.ports import PointDirectory
-from shared.services.rate_limits import Toll
 from shared.services.search import MAX_RANGE, SearchFilters, SearchPage, SlotSearch
 from shared.services.search_answers import KeptAnswer, SearchAnswers, search_scope
 
@@ -91,27 +88,20 @@ class SlotsHandlers:
         self._throttle = throttle
 
     def get_slots(self, request: Request) -> Response:
-        # Anonymous: by address (a bearer value is not verified). The token is taken in the same Redis
-        # round trip as the projection's reads; a refused query is limited as before, 429 before 400.
-        toll = self._throttle.toll("search", request)
+        # Anonymous: by address (a bearer value is not verified), on this process's buckets (the limit
+        # every instance shares is at the edge: Settings.rate_limits_per_process); 429 before 400.
+        self._throttle.by_address("search", request)
         now = self._now()
         programme = self._programme()
         # The query as asked, under the programme it is answered with (its vaccines are searched).
         asked = f"{programme.version if programme else 0}|{request.query_string.decode('latin-1')}"
-        body = self._answers.kept(asked, now, toll)  # the same answer while its slots are unchanged
+        body = self._answers.kept(asked, now)  # the same answer while its slots are unchanged
         if body is None:
-            try:
-                body = self._answer(request, toll, now, programme, asked)
-            except (Problem, Refused):
-                self._throttle.settle(toll)
-                raise
-        self._throttle.settle(toll)
+            body = self._answer(request, now, programme, asked)
         return Response(body, headers=_cache_headers(request), mimetype="application/json")
 
-    def _answer(
-        self, request: Request, toll: Toll | None, now: datetime, programme: Programme | None, asked: str
-    ) -> bytes:
-        query, page, scope, version = self._search_page(request, toll, now, programme)
+    def _answer(self, request: Request, now: datetime, programme: Programme | None, asked: str) -> bytes:
+        query, page, scope, version = self._search_page(request, now, programme)
         body = json.dumps(
             {
                 "slots": [
@@ -139,7 +129,7 @@ class SlotsHandlers:
         return body
 
     def _search_page(
-        self, request: Request, toll: Toll | None, now: datetime, programme: Programme | None
+        self, request: Request, now: datetime, programme: Programme | None
     ) -> tuple[SlotQuery, SearchPage, str, str | None]:
         query = parse_query(request, SlotQuery)
         query.check_nesting()
@@ -157,8 +147,8 @@ class SlotsHandlers:
             query.voivodeship, query.county, query.municipality, query.point_id, query.vaccine, start, end, query.limit
         )
         scope = search_scope(query.voivodeship_asked, query.point_id)
-        version = self._answers.version(scope, toll)  # before the slots: see search_answers
-        return query, self._search.search(filters, query.page_token, now, toll), scope, version
+        version = self._answers.version(scope)  # before the slots: see search_answers
+        return query, self._search.search(filters, query.page_token, now), scope, version
 
     def get_points(self, request: Request) -> Response:
         self._throttle.by_address("search", request)  # anonymous: by address (a bearer value is not verified)

@@ -102,6 +102,8 @@ locals {
       "admin:ip"     = [20, 100]
       "admin:user"   = [2, 30]
     })
+    # Anonymous search's address limit shared by every instance is Cloud Armor's (edge_limit).
+    EREG_RATE_LIMITS_PER_PROCESS    = jsonencode(["search:ip"])
     EREG_POST_COMMIT_PUBLISH_WAIT_S = "0.25"
     EREG_PUBSUB_BATCH_LATENCY_S     = "0.001" # a booking waits for its publish; 10 ms (the default) was most of it
     EREG_REDIS_KEY_PREFIX           = ""

@@ -213,7 +213,7 @@ class Container:
 
         client = self.redis
         shared = RedisTokenBuckets(client, self.settings.redis_key_prefix) if client is not None else None
-        return RateLimits(shared, self.rate_limiter)
+        return RateLimits(shared, self.rate_limiter, per_process=self.settings.rate_limits_per_process)
 
     @cached_property
     def throttle(self) -> Throttle:
@@ -442,15 +442,11 @@ class Container:
     def projection(self) -> RedisAvailability | None:
         """The live availability projection search reads (None where no Redis is configured)."""
         from shared.adapters.redis_availability import RedisAvailability
-        from shared.adapters.redis_buckets import RedisTokenBuckets
 
         client = self.redis
         if client is None:
             return None
-        buckets = self.rate_limits.shared
-        return RedisAvailability(
-            client, self.settings.redis_key_prefix, buckets=buckets if isinstance(buckets, RedisTokenBuckets) else None
-        )
+        return RedisAvailability(client, self.settings.redis_key_prefix)
 
     @cached_property
     def availability(self) -> Availability | None:

@@ -118,6 +118,11 @@ class Settings(BaseSettings):
         "admin:ip": (20.0, 100),
         "admin:user": (2.0, 30),
     }
+    # Scopes each process limits on its own buckets, with no round trip: anonymous search by address,
+    # whose limit shared by every instance is Cloud Armor's at the edge (functions.yaml `edge_limit`,
+    # 300 a minute, tighter than this one), so a shared bucket would cost every search a round trip
+    # for a limit that never binds behind the load balancer.
+    rate_limits_per_process: frozenset[str] = frozenset({"search:ip"})
     # Google load balancers in front of the functions. Each appends "<client-ip>,<lb-ip>" to
     # X-Forwarded-For, so with one the client is the second-to-last entry (docs/decisions.md).
     trusted_proxy_hops: int = 0

@@ -9,10 +9,10 @@ Layout, every key under the configured prefix:
   ``{epoch:010d}|{point_id}|{free}``, all at score 0: lexicographic order is (start, point) order,
   so a page is one ZRANGEBYLEX and carries its free places with it;
 - ``av:ready`` set when a full rebuild has finished: until then search reads Spanner;
-- ``av:ver:{voivodeship|point}:{region}`` the version of a voivodeship's (and a point's) free slots:
-  every script that changes a slot there sets it to a new token (Redis's clock and a counter, so a
-  token is never given twice, also after the projection is cleared or Redis lost its data). Search
-  keeps a rendered answer per query while its version holds (``shared/services/search_answers.py``).
+- ``av:changed`` a channel: every script that changes a slot publishes the voivodeship and the point
+  it changed (``voivodeship:{code} point:{id}``), ``clear`` publishes ``*``. Each process counts
+  what it hears (``redis_slot_changes.py``): the version under which search keeps a rendered answer
+  per query (``shared/services/search_answers.py``).
 
 A change is applied by a Lua script, atomically, only if its version (the slot's last commit
 timestamp in microseconds, below 2^53 so exact in Lua's doubles) is newer than the one held:
@@ -26,29 +26,26 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
+from typing import Any
 
 import redis
 
-from shared.adapters.redis_buckets import TAKE, RedisTokenBuckets
+from shared.adapters.redis_slot_changes import EVERY_SCOPE, RedisSlotChanges
 from shared.domain.availability import SlotQuery, SlotState
 from shared.domain.booking import Slot
 from shared.services.availability import ProjectionUnavailable
-from shared.services.rate_limits import Toll
 
-# A new version for every voivodeship and point whose free slots a script changed: Redis's clock and a
-# counter, so that no token repeats, not even after ``clear`` or a restart that lost the data.
-BUMP = """if next(changed) ~= nil then
-  local clock = redis.call('TIME')
-  local token = clock[1] .. '.' .. clock[2] .. '.' .. redis.call('INCR', prefix .. 'av:seq')
-  for scope in pairs(changed) do
-    redis.call('SET', prefix .. 'av:ver:' .. scope, token)
-  end
+# Every voivodeship and point whose free slots a script changed, published in the same atomic script
+# after a sequence number (and returned, so that the process that made the change counts it at once
+# and knows its message when it arrives: redis_slot_changes.py).
+PUBLISH_CHANGED = """local published = ''
+if next(changed) ~= nil then
+  local words = {tostring(redis.call('INCR', prefix .. 'av:seq'))}
+  for scope in pairs(changed) do words[#words + 1] = scope end
+  published = table.concat(words, ' ')
+  redis.call('PUBLISH', prefix .. 'av:changed', published)
 end
 """
-
-# The rate-limit token (``redis_buckets.TAKE`` on KEYS[1]) and a scope's version (KEYS[2]) in one
-# command: a kept search answer's whole round trip, with no pipeline around it.
-TAKE_AND_VERSION = TAKE.replace("return tostring(wait)", "return {tostring(wait), redis.call('GET', KEYS[2])}")
 
 APPLY = """
 local prefix = ARGV[1]
@@ -88,9 +85,9 @@ for i = 2, #ARGV, 9 do
     applied = applied + 1
   end
 end
--- BUMP
-return applied
-""".replace("-- BUMP\n", BUMP)
+-- PUBLISH
+return {applied, published}
+""".replace("-- PUBLISH\n", PUBLISH_CHANGED)
 
 # A slot Spanner no longer has: out of every sorted set (through the region codes held with its
 # state), and held as capacity 0 with the same version, so that only a newer state (the slot created
@@ -123,24 +120,23 @@ for i = 2, #ARGV, 3 do
     end
   end
 end
--- BUMP
-return removed
-""".replace("-- BUMP\n", BUMP)
+-- PUBLISH
+return {removed, published}
+""".replace("-- PUBLISH\n", PUBLISH_CHANGED)
 
 
 class RedisAvailability:
     """Implements ``AvailabilityProjection`` (and so search's ``FreeSlotReader``)."""
 
     def __init__(
-        self, client: redis.Redis, key_prefix: str = "", batch: int = 500, buckets: RedisTokenBuckets | None = None
+        self, client: redis.Redis, key_prefix: str = "", batch: int = 500, changes: RedisSlotChanges | None = None
     ) -> None:
         self.client = client
         self.prefix = key_prefix
         self.batch = batch
-        self.buckets = buckets  # the shared rate limits, whose token a search takes in its round trip
+        self.changes = changes or RedisSlotChanges(client, key_prefix)  # what this process hears changed
         self._apply = client.register_script(APPLY)
         self._remove = client.register_script(REMOVE)
-        self._take_and_version = client.register_script(TAKE_AND_VERSION)
 
     # --- writes ----------------------------------------------------------------------------
 
@@ -153,7 +149,7 @@ class RedisAvailability:
                     slot = state.slot
                     args += [slot.point_id, slot.vaccine, _epoch(slot.starts_at), slot.capacity, slot.booked,
                              state.version, slot.voivodeship, slot.county, slot.municipality]  # fmt: skip
-                applied += int(self._apply(keys=[], args=args))
+                applied += self._changed_by(self._apply(keys=[], args=args))
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error
         return applied
@@ -165,10 +161,16 @@ class RedisAvailability:
                 args: list[str | int] = [self.prefix]
                 for point_id, starts_at, vaccine in keys[start : start + self.batch]:
                     args += [point_id, vaccine, _epoch(starts_at)]
-                removed += int(self._remove(keys=[], args=args))
+                removed += self._changed_by(self._remove(keys=[], args=args))
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error
         return removed
+
+    def _changed_by(self, answer: list[Any]) -> int:
+        """A script's count; the scopes it changed are heard here at once (others hear them published)."""
+        count, published = answer
+        self.changes.heard(_text(published))
+        return int(count)
 
     def mark_ready(self, ready: bool) -> None:
         try:
@@ -205,44 +207,26 @@ class RedisAvailability:
                 held[(point_id, _instant(int(epoch)), vaccine)] = (capacity, booked, version)
         return held
 
-    def free_ranges(self, ranges: Sequence[SlotQuery], toll: Toll | None = None) -> list[list[Slot]]:
-        """Every query in one round trip (a pipeline), with the caller's rate-limit token if given."""
+    def free_ranges(self, ranges: Sequence[SlotQuery]) -> list[list[Slot]]:
+        """Every query in one round trip (a pipeline)."""
         bounds = [self._bounds(r) for r in ranges]
-        buckets = self.buckets if toll is not None and toll.wait is None else None  # once a search
         try:
             with self.client.pipeline(transaction=False) as pipe:
-                if buckets is not None and toll is not None:
-                    buckets.queue_take(pipe, toll)
                 for r, (low, high) in zip(ranges, bounds, strict=True):
                     key = f"{self.prefix}av:free:{r.level}:{r.region}:{r.vaccine}"
                     pipe.zrangebylex(key, low, high, start=0, num=r.limit + 1)
                 answers = pipe.execute(raise_on_error=False)
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error
-        if buckets is not None and toll is not None:
-            buckets.taken(answers.pop(0), toll)
         failed = next((a for a in answers if isinstance(a, Exception)), None)
         if failed is not None:
             raise ProjectionUnavailable(type(failed).__name__)
         return [_slots(members, r) for r, members in zip(ranges, answers, strict=True)]
 
-    def version(self, scope: str, toll: Toll | None = None) -> str | None:
-        """The version of a voivodeship's or point's free slots (None if never changed since the last
-        ``clear``), read with the caller's rate-limit token if not taken yet: one round trip."""
-        key = f"{self.prefix}av:ver:{scope}"
-        buckets = self.buckets if toll is not None and toll.wait is None else None
-        try:
-            if buckets is None or toll is None:
-                held = self.client.get(key)
-            else:
-                limit = toll.limit
-                wait, held = self._take_and_version(
-                    keys=[buckets.key(toll.scope, toll.key), key], args=[limit.per_second, limit.burst]
-                )
-                toll.wait = float(wait)
-        except redis.RedisError as error:
-            raise ProjectionUnavailable(type(error).__name__) from error
-        return None if held is None else _text(held)
+    def version(self, scope: str) -> str | None:
+        """The version of a voivodeship's or point's free slots as this process has heard them change,
+        with no round trip; None while it cannot tell (``redis_slot_changes.py``)."""
+        return self.changes.version(scope)
 
     @staticmethod
     def _bounds(query: SlotQuery) -> tuple[str, str]:
@@ -272,10 +256,14 @@ class RedisAvailability:
 
     def clear(self) -> None:
         """Drop the whole projection (a rebuild follows)."""
+        sequence = f"{self.prefix}av:seq"
         try:
-            keys = list(self.client.scan_iter(match=f"{self.prefix}av:*", count=1000))
+            # All but the sequence of published changes: a number must never be published twice.
+            keys = [k for k in self.client.scan_iter(match=f"{self.prefix}av:*", count=1000) if _text(k) != sequence]
             for start in range(0, len(keys), 1000):
                 self.client.delete(*keys[start : start + 1000])
+            self.client.publish(self.changes.channel, EVERY_SCOPE)
+            self.changes.heard(EVERY_SCOPE)
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error
 

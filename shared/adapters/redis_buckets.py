@@ -7,12 +7,11 @@ no memory. Redis's clock (``TIME``) is the same for every instance, unlike their
 from __future__ import annotations
 
 import hashlib
-from typing import Any
 
 import redis
 
 from shared.domain.ratelimit import Limit
-from shared.services.rate_limits import BucketsUnavailable, Toll
+from shared.services.rate_limits import BucketsUnavailable
 
 TAKE = """
 local rate = tonumber(ARGV[1])
@@ -50,21 +49,6 @@ class RedisTokenBuckets:
     def key(self, scope: str, key: str) -> str:
         # Hashed: a bucket's key names no address or session in the clear, and has a bounded length.
         return f"{self.key_prefix}rl:{scope}:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
-
-    def queue_take(self, pipe: Any, toll: Toll) -> None:
-        """Queue ``take`` on a pipeline (no SCRIPT EXISTS round trip: see ``taken``)."""
-        pipe.evalsha(self._take.sha, 1, self.key(toll.scope, toll.key), toll.limit.per_second, toll.limit.burst)
-
-    def taken(self, answer: Any, toll: Toll) -> None:
-        """Read the queued take's answer into ``toll``; a server that lost the script runs it here."""
-        if isinstance(answer, redis.exceptions.NoScriptError):
-            try:
-                answer = self.take(toll.scope, toll.key, toll.limit)
-            except BucketsUnavailable:
-                return  # not taken: the caller checks the limit itself
-        elif isinstance(answer, Exception):
-            return
-        toll.wait = float(answer)
 
     def take(self, scope: str, key: str, limit: Limit) -> float:
         try:

@@ -20,7 +20,6 @@ from shared.domain.identity import Principal, Role
 from shared.domain.ratelimit import Limit
 from shared.entrypoints.web import GUARD, Clock, Handler, Problem, Routes, RouteTable, utc_now
 from shared.services.identity import NotAuthenticated
-from shared.services.rate_limits import Toll
 
 log = logging.getLogger(__name__)
 HandlerT = TypeVar("HandlerT", bound=Handler)
@@ -38,8 +37,6 @@ class Authenticator(Protocol):
 
 class RateLimiting(Protocol):
     def check(self, scope: str, key: str, limit: Limit) -> int: ...
-
-    def settle(self, toll: Toll) -> int: ...
 
 
 def bearer_token(request: Request) -> str | None:
@@ -87,17 +84,6 @@ class Throttle:
         if wait:
             if who == "user":  # a person over their limit: counted by a log-based metric with an alert
                 log.warning("person rate limited", extra={"fields": {"scope": scope, "who": key}})
-            raise _limited(wait)
-
-    def toll(self, scope: str, request: Request) -> Toll | None:
-        """The caller's token for ``scope`` by address, for a read to take in its own round trip (search);
-        ``settle`` then answers 429 as ``by_address`` would. None where ``scope`` has no limit."""
-        configured = self._configured.get(f"{scope}:ip")
-        return None if configured is None else Toll(f"{scope}:ip", self.client_address(request), Limit(*configured))
-
-    def settle(self, toll: Toll | None) -> None:
-        """429 if the toll's caller is over the limit (checked now if no read took the token)."""
-        if toll is not None and (wait := self._rate_limits.settle(toll)):
             raise _limited(wait)
 
     def by_address(self, scope: str, request: Request) -> None:

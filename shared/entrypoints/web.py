@@ -194,6 +194,8 @@ class Routes:
             rules.append(Rule(pattern, methods=[method], endpoint=endpoint, strict_slashes=False))
         # No redirects: a path with "//" is simply not a route (merging would answer with a redirect).
         self._map = Map(rules, merge_slashes=False, redirect_defaults=False)
+        # Bound once: the routes match on the path and method only (no host, no redirects to build).
+        self._adapter = self._map.bind("localhost")
 
     def rules(self) -> list[Rule]:
         """The (method, path pattern) rules served, for the checks against openapi.yaml and the host."""
@@ -206,8 +208,7 @@ class Routes:
         """The matching handler's answer; errors propagate (``dispatch`` maps them)."""
         if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
             raise too_large()  # before anything reads it (also on routes that take no body)
-        adapter = self._map.bind_to_environ(request.environ)
-        endpoint, arguments = adapter.match(request.path, method=request.method)
+        endpoint, arguments = self._adapter.match(request.path, method=request.method)
         return self._handlers[str(endpoint)](request, **arguments)
 
 

@@ -22,7 +22,6 @@ from typing import Any, Protocol
 
 from shared.domain.availability import SlotQuery, SlotState
 from shared.domain.booking import Slot
-from shared.services.rate_limits import Toll
 from shared.services.search import FreeSlotReader, RangeBatchReader, read_each
 
 log = logging.getLogger(__name__)
@@ -51,9 +50,10 @@ class AvailabilityProjection(FreeSlotReader, Protocol):
 
     def is_ready(self) -> bool: ...
 
-    def version(self, scope: str, toll: Toll | None = None) -> str | None:
+    def version(self, scope: str) -> str | None:
         """The version of a voivodeship's or a point's free slots ("voivodeship:14", "point:{id}"): a
-        new one whenever a slot there changes (``shared/services/search_answers.py``)."""
+        new one whenever a slot there changes (``shared/services/search_answers.py``); None where it
+        cannot tell."""
         ...
 
     def mark_ready(self, ready: bool) -> None: ...
@@ -212,12 +212,12 @@ class ProjectedFreeSlots:
                 self._down()
         return self.fallback.free_slots(query)
 
-    def free_ranges(self, ranges: Sequence[SlotQuery], toll: Toll | None = None) -> list[list[Slot]]:
-        """The projection's batch read (with the toll) while it is ready; else the fallback's reads."""
+    def free_ranges(self, ranges: Sequence[SlotQuery]) -> list[list[Slot]]:
+        """The projection's batch read while it is ready; else the fallback's reads."""
         source = self._source()
         if source is self.projection and isinstance(self.projection, RangeBatchReader):
             try:
-                return self.projection.free_ranges(ranges, toll)
+                return self.projection.free_ranges(ranges)
             except ProjectionUnavailable:
                 self._down()
         elif source is self.projection:
@@ -227,11 +227,11 @@ class ProjectedFreeSlots:
                 self._down()
         return read_each(self.fallback, ranges)
 
-    def version(self, scope: str, toll: Toll | None = None) -> str | None:
+    def version(self, scope: str) -> str | None:
         """The projection's version of ``scope`` while search reads the projection; else None."""
         if self._source() is self.projection:
             try:
-                return self.projection.version(scope, toll)
+                return self.projection.version(scope)
             except ProjectionUnavailable:
                 self._down()
         return None

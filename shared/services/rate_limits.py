@@ -2,7 +2,9 @@
 
 The shared buckets live in Redis (one atomic round trip per check). Losing Redis costs precision,
 never availability: while it does not answer, each process limits on its own buckets, and Redis is
-asked again only after a pause, so a dead server does not cost every request a timeout.
+asked again only after a pause, so a dead server does not cost every request a timeout. Scopes
+named ``per_process`` are always limited on the process's own buckets (their shared limit is at the
+edge).
 """
 
 from __future__ import annotations
@@ -12,7 +14,6 @@ import math
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from typing import Protocol
 
 from shared.domain.ratelimit import Limit, RateLimiter
@@ -22,20 +23,6 @@ log = logging.getLogger(__name__)
 
 class BucketsUnavailable(Exception):
     """The shared bucket store did not answer in time."""
-
-
-@dataclass
-class Toll:
-    """A rate-limit token to take in the same round trip as a read (search's one Redis round trip).
-
-    The reader that takes it sets ``wait`` (0 when allowed, else seconds until a token is free); left
-    None, nobody took it and the caller checks the limit through ``RateLimits.check``.
-    """
-
-    scope: str
-    key: str
-    limit: Limit
-    wait: float | None = None
 
 
 class SharedBuckets(Protocol):
@@ -51,9 +38,11 @@ class RateLimits:
         local: RateLimiter,
         clock: Callable[[], float] = time.monotonic,
         retry_shared_after_s: float = 5.0,
+        per_process: frozenset[str] = frozenset(),
     ) -> None:
         self.shared = shared
         self.local = local
+        self.per_process = per_process  # scopes limited on the process's own buckets only
         self.clock = clock
         self.retry_shared_after_s = retry_shared_after_s
         self._shared_down_until = float("-inf")
@@ -62,7 +51,7 @@ class RateLimits:
     def check(self, scope: str, key: str, limit: Limit) -> int:
         """0 when allowed, else whole seconds to wait (for Retry-After)."""
         now = self.clock()
-        if self.shared is not None and now >= self._shared_down_until:
+        if self.shared is not None and now >= self._shared_down_until and scope not in self.per_process:
             try:
                 wait = self.shared.take(scope, key, limit)
             except BucketsUnavailable:
@@ -73,12 +62,6 @@ class RateLimits:
             else:
                 return 0 if wait <= 0 else max(1, math.ceil(wait))
         return self.local.check(scope, key, limit, now)
-
-    def settle(self, toll: Toll) -> int:
-        """``check`` for a toll: its answer if a reader took it in its round trip, else a check now."""
-        if toll.wait is None:
-            return self.check(toll.scope, toll.key, toll.limit)
-        return 0 if toll.wait <= 0 else max(1, math.ceil(toll.wait))
 
     @property
     def shared_in_use(self) -> bool:

@@ -27,7 +27,6 @@ from shared.domain.points import Point
 from shared.domain.programme import Programme
 from shared.domain.refusals import RefusalKind, Refused
 from shared.services.ports import PointDirectory
-from shared.services.rate_limits import Toll
 
 MAX_RANGE = timedelta(days=92)
 
@@ -48,10 +47,10 @@ class FreeSlotReader(Protocol):
 
 @runtime_checkable
 class RangeBatchReader(Protocol):
-    """A reader that reads many ranges in one round trip, and may take a rate-limit token with them."""
+    """A reader that reads many ranges in one round trip."""
 
-    def free_ranges(self, ranges: Sequence[SlotQuery], toll: Toll | None = None) -> list[list[Slot]]:
-        """Each query's slots, as ``free_slots`` reads them; sets ``toll.wait`` if it took the token."""
+    def free_ranges(self, ranges: Sequence[SlotQuery]) -> list[list[Slot]]:
+        """Each query's slots, as ``free_slots`` reads them."""
         ...
 
 
@@ -145,11 +144,7 @@ class SlotSearch:
         self.programme = programme
         self._batch = slots if isinstance(slots, RangeBatchReader) else None
 
-    def search(
-        self, filters: SearchFilters, page_token: str | None, now: datetime, toll: Toll | None = None
-    ) -> SearchPage:
-        """``toll``: the caller's rate-limit token, taken in the same round trip as the reads where the
-        reader can (then ``toll.wait`` is set; else the caller checks the limit itself)."""
+    def search(self, filters: SearchFilters, page_token: str | None, now: datetime) -> SearchPage:
         programme = self.programme()
         vaccines = (
             [filters.vaccine] if filters.vaccine else sorted(v.code for v in programme.vaccines) if programme else []
@@ -161,7 +156,7 @@ class SlotSearch:
         # A point is a region of its own (its free slots per vaccine): one batch of range reads either way.
         level, region = (Level.POINT, filters.point_id) if filters.point_id else self._level(filters)
         ranges = [self._region(level, region, vaccine, start, filters.end, wanted, after) for vaccine in vaccines]
-        found_ranges = self._batch.free_ranges(ranges, toll) if self._batch else read_each(self.slots, ranges)
+        found_ranges = self._batch.free_ranges(ranges) if self._batch else read_each(self.slots, ranges)
         candidates: Iterable[Slot] = heapq.merge(*found_ranges, key=_order)
         found: list[Slot] = []
         for slot in candidates:

@@ -4,15 +4,17 @@ A search's answer depends on the query, the programme's vaccines, the free slots
 or point, and "now": a slot that has started is no longer shown, and a search with no end given ends
 14 days from the minute it is asked in, so a later slot may join a page that was not full (a full
 page cannot change that way: a later slot sorts after it). The projection gives each voivodeship and
-each point a version that every change there replaces, so an answer kept with the version it was
-read under is still the answer while that version holds. A kept answer costs one round trip: the
-version, read together with the caller's rate-limit token; no range read, no parsing, no JSON.
+each point a version that every change there replaces, and this process hears of each change without
+asking (``shared/adapters/redis_slot_changes.py``), so an answer kept with the version it was read
+under is still the answer while that version holds. A kept answer costs no round trip at all: no
+range read, no parsing, no JSON.
 
-A booking or cancel changes its voivodeship's and its point's version in the same script that changes
-the free slots, so the very next search misses and reads them: nothing is shown stale. The version is
-read before the slots (a change in between makes the kept answer older than its version says, so the
-next search reads again: never the other way round). Where the reads would not come from the
-projection (Spanner while it is not ready, Redis down), there is no version and nothing is kept.
+A booking or cancel announces its voivodeship and its point in the same script that changes the free
+slots, so the very next search misses and reads them: nothing is shown stale. The version is taken
+before the slots are read (a change in between makes the kept answer older than its version says, so
+the next search reads again: never the other way round). Where the reads would not come from the
+projection (Spanner while it is not ready, Redis down), or where this process cannot tell what changed
+(its subscription not confirmed, or silent), there is no version and nothing is kept or served.
 """
 
 from __future__ import annotations
@@ -24,14 +26,11 @@ from typing import Protocol
 
 from cachetools import LRUCache
 
-from shared.services.rate_limits import Toll
-
 
 class VersionedSlots(Protocol):
-    def version(self, scope: str, toll: Toll | None = None) -> str | None:
-        """The current version of ``scope``'s free slots ("voivodeship:14", "point:{id}"), read in one
-        round trip with ``toll`` (if given and not yet taken); None where search would not read them
-        from a versioned source."""
+    def version(self, scope: str) -> str | None:
+        """The current version of ``scope``'s free slots ("voivodeship:14", "point:{id}"); None where
+        search would not read them from a versioned source."""
         ...
 
 
@@ -74,19 +73,19 @@ class SearchAnswers:
         self._kept: LRUCache[str, KeptAnswer] = LRUCache(maxsize=max_answers)
         self._lock = threading.Lock()
 
-    def kept(self, query: str, now: datetime, toll: Toll | None) -> bytes | None:
-        """The answer kept for ``query`` if its slots are unchanged (the toll taken either way it is read)."""
+    def kept(self, query: str, now: datetime) -> bytes | None:
+        """The answer kept for ``query`` if its slots are unchanged."""
         with self._lock:
             answer = self._kept.get(query)
         if answer is None or not answer.holds_at(now):
             return None
-        if self.version(answer.scope, toll) != answer.version:
+        if self.version(answer.scope) != answer.version:
             return None
         return answer.body
 
-    def version(self, scope: str, toll: Toll | None) -> str | None:
-        """Read before the slots an answer is made from (with the toll where nobody took it yet)."""
-        return None if self.slots is None else self.slots.version(scope, toll)
+    def version(self, scope: str) -> str | None:
+        """Taken before the slots an answer is made from are read."""
+        return None if self.slots is None else self.slots.version(scope)
 
     def keep(self, query: str, answer: KeptAnswer) -> None:
         with self._lock:

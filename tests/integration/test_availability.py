@@ -17,16 +17,14 @@ from google.cloud.spanner_v1.keyset import KeySet
 
 from emulators.seed import demo_programme
 from emulators.stack import LocalStack
+from emulators.waiting import poll_until
 from shared.adapters.redis_availability import RedisAvailability
-from shared.adapters.redis_buckets import RedisTokenBuckets
 from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.adapters.spanner_reads import SpannerFreeSlots
 from shared.bootstrap import Container, build_container
 from shared.domain.availability import Level, SlotQuery, SlotState
 from shared.domain.booking import Channel, Slot
-from shared.domain.ratelimit import Limit
 from shared.services.availability import Availability, AvailabilityProjection, ProjectedFreeSlots
-from shared.services.rate_limits import Toll
 from shared.services.search import SearchFilters
 from shared.services.visits import BookingRequest
 from tests.integration.conftest import NOW, add_patient, add_point, at, visit_service
@@ -222,50 +220,44 @@ def test_a_slot_deleted_in_spanner_leaves_the_projection_when_its_change_arrives
     assert availability.reconcile().repaired == 0  # nothing left to repair
 
 
-def test_a_search_takes_its_rate_limit_token_and_reads_every_vaccine_in_one_round_trip(
-    emulator_env: dict[str, str],
-) -> None:
-    client, projection = _with_buckets(emulator_env)
+def test_a_search_reads_every_vaccine_in_one_round_trip(emulator_env: dict[str, str]) -> None:
+    client, projection = _redis(emulator_env)
     projection.apply([state(A, 0, 1, 1), state(B, 30, 0, 1, vaccine="spikevax"), state(A, 60, 3, 1)])
     ranges = [SlotQuery(Level.COUNTY, "1465", v, T0, T0 + timedelta(days=1), 10) for v in ("comirnaty", "spikevax")]
-    # A server that lost the script (new, or restarted) still takes the token, through a plain call.
-    client.script_flush()
-    first = Toll("search:ip", "192.0.2.8", Limit(0.001, 2))
-    projection.free_ranges(ranges, first)
-    assert first.wait == 0
     calls_before = _calls(client)
-    tolls = [Toll("search:ip", "192.0.2.7", Limit(0.001, 2)) for _ in range(3)]
-    found = [projection.free_ranges(ranges, toll) for toll in tolls]
-    # One pipeline a search: the token (EVALSHA) and both ranges, no SCRIPT EXISTS before them.
+    found = [projection.free_ranges(ranges) for _ in range(3)]
     calls_after = _calls(client)
+    # One pipeline a search: both ranges, nothing else (the rate limit of search is the process's own).
     assert {name: calls_after[name] - calls_before[name] for name in calls_after} == {
-        "evalsha": 3, "zrangebylex": 6, "script|exists": 0,
+        "evalsha": 0, "zrangebylex": 6, "ping": 0,
     }  # fmt: skip
     assert [[(s.starts_at - T0, s.point_id, s.free_places) for s in r] for r in found[0]] == [
         [(timedelta(0), A, 2)],
         [(timedelta(minutes=30), B, 3)],
     ]
     assert found[2] == found[0]
-    assert [t.wait == 0 for t in tolls] == [True, True, False]  # the burst of 2, then over the limit
-    # Without shared buckets nobody takes the toll: the caller checks the limit itself.
-    untaken = Toll("search:ip", "192.0.2.9", Limit(0.001, 2))
-    RedisAvailability(client, projection.prefix).free_ranges(ranges, untaken)
-    assert untaken.wait is None
 
 
 def _calls(client: redis.Redis) -> dict[str, int]:
     stats = client.info("commandstats")
-    names = ("evalsha", "zrangebylex", "script|exists")
+    names = ("evalsha", "zrangebylex", "ping")
     return {name: int(stats.get(f"cmdstat_{name}", {}).get("calls", 0)) for name in names}
 
 
-def test_every_change_gives_its_voivodeship_and_point_a_new_version_and_a_clear_never_repeats_one(
+def _heard(projection: AvailabilityProjection) -> str:
+    """The projection's version once it can tell (a subscription is confirmed a moment after the first ask)."""
+    version = poll_until(lambda: projection.version("voivodeship:14"), lambda v: v is not None, timeout_s=5)
+    assert version is not None, "the change subscription was not confirmed"
+    return version
+
+
+def test_every_change_gives_its_voivodeship_and_point_a_new_version_and_a_clear_changes_every_one(
     projection: AvailabilityProjection,
 ) -> None:
-    assert projection.version("voivodeship:14") is None  # never changed: nothing can be kept for it
+    never_changed = _heard(projection)
     projection.apply([state(A, 0, 0, 1), state(B, 0, 0, 1, region=KRK)])
     waw, krk, point_a = (projection.version(s) for s in ("voivodeship:14", "voivodeship:12", f"point:{A}"))
-    assert None not in (waw, krk, point_a)
+    assert None not in (waw, krk, point_a) and waw != never_changed
     projection.apply([state(A, 0, 0, 1)])  # redelivered: applies nothing, changes no version
     assert projection.version("voivodeship:14") == waw
     projection.apply([state(A, 0, 1, 2)])  # booked: Warsaw and point A change, Kraków does not
@@ -275,36 +267,40 @@ def test_every_change_gives_its_voivodeship_and_point_a_new_version_and_a_clear_
     changed = projection.version("voivodeship:14")
     projection.remove([state(A, 0, 1, 2).slot.key])
     assert projection.version("voivodeship:14") not in (None, changed)
-    seen = {projection.version("voivodeship:14")}
+    seen = {projection.version(s) for s in ("voivodeship:14", "voivodeship:12", "voivodeship:02")}
     projection.clear()
-    assert projection.version("voivodeship:14") is None
-    projection.apply([state(A, 0, 0, 3)])
-    assert projection.version("voivodeship:14") not in seen  # a token is never given twice
+    after_clear = {projection.version(s) for s in ("voivodeship:14", "voivodeship:12", "voivodeship:02")}
+    assert None not in after_clear and not seen & after_clear
 
 
-def test_a_kept_answer_s_version_is_read_with_the_rate_limit_token_in_one_round_trip(
+def test_another_process_s_change_is_heard_and_a_version_costs_no_round_trip(emulator_env: dict[str, str]) -> None:
+    client, here = _redis(emulator_env)
+    elsewhere = RedisAvailability(redis.Redis.from_url(emulator_env["EREG_REDIS_URL"], socket_timeout=2), here.prefix)
+    before, krakow = _heard(here), here.version("voivodeship:12")
+    calls = _calls(client)
+    assert {here.version("voivodeship:14") for _ in range(200)} == {before}
+    assert _calls(client)["ping"] - calls["ping"] <= 1  # at most the liveness ping, every half a second
+    elsewhere.apply([state(A, 0, 0, 1)])  # another process's booking: heard as it is published
+    assert poll_until(lambda: here.version("voivodeship:14"), lambda v: v != before, timeout_s=5) not in (None, before)
+    assert here.version("voivodeship:12") == krakow
+
+
+def test_a_lost_subscription_tells_nothing_until_it_is_back_and_then_under_a_new_generation(
     emulator_env: dict[str, str],
 ) -> None:
-    client, projection = _with_buckets(emulator_env)
-    projection.apply([state(A, 0, 0, 1)])
-    client.script_flush()  # a server that lost the script (new, or restarted) is given it again
-    toll = Toll("search:ip", "192.0.2.10", Limit(0.001, 1))
-    first = projection.version("voivodeship:14", toll)
-    assert first is not None and toll.wait == 0
-    before = _calls(client)
-    again = Toll("search:ip", "192.0.2.10", Limit(0.001, 1))
-    assert projection.version("voivodeship:14", again) == first and again.wait is not None and again.wait > 0
-    assert projection.version("voivodeship:14", again) == first  # a toll taken is not taken twice
-    ranges = [SlotQuery(Level.COUNTY, "1465", "comirnaty", T0, T0 + timedelta(days=1), 10)]
-    projection.free_ranges(ranges, again)  # nor by the range reads after it
-    after = _calls(client)
-    # One command for the token and the version, and no SCRIPT EXISTS before it.
-    assert {name: after[name] - before[name] for name in after} == {
-        "evalsha": 1, "zrangebylex": 1, "script|exists": 0,
-    }  # fmt: skip
+    name = f"t{uuid.uuid4().hex[:8]}"
+    client = redis.Redis.from_url(emulator_env["EREG_REDIS_URL"], socket_timeout=2, client_name=name)
+    projection = RedisAvailability(client, f"{name}:")
+    before = _heard(projection)
+    for listener in client.client_list(_type="pubsub"):
+        if listener["name"] == name:
+            client.client_kill_filter(_id=listener["id"])
+    # The client reconnects and subscribes again by itself: changes made meanwhile were not heard, so
+    # nothing kept before holds (a new generation), and nothing is told until the new one is confirmed.
+    after = poll_until(lambda: projection.version("voivodeship:14"), lambda v: v not in (None, before), timeout_s=5)
+    assert after is not None and after.split(".")[0] != before.split(".")[0]
 
 
-def _with_buckets(emulator_env: dict[str, str]) -> tuple[redis.Redis, RedisAvailability]:
+def _redis(emulator_env: dict[str, str]) -> tuple[redis.Redis, RedisAvailability]:
     client = redis.Redis.from_url(emulator_env["EREG_REDIS_URL"], socket_timeout=2)
-    prefix = f"t{uuid.uuid4().hex[:8]}:"
-    return client, RedisAvailability(client, prefix, buckets=RedisTokenBuckets(client, prefix))
+    return client, RedisAvailability(client, f"t{uuid.uuid4().hex[:8]}:")

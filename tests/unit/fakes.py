@@ -589,22 +589,20 @@ class FakeProjection:
         self.held: dict[SlotKey, SlotState] = {}
         self.ready = False
         self.down = False
-        self.versions: dict[str, int] = {}
-        self._changes = 0
+        self.versions: dict[str, int] = {}  # changes heard per scope, as RedisSlotChanges counts them
+        self.clears = 0
 
     def _check(self) -> None:
         if self.down:
             raise ProjectionUnavailable("down")
 
     def _changed(self, slot: Slot) -> None:
-        self._changes += 1
         for scope in (f"voivodeship:{slot.voivodeship}", f"point:{slot.point_id}"):
-            self.versions[scope] = self._changes
+            self.versions[scope] = self.versions.get(scope, 0) + 1
 
-    def version(self, scope: str, toll: Any = None) -> str | None:
+    def version(self, scope: str) -> str | None:
         self._check()
-        held = self.versions.get(scope)
-        return None if held is None else str(held)
+        return f"{self.clears}.{self.versions.get(scope, 0)}"
 
     def apply(self, states: Sequence[SlotState]) -> int:
         self._check()
@@ -644,7 +642,7 @@ class FakeProjection:
     def clear(self) -> None:
         self._check()
         self.held.clear()
-        self.versions.clear()
+        self.clears += 1
 
     def free_slots(self, query: SlotQuery) -> list[Slot]:
         self._check()

@@ -13,7 +13,6 @@ from shared.domain.identity import Principal, Role
 from shared.domain.ratelimit import Limit
 from shared.entrypoints.auth import Gate, Throttle, guarded
 from shared.entrypoints.web import Routes
-from shared.services.rate_limits import Toll
 
 app = Flask(__name__)
 
@@ -26,9 +25,6 @@ class Limits:
     def check(self, scope: str, key: str, limit: Limit) -> int:
         self.seen.append((scope, key))
         return 7 if scope in self.over else 0
-
-    def settle(self, toll: Toll) -> int:
-        return self.check(toll.scope, toll.key, toll.limit)
 
 
 @dataclass

@@ -545,6 +545,18 @@ def test_cloud_armor_denies_dev_paths_and_bans_by_rate(repo_infra: Infra) -> Non
     assert backends["enable_cdn"] == "${each.value.cdn}"
 
 
+def test_search_s_address_limit_is_per_process_because_the_edge_limits_every_instance_first(
+    repo_infra: Infra,
+) -> None:
+    settings = Settings(deployment="local")
+    assert settings.rate_limits_per_process == {"search:ip"}
+    functions_tf = (REPO / "infra" / "functions.tf").read_text()
+    assert re.search(r'EREG_RATE_LIMITS_PER_PROCESS\s*=\s*jsonencode\(\["search:ip"\]\)', functions_tf)
+    edge = yaml.safe_load((REPO / "infra" / "functions.yaml").read_text())["functions"]["slots"]["edge_limit"]
+    per_second, _ = settings.rate_limits["search:ip"]
+    assert "slots" in repo_infra.locals["edge_limits"] and edge["per_minute"] / 60 <= per_second
+
+
 # What each negative case changes, and a word its problem must contain.
 @dataclass(frozen=True)
 class Change:

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from shared.domain.ratelimit import Limit, RateLimiter, TokenBucket
-from shared.services.rate_limits import BucketsUnavailable, RateLimits, Toll
+from shared.services.rate_limits import BucketsUnavailable, RateLimits
 
 
 def test_bucket_allows_the_burst_then_the_steady_rate() -> None:
@@ -62,11 +62,11 @@ def test_without_the_shared_store_the_process_buckets_hold_the_limit_and_it_is_r
     assert shared.calls == 2 and limits.shared_in_use
 
 
-def test_a_toll_taken_by_a_read_is_settled_from_its_answer_and_one_nobody_took_is_checked_now() -> None:
+def test_a_scope_limited_per_process_never_asks_the_shared_store() -> None:
     shared = FlakySharedBuckets()
-    limits = RateLimits(shared, RateLimiter(), clock=lambda: 0.0)
+    limits = RateLimits(shared, RateLimiter(), clock=lambda: 0.0, per_process=frozenset({"search:ip"}))
     limit = Limit(per_second=0.001, burst=2)
-    assert [limits.settle(Toll("search:ip", "a", limit, wait=w)) for w in (0.0, 0.2, 7.5)] == [0, 1, 8]
-    assert shared.calls == 0  # the read's round trip took those tokens
-    assert limits.settle(Toll("search:ip", "a", limit)) == 0
+    assert [limits.check("search:ip", "a", limit) for _ in range(3)] == [0, 0, 1000]  # the process's bucket
+    assert shared.calls == 0
+    assert limits.check("login:ip", "a", limit) == 0  # other scopes are shared as before
     assert shared.calls == 1
