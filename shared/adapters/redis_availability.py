@@ -42,6 +42,8 @@ PUBLISH_CHANGED = """local published = ''
 if next(changed) ~= nil then
   local words = {tostring(redis.call('INCR', prefix .. 'av:seq'))}
   for scope in pairs(changed) do words[#words + 1] = scope end
+  -- A rebuild's or a new schedule's batch: "every scope", so that no message is long.
+  if #words > 65 then words = {words[1], '*'} end
   published = table.concat(words, ' ')
   redis.call('PUBLISH', prefix .. 'av:changed', published)
 end

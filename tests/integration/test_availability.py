@@ -285,6 +285,22 @@ def test_another_process_s_change_is_heard_and_a_version_costs_no_round_trip(emu
     assert here.version("voivodeship:12") == krakow
 
 
+def test_a_batch_of_many_points_is_announced_as_every_scope_so_no_message_is_long(
+    emulator_env: dict[str, str],
+) -> None:
+    client, projection = _redis(emulator_env)
+    _heard(projection)
+    elsewhere = projection.version("voivodeship:02")
+    listener = client.pubsub()
+    listener.subscribe(f"{projection.prefix}av:changed")
+    projection.apply([state(str(uuid.uuid4()), 0, 0, 1) for _ in range(40)])  # 40 points, one voivodeship
+    assert projection.version("voivodeship:02") == elsewhere
+    projection.apply([state(str(uuid.uuid4()), 0, 0, 1) for _ in range(70)])  # a rebuild's batch, say
+    assert projection.version("voivodeship:02") != elsewhere  # every scope: announced as "*"
+    published = [m["data"] for m in iter(lambda: listener.get_message(timeout=1), None) if m["type"] == "message"]
+    assert [len(m.split()) for m in published] == [42, 2] and published[1].endswith(b" *")
+
+
 def test_a_lost_subscription_tells_nothing_until_it_is_back_and_then_under_a_new_generation(
     emulator_env: dict[str, str],
 ) -> None:
