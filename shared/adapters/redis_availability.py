@@ -9,8 +9,9 @@ Layout, every key under the configured prefix:
   ``{epoch:010d}|{point_id}|{free}``, all at score 0: lexicographic order is (start, point) order,
   so a page is one ZRANGEBYLEX and carries its free places with it;
 - ``av:ready`` set when a full rebuild has finished: until then search reads Spanner;
-- ``av:changed`` a channel: every script that changes a slot publishes the voivodeship and the point
-  it changed (``voivodeship:{code} point:{id}``), ``clear`` publishes ``*``. Each process counts
+- ``av:changed`` a channel: every script that changes a slot publishes a number from ``av:seq`` and
+  the voivodeships and points it changed (``17 voivodeship:{code} point:{id}``; ``17 *`` past 64 of
+  them), ``clear`` publishes ``*``. Each process counts
   what it hears (``redis_slot_changes.py``): the version under which search keeps a rendered answer
   per query (``shared/services/search_answers.py``).
 
