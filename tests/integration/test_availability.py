@@ -106,6 +106,24 @@ def test_a_removed_slot_leaves_every_level_and_stays_out_until_a_newer_state(
     assert [p for _, p, _ in free(projection)] == [A, B]
 
 
+def test_a_removal_at_a_version_outlasts_older_states_and_yields_to_a_newer_one(
+    projection: AvailabilityProjection,
+) -> None:
+    """A suspension's (or a deletion's) removal carries its commit: a change committed before it and
+    arriving after it is older, so it stays out; a state held newer than the removal stays."""
+    projection.apply([state(A, 0, booked=1, version=5), state(B, 0, booked=0, version=5)])
+    here, unknown = state(A, 0, 0, 0).slot.key, state(A, 90, 0, 0).slot.key
+    assert projection.remove([here, unknown], [8, 8]) == 1  # the unknown one: held as a tombstone at 8
+    assert projection.states([A]) == {here: (0, 0, 8), unknown: (0, 0, 8)}
+    projection.apply([state(A, 0, booked=0, version=7), state(A, 90, booked=0, version=6)])  # late, older
+    assert [p for _, p, _ in free(projection, "point", A)] == []
+    assert projection.remove([state(B, 0, 0, 0).slot.key], [4]) == 0  # B is held at 5: newer, it stays
+    assert [p for _, p, _ in free(projection)] == [B]
+    projection.apply([state(A, 0, booked=0, version=9)])  # the point open again, a later commit
+    assert [p for _, p, _ in free(projection)] == [A, B]
+    assert projection.states([A])[here] == (3, 0, 9)
+
+
 def test_ready_flag_and_clear(projection: AvailabilityProjection) -> None:
     assert not projection.is_ready()
     projection.apply([state(A, 0, 0, 1)])
