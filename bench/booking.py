@@ -145,7 +145,8 @@ def main() -> None:
 class CountingDatabase(SpannerDatabase):
     """The process's database handle, timing each read-write transaction (its turn held, every
     attempt) and counting the Spanner reads made inside it: by key, of the patient's own rows (key
-    prefix of an interleaved table), and of slots by range or index (what candidates replace)."""
+    prefix of an interleaved table), and of slots by range or index (what candidates replace); and
+    the mutations its commit carries (one a write call, of one table, however many rows)."""
 
     def __init__(self, inner: SpannerDatabase) -> None:
         super().__init__(inner.database, 1)
@@ -154,9 +155,10 @@ class CountingDatabase(SpannerDatabase):
         self.prefix_reads: list[int] = []
         self.range_reads: list[int] = []
         self.attempts: list[int] = []
+        self.mutations: list[int] = []
 
     def run_in_transaction(self, work: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-        counts = {"key": 0, "prefix": 0, "range": 0, "attempts": 0}
+        counts = {"key": 0, "prefix": 0, "range": 0, "attempts": 0, "mutations": 0}
 
         def counted(transaction: Any) -> T:
             counts.update(key=0, prefix=0, range=0)
@@ -169,7 +171,9 @@ class CountingDatabase(SpannerDatabase):
                 return read(table, columns, keyset, index=index, **more)
 
             transaction.read = counting_read
-            return work(transaction, *args, **kwargs)
+            result = work(transaction, *args, **kwargs)
+            counts["mutations"] = len(transaction._mutations)
+            return result
 
         started = time.perf_counter()
         try:
@@ -180,6 +184,7 @@ class CountingDatabase(SpannerDatabase):
             self.prefix_reads.append(counts["prefix"])
             self.range_reads.append(counts["range"])
             self.attempts.append(counts["attempts"])
+            self.mutations.append(counts["mutations"])
 
 
 class Timed:
@@ -249,7 +254,7 @@ def probe_cost(container: Any, patients: list[str], slots: list[tuple[str, str, 
             f"p99 {p99:.1f} ms; Spanner reads inside it per booking: {statistics.mean(database.key_reads):.2f} by key, "
             f"{statistics.mean(database.prefix_reads):.2f} of the patient's rows, "
             f"{statistics.mean(database.range_reads):.2f} of slots by range/index; attempts "
-            f"{statistics.mean(database.attempts):.2f}",
+            f"{statistics.mean(database.attempts):.2f}; mutations {statistics.mean(database.mutations):.2f}",
             flush=True,
         )
         tried = len(group)

@@ -35,6 +35,7 @@ from emulators.seed import POINT_COLUMNS, SLOT_COLUMNS, SLOT_HOURS, demo_program
 from shared.adapters.firestore_night_jobs import FirestoreCheckpoints
 from shared.adapters.spanner_reads import VISIT_COLUMNS
 from shared.bootstrap import Container
+from shared.domain.availability import SlotState
 from shared.domain.events import VISIT_NO_SHOW
 from shared.domain.local_time import WARSAW
 from shared.domain.points import Point
@@ -88,10 +89,13 @@ class DyingOffice:
         self.office, self.die_at, self.transactions = office, die_at, 0
 
     def run(self, work: Callable[[Any], T]) -> T:
+        return self.run_written(work)[0]
+
+    def run_written(self, work: Callable[[Any], T]) -> tuple[T, list[SlotState]]:
         self.transactions += 1
         if self.transactions == self.die_at:
             raise Killed(f"killed in transaction {self.transactions}")
-        result: T = self.office.run(work)
+        result: tuple[T, list[SlotState]] = self.office.run_written(work)
         return result
 
     def read(self, work: Callable[[Any], T]) -> T:

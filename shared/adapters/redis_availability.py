@@ -92,35 +92,45 @@ end
 return {applied, published}
 """.replace("-- PUBLISH\n", PUBLISH_CHANGED)
 
-# A slot Spanner no longer has: out of every sorted set (through the region codes held with its
-# state), and held as capacity 0 with the same version, so that only a newer state (the slot created
-# again, with a later commit) brings it back.
+# A slot out of search (deleted from Spanner, or its point suspended): out of every sorted set
+# (through the region codes held with its state), and held as capacity 0, so that only a newer state
+# (the slot created again, the point open again) brings it back. Without a version (''), whatever is
+# held, at its last version; with one, only a state held at that version or an older one, then held
+# at that version (a tombstone with no region codes if none was held): a change committed before the
+# removal and arriving after it is older, and APPLY refuses it.
 REMOVE = """
 local prefix = ARGV[1]
 local removed = 0
 local changed = {}
 local levels = {'voivodeship', 'county', 'municipality', 'point'}
-for i = 2, #ARGV, 3 do
-  local point, vaccine, epoch = ARGV[i], ARGV[i + 1], ARGV[i + 2]
+for i = 2, #ARGV, 4 do
+  local point, vaccine, epoch, at = ARGV[i], ARGV[i + 1], ARGV[i + 2], ARGV[i + 3]
   local state_key = prefix .. 'av:state:' .. point
   local field = vaccine .. '|' .. epoch
   local held = redis.call('HGET', state_key, field)
   if held then
     local c, b, v, rv, rc, rm = string.match(held, '^(%-?%d+)|(%-?%d+)|(%d+)|([^|]*)|([^|]*)|([^|]*)$')
-    if c and (tonumber(c) ~= 0 or tonumber(b) ~= 0) then
-      local free = tonumber(c) - tonumber(b)
-      local regions = {rv, rc, rm, point}
-      if free > 0 then
-        for l = 1, 4 do
-          local set = prefix .. 'av:free:' .. levels[l] .. ':' .. regions[l] .. ':' .. vaccine
-          redis.call('ZREM', set, string.format('%010d|%s|%d', tonumber(epoch), point, free))
+    if c and (at == '' or tonumber(v) <= tonumber(at)) then
+      local places = tonumber(c) ~= 0 or tonumber(b) ~= 0
+      if places then
+        local free = tonumber(c) - tonumber(b)
+        local regions = {rv, rc, rm, point}
+        if free > 0 then
+          for l = 1, 4 do
+            local set = prefix .. 'av:free:' .. levels[l] .. ':' .. regions[l] .. ':' .. vaccine
+            redis.call('ZREM', set, string.format('%010d|%s|%d', tonumber(epoch), point, free))
+          end
         end
+        changed['voivodeship:' .. rv] = true
+        changed['point:' .. point] = true
+        removed = removed + 1
       end
-      redis.call('HSET', state_key, field, table.concat({'0', '0', v, rv, rc, rm}, '|'))
-      changed['voivodeship:' .. rv] = true
-      changed['point:' .. point] = true
-      removed = removed + 1
+      if places or (at ~= '' and tonumber(v) < tonumber(at)) then
+        redis.call('HSET', state_key, field, table.concat({'0', '0', at == '' and v or at, rv, rc, rm}, '|'))
+      end
     end
+  elseif at ~= '' then
+    redis.call('HSET', state_key, field, table.concat({'0', '0', at, '', '', ''}, '|'))
   end
 end
 -- PUBLISH
@@ -157,13 +167,16 @@ class RedisAvailability:
             raise ProjectionUnavailable(type(error).__name__) from error
         return applied
 
-    def remove(self, keys: Sequence[tuple[str, datetime, str]]) -> int:
+    def remove(self, keys: Sequence[tuple[str, datetime, str]], versions: Sequence[int] | None = None) -> int:
+        at: list[int | str] = list(versions) if versions is not None else [""] * len(keys)
         removed = 0
         try:
             for start in range(0, len(keys), self.batch):
                 args: list[str | int] = [self.prefix]
-                for point_id, starts_at, vaccine in keys[start : start + self.batch]:
-                    args += [point_id, vaccine, _epoch(starts_at)]
+                for (point_id, starts_at, vaccine), version in zip(
+                    keys[start : start + self.batch], at[start : start + self.batch], strict=True
+                ):
+                    args += [point_id, vaccine, _epoch(starts_at), version]
                 removed += self._changed_by(self._remove(keys=[], args=args))
         except redis.RedisError as error:
             raise ProjectionUnavailable(type(error).__name__) from error

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -32,18 +33,18 @@ class SpannerSlotStates:
             return []
         with self.database.snapshot() as snapshot:
             found = [_state(row) for row in snapshot.read("Slots", STATE_COLUMNS, KeySet(keys=wanted))]
-        # A suspended point's slots count as gone: the projection drops them and never takes them back.
+        # A suspended point's slots are closed: the projection drops them, and no older state of
+        # theirs brings them back (suspending wrote a new ChangedAt on each slot still to come).
         with self.database.snapshot() as snapshot:
             closed = suspended_points(snapshot, (s.slot.point_id for s in found))
-        return [s for s in found if s.slot.point_id not in closed]
+        return [replace(s, closed=True) if s.slot.point_id in closed else s for s in found]
 
     def of_point(self, point_id: str) -> list[SlotState]:
         keys = KeySet(ranges=[KeyRange(start_closed=[point_id], end_closed=[point_id])])
         with self.database.snapshot() as snapshot:
-            if suspended_points(snapshot, [point_id]):
-                return []
+            closed = bool(suspended_points(snapshot, [point_id]))
         with self.database.snapshot() as snapshot:
-            return [_state(row) for row in snapshot.read("Slots", STATE_COLUMNS, keys)]
+            return [replace(_state(row), closed=closed) for row in snapshot.read("Slots", STATE_COLUMNS, keys)]
 
     def point_ids(self) -> list[str]:
         with self.database.snapshot() as snapshot:

@@ -28,7 +28,7 @@ from shared.adapters.spanner_reads import (
     slot_from_row,
     visit_from_row,
 )
-from shared.domain.availability import SlotQuery
+from shared.domain.availability import SlotQuery, SlotState, version_of
 from shared.domain.booking import Slot, Visit
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
@@ -36,7 +36,7 @@ from shared.domain.refusals import RefusalKind, Refused
 from shared.domain.stock import Delivery
 from shared.domain.vaccination import Vaccination
 from shared.services.idempotency import StoredResult
-from shared.services.transaction import BookedRef, SlotKey, Transaction
+from shared.services.transaction import BookedRef, SlotKey, SlotWrites, Transaction
 
 T = TypeVar("T")
 
@@ -63,6 +63,7 @@ class SpannerSlots:
     def __init__(self, reader: Any) -> None:
         self.reader = reader
         self._suspended: dict[str, bool] = {}
+        self.written = SlotWrites()
 
     def _open_points(self, point_ids: Iterable[str]) -> set[str]:
         """Which of these points take bookings (one key read per transaction for points not seen yet)."""
@@ -73,11 +74,17 @@ class SpannerSlots:
             self._suspended.update({p: p in closed for p in unseen})
         return {p for p in wanted if not self._suspended[p]}
 
+    def closed_points(self) -> set[str]:
+        """The suspended points among those of the slots written (read in the transaction if not yet)."""
+        written = self.written.point_ids()
+        return written - self._open_points(written)
+
     def point(self, point_id: str) -> Point | None:
         rows = list(self.reader.read("Points", POINT_COLUMNS, KeySet(keys=[[point_id]])))
         if not rows:
             return None
         row = rows[0]
+        self._suspended[point_id] = not row[9]
         return Point(str(row[0]), str(row[1]), str(row[2]), str(row[3]), str(row[4]), str(row[5]), str(row[6]),
                      str(row[7]), list(row[8]), bool(row[9]))  # fmt: skip
 
@@ -115,23 +122,28 @@ class SpannerSlots:
             values = [(*s.key, s.capacity, 0, s.voivodeship, s.county, s.municipality, True, spanner.COMMIT_TIMESTAMP)
                       for s in slots]  # fmt: skip
             self.reader.insert("Slots", NEW_SLOT_COLUMNS, values)
+            self.written.inserted(slots)
 
     def set_capacities(self, slots: Sequence[Slot]) -> None:
         if slots:
             columns = ("PointId", "StartsAt", "Vaccine", "Capacity", "FreeMarker", "ChangedAt")
             values = [(*s.key, s.capacity, _free_marker(s), spanner.COMMIT_TIMESTAMP) for s in slots]
             self.reader.update("Slots", columns, values)
+            self.written.capacities(slots)
 
     def delete_slots(self, slots: Sequence[Slot]) -> None:
         if slots:
             self.reader.delete("Slots", KeySet(keys=[list(s.key) for s in slots]))
+            self.written.deleted(slots)
 
     def save_booked(self, slots: Iterable[Slot]) -> None:
-        values = [(*s.key, s.booked, _free_marker(s), spanner.COMMIT_TIMESTAMP) for s in slots]
+        saved = list(slots)
+        values = [(*s.key, s.booked, _free_marker(s), spanner.COMMIT_TIMESTAMP) for s in saved]
         if values:
             # ChangedAt orders a slot's states for the availability projection (newer commit wins).
             columns = ("PointId", "StartsAt", "Vaccine", "Booked", "FreeMarker", "ChangedAt")
             self.reader.update("Slots", columns, values)
+            self.written.booked(saved)
 
     def add_delivery(self, delivery: Delivery, staff_id: str) -> None:
         self.reader.insert(
@@ -292,6 +304,16 @@ class SpannerTransactions:
 
     def run(self, work: Callable[[Transaction], T]) -> T:
         return self.database.run_in_transaction(lambda transaction: work(SpannerTransaction(transaction)))
+
+    def run_written(self, work: Callable[[Transaction], T]) -> tuple[T, list[SlotState]]:
+        def attempt(transaction: Any) -> tuple[T, SpannerTransaction, set[str], Any]:
+            tx = SpannerTransaction(transaction)
+            result = work(tx)
+            return result, tx, tx.closed_points(), transaction
+
+        result, tx, closed, transaction = self.database.run_in_transaction(attempt)
+        # Every slot written carries this commit's timestamp as its ChangedAt: the projection's version.
+        return result, tx.written.states(closed, version_of(transaction.committed))
 
     def read(self, work: Callable[[Transaction], T]) -> T:
         return work(SpannerTransaction(_SingleUseReads(self.database)))

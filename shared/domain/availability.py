@@ -47,10 +47,13 @@ class SlotState:
 
     ``version`` is that commit's timestamp in microseconds since the epoch (0 for a slot never
     changed since it was loaded): of two states of one slot, the higher version is the newer.
+    ``closed``: as of that version the slot is out of search (deleted, or its point suspended); no
+    older state brings it back.
     """
 
     slot: Slot
     version: int
+    closed: bool = False
 
 
 def version_of(committed_at: datetime | None) -> int:

@@ -3,7 +3,8 @@
 Spanner stays the only authority on free places (the booking transaction checks the slot); the
 projection is a fast, possibly slightly stale copy. It is fed three ways, each applying a slot's
 state only if it is newer than what the projection holds:
-- right after a change commits, by the service that made it (the fast path: visible at once);
+- right after a change commits, by the service that made it (the fast path: visible at once), with
+  the states its transaction wrote, versioned by its commit timestamp (nothing is read back);
 - by the visit and schedule events, which name the slots they touched: their states are read again
   from Spanner (what a lost fast path missed arrives this way, seconds later);
 - by a rebuild (empty or lost Redis) and a periodic reconcile that compare the two and repair.
@@ -40,8 +41,11 @@ class AvailabilityProjection(FreeSlotReader, Protocol):
         """Apply each state that is newer than the one held; returns how many were."""
         ...
 
-    def remove(self, keys: Sequence[SlotKey]) -> int:
-        """Take slots that no longer exist out of search (kept as capacity 0 at their last version)."""
+    def remove(self, keys: Sequence[SlotKey], versions: Sequence[int] | None = None) -> int:
+        """Take slots out of search (kept as capacity 0). Without ``versions``, whatever is held, at
+        its last version; with them (one a key), only a slot held at that version or an older one,
+        which is then held at that version (a tombstone if not held), so that no older state arriving
+        late brings it back. Returns how many left search."""
         ...
 
     def states(self, point_ids: Iterable[str]) -> dict[SlotKey, tuple[int, int, int]]:
@@ -62,7 +66,8 @@ class AvailabilityProjection(FreeSlotReader, Protocol):
 
 
 class SlotStates(Protocol):
-    """The authority's side: slot states read from Spanner (strong reads)."""
+    """The authority's side: slot states read from Spanner (strong reads); a suspended point's slots
+    come ``closed``, at their last commit."""
 
     def of_slots(self, keys: Iterable[SlotKey]) -> list[SlotState]: ...
 
@@ -85,15 +90,24 @@ class Availability:
         self.states = states
         self.parallel = parallel
 
-    def slots_changed(self, keys: Sequence[SlotKey]) -> None:
-        """The fast path, right after a commit: the changed slots are read back by key (one read,
-        with their commit timestamps) and applied. Never raises: the events repair a miss."""
-        if not keys:
+    def slots_written(self, states: Sequence[SlotState]) -> None:
+        """The fast path, right after a commit: the states its transaction wrote, each versioned by
+        the commit's timestamp (so nothing is read back). Never raises: the events repair a miss."""
+        if not states:
             return
         try:
-            self.refresh(keys)
-        except Exception:  # Redis or Spanner unreachable; a committed change must not fail for it
+            self._take(states)
+        except Exception:  # Redis unreachable; a committed change must not fail for it
             log.warning("availability projection not updated; the events will repair it", exc_info=True)
+
+    def _take(self, states: Sequence[SlotState]) -> int:
+        """Apply the open states (if newer) and take the closed ones out at their versions."""
+        opened = [s for s in states if not s.closed]
+        closed = [s for s in states if s.closed]
+        applied = self.projection.apply(opened) if opened else 0
+        if closed:
+            applied += self.projection.remove([s.slot.key for s in closed], [s.version for s in closed])
+        return applied
 
     def refresh(self, keys: Iterable[SlotKey]) -> int:
         """Read these slots again from Spanner and apply what is newer (the event consumer)."""
@@ -102,7 +116,7 @@ class Availability:
             return 0
         found = self.states.of_slots(wanted)
         gone = set(wanted) - {s.slot.key for s in found}  # removed from the schedule
-        return self.projection.apply(found) + (self.projection.remove(sorted(gone)) if gone else 0)
+        return self._take(found) + (self.projection.remove(sorted(gone)) if gone else 0)
 
     def reconcile(self, point_ids: Sequence[str] | None = None) -> Reconciled:
         """Compare every slot (of these points, or of all) with Spanner and apply what differs.
@@ -119,7 +133,7 @@ class Availability:
             stale = [s for s in truth if _differs(s, held.get(s.slot.key))]
             existing = {s.slot.key for s in truth}
             gone = sorted(k for k, (capacity, booked, _) in held.items() if k not in existing and (capacity or booked))
-            repaired = self.projection.apply(stale) if stale else 0
+            repaired = self._take(stale) if stale else 0
             return len(truth), repaired + (self.projection.remove(gone) if gone else 0)
 
         slots = repaired = 0
@@ -168,6 +182,8 @@ def slots_of_event(event: Any) -> list[SlotKey]:
 
 
 def _differs(state: SlotState, held: tuple[int, int, int] | None) -> bool:
+    if state.closed:  # out of search: held as no places at its version (or a newer one)
+        return held is None or held[:2] != (0, 0) or held[2] < state.version
     return held is None or held != (state.slot.capacity, state.slot.booked, state.version)
 
 

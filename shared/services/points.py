@@ -196,8 +196,7 @@ class PointService:
             tx.delete_slots(change.removed)
             events = schedule_changed_events(point, change, now, actor.staff_id)
             tx.add_to_outbox(events)
-            changed = sorted(s.key for s in [*change.created, *change.changed, *change.removed])
-            return Committed(change, events, changed)
+            return Committed(change, events)
 
         return self.changes.commit(work)
 
@@ -284,7 +283,7 @@ class PointService:
         stale = [v.with_status(VisitStatus.CANCELLED) for v in orphans(visit, visits)]
         slots.release_visits(stale)
         booked, pending = _next_doses(slots, ask.programme.vaccine(visit.vaccine), completed, visits, home)
-        touched = slots.save()
+        slots.save()
         tx.update_visits([completed, *stale])
         tx.insert_visits(booked)
         series = _series(_changed(visits, [*booked, completed, *stale]), visit.series_id)
@@ -292,7 +291,7 @@ class PointService:
         tx.add_to_outbox(events)
         cancelled = [v.visit_id for v in stale]
         recorded = VaccinationRecorded(vaccination, series, cancelled, pending, ask.identity_reason is not None)
-        return Committed(recorded, events, touched)
+        return Committed(recorded, events)
 
     def _identity_refusal(
         self, tx: Transaction, ask: _Vaccinating, patient: PatientRecord, visit: Visit
@@ -361,7 +360,7 @@ class PointService:
             if change is not None:
                 done.append(change[0])
                 events += change[1]
-        touched = slots.save()
+        slots.save()
         # The day's places go: search stops offering them (a slot still holding a visit stays).
         removed = [slots.slots[s.key] for s in day_slots if slots.slots[s.key].booked == 0]
         tx.delete_slots(removed)
@@ -370,7 +369,7 @@ class PointService:
         result = DayCancelled(
             ask.point_id, ask.day, done.count("cancelled"), done.count("moved"), len(removed), ask.reason
         )
-        return Committed(result, events, sorted({*touched, *(s.key for s in removed)}))
+        return Committed(result, events)
 
     # --- no-shows ------------------------------------------------------------------------------
 
@@ -382,7 +381,8 @@ class PointService:
             check_may_mark_no_show(actor, visit, now)
             slots = SlotLedger(tx)
             marked, events = self._no_show(tx, slots, patient, visit, visits, now)
-            return Committed(marked, events, slots.save())
+            slots.save()
+            return Committed(marked, events)
 
         return self.changes.commit(work)
 
@@ -426,7 +426,8 @@ class PointService:
                 changed.update({v: replace_status(visits, v) for v in marked.cancelled})
                 visits = [changed.get(v.visit_id, v) for v in visits]
                 count += 1
-        return Committed(count, events, slots.save())
+        slots.save()
+        return Committed(count, events)
 
     @staticmethod
     def _no_show(

@@ -11,6 +11,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any, Protocol
 
+from shared.domain.availability import SlotState
 from shared.domain.booking import Visit
 from shared.domain.patients import PatientRecord
 from shared.domain.points import Point
@@ -68,6 +69,7 @@ class EventPublisher(Protocol):
 
 
 class SlotChangeListener(Protocol):
-    """Told right after a commit which slots (point, start, vaccine) it changed; never raises."""
+    """Told right after a commit the state of each slot it wrote, versioned by the commit (closed:
+    deleted, or at a suspended point); never raises."""
 
-    def slots_changed(self, keys: Sequence[tuple[str, datetime, str]]) -> None: ...
+    def slots_written(self, states: Sequence[SlotState]) -> None: ...

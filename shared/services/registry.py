@@ -2,7 +2,8 @@
 
 A suspended point leaves search in the same request: its slots drop out of Spanner's free-slot
 indexes in the transaction that suspends it, and out of the availability projection right after
-(the projection's reads of Spanner skip suspended points, so no reconcile brings them back).
+(the projection's reads of Spanner return a suspended point's slots closed at the suspension's commit,
+so neither a reconcile nor a change committed before it and told after it brings them back).
 """
 
 from __future__ import annotations

@@ -5,16 +5,20 @@ One Spanner adapter (``shared/adapters/spanner_transaction.py``) and one in-memo
 (``tests/unit/fakes.py``) implement it; ``tests/integration/test_contracts_transaction.py`` runs
 the same cases against both. Writes apply at commit, all or nothing: a transaction does not read
 its own writes. Time ranges are half-open: [start, end).
+
+A change run with ``run_written`` hands back, with its result, the state after the commit of every
+slot it wrote, versioned by the commit's timestamp (``SlotWrites`` keeps them in each adapter): the
+availability projection takes them as they are, with no read back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any, Generic, Protocol, TypeVar
 
-from shared.domain.availability import SlotQuery
+from shared.domain.availability import SlotQuery, SlotState
 from shared.domain.booking import Slot, Visit
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
@@ -131,6 +135,12 @@ class Transactions(Protocol):
         (the backend retries aborted transactions), so it must not act outside the transaction."""
         ...
 
+    def run_written(self, work: Callable[[Transaction], T]) -> tuple[T, list[SlotState]]:
+        """``run``, and the state right after the commit of each slot the work wrote, in key order:
+        versioned by the commit's timestamp (the slot's ``ChangedAt``), ``closed`` if deleted or if its
+        point is suspended (read inside the transaction, so as of the commit)."""
+        ...
+
     def read(self, work: Callable[[Transaction], T]) -> T:
         """Run ``work`` over reads only (each may see a slightly different moment; no writes)."""
         ...
@@ -140,19 +150,55 @@ class Transactions(Protocol):
         ...
 
 
+class SlotWrites:
+    """The slots one transaction writes, each as it will be once committed (capacity and booked
+    count written apart, as the adapters do), or deleted. Kept by the adapters of this port."""
+
+    def __init__(self) -> None:
+        self._after: dict[SlotKey, tuple[Slot, bool]] = {}  # key -> (state, deleted)
+
+    def inserted(self, slots: Iterable[Slot]) -> None:
+        for slot in slots:
+            self._after[slot.key] = (replace(slot, booked=0), False)
+
+    def capacities(self, slots: Iterable[Slot]) -> None:
+        for slot in slots:
+            self._after[slot.key] = (replace(self._current(slot), capacity=slot.capacity), False)
+
+    def booked(self, slots: Iterable[Slot]) -> None:
+        for slot in slots:
+            self._after[slot.key] = (replace(self._current(slot), booked=slot.booked), False)
+
+    def deleted(self, slots: Iterable[Slot]) -> None:
+        for slot in slots:
+            self._after[slot.key] = (slot, True)
+
+    def _current(self, slot: Slot) -> Slot:
+        written = self._after.get(slot.key)
+        return written[0] if written is not None and not written[1] else slot
+
+    def point_ids(self) -> set[str]:
+        return {key[0] for key in self._after}
+
+    def states(self, closed_points: set[str], version: int) -> list[SlotState]:
+        """The states at the commit of ``version``; those deleted or at a closed point are closed."""
+        return [
+            SlotState(slot, version, deleted or key[0] in closed_points)
+            for key, (slot, deleted) in sorted(self._after.items())
+        ]
+
+
 @dataclass(frozen=True)
 class Committed(Generic[R]):
-    """What a change's transaction hands back: its result, the events it wrote to the outbox and the
-    slots whose places (or capacity) it changed."""
+    """What a change's transaction hands back: its result and the events it wrote to the outbox."""
 
     result: R
     events: list[dict[str, Any]] = field(default_factory=list)
-    slots: list[SlotKey] = field(default_factory=list)
 
 
 class Changes:
-    """Runs a change; right after its commit tells search which slots it changed and publishes the
-    events it wrote (neither raises: the events and the outbox sweep cover a miss of either)."""
+    """Runs a change; right after its commit hands search the states of the slots it wrote and
+    publishes the events it wrote (neither raises: the events and the outbox sweep cover a miss)."""
 
     def __init__(
         self, transactions: Transactions, events: EventPublisher, availability: SlotChangeListener | None
@@ -162,8 +208,8 @@ class Changes:
         self.availability = availability
 
     def commit(self, work: Callable[[Transaction], Committed[R]]) -> R:
-        committed = self.transactions.run(work)
+        committed, written = self.transactions.run_written(work)
         if self.availability is not None:
-            self.availability.slots_changed(committed.slots)  # search shows it at once
+            self.availability.slots_written(written)  # search shows it at once
         self.events.publish(committed.events)
         return committed.result

@@ -176,7 +176,7 @@ class VisitService:
         tx.add_to_outbox(events)
         change = VisitsChanged(booked, next_dose=pending)
         remember(tx, booking.patient_id, booking.idempotency_key, booking.request_hash, stored_booking(change))
-        return Committed(change, events, touched)
+        return Committed(change, events)
 
     @staticmethod
     def _admit(
@@ -265,7 +265,7 @@ class VisitService:
         regions = {v.point_id: target for v in moved}
         events = visit_events(VISIT_MOVED, moved, regions, patient.birth_date, new_series, now, slots=touched)
         tx.add_to_outbox(events)
-        return Committed(VisitsChanged(new_series), events, touched)
+        return Committed(VisitsChanged(new_series), events)
 
     # --- cancel ----------------------------------------------------------------------------
 
@@ -293,7 +293,7 @@ class VisitService:
                 VISIT_CANCELLED, cancelled, regions, patient.birth_date, cancelled, now, slots=touched
             )
             tx.add_to_outbox(events)
-        return Committed(VisitsChanged(cancelled), events, touched)
+        return Committed(VisitsChanged(cancelled), events)
 
     # --- read ------------------------------------------------------------------------------
 

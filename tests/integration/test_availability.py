@@ -19,6 +19,7 @@ from emulators.seed import demo_programme
 from emulators.stack import LocalStack
 from emulators.waiting import poll_until
 from shared.adapters.redis_availability import RedisAvailability
+from shared.adapters.redis_slot_changes import RedisSlotChanges
 from shared.adapters.spanner_availability import SpannerSlotStates
 from shared.adapters.spanner_reads import SpannerFreeSlots
 from shared.bootstrap import Container, build_container
@@ -102,6 +103,24 @@ def test_a_removed_slot_leaves_every_level_and_stays_out_until_a_newer_state(
     assert [p for _, p, _ in free(projection)] == [B]
     projection.apply([state(A, 0, booked=0, version=6)])  # created again
     assert [p for _, p, _ in free(projection)] == [A, B]
+
+
+def test_a_removal_at_a_version_outlasts_older_states_and_yields_to_a_newer_one(
+    projection: AvailabilityProjection,
+) -> None:
+    """A suspension's (or a deletion's) removal carries its commit: a change committed before it and
+    arriving after it is older, so it stays out; a state held newer than the removal stays."""
+    projection.apply([state(A, 0, booked=1, version=5), state(B, 0, booked=0, version=5)])
+    here, unknown = state(A, 0, 0, 0).slot.key, state(A, 90, 0, 0).slot.key
+    assert projection.remove([here, unknown], [8, 8]) == 1  # the unknown one: held as a tombstone at 8
+    assert projection.states([A]) == {here: (0, 0, 8), unknown: (0, 0, 8)}
+    projection.apply([state(A, 0, booked=0, version=7), state(A, 90, booked=0, version=6)])  # late, older
+    assert [p for _, p, _ in free(projection, "point", A)] == []
+    assert projection.remove([state(B, 0, 0, 0).slot.key], [4]) == 0  # B is held at 5: newer, it stays
+    assert [p for _, p, _ in free(projection)] == [B]
+    projection.apply([state(A, 0, booked=0, version=9)])  # the point open again, a later commit
+    assert [p for _, p, _ in free(projection)] == [A, B]
+    assert projection.states([A])[here] == (3, 0, 9)
 
 
 def test_ready_flag_and_clear(projection: AvailabilityProjection) -> None:
@@ -306,13 +325,14 @@ def test_a_lost_subscription_tells_nothing_until_it_is_back_and_then_under_a_new
 ) -> None:
     name = f"t{uuid.uuid4().hex[:8]}"
     client = redis.Redis.from_url(emulator_env["EREG_REDIS_URL"], socket_timeout=2, client_name=name)
-    projection = RedisAvailability(client, f"{name}:")
+    projection = RedisAvailability(client, f"{name}:", changes=RedisSlotChanges(client, f"{name}:", retry_after_s=0.5))
     before = _heard(projection)
     for listener in client.client_list(_type="pubsub"):
         if listener["name"] == name:
             client.client_kill_filter(_id=listener["id"])
-    # The client reconnects and subscribes again by itself: changes made meanwhile were not heard, so
-    # nothing kept before holds (a new generation), and nothing is told until the new one is confirmed.
+    # The client reconnects and subscribes again by itself, or the next ask does after a pause: changes
+    # made meanwhile were not heard, so nothing kept before holds (a new generation), and nothing is
+    # told until the new subscription is confirmed.
     after = poll_until(lambda: projection.version("voivodeship:14"), lambda v: v not in (None, before), timeout_s=5)
     assert after is not None and after.split(".")[0] != before.split(".")[0]
 

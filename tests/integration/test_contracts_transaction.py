@@ -327,6 +327,52 @@ def test_slot_ranges_are_half_open_and_capacity_and_booked_are_written_apart(off
     assert [s.starts_at for s in nearby] == [at(1, 9)]
 
 
+def set_point(office: Transactions, point_id: str, active: bool) -> None:
+    """A point of the office's store, open or suspended (as the registry's change leaves its row)."""
+    if isinstance(office, FakeStore):
+        office.state.points[point_id] = replace(POINT, point_id=point_id, active=active)
+        return
+    assert isinstance(office, SpannerTransactions)
+    row = (point_id, POINT.name, "14", "1465", "1465011", POINT.city, POINT.street, POINT.postal_code, POINT.vaccines,
+           active)  # fmt: skip
+    with office.database.batch() as batch:
+        batch.insert_or_update("Points", POINT_COLUMNS, [row])
+
+
+def test_a_change_hands_back_each_slot_it_wrote_as_committed_at_its_commit_s_version(office: Transactions) -> None:
+    first, second = point_slot(4, 9), point_slot(4, 10)
+    _, inserted = office.run_written(lambda tx: tx.insert_slots([first, replace(second, booked=2)]))
+    assert [(s.slot, s.closed) for s in inserted] == [(first, False), (second, False)]  # inserted with 0 booked
+    assert len({s.version for s in inserted}) == 1 and inserted[0].version > 0
+
+    def book_grow_and_remove(tx: Transaction) -> str:
+        tx.save_booked([replace(first, booked=1)])
+        tx.set_capacities([replace(first, capacity=5)])  # capacity and booked count written apart, both kept
+        tx.save_booked([second])
+        tx.delete_slots([second])  # a cancelled day: freed, then removed
+        return "done"
+
+    result, written = office.run_written(book_grow_and_remove)
+    assert result == "done"
+    assert [(s.slot, s.closed) for s in written] == [(replace(first, capacity=5, booked=1), False), (second, True)]
+    assert len({s.version for s in written}) == 1 and written[0].version > inserted[0].version
+    stored = office.read(lambda tx: tx.point_slots(POINT.point_id, at(4, 0), at(5, 0)))
+    assert stored == [written[0].slot]  # what was handed back is what was committed
+    assert office.run_written(lambda tx: tx.slot(*first.key))[1] == []  # nothing written, nothing handed
+
+
+def test_a_slot_written_at_a_suspended_point_is_handed_back_closed(office: Transactions) -> None:
+    elsewhere = str(uuid.uuid4())
+    set_point(office, elsewhere, active=True)
+    there = Slot(elsewhere, at(4, 9), "comirnaty", 3, 0, "14", "1465", "1465011")
+    here = point_slot(4, 9)
+    _, opened = office.run_written(lambda tx: tx.insert_slots([there, here]))
+    set_point(office, elsewhere, active=False)  # suspended since
+    _, states = office.run_written(lambda tx: tx.save_booked([replace(there, booked=1), replace(here, booked=1)]))
+    assert [(s.slot.point_id, s.closed) for s in states] == sorted([(elsewhere, True), (POINT.point_id, False)])
+    assert not any(s.closed for s in opened) and states[0].version > opened[0].version
+
+
 def test_stock_vaccinations_and_wrong_codes_round_trip(office: Transactions) -> None:
     booked = point_visit(0, 12)
     delivery = Delivery(POINT.point_id, str(uuid.uuid4()), "comirnaty", 50, "L-1", NOW - timedelta(days=1))

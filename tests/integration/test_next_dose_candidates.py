@@ -13,6 +13,7 @@ from emulators.seed import demo_programme
 from shared.adapters.spanner_reads import SLOT_COLUMNS, SpannerFreeSlots, SpannerVisitReader
 from shared.adapters.spanner_transaction import SpannerTransactions
 from shared.bootstrap import Container, build_container
+from shared.domain.availability import SlotState
 from shared.domain.booking import Channel, next_dose_window
 from shared.services.dose_candidates import NextDoseCandidates
 from shared.services.transaction import Transaction
@@ -29,7 +30,7 @@ class RecordedTransactions(SpannerTransactions):
         super().__init__(*args)
         self.calls: list[str] = []
 
-    def run(self, work: Callable[[Transaction], T]) -> T:
+    def run_written(self, work: Callable[[Transaction], T]) -> tuple[T, list[SlotState]]:
         def recorded(tx: Transaction) -> T:
             outer = self
 
@@ -45,7 +46,7 @@ class RecordedTransactions(SpannerTransactions):
 
             return work(Recorder())  # type: ignore[arg-type]
 
-        return super().run(recorded)
+        return super().run_written(recorded)
 
 
 def fill_behind_the_projections_back(container: Container, point: str, starts_at: datetime) -> None:

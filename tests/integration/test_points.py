@@ -449,10 +449,13 @@ class DyingBackOffice:
         self.office, self.commits = office, commits
 
     def run(self, work: Any) -> Any:
+        return self.run_written(work)[0]
+
+    def run_written(self, work: Any) -> Any:
         if self.commits <= 0:
             raise KilledMidWay()
         self.commits -= 1
-        return self.office.run(work)
+        return self.office.run_written(work)
 
     def read(self, work: Any) -> Any:
         return self.office.read(work)

@@ -29,7 +29,7 @@ from shared.services.availability import ProjectionUnavailable
 from shared.services.idempotency import StoredResult
 from shared.services.identity import SessionsUnavailable
 from shared.services.sms import PermanentSmsError, TransientSmsError
-from shared.services.transaction import BookedRef
+from shared.services.transaction import BookedRef, SlotWrites
 
 T = TypeVar("T")
 SlotKey = tuple[str, datetime, str]
@@ -62,11 +62,17 @@ class FakeSlotsInTransaction:
     def __init__(self, committed: StoreState) -> None:
         self._read = committed
         self._writes: list[Callable[[StoreState], None]] = []
+        self.written = SlotWrites()
         self.key_reads = 0  # reads of slots by key list (one call, however many keys)
         self.range_reads = 0  # range and index reads of slots
 
     def point(self, point_id: str) -> Point | None:
         return self._read.points.get(point_id)
+
+    def closed_points(self) -> set[str]:
+        """The suspended points among those of the slots written (a point unknown here is open)."""
+        points = self._read.points
+        return {p for p in self.written.point_ids() if p in points and not points[p].active}
 
     def slot(self, point_id: str, starts_at: datetime, vaccine: str) -> Slot | None:
         return self._read.slots.get((point_id, starts_at, vaccine))
@@ -92,6 +98,7 @@ class FakeSlotsInTransaction:
 
     def insert_slots(self, slots: Sequence[Slot]) -> None:
         new = list(slots)
+        self.written.inserted(new)
 
         def write(state: StoreState) -> None:
             for slot in new:
@@ -102,6 +109,7 @@ class FakeSlotsInTransaction:
 
     def set_capacities(self, slots: Sequence[Slot]) -> None:
         changed = [(s.key, s.capacity) for s in slots]
+        self.written.capacities(slots)
 
         def write(state: StoreState) -> None:
             for key, capacity in changed:
@@ -111,6 +119,7 @@ class FakeSlotsInTransaction:
 
     def delete_slots(self, slots: Sequence[Slot]) -> None:
         keys = [s.key for s in slots]
+        self.written.deleted(slots)
 
         def write(state: StoreState) -> None:
             for key in keys:
@@ -119,7 +128,9 @@ class FakeSlotsInTransaction:
         self._writes.append(write)
 
     def save_booked(self, slots: Iterable[Slot]) -> None:
-        counts = [(s.key, s.booked) for s in slots]
+        saved = list(slots)
+        counts = [(s.key, s.booked) for s in saved]
+        self.written.booked(saved)
 
         def write(state: StoreState) -> None:
             for key, booked in counts:
@@ -258,19 +269,25 @@ class FakeStore:
         self.transactions_run = 0
         self.range_reads = 0  # slot range and index reads inside transactions, all attempts
         self.key_reads = 0
+        self.version = 1_000  # the last commit's "timestamp": each commit takes the next one
 
     # --- Transactions ----------------------------------------------------------------------------
 
     def run(self, work: Callable[[Any], T]) -> T:
+        return self.run_written(work)[0]
+
+    def run_written(self, work: Callable[[Any], T]) -> tuple[T, list[SlotState]]:
         transaction = FakeTransaction(copy.deepcopy(self.state))
         try:
             result = work(transaction)
         finally:
             self.range_reads += transaction.range_reads
             self.key_reads += transaction.key_reads
+        closed = transaction.closed_points()
         transaction.commit(self.state)
         self.transactions_run += 1
-        return result
+        self.version += 1
+        return result, transaction.written.states(closed, self.version)
 
     def read(self, work: Callable[[Any], T]) -> T:
         return work(FakeTransaction(copy.deepcopy(self.state)))
@@ -615,13 +632,22 @@ class FakeProjection:
                 applied += 1
         return applied
 
-    def remove(self, keys: Sequence[SlotKey]) -> int:
+    def remove(self, keys: Sequence[SlotKey], versions: Sequence[int] | None = None) -> int:
         self._check()
         removed = 0
-        for key in keys:
+        for key, at in zip(keys, versions if versions is not None else [None] * len(keys), strict=True):
             held = self.held.get(key)
-            if held is not None and (held.slot.capacity or held.slot.booked):
-                self.held[key] = SlotState(replace(held.slot, capacity=0, booked=0), held.version)
+            if held is None:
+                if at is not None:  # a tombstone: no state older than the removal comes in
+                    self.held[key] = SlotState(Slot(*key, 0, 0), at)
+                continue
+            if at is not None and held.version > at:
+                continue  # a newer state is held
+            places = bool(held.slot.capacity or held.slot.booked)
+            if places or (at is not None and held.version < at):
+                kept = held.version if at is None else at
+                self.held[key] = SlotState(replace(held.slot, capacity=0, booked=0), kept)
+            if places:
                 self._changed(held.slot)
                 removed += 1
         return removed
@@ -669,6 +695,12 @@ class FakeSlotStates:
 
     def drop(self, key: SlotKey) -> None:
         del self.truth[key]
+
+    def suspend(self, point_id: str, version: int) -> None:
+        """The point suspended by the commit of ``version``: its slots closed at it."""
+        for key, state in self.truth.items():
+            if key[0] == point_id:
+                self.truth[key] = replace(state, version=version, closed=True)
 
     def of_slots(self, keys: Iterable[SlotKey]) -> list[SlotState]:
         return [self.truth[k] for k in keys if k in self.truth]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 from shared.domain.availability import Level, SlotQuery, SlotState, version_of
@@ -100,17 +101,48 @@ def test_rebuild_drops_the_projection_and_loads_it_again() -> None:
     assert set(projection.held) == {state(1, 0, 0).slot.key}
 
 
-def test_the_fast_path_reads_the_changed_slots_back_and_never_fails_the_change_that_called_it() -> None:
+def test_the_fast_path_takes_the_committed_states_without_reading_and_never_fails_the_change() -> None:
     projection = FakeProjection()
-    truth = FakeSlotStates([state(1, 1, 5)])
+    truth = FakeSlotStates()  # the authority is never asked: the states come from the transaction
     availability = Availability(projection, truth)
-    availability.slots_changed([state(1, 0, 0).slot.key])
-    assert free_now(projection) == [(T0 + timedelta(hours=1), 2)]
+    availability.slots_written([state(1, 1, 5), state(2, 0, 5)])
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 2), (T0 + timedelta(hours=2), 3)]
     projection.down = True
-    truth.set(state(1, 2, 6))
-    availability.slots_changed([state(1, 0, 0).slot.key])  # no exception
+    availability.slots_written([state(1, 2, 6)])  # no exception
     projection.down = False
-    assert free_now(projection) == [(T0 + timedelta(hours=1), 2)]  # the reconcile or the event repairs it
+    assert free_now(projection)[0] == (T0 + timedelta(hours=1), 2)  # the reconcile or the event repairs it
+
+
+def test_a_closed_state_takes_the_slot_out_and_no_older_state_brings_it_back() -> None:
+    projection = FakeProjection()
+    availability = Availability(projection, FakeSlotStates())
+    availability.slots_written([state(1, 1, 5)])
+    availability.slots_written([replace(state(1, 1, 9), closed=True)])  # deleted, or its point suspended
+    assert free_now(projection) == [] and projection.states([POINT]) == {state(1, 0, 0).slot.key: (0, 0, 9)}
+    availability.slots_written([state(1, 0, 7)])  # committed before the removal, arriving after it
+    assert free_now(projection) == []
+    availability.slots_written([replace(state(2, 0, 8), closed=True)])  # never held: a tombstone
+    availability.slots_written([state(2, 0, 6)])
+    assert free_now(projection) == []
+    availability.slots_written([state(1, 0, 10)])  # a later commit (the slot created again)
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 3)]
+    availability.slots_written([replace(state(1, 0, 9), closed=True)])  # an older removal: the newer state stays
+    assert free_now(projection) == [(T0 + timedelta(hours=1), 3)]
+
+
+def test_a_suspension_s_reconcile_outlasts_a_change_committed_before_it_and_told_after() -> None:
+    truth = FakeSlotStates([state(1, 0, 5), state(2, 1, 5)])
+    projection = FakeProjection()
+    availability = Availability(projection, truth)
+    availability.reconcile()
+    late = state(2, 0, 6)  # a cancellation committed at 6; its fast path is slow
+    truth.set(late)
+    truth.suspend(POINT, 8)  # the point suspended at 8 (its slots still to come: ChangedAt 8)
+    availability.reconcile([POINT])
+    assert free_now(projection) == []
+    availability.slots_written([late])
+    assert free_now(projection) == []  # the removal at 8 is newer than the change at 6
+    assert availability.reconcile().repaired == 0  # and the periodic reconcile agrees
 
 
 def test_search_reads_spanner_until_the_projection_is_ready_and_while_redis_is_down() -> None:

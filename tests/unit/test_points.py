@@ -11,6 +11,7 @@ from typing import Any, TypeVar, cast
 import pytest
 
 from emulators.seed import demo_programme
+from shared.domain.availability import SlotState
 from shared.domain.booking import WARSAW, Channel, Slot, Visit, VisitStatus, check_may_book
 from shared.domain.events import VISIT_COMPLETED, VISIT_NO_SHOW, visit_events
 from shared.domain.identity import eligibility
@@ -142,13 +143,17 @@ def test_publishing_over_the_stock_changes_nothing(office: tuple[PointService, F
 
 
 class ToldSearch:
-    """A SlotChangeListener keeping the keys it was told."""
+    """A SlotChangeListener keeping the states it was told."""
 
     def __init__(self) -> None:
-        self.keys: list[tuple[str, datetime, str]] = []
+        self.states: list[SlotState] = []
 
-    def slots_changed(self, keys: Sequence[tuple[str, datetime, str]]) -> None:
-        self.keys.extend(keys)
+    def slots_written(self, states: Sequence[SlotState]) -> None:
+        self.states.extend(states)
+
+    @property
+    def keys(self) -> list[tuple[str, datetime, str]]:
+        return [s.slot.key for s in self.states]
 
 
 def test_a_published_schedule_tells_search_of_every_slot_it_created(
@@ -159,6 +164,9 @@ def test_a_published_schedule_tells_search_of_every_slot_it_created(
     deliver(service)
     service.publish_schedule(POINT.point_id, [block(TODAY + timedelta(days=1), 8, 10, 2)], STAFF, NOW)
     assert sorted(told.keys) == sorted(fake.state.slots) and len(told.keys) == 2
+    # Handed as committed (no read back): capacity, nothing booked, the commit's version, open.
+    assert all(s.slot == fake.state.slots[s.slot.key] for s in told.states)
+    assert {(s.version, s.closed) for s in told.states} == {(fake.version, False)}
 
 
 def test_a_suspended_point_publishes_no_schedule_and_nothing_changes(
@@ -215,6 +223,7 @@ def test_a_vaccination_books_dose_two_lowers_the_stock_and_publishes_after_commi
     dose_two = [v for v in fake.state.visits.values() if v.dose == 2]
     assert [v.starts_at for v in dose_two] == [local(TODAY + timedelta(days=25), 9)]  # 21 days on: not day 20
     assert told.keys == [(POINT.point_id, dose_two[0].starts_at, "comirnaty")]  # the one slot whose places moved
+    assert told.states[0].slot.booked == 1 and told.states[0].version == fake.version
     assert fake.state.administered[(POINT.point_id, "comirnaty")] == 1
     assert fake.state.vaccinations[booked.visit_id].staff_id == "staff-1"
     assert outcome.vaccination == fake.state.vaccinations[booked.visit_id] and outcome.cancelled == []
@@ -247,11 +256,11 @@ class DyingOffice(FakeStore):
         self.commits = commits
         self.pages_asked: list[BookedRef | None] = []
 
-    def run(self, work: Callable[[Any], T]) -> T:
+    def run_written(self, work: Callable[[Any], T]) -> tuple[T, list[SlotState]]:
         if self.commits <= 0:
             raise Crash("killed mid-way")
         self.commits -= 1
-        return super().run(work)
+        return super().run_written(work)
 
     def booked_before(self, day: date, after: BookedRef | None, limit: int) -> list[BookedRef]:
         self.pages_asked.append(after)

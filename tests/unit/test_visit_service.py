@@ -9,6 +9,7 @@ from types import SimpleNamespace
 import pytest
 
 from emulators.seed import demo_programme
+from shared.domain.availability import SlotState
 from shared.domain.booking import WARSAW, Channel, Slot, VisitStatus
 from shared.domain.patients import PatientRecord, Referral
 from shared.domain.points import Point
@@ -96,8 +97,8 @@ def test_dose_two_goes_to_the_earliest_free_place_in_its_window_at_the_same_poin
     earliest = world.slot(HERE, at(2 + 21, hour=15))
     world.slot(NEXT_DOOR, at(2 + 21, hour=8))  # earlier, but the same point comes first
 
-    told: list[tuple[str, datetime, str]] = []
-    world.service.changes.availability = SimpleNamespace(slots_changed=told.extend)  # type: ignore[assignment]
+    told: list[SlotState] = []
+    world.service.changes.availability = SimpleNamespace(slots_written=told.extend)  # type: ignore[assignment]
 
     booked = world.book(world.patient(), first)
 
@@ -105,7 +106,9 @@ def test_dose_two_goes_to_the_earliest_free_place_in_its_window_at_the_same_poin
         (1, first.starts_at, HERE),
         (2, earliest.starts_at, HERE),
     ]
-    assert told == sorted([first.key, earliest.key])  # search is told the slots whose places it took
+    # Search is told the slots whose places it took, as committed: no read back.
+    assert [s.slot.key for s in told] == sorted([first.key, earliest.key])
+    assert [(s.slot.booked, s.version, s.closed) for s in told] == [(1, world.store.version, False)] * 2
     assert len({v.series_id for v in booked.visits}) == 1
     assert (world.store.booked(earliest), world.store.booked(later)) == (1, 0)
     assert [e["dose"] for e in world.store.state.outbox] == [1, 2]
