@@ -49,6 +49,11 @@ def counted(container: Any) -> Iterator[Counter[str]]:
         wrap(spanner_gapic.SpannerClient, method, f"Spanner {method}")
     for method in ("get_document", "batch_get_documents", "commit", "run_query"):
         wrap(firestore_gapic.FirestoreClient, method, f"Firestore {method}")
+    rows = container.patients.rows  # the patients' own reader: raw protobuf on the library's channel
+    read, create_session = rows._calls()
+    rows._read, rows._create_session = read, create_session
+    wrap(rows, "_read", "Spanner streaming_read")
+    wrap(rows, "_create_session", "Spanner create_session")
     redis = container.redis
     if redis is not None:
         pool = redis.connection_pool

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,6 +12,7 @@ from google.cloud import spanner
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_row import RowReader
 from shared.domain.identity import Person
 from shared.domain.patients import PatientRecord, Referral, current_referral
 
@@ -32,6 +33,9 @@ def _referral(row: list[Any]) -> Referral:
     return Referral(*row)
 
 
+BY_PESEL_COLUMNS = (*PATIENT_COLUMNS, *CURRENT_COLUMNS)
+
+
 @dataclass(frozen=True)
 class FoundPatient:
     patient: PatientRecord
@@ -43,11 +47,12 @@ def find_by_pesel(reader: Any, pesel: str) -> FoundPatient | None:
     """The patient with the current referral their row keeps, in one index read; ``reader`` is a
     transaction or a snapshot."""
     keys = KeySet(keys=[[pesel]])
-    rows = list(reader.read("Patients", (*PATIENT_COLUMNS, *CURRENT_COLUMNS), keys, index="PatientsByPesel"))
-    if not rows:
-        return None
-    row = rows[0]
-    patient = _patient(row[: len(PATIENT_COLUMNS)])
+    rows = list(reader.read("Patients", BY_PESEL_COLUMNS, keys, index="PatientsByPesel"))
+    return _found(rows[0]) if rows else None
+
+
+def _found(row: Sequence[Any]) -> FoundPatient:
+    patient = _patient(list(row[: len(PATIENT_COLUMNS)]))
     known, referral_id, vaccine, issued_at, valid_until = row[len(PATIENT_COLUMNS) :]
     current = (
         Referral(patient.patient_id, referral_id, vaccine, "ACTIVE", issued_at, valid_until) if referral_id else None
@@ -84,6 +89,7 @@ class PatientRepository:
 
     def __init__(self, database: SpannerDatabase) -> None:
         self.database = database
+        self.rows = RowReader(database.database)
 
     def patient(self, patient_id: str) -> PatientRecord | None:
         return self.patients([patient_id]).get(patient_id)
@@ -120,10 +126,10 @@ class PatientRepository:
 
         A row from before 0008 keeps none yet: its referrals are read once, in a read-write
         transaction that writes the current one to the row (every later lookup is one read)."""
-        with self.database.snapshot() as snapshot:
-            found = find_by_pesel(snapshot, pesel)
-        if found is None:
+        row = self.rows.read_one("Patients", BY_PESEL_COLUMNS, [pesel], index="PatientsByPesel")
+        if row is None:
             return None, None
+        found = _found(row)
         if found.known:
             return found.patient, found.current
         return found.patient, self.database.run_in_transaction(self._settle, found.patient.patient_id)

@@ -75,17 +75,26 @@ def test_the_current_referral_is_the_one_issued_and_a_later_one_replaces_it_once
 # --- the Spanner adapter: the row keeps the current referral -------------------------------------
 
 
-def spanner_reads(monkeypatch: pytest.MonkeyPatch) -> list[str]:
-    """Names of the Spanner RPCs made from now on (reads, queries, commits)."""
+def spanner_reads(monkeypatch: pytest.MonkeyPatch, backends: Container) -> list[str]:
+    """Names of the Spanner RPCs made from now on: the library's (reads, queries, commits) and the
+    patients' own ``RowReader``'s."""
     made: list[str] = []
+
+    def counted(original: Any, name: str) -> Any:
+        def counting(*args: Any, **kwargs: Any) -> Any:
+            made.append(name)
+            return original(*args, **kwargs)
+
+        return counting
+
     for method in ("streaming_read", "execute_streaming_sql", "begin_transaction", "commit"):
-        original = getattr(spanner_gapic.SpannerClient, method)
-
-        def counting(*args: Any, _original: Any = original, _name: str = method, **kwargs: Any) -> Any:
-            made.append(_name)
-            return _original(*args, **kwargs)
-
-        monkeypatch.setattr(spanner_gapic.SpannerClient, method, counting)
+        monkeypatch.setattr(
+            spanner_gapic.SpannerClient, method, counted(getattr(spanner_gapic.SpannerClient, method), method)
+        )
+    rows = backends.patients.rows
+    read, create_session = rows._calls()
+    monkeypatch.setattr(rows, "_read", counted(read, "streaming_read"))
+    monkeypatch.setattr(rows, "_create_session", counted(create_session, "create_session"))
     return made
 
 
@@ -97,7 +106,8 @@ def row_current(backends: Container, patient_id: str) -> tuple[Any, ...]:
 
 def test_a_returning_patient_is_one_index_read(backends: Container, monkeypatch: pytest.MonkeyPatch) -> None:
     patient, referral = backends.patients.register(person(404), NOW, True, 180, "login")
-    made = spanner_reads(monkeypatch)
+    backends.patients.current(patient.pesel)  # the reader's session is made once a process
+    made = spanner_reads(monkeypatch, backends)
     assert backends.patients.current(patient.pesel) == (patient, referral)
     assert made == ["streaming_read"]
 
@@ -131,7 +141,7 @@ def test_a_row_from_before_the_migration_is_settled_by_its_first_lookup(
     every = backends.patients.lookup(pesel)[1]
     longest = next(r for r in every if r.status == "ACTIVE" and r.valid_until > NOW)
 
-    made = spanner_reads(monkeypatch)
+    made = spanner_reads(monkeypatch, backends)
     patient, current = backends.patients.current(pesel)
     assert patient is not None and patient.patient_id == patient_id and current == longest
     assert "commit" in made  # the row was written
