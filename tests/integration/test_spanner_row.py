@@ -20,7 +20,9 @@ from shared.domain.identity import Person
 from tests.integration.conftest import NOW
 
 
-def library_row(backends: Container, table: str, columns: tuple[str, ...], key: list[str], index: str = "") -> list[object]:
+def library_row(
+    backends: Container, table: str, columns: tuple[str, ...], key: list[str], index: str = ""
+) -> list[object]:
     with backends.spanner.snapshot() as snapshot:
         rows = list(snapshot.read(table, columns, spanner.KeySet(keys=[key]), index=index))
     return list(rows[0]) if rows else []
