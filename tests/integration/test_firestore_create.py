@@ -53,7 +53,7 @@ class Failed(grpc.RpcError, grpc.Call):  # type: ignore[misc]
         return self._code
 
     def details(self) -> str:
-        return self._code.name
+        return str(self._code.name)
 
     def initial_metadata(self) -> None:
         return None
