@@ -54,6 +54,10 @@ def counted(container: Any) -> Iterator[Counter[str]]:
     rows._read, rows._create_session = read, create_session
     wrap(rows, "_read", "Spanner streaming_read")
     wrap(rows, "_create_session", "Spanner create_session")
+    creator = getattr(container.sessions, "creator", None)  # a patient's session: raw protobuf too
+    if creator is not None:
+        creator._commit = creator._call()
+        wrap(creator, "_commit", "Firestore commit")
     redis = container.redis
     if redis is not None:
         pool = redis.connection_pool
