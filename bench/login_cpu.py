@@ -49,6 +49,15 @@ def counted(container: Any) -> Iterator[Counter[str]]:
         wrap(spanner_gapic.SpannerClient, method, f"Spanner {method}")
     for method in ("get_document", "batch_get_documents", "commit", "run_query"):
         wrap(firestore_gapic.FirestoreClient, method, f"Firestore {method}")
+    rows = container.patients.rows  # the patients' own reader: raw protobuf on the library's channel
+    read, create_session = rows._calls()
+    rows._read, rows._create_session = read, create_session
+    wrap(rows, "_read", "Spanner streaming_read")
+    wrap(rows, "_create_session", "Spanner create_session")
+    creator = getattr(container.sessions, "creator", None)  # a patient's session: raw protobuf too
+    if creator is not None:
+        creator._commit = creator._call()
+        wrap(creator, "_commit", "Firestore commit")
     redis = container.redis
     if redis is not None:
         pool = redis.connection_pool

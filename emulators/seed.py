@@ -10,7 +10,7 @@ import random
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import astuple, dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from google.cloud import spanner
@@ -18,8 +18,10 @@ from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.firestore_db import FirestoreDocuments
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_patients import CURRENT_COLUMNS, current_values
 from shared.adapters.spanner_points import POINT_COLUMNS as POINT_COLUMNS
 from shared.domain.local_time import WARSAW
+from shared.domain.patients import Referral
 from shared.domain.points import Point
 from shared.domain.programme import Cohort, Programme, Vaccine
 
@@ -251,18 +253,23 @@ def seed(
 
 def _insert_patients(database: SpannerDatabase, demo_patients: list[DemoPatient], now: datetime) -> None:
     rng = random.Random(7)
+    referrals = [
+        Referral(p.patient_id, _uuid(rng), None, "ACTIVE", now, now + timedelta(days=180)) for p in demo_patients
+    ]
     with database.batch() as batch:
         batch.insert_or_update(
             "Patients",
-            columns=("PatientId", "Pesel", "GivenName", "FamilyName", "BirthDate", "CreatedAt", "UpdatedAt"),
+            columns=("PatientId", "Pesel", "GivenName", "FamilyName", "BirthDate", "CreatedAt", "UpdatedAt",
+                     *CURRENT_COLUMNS),
             values=[(p.patient_id, p.pesel, p.given_name, p.family_name, p.birth_date, spanner.COMMIT_TIMESTAMP,
-                     spanner.COMMIT_TIMESTAMP) for p in demo_patients],
+                     spanner.COMMIT_TIMESTAMP, *current_values(r))
+                    for p, r in zip(demo_patients, referrals, strict=True)],
         )  # fmt: skip
         batch.insert_or_update(
             "Referrals",
             columns=("PatientId", "ReferralId", "Vaccine", "Status", "IssuedAt", "ValidUntil", "IssuedBy"),
-            values=[(p.patient_id, _uuid(rng), None, "ACTIVE", now, now + timedelta(days=180), "seed")
-                    for p in demo_patients],
+            values=[(r.patient_id, r.referral_id, r.vaccine, r.status, r.issued_at, r.valid_until, "seed")
+                    for r in referrals],
         )  # fmt: skip
 
 
@@ -308,7 +315,7 @@ def seed_bulk_patients(
     a valid e-referral, about one in seven a lapsed one. Returns patient id -> (birth date, state)."""
     rng = random.Random(seed)
     patients: dict[str, tuple[date, str]] = {}
-    columns = ("PatientId", "Pesel", "GivenName", "FamilyName", "BirthDate", "CreatedAt", "UpdatedAt")
+    columns = ("PatientId", "Pesel", "GivenName", "FamilyName", "BirthDate", "CreatedAt", "UpdatedAt", *CURRENT_COLUMNS)
     referral_columns = ("PatientId", "ReferralId", "Vaccine", "Status", "IssuedAt", "ValidUntil", "IssuedBy")
     started = time.perf_counter()
     for start in range(0, count, PATIENT_BATCH):
@@ -318,11 +325,13 @@ def seed_bulk_patients(
             birth = date(1940 + n % 60, 1 + n % 12, 1 + n % 28)
             state = "valid" if n % 10 == 3 else "lapsed" if n % 7 == 1 else "none"
             patients[patient_id] = (birth, state)
-            rows.append((patient_id, f"9{n:010d}", "Jan", "Testowy", birth, spanner.COMMIT_TIMESTAMP,
-                         spanner.COMMIT_TIMESTAMP))  # fmt: skip
+            referral = None
             if state != "none":
                 until = now + timedelta(days=30) if state == "valid" else now - timedelta(days=1)
-                referrals.append((patient_id, _uuid(rng), None, "ACTIVE", until - timedelta(days=180), until, "seed"))
+                referral = Referral(patient_id, _uuid(rng), None, "ACTIVE", until - timedelta(days=180), until)
+                referrals.append((*astuple(referral), "seed"))
+            rows.append((patient_id, f"9{n:010d}", "Jan", "Testowy", birth, spanner.COMMIT_TIMESTAMP,
+                         spanner.COMMIT_TIMESTAMP, *current_values(referral)))  # fmt: skip
         with database.batch() as batch:
             batch.insert("Patients", columns, rows)
             if referrals:

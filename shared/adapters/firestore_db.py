@@ -9,6 +9,7 @@ from typing import Any
 from google.api_core import exceptions as gexc
 from google.cloud import firestore
 
+from shared.adapters.firestore_create import DocumentCreator
 from shared.adapters.firestore_indexes import CollectionIndexes
 from shared.domain.identity import AssertionReplayed, Role, Session
 from shared.domain.programme import Programme
@@ -52,6 +53,7 @@ class SessionStore:
     def __init__(self, client: firestore.Client, indexes: CollectionIndexes | None = None) -> None:
         self.client = client
         self.indexes = indexes
+        self.creator = DocumentCreator(client)  # a patient's session: one commit on raw protobuf
 
     def _checked(self, document: dict[str, Any]) -> dict[str, Any]:
         if self.indexes is not None:
@@ -63,12 +65,12 @@ class SessionStore:
 
         One document write per patient login (staff logins also refresh their profile).
         """
-        document = self.client.collection(SESSIONS).document(session.session_id)
         try:
             if staff_profile is None or not session.staff_id:
-                document.create(self._checked(_session_document(session)))
+                self.creator.create(SESSIONS, session.session_id, self._checked(_session_document(session)))
                 return
             batch = self.client.batch()
+            document = self.client.collection(SESSIONS).document(session.session_id)
             batch.create(document, self._checked(_session_document(session)))
             batch.set(self.client.collection(STAFF).document(session.staff_id), staff_profile, merge=True)
             batch.commit()

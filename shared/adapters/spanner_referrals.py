@@ -15,6 +15,7 @@ from google.cloud import spanner
 from google.cloud.spanner_v1.keyset import KeyRange, KeySet
 
 from shared.adapters.spanner_db import SpannerDatabase
+from shared.adapters.spanner_patients import keep_current
 from shared.domain.patients import Referral
 from shared.domain.referrals import IssuedReferral, KeyRangeChunk
 from shared.services.interest import Interested
@@ -59,6 +60,8 @@ class SpannerCohortReferrals:
                         for r in part
                     ],
                 )  # fmt: skip
+                # A patient gets one only when they hold no valid one: it is their current referral.
+                keep_current(batch, [(r.referral.patient_id, r.referral) for r in part])
 
 
 INTEREST_COLUMNS = ("Cohort", "PatientId", "Phone")

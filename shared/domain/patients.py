@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -36,3 +37,12 @@ class Referral:
 
     def is_valid(self, now: datetime) -> bool:
         return self.status == "ACTIVE" and now < self.valid_until
+
+
+def current_referral(referrals: Iterable[Referral]) -> Referral | None:
+    """The referral a patient's row keeps: the ACTIVE one valid longest (None: no ACTIVE one).
+
+    The patient holds a valid referral at any moment exactly when this one is valid then, so a login
+    decides on it alone whether to issue a new one."""
+    active = [r for r in referrals if r.status == "ACTIVE"]
+    return max(active, key=lambda r: (r.valid_until, r.referral_id), default=None)

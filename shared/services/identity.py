@@ -2,8 +2,8 @@
 
 ``login`` verifies the national login node's assertion, creates or refreshes the patient (issuing an
 e-referral when their cohort is open and they have none), and opens a session. The hot path for a
-returning patient is two snapshot reads in Spanner (the patient, their referrals) and one Firestore
-commit, and at a strong authentication level one get of the staff registry.
+returning patient is one index read in Spanner (the patient with their current e-referral) and one
+Firestore commit, and at a strong authentication level one get of the staff registry.
 """
 
 from __future__ import annotations
@@ -104,7 +104,10 @@ class SessionRepository(Protocol):
 
 
 class Patients(Protocol):
-    def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]: ...
+    def current(self, pesel: str) -> tuple[PatientRecord | None, Referral | None]:
+        """The patient and their current e-referral (``current_referral``: valid now if any of theirs is)."""
+        ...
+
     def register(
         self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str
     ) -> tuple[PatientRecord, Referral | None]: ...
@@ -289,8 +292,8 @@ class IdentityService:
         registers at the hotline)."""
         programme = self.programme()
         status = eligibility(programme, person.birth_date, now) if programme else None
-        patient, referrals = self.patients.lookup(person.pesel)
-        referral = next((r for r in referrals if r.is_valid(now)), None)
+        patient, current = self.patients.current(person.pesel)
+        referral = current if current is not None and current.is_valid(now) else None
         needs_referral = status is not None and status.open and referral is None
         if patient is None or not patient.matches(person) or needs_referral:
             patient, referral = self.patients.register(

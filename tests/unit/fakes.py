@@ -20,7 +20,7 @@ from typing import Any, TypeVar
 from shared.domain.availability import Level, SlotQuery, SlotState
 from shared.domain.booking import WARSAW, Slot, Visit
 from shared.domain.identity import AssertionReplayed, Person, Session
-from shared.domain.patients import PatientRecord, Referral
+from shared.domain.patients import PatientRecord, Referral, current_referral
 from shared.domain.points import Point
 from shared.domain.reports import CapacityUse, DailyCount
 from shared.domain.stock import Delivery
@@ -438,6 +438,10 @@ class FakePatients:
     def lookup(self, pesel: str) -> tuple[PatientRecord | None, list[Referral]]:
         patient = self.by_pesel.get(pesel)
         return patient, list(self.referrals.get(patient.patient_id, [])) if patient else []
+
+    def current(self, pesel: str) -> tuple[PatientRecord | None, Referral | None]:
+        patient, referrals = self.lookup(pesel)
+        return patient, current_referral(referrals)
 
     def register(
         self, person: Person, now: datetime, issue_referral: bool, referral_valid_days: int, issued_by: str

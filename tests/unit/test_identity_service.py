@@ -80,6 +80,20 @@ def test_a_returning_patient_costs_one_session_write_and_keeps_their_id() -> Non
     assert world.sessions.writes == writes + 1
 
 
+def test_a_returning_patient_keeps_a_valid_e_referral_and_gets_a_new_one_once_it_lapsed() -> None:
+    world = World()
+    first = world.service.login(assertion(PESEL), NOW)
+    assert first.patient is not None and first.referral is not None
+    again = world.service.login(assertion(PESEL), NOW + timedelta(days=1))
+    assert again.referral == first.referral
+    assert world.patients.referrals[first.patient.patient_id] == [first.referral]
+
+    later = NOW + timedelta(days=200)  # past the programme's 180 days
+    renewed = world.service.login(assertion(PESEL), later)
+    assert renewed.referral is not None and renewed.referral != first.referral and renewed.referral.is_valid(later)
+    assert world.patients.current(PESEL) == (renewed.patient, renewed.referral)
+
+
 def test_a_closed_cohort_logs_in_without_an_e_referral() -> None:
     programme = demo_programme(NOW)
     for cohort in programme.cohorts:
