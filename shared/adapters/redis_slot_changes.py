@@ -84,8 +84,11 @@ class RedisSlotChanges:
 
     def heard(self, published: str) -> None:
         """A change this process made itself, as its script published it: counted now, before its
-        message arrives, and not again when it does."""
+        message arrives, and not again when it does. Nothing to count while not subscribed (a process
+        that only writes never is): the next subscription starts from zero anyway."""
         with self._lock:
+            if not self._confirmed:
+                return
             number, scopes = _parse(published)
             if number is not None:
                 self._counted_here.add(number)

@@ -139,3 +139,11 @@ def test_a_server_that_refuses_is_asked_again_only_after_a_pause(clock: list[flo
     clock[0] += 0.2
     changes.version("voivodeship:14")
     assert server.subscriptions == 1 and changes.version("voivodeship:14") is not None
+
+
+def test_a_process_that_only_writes_keeps_nothing_of_its_changes(clock: list[float]) -> None:
+    server = Server()
+    changes = changes_on(server, clock)  # never asked for a version: never subscribed
+    for number in range(1, 1001):
+        changes.heard(f"{number} voivodeship:14 point:a")
+    assert server.subscriptions == 0 and not changes._counted_here and not changes._counts
