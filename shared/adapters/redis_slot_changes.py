@@ -74,11 +74,12 @@ class RedisSlotChanges:
     def version(self, scope: str) -> str | None:
         """How many changes of ``scope`` this subscription has heard (None while it cannot tell)."""
         with self._lock:
+            now = self.clock()
             try:
-                self._hear()
+                self._hear(now)
             except redis.RedisError as error:
                 self._lose(error)
-            if not self._confirmed or self.clock() - self._heard_at > self.silent_after_s:
+            if not self._confirmed or now - self._heard_at > self.silent_after_s:
                 return None
             return f"{self._generation}.{self._every}.{self._counts.get(scope, 0)}"
 
@@ -98,8 +99,7 @@ class RedisSlotChanges:
         with self._lock:
             self._drop()
 
-    def _hear(self) -> None:
-        now = self.clock()
+    def _hear(self, now: float) -> None:
         if self._pubsub is None:
             if now < self._retry_at:
                 return
@@ -108,7 +108,7 @@ class RedisSlotChanges:
             self._pubsub.subscribe(self.channel)
             self._pinged_at = now  # the confirmation is awaited like a ping's answer
         while (message := self._pubsub.get_message(timeout=0)) is not None:
-            self._take(message)
+            self._take(message, now)
         if self._pinged_at is not None:
             if now - self._pinged_at > self.silent_after_s:
                 raise redis.ConnectionError("no answer on the slot change subscription")
@@ -116,7 +116,7 @@ class RedisSlotChanges:
             self._pubsub.ping()
             self._pinged_at = now
 
-    def _take(self, message: dict[str, Any]) -> None:
+    def _take(self, message: dict[str, Any], now: float) -> None:
         kind = message["type"]
         if kind == "message":
             data = message["data"]
@@ -132,7 +132,7 @@ class RedisSlotChanges:
             self._counts.clear()
             self._counted_here.clear()
             self._pinged_at = None
-            self._heard_at = self.clock()  # from now on every change is heard; earlier ones do not count
+            self._heard_at = now  # from now on every change is heard; earlier ones do not count
         elif kind == "pong" and self._confirmed and self._pinged_at is not None:
             # Redis answers in order: every change published before it read the ping has been heard.
             self._heard_at = self._pinged_at
